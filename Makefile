@@ -1,0 +1,42 @@
+# healthmon: every target does its own set-up from a fresh clone.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+REDIS_URL ?= redis://127.0.0.1:6379/0
+export REDIS_URL
+
+.PHONY: help venv demo test test-unit bench tools redis schemas clean
+
+help:  ## list targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11" >&2; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(STAMP)
+
+venv: $(STAMP)  ## create .venv and install healthmon with test extras
+
+redis:  ## make sure a Redis answers at 127.0.0.1:6379 (starts one if absent)
+	@sh deploy/scripts/ensure-redis.sh
+
+tools:  ## install Prometheus/Alertmanager tools (Debian packages) used by the deploy tests
+	@sh deploy/scripts/install-tools.sh
+
+demo: $(STAMP)  ## run broker, worker and generator together and show alerts
+	$(BIN)/healthmon demo
+
+test: $(STAMP) redis tools  ## run the whole test suite
+	$(BIN)/python -m pytest
+
+bench: $(STAMP)  ## run the throughput benchmark (see BENCHMARKS.md)
+	$(BIN)/healthmon bench
+
+schemas: $(STAMP)  ## re-export the JSON Schemas into schemas/json/
+	$(BIN)/python -m schemas.export
+
+clean:  ## remove the virtualenv and local state
+	rm -rf $(VENV) .healthmon-data .pytest_cache

