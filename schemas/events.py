@@ -36,7 +36,7 @@ def parse_epoch_ms(value: Any) -> int:
         return value
     if isinstance(value, str):
         text = value.strip()
-        if len(text) < 20 or text[10] not in "Tt ":
+        if len(text) < 19 or text[10] not in "Tt ":
             raise ValueError("must be an RFC 3339 date-time such as 2026-11-23T10:00:00Z")
         try:
             parsed = datetime.fromisoformat(text.replace("z", "Z"))

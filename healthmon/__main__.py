@@ -1,0 +1,5 @@
+"""`python -m healthmon` runs the CLI."""
+
+from healthmon.cli import main
+
+main()

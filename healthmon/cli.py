@@ -1,0 +1,182 @@
+"""The `healthmon` command line: worker, generate, demo, tail, policy check, bench."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from healthmon import __version__
+from healthmon.broker import BrokerError
+
+__all__ = ["main", "cli"]
+
+
+def _settings():
+    from streams.settings import Settings, env_name
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            var = env_name(field) if field in Settings.model_fields else field
+            lines.append(f"  {var}: {err['msg']} (got {err.get('input')!r})")
+        raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def _load_policy(path: Path):
+    from healthmon.core import PolicyError, load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        raise click.ClickException(f"invalid policy {path}:\n" + "\n".join(f"  {e}" for e in exc.errors)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="healthmon")
+def cli() -> None:
+    """healthmon: score every account continuously from Kafka events and alert like a pager."""
+
+
+@cli.command()
+def worker() -> None:
+    """Run a Faust worker (starts an embedded broker when KAFKA_BROKER_URL is unset)."""
+    import faust
+
+    from healthmon.connect import bootstrap_of, connect_broker
+    from streams.runtime import build_worker, ensure_topics
+
+    settings = _settings()
+    policy = _load_policy(settings.policy_file)
+    try:
+        broker_url, embedded = connect_broker(settings)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    if embedded is not None:
+        click.echo(f"healthmon: embedded Tansu broker at {broker_url}; "
+                   f"export KAFKA_BROKER_URL={broker_url} to point generate/tail at it", err=True)
+    try:
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings))
+    except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
+        if embedded is not None:
+            embedded.stop()
+        raise click.ClickException(f"cannot create topics on {broker_url}: {exc}") from None
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    built = build_worker(settings, policy, broker_url)
+    click.echo(f"healthmon: worker {settings.app_id} policy {policy.version}, API and metrics on "
+               f"http://{settings.web_host}:{settings.web_port}", err=True)
+    try:
+        faust.Worker(built.app, loglevel=settings.log_level.upper(), quiet=True,
+                     redirect_stdouts=False).execute_from_commandline()
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+@cli.command()
+@click.option("--accounts", type=click.IntRange(1, 1_000_000), default=50, show_default=True,
+              help="How many accounts to simulate.")
+@click.option("--rate", type=click.FloatRange(0), default=1000, show_default=True,
+              help="Events per second to send (0: as fast as possible).")
+@click.option("--scenario", default="mixed", show_default=True,
+              help="Traffic scenario: mixed, healthy, drop, silent, ticket_spike, recover, ingest_stall.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Seed; the same seed sends the same events.")
+@click.option("--days", type=click.IntRange(1, 400), default=42, show_default=True,
+              help="Days of event time to generate, ending now.")
+@click.option("--batch-size", type=click.IntRange(1, 10_000), default=1, show_default=True,
+              help="Events per message; above 1, messages are {\"events\": [...]} envelopes.")
+def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int) -> None:
+    """Send realistic synthetic traffic (profiles, usage, tickets, NPS) to the input topics."""
+    from healthmon.connect import require_broker_url
+    from healthmon.generator import generate as make_traffic, scenario_names
+    from healthmon.produce import produce
+
+    if scenario not in scenario_names():
+        raise click.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(scenario_names())}",
+                                 param_hint="--scenario")
+    settings = _settings()
+    try:
+        broker_url = require_broker_url(settings)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed,
+                           start_ms=int(time.time() * 1000) - (days + 1) * 86_400_000, days=days)
+    stats = asyncio.run(produce(settings, broker_url, traffic.records(), rate=rate, batch_size=batch_size))
+    click.echo(f"sent {stats.events:,} events in {stats.messages:,} messages in {stats.seconds:.1f} s "
+               f"({stats.events / max(stats.seconds, 1e-9):,.0f} events/s)")
+
+
+@cli.command()
+@click.option("--duration", type=click.FloatRange(10), default=90, show_default=True,
+              help="Longest the demo runs, in seconds.")
+@click.option("--accounts", type=click.IntRange(5, 2000), default=30, show_default=True,
+              help="How many accounts to simulate.")
+@click.option("--seed", type=int, default=7, show_default=True, help="Traffic seed.")
+def demo(duration: float, accounts: int, seed: int) -> None:
+    """Run broker, worker and generator together and print alerts as they happen."""
+    from healthmon.demo import run_demo
+
+    sys.exit(run_demo(_settings(), duration_s=duration, accounts=accounts, seed=seed,
+                      out=lambda line: click.echo(line)))
+
+
+@cli.command()
+@click.option("--from-beginning", is_flag=True, help="Start at the oldest alert instead of new ones.")
+@click.option("--json", "as_json", is_flag=True, help="Print each alert as one JSON line.")
+def tail(from_beginning: bool, as_json: bool) -> None:
+    """Print alerts from the alerts topic as they arrive (Ctrl-C to stop)."""
+    import orjson
+
+    from healthmon.connect import require_broker_url
+    from healthmon.tail import format_alert, iter_alerts
+
+    settings = _settings()
+    try:
+        broker_url = require_broker_url(settings)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    async def run() -> None:
+        async for alert in iter_alerts(broker_url, settings.topic(settings.alerts_topic),
+                                       from_beginning=from_beginning):
+            click.echo(orjson.dumps(alert).decode() if as_json else format_alert(alert))
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+
+
+@cli.group()
+def policy() -> None:
+    """Work with scoring policy files."""
+
+
+@policy.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+def policy_check(file: Path) -> None:
+    """Validate a policy file; print its version, or every error with its path."""
+    from healthmon.core import PolicyError, load_policy
+
+    try:
+        loaded = load_policy(file)
+    except PolicyError as exc:
+        for error in exc.errors:
+            click.echo(f"{file}: {error}", err=True)
+        click.echo(f"{file}: {len(exc.errors)} error(s)", err=True)
+        sys.exit(1)
+    click.echo(f"{file}: ok (version {loaded.version})")
+
+
+def main() -> None:
+    """Run the CLI."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli()

@@ -1,0 +1,49 @@
+"""Find the Kafka broker to use: the configured one (checked), or a fresh embedded one."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from healthmon.broker import BrokerError, EmbeddedBroker, wait_for_kafka
+from streams.settings import Settings
+
+__all__ = ["bootstrap_of", "connect_broker", "require_broker_url"]
+
+
+def bootstrap_of(url: str) -> str:
+    """Return `host:port[,host:port]` from a Faust broker URL such as `kafka://a:9092;b:9092`."""
+    hosts = []
+    for part in url.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        parsed = urlparse(part if "://" in part else "kafka://" + part)
+        hosts.append(f"{parsed.hostname}:{parsed.port or 9092}")
+    return ",".join(hosts)
+
+
+def _check(url: str, timeout_s: float) -> None:
+    host, _, port = bootstrap_of(url).split(",")[0].rpartition(":")
+    try:
+        wait_for_kafka(host, int(port), timeout_s)
+    except BrokerError as exc:
+        raise BrokerError(f"cannot reach Kafka at KAFKA_BROKER_URL={url}: {exc}. Is the broker running? "
+                          "Unset KAFKA_BROKER_URL to use the embedded broker.") from None
+
+
+def connect_broker(settings: Settings, timeout_s: float = 15.0) -> tuple[str, EmbeddedBroker | None]:
+    """Return (broker URL, embedded broker or None); start the embedded one when none is configured."""
+    if settings.kafka_broker_url:
+        _check(settings.kafka_broker_url, timeout_s)
+        return settings.kafka_broker_url, None
+    broker = EmbeddedBroker(settings.tansu_bin).start()
+    return broker.url, broker
+
+
+def require_broker_url(settings: Settings, timeout_s: float = 15.0) -> str:
+    """Return the configured broker URL, checked, or raise: clients cannot share an embedded broker."""
+    if not settings.kafka_broker_url:
+        raise BrokerError("KAFKA_BROKER_URL is not set. Point it at the broker the worker uses "
+                          "(`healthmon worker` prints it when it starts an embedded one).")
+    _check(settings.kafka_broker_url, timeout_s)
+    return settings.kafka_broker_url

@@ -1,0 +1,141 @@
+"""`healthmon demo`: broker, worker and generator in one process tree, with a live view of alerts."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+from typing import Callable
+
+from healthmon.broker import BrokerError, free_port
+from healthmon.connect import bootstrap_of, connect_broker
+from healthmon.generator import generate
+from healthmon.produce import produce
+from healthmon.tail import format_alert, iter_alerts
+from streams.runtime import ensure_topics
+from streams.settings import Settings
+
+__all__ = ["run_demo", "spawn_worker", "wait_ready"]
+
+
+def spawn_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    """Start `healthmon worker` as a child process logging to `log_path`."""
+    log = open(log_path, "ab")
+    try:
+        return subprocess.Popen([sys.executable, "-m", "healthmon", "worker"], env=env, stdin=subprocess.DEVNULL,
+                                stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        log.close()
+
+
+def wait_ready(port: int, proc: subprocess.Popen, timeout_s: float = 90.0) -> None:
+    """Block until the worker's /readyz answers 200, or raise if it dies or times out."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"worker exited with code {proc.returncode} before it was ready")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    raise RuntimeError(f"worker not ready after {timeout_s:.0f} s")
+
+
+def stop_process(proc: subprocess.Popen, timeout_s: float = 15.0) -> None:
+    """SIGTERM a child process and SIGKILL it if it does not exit in time."""
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+async def _run(settings: Settings, broker_url: str, duration_s: float, accounts: int, seed: int,
+               out: Callable[[str], None]) -> tuple[int, Counter, float]:
+    traffic = generate(accounts=accounts, scenario="mixed", seed=seed,
+                       start_ms=int(time.time() * 1000) - 43 * 86_400_000, days=42)
+    records = list(traffic.records())
+    rate = max(500.0, len(records) / max(1.0, duration_s * 0.6))
+    plan = Counter(traffic.plan.values())
+    out(f"demo: {accounts} accounts ({', '.join(f'{n} {k}' for k, n in sorted(plan.items()))}), "
+        f"{len(records):,} events over 42 days of event time, sent at {rate:,.0f} events/s")
+    stop = asyncio.Event()
+    counts: Counter = Counter()
+    started = time.monotonic()
+    last_alert = [started]
+
+    async def watch() -> None:
+        async for alert in iter_alerts(broker_url, settings.topic(settings.alerts_topic), from_beginning=True,
+                                       stop=stop):
+            counts[(alert.get("kind"), alert.get("status"))] += 1
+            last_alert[0] = time.monotonic()
+            out(format_alert(alert))
+
+    watcher = asyncio.create_task(watch())
+    sent = await asyncio.wait_for(produce(settings, broker_url, records, rate=rate, batch_size=1),
+                                  timeout=duration_s)
+    out(f"demo: all {sent.events:,} events sent in {sent.seconds:.1f} s; waiting for the last alerts")
+    deadline = started + duration_s
+    while time.monotonic() < deadline and time.monotonic() - last_alert[0] < 8:
+        await asyncio.sleep(0.5)
+    stop.set()
+    await asyncio.wait_for(watcher, 10)
+    return sent.events, counts, time.monotonic() - started
+
+
+def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, seed: int = 7,
+             out: Callable[[str], None] = print) -> int:
+    """Run the demo and return the process exit code."""
+    broker_url, embedded = connect_broker(settings)
+    run_id = f"{int(time.time())}-{os.getpid()}"
+    settings = settings.model_copy(update={"topic_prefix": settings.topic_prefix or f"demo-{run_id}-",
+                                           "app_id": f"healthmon-demo-{run_id}"})
+    workdir = Path(tempfile.mkdtemp(prefix="healthmon-demo-"))
+    port = free_port()
+    env = {**os.environ, "KAFKA_BROKER_URL": broker_url, "HEALTHMON_APP_ID": settings.app_id,
+           "HEALTHMON_TOPIC_PREFIX": settings.topic_prefix, "HEALTHMON_WEB_PORT": str(port),
+           "HEALTHMON_WEB_HOST": "127.0.0.1", "HEALTHMON_DATA_DIR": str(workdir / "data"),
+           "HEALTHMON_PARTITIONS": str(settings.partitions)}
+    worker = None
+    try:
+        out(f"demo: broker {broker_url}{' (embedded Tansu)' if embedded else ''}; worker log {workdir}/worker.log")
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings))
+        worker = spawn_worker(env, workdir / "worker.log")
+        wait_ready(port, worker)
+        out(f"demo: worker ready — API http://127.0.0.1:{port}/accounts, metrics http://127.0.0.1:{port}/metrics")
+        events, counts, elapsed = asyncio.run(_run(settings, broker_url, duration_s, accounts, seed, out))
+        if worker.poll() is not None:
+            raise RuntimeError(f"worker died with code {worker.returncode}")
+        total = sum(counts.values())
+        kinds = Counter()
+        for (kind, _status), n in counts.items():
+            kinds[kind] += n
+        firing = sum(n for (k, s), n in counts.items() if s == "firing")
+        out(f"demo: {events:,} events, {accounts} accounts, {elapsed:.0f} s: {total} alerts "
+            f"({firing} firing, {total - firing} resolved): "
+            + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
+        return 0
+    except (RuntimeError, BrokerError, asyncio.TimeoutError) as exc:
+        out(f"demo failed: {exc}")
+        log = workdir / "worker.log"
+        if log.exists():
+            out("--- last worker log lines ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
+        return 1
+    finally:
+        if worker is not None:
+            stop_process(worker)
+        if embedded is not None:
+            embedded.stop()

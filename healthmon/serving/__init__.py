@@ -1,0 +1,1 @@
+"""Serving: Prometheus metrics, the Redis view and the HTTP API."""

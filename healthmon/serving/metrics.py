@@ -1,0 +1,78 @@
+"""Prometheus metrics: bounded labels, base units, known label values pre-created."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import ProcessCollector, PlatformCollector, GCCollector
+
+from schemas.deadletter import DeadLetterReason
+
+__all__ = ["Metrics", "TOPIC_LABELS", "OUTCOMES", "ALERT_KINDS", "SEVERITIES", "STATUSES", "BANDS", "TIERS"]
+
+#: input kind -> the `topic` label value (the unprefixed default topic name, so dashboards stay portable)
+TOPIC_LABELS = {"usage": "product-usage", "ticket": "support-tickets", "nps": "nps-responses",
+                "account": "accounts"}
+OUTCOMES = ("ok", "dead_letter", "duplicate", "too_late")
+ALERT_KINDS = ("health_changed", "below_warning_line", "ingest_stalled")
+SEVERITIES = ("critical", "error", "warning", "info")
+STATUSES = ("firing", "resolved")
+BANDS = ("green", "yellow", "red")
+TIERS = ("strategic", "key", "standard", "unknown")
+REDIS_OPERATIONS = ("write", "read", "ping")
+
+
+class Metrics:
+    """All healthmon metrics in one registry (one per worker process)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        self.events = Counter("healthmon_events", "Input events by topic and outcome.",
+                              ["topic", "outcome"], registry=r)
+        self.messages = Counter("healthmon_messages", "Kafka messages consumed (a batch envelope is one).",
+                                ["topic"], registry=r)
+        self.dead_letters = Counter("healthmon_dead_letters", "Messages or events sent to the dead-letter topic.",
+                                    ["reason"], registry=r)
+        self.alerts = Counter("healthmon_alerts", "Alerts emitted to the alerts topic.",
+                              ["kind", "severity", "status"], registry=r)
+        self.accounts = Gauge("healthmon_accounts", "Accounts on this worker's partitions by band and tier.",
+                              ["band", "tier"], registry=r)
+        self.health_score = Histogram("healthmon_health_score", "Health score of accounts when (re)scored.",
+                                      buckets=tuple(range(10, 101, 10)), registry=r)
+        self.event_lag = Histogram("healthmon_event_lag_seconds", "Processing time minus event time.",
+                                   ["topic"], registry=r,
+                                   buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 21600,
+                                            86400, 604800))
+        self.watermark = Gauge("healthmon_watermark_timestamp_seconds",
+                               "Event-time watermark of each input, unix seconds.", ["topic"], registry=r)
+        self.staleness = Gauge("healthmon_source_staleness_seconds",
+                               "How far (event time) each input lags the stream time.", ["topic"], registry=r)
+        self.stale = Gauge("healthmon_source_stale", "1 while an input is considered stale.", ["topic"], registry=r)
+        self.redis_errors = Counter("healthmon_redis_errors", "Failed Redis operations.", ["operation"], registry=r)
+        self.build_info = Gauge("healthmon_build_info", "Build and policy version (always 1).",
+                                ["version", "policy_version"], registry=r)
+        self._precreate()
+
+    def _precreate(self) -> None:
+        for topic in TOPIC_LABELS.values():
+            self.messages.labels(topic)
+            self.event_lag.labels(topic)
+            self.watermark.labels(topic)
+            self.staleness.labels(topic)
+            self.stale.labels(topic)
+            for outcome in OUTCOMES:
+                self.events.labels(topic, outcome)
+        for reason in DeadLetterReason:
+            self.dead_letters.labels(reason.value)
+        for kind in ALERT_KINDS:
+            for severity in SEVERITIES:
+                for status in STATUSES:
+                    self.alerts.labels(kind, severity, status)
+        for band in BANDS:
+            for tier in TIERS:
+                self.accounts.labels(band, tier).set(0)
+        for op in REDIS_OPERATIONS:
+            self.redis_errors.labels(op)

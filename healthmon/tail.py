@@ -1,0 +1,46 @@
+"""Read the alerts topic and print alerts as readable lines or JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import datetime, timezone
+from typing import Any, AsyncIterator
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+
+from healthmon.connect import bootstrap_of
+
+__all__ = ["format_alert", "iter_alerts"]
+
+_MARK = {"firing": "FIRING  ", "resolved": "RESOLVED"}
+
+
+def format_alert(alert: dict[str, Any]) -> str:
+    """Return one readable line for an alert."""
+    when = alert.get("event_time")
+    stamp = datetime.fromtimestamp(when / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if when else "?"
+    return (f"{stamp}  {_MARK.get(alert.get('status', ''), alert.get('status', '?'))}  "
+            f"{alert.get('severity', '?'):<8}  {alert.get('kind', '?'):<18}  {alert.get('summary', '')}")
+
+
+async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool,
+                      stop: asyncio.Event | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Yield alerts from `topic` (a throwaway consumer group, so it never disturbs others)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_of(broker_url),
+                                group_id=f"healthmon-tail-{uuid.uuid4().hex[:8]}",
+                                auto_offset_reset="earliest" if from_beginning else "latest",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        while stop is None or not stop.is_set():
+            batch = await consumer.getmany(timeout_ms=250)
+            for records in batch.values():
+                for record in records:
+                    try:
+                        yield orjson.loads(record.value)
+                    except orjson.JSONDecodeError:
+                        yield {"kind": "?", "status": "?", "summary": f"undecodable alert at offset {record.offset}"}
+    finally:
+        await consumer.stop()

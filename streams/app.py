@@ -1,0 +1,39 @@
+"""Build the Faust app from the settings object."""
+
+from __future__ import annotations
+
+import faust
+
+from streams.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings, broker_url: str) -> faust.App:
+    """Return a Faust app configured from `settings`, talking to `broker_url`."""
+    return faust.App(
+        settings.app_id,
+        broker=broker_url,
+        store=settings.store,
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        # Tansu's memory engine rejects idempotent and transactional producers.
+        processing_guarantee="at_least_once",
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        web_in_thread=False,
+        # Short group timeouts: a worker that was killed is replaced in seconds, not a minute.
+        broker_session_timeout=10,
+        broker_heartbeat_interval=2,
+        broker_rebalance_timeout=10,
+        broker_commit_every=1000,
+        broker_commit_interval=1.0,
+        stream_buffer_maxsize=16_384,
+        logging_config=None,
+    )

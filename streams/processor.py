@@ -1,0 +1,249 @@
+"""Glue between Faust and the pure core: decode, route, apply, tick, write the table, send.
+
+The agent calls `Processor.on_message` once per Kafka message. Everything that decides anything
+lives in `healthmon.ingest` and `healthmon.core`; this class only moves bytes and state around.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from typing import Any, Callable
+
+import orjson
+
+from healthmon.core import Engine, PipelineClock, state_from_bytes, state_to_bytes
+from healthmon.ingest import Rejection, dead_letter_record, decode_message, partition_for
+from healthmon.serving.metrics import TOPIC_LABELS, Metrics
+from healthmon.serving.redis_view import RedisView
+from schemas.deadletter import DeadLetterReason
+from schemas.events import EVENT_MODELS
+from streams.settings import Settings
+from streams.topics import Topics
+
+__all__ = ["Processor"]
+
+log = logging.getLogger(__name__)
+
+PIPELINE_KEY = b"__pipeline__"
+
+
+class Processor:
+    """Per-worker glue state: partition watermarks, the local account index, pending snapshots."""
+
+    def __init__(self, settings: Settings, engine: Engine, table: Any, topics: Topics, metrics: Metrics,
+                 view: RedisView, clock: PipelineClock, tick_interval_ms: int,
+                 wall_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.table = table
+        self.topics = topics
+        self.metrics = metrics
+        self.view = view
+        self.clock = clock
+        self.tick_interval_ms = tick_interval_ms
+        self.wall_ms = wall_ms
+        self.partitions = settings.partitions
+        self.watermark: dict[int, int] = {}
+        self.last_tick: dict[int, int] = {}
+        self.local: dict[int, set[str]] = defaultdict(set)
+        self._indexed = False
+        self.dirty: set[str] = set()
+        self.band_tier: dict[str, tuple[str, str]] = {}
+        self._ev = {(label, outcome): metrics.events.labels(label, outcome)
+                    for label in TOPIC_LABELS.values() for outcome in ("ok", "dead_letter", "duplicate", "too_late")}
+        self._lag = {label: metrics.event_lag.labels(label) for label in TOPIC_LABELS.values()}
+
+    # -- messages ---------------------------------------------------------------------------------------
+
+    async def on_message(self, topic: str, partition: int, offset: int, key: bytes | None,
+                         value: bytes | None) -> None:
+        """Handle one Kafka message of an input or the repartition topic."""
+        kind = self.topics.kind_by_name[topic]
+        now_ms = self.wall_ms()
+        if kind == "repartition":
+            await self._on_repartitioned(partition, value, now_ms)
+            return
+        label = TOPIC_LABELS[kind]
+        self.metrics.messages.labels(label).inc()
+        if kind == "account" and value is None:
+            return  # a compaction tombstone: the profile is gone, nothing to score
+        decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=self.settings.max_message_bytes,
+                                 max_future_skew_ms=self.settings.max_future_skew_seconds * 1000)
+        for rejection in decoded.rejections:
+            await self._dead_letter(topic, partition, offset, key, rejection, now_ms, label)
+        if not decoded.events:
+            return
+        groups: dict[str, list[tuple[int | None, Any]]] = {}
+        for index, event in decoded.events:
+            groups.setdefault(event.account_id, []).append((index, event))
+        for account_id, items in groups.items():
+            if partition_for(account_id, self.partitions) == partition:
+                await self._apply(account_id, kind, items, topic, partition, offset, key, value, now_ms)
+            else:
+                await self._repartition(account_id, kind, items, topic, partition, offset)
+        await self._advance(partition)
+
+    async def _repartition(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
+                           topic: str, partition: int, offset: int) -> None:
+        body = orjson.dumps({"kind": kind, "source": [topic, partition, offset],
+                             "events": [[i, e.model_dump(mode="json")] for i, e in items]})
+        await self.topics.repartition.send(key=account_id.encode(), value=body)
+
+    async def _on_repartitioned(self, partition: int, value: bytes | None, now_ms: int) -> None:
+        doc = orjson.loads(value or b"{}")
+        kind = doc["kind"]
+        topic, src_partition, src_offset = doc["source"]
+        model = EVENT_MODELS[kind]
+        items = [(i, model.model_validate(e)) for i, e in doc["events"]]
+        account_id = items[0][1].account_id
+        await self._apply(account_id, kind, items, topic, src_partition, src_offset, account_id.encode(), None,
+                          now_ms)
+        await self._advance(partition)
+
+    # -- state ------------------------------------------------------------------------------------------
+
+    def _load(self, account_id: str) -> Any:
+        raw = self.table.get(account_id.encode())
+        return state_from_bytes(raw) if raw else self.engine.new_state(account_id)
+
+    async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], topic: str,
+                     partition: int, offset: int, key: bytes | None, value: bytes | None, now_ms: int) -> None:
+        label = TOPIC_LABELS[kind]
+        events = [e for _, e in items]
+        wm = self.watermark.get(partition, 0)
+        for event in events:
+            occurred_at = getattr(event, "occurred_at", None)
+            if occurred_at is not None:
+                self.clock.observe(kind, occurred_at)
+                if occurred_at > wm:
+                    wm = occurred_at
+                self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
+        result = self.engine.apply(self._load(account_id), events, stream_time_ms=wm,
+                                   held_back=frozenset(self.clock.stale_sources()))
+        self.watermark[partition] = wm
+        ok = 0
+        for (index, event), outcome in zip(items, result.outcomes):
+            if outcome == "ok":
+                ok += 1
+                continue
+            self._ev[(label, outcome)].inc()
+            if outcome == "too_late":
+                raw = value if index is None and value is not None else orjson.dumps(event.model_dump(mode="json"))
+                await self._dead_letter(topic, partition, offset, key, Rejection(
+                    index, DeadLetterReason.TOO_LATE,
+                    f"occurred_at is more than {self.settings.lateness_seconds} s behind the stream time", raw),
+                    now_ms, label, count_event=False)
+        if ok:
+            self._ev[(label, "ok")].inc(ok)
+        if result.changed:
+            self.table[account_id.encode()] = state_to_bytes(result.state)
+            self.local[partition].add(account_id)
+            self.dirty.add(account_id)
+        await self._send_alerts(result.alerts, now_ms)
+        await self._send_alerts(self.clock.update(), now_ms)
+
+    async def _advance(self, partition: int) -> None:
+        """Tick every local account of `partition` at each interval boundary its watermark crossed."""
+        wm = self.watermark.get(partition)
+        if wm is None:
+            return
+        boundary = wm - wm % self.tick_interval_ms
+        last = self.last_tick.get(partition)
+        if last is None:
+            self.last_tick[partition] = boundary
+            return
+        if boundary <= last:
+            return
+        if not self._indexed:
+            self._index_table()
+        # Ticks are evaluated at the boundaries themselves, so a replay ticks at the same instants.
+        start = max(last + self.tick_interval_ms, boundary - 48 * self.tick_interval_ms)
+        for at in range(start, boundary + 1, self.tick_interval_ms):
+            await self._tick_partition(partition, at)
+        self.last_tick[partition] = boundary
+
+    def _index_table(self) -> None:
+        for raw_key in list(self.table.keys()):
+            account_id = raw_key.decode()
+            self.local[partition_for(account_id, self.partitions)].add(account_id)
+        self._indexed = True
+
+    async def _tick_partition(self, partition: int, now_ms: int) -> None:
+        held_back = frozenset(self.clock.stale_sources())
+        wall = self.wall_ms()
+        for n, account_id in enumerate(sorted(self.local[partition])):
+            raw = self.table.get(account_id.encode())
+            if not raw:
+                continue
+            result = self.engine.tick(state_from_bytes(raw), now_ms=now_ms, held_back=held_back)
+            if result.changed:
+                self.table[account_id.encode()] = state_to_bytes(result.state)
+                self.dirty.add(account_id)
+            await self._send_alerts(result.alerts, wall)
+            if n % 256 == 255:
+                await asyncio.sleep(0)
+
+    # -- outputs ----------------------------------------------------------------------------------------
+
+    async def _send_alerts(self, alerts: list[dict[str, Any]], now_ms: int) -> None:
+        for alert in alerts:
+            alert["processed_at"] = now_ms
+            account_id = alert.get("account_id")
+            key = account_id.encode() if account_id else PIPELINE_KEY
+            await self.topics.alerts.send(key=key, value=orjson.dumps(alert))
+            self.metrics.alerts.labels(alert["kind"], alert["severity"], alert["status"]).inc()
+            self.view.add_alert(alert)
+
+    async def _dead_letter(self, topic: str, partition: int, offset: int, key: bytes | None,
+                           rejection: Rejection, now_ms: int, label: str, count_event: bool = True) -> None:
+        record = dead_letter_record(topic=topic, partition=partition, offset=offset, reason=rejection.reason,
+                                    error=rejection.error, raw=rejection.raw, key=key, received_at_ms=now_ms,
+                                    batch_index=rejection.index)
+        await self.topics.deadletter.send(key=key, value=record)
+        self.metrics.dead_letters.labels(rejection.reason.value).inc()
+        if count_event:
+            self._ev[(label, "dead_letter")].inc()
+        log.info("dead-lettered %s[%d]@%d #%s: %s: %s", topic, partition, offset, rejection.index,
+                 rejection.reason.value, rejection.error)
+
+    async def dead_letter_crash(self, topic: str, partition: int, offset: int, key: bytes | None,
+                                value: bytes | None, exc: BaseException) -> None:
+        """Dead-letter a message whose processing raised, so that it is never lost silently."""
+        kind = self.topics.kind_by_name.get(topic, "repartition")
+        label = TOPIC_LABELS.get(kind, "product-usage")
+        await self._dead_letter(topic, partition, offset, key, Rejection(
+            None, DeadLetterReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}", value or b""),
+            self.wall_ms(), label)
+
+    # -- periodic ---------------------------------------------------------------------------------------
+
+    async def refresh_view(self) -> None:
+        """Score dirty accounts into the Redis view and the gauges, then flush the view."""
+        dirty, self.dirty = self.dirty, set()
+        for account_id in dirty:
+            raw = self.table.get(account_id.encode())
+            if not raw:
+                continue
+            state = state_from_bytes(raw)
+            wm = self.watermark.get(partition_for(account_id, self.partitions), 0)
+            snapshot = self.engine.snapshot(state, wm)
+            band, tier = snapshot.get("band") or "green", snapshot.get("tier") or "unknown"
+            previous = self.band_tier.get(account_id)
+            if previous != (band, tier):
+                if previous is not None:
+                    self.metrics.accounts.labels(*previous).dec()
+                self.metrics.accounts.labels(band, tier).inc()
+                self.band_tier[account_id] = (band, tier)
+            if snapshot.get("score") is not None:
+                self.metrics.health_score.observe(snapshot["score"])
+            self.view.put_snapshot(account_id, snapshot)
+        for kind, label in TOPIC_LABELS.items():
+            wm = self.clock.source_watermark_ms(kind)
+            if wm:
+                self.metrics.watermark.labels(label).set(wm / 1000)
+            self.metrics.staleness.labels(label).set(self.clock.staleness_seconds(kind))
+            self.metrics.stale.labels(label).set(1 if kind in self.clock.stale_sources() else 0)
+        await self.view.flush()

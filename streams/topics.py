@@ -1,0 +1,44 @@
+"""Every topic healthmon reads or writes, declared once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import faust
+
+from streams.settings import Settings
+
+__all__ = ["Topics", "declare_topics"]
+
+
+@dataclass(frozen=True)
+class Topics:
+    """The Faust topics of one app."""
+
+    inputs: dict[str, faust.TopicT]       # input kind -> topic
+    repartition: faust.TopicT
+    alerts: faust.TopicT
+    deadletter: faust.TopicT
+    kind_by_name: dict[str, str]          # topic name -> input kind, or "repartition"
+
+    @property
+    def consumed(self) -> list[str]:
+        """Return the names of the topics the engine agent consumes."""
+        return [*(t.get_topic_name() for t in self.inputs.values()), self.repartition.get_topic_name()]
+
+
+def _raw(app: faust.App, name: str, partitions: int, **kwargs: object) -> faust.TopicT:
+    return app.topic(name, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw",
+                     partitions=partitions, **kwargs)
+
+
+def declare_topics(app: faust.App, settings: Settings) -> Topics:
+    """Declare the input, internal and output topics on `app`."""
+    n = settings.partitions
+    inputs = {kind: _raw(app, name, n) for kind, name in settings.input_topics.items()}
+    repartition = _raw(app, settings.topic(settings.repartition_topic), n, internal=True)
+    alerts = _raw(app, settings.topic(settings.alerts_topic), n)
+    deadletter = _raw(app, settings.topic(settings.deadletter_topic), n)
+    kind_by_name = {t.get_topic_name(): kind for kind, t in inputs.items()}
+    kind_by_name[repartition.get_topic_name()] = "repartition"
+    return Topics(inputs, repartition, alerts, deadletter, kind_by_name)

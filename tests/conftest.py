@@ -1,0 +1,108 @@
+"""Session fixtures: a real Kafka broker (embedded Tansu, KAFKA_BROKER_URL, or Docker) and Redis."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+import redis
+
+from healthmon.broker import EmbeddedBroker, free_port
+from healthmon.connect import bootstrap_of
+from streams.settings import Settings
+from tests.fixtures import TopicIO, WorkerProcess, unique_id
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--broker", choices=("embedded", "docker"), default="embedded",
+                     help="Kafka for integration tests: embedded Tansu (default; KAFKA_BROKER_URL wins) "
+                          "or testcontainers' Kafka (needs a Docker engine).")
+
+
+def _docker_kafka() -> Iterator[str]:
+    try:
+        import docker
+
+        docker.from_env().ping()
+    except Exception as exc:  # noqa: BLE001 - any failure means no engine
+        pytest.skip(f"--broker=docker: no Docker engine answers ({type(exc).__name__})")
+    from testcontainers.kafka import KafkaContainer
+
+    with KafkaContainer() as kafka:
+        yield "kafka://" + kafka.get_bootstrap_server()
+
+
+@pytest.fixture(scope="session")
+def broker_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The Kafka broker URL every integration test shares (topics are unique per test)."""
+    if os.environ.get("KAFKA_BROKER_URL"):
+        yield Settings().kafka_broker_url
+    elif request.config.getoption("--broker") == "docker":
+        yield from _docker_kafka()
+    else:
+        log = tmp_path_factory.mktemp("broker") / "tansu.log"
+        with EmbeddedBroker(os.environ.get("HEALTHMON_TANSU_BIN", ""), log_path=log) as broker:
+            yield broker.url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The real Redis at REDIS_URL (make test starts one on 127.0.0.1:6379)."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.fail(f"Redis at {url} does not answer ({exc}); run `make redis` or set REDIS_URL")
+    return url
+
+
+@pytest.fixture
+def topic_io(broker_url: str) -> TopicIO:
+    """Raw produce/read helpers on the shared broker."""
+    return TopicIO(broker_url)
+
+
+@pytest.fixture
+def settings_factory(broker_url: str, redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
+    """Build Settings with a unique topic prefix, app id, Redis prefix and web port for this test."""
+    run = unique_id()
+
+    def make(**overrides: object) -> Settings:
+        values = dict(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run}",
+                      topic_prefix=f"{run}-", redis_prefix=f"hm-{run}:", web_port=free_port(),
+                      data_dir=tmp_path / "data", partitions=4)
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Return the environment variables that reproduce `settings` in a child process."""
+    from streams.settings import env_name
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+    for field in Settings.model_fields:
+        value = getattr(settings, field)
+        env[env_name(field)] = str(value)
+    env["HEALTHMON_LOG_LEVEL"] = "info"
+    return env
+
+
+@pytest.fixture
+def worker_factory(settings_factory: Callable[..., Settings], tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Spawn real `healthmon worker` processes; all are stopped at the end of the test."""
+    workers: list[WorkerProcess] = []
+
+    def make(settings: Settings | None = None, start: bool = True, **overrides: object) -> WorkerProcess:
+        settings = settings or settings_factory(**overrides)
+        w = WorkerProcess(settings_env(settings), tmp_path / f"worker-{len(workers)}.log", settings.web_port)
+        w.settings = settings  # type: ignore[attr-defined]
+        workers.append(w)
+        return w.start() if start else w
+
+    yield make
+    for w in workers:
+        w.stop()

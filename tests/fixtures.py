@@ -1,0 +1,156 @@
+"""Real-parts test fixtures: a Kafka broker, Redis, worker processes and topic I/O helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from healthmon.broker import free_port
+from healthmon.connect import bootstrap_of
+
+__all__ = ["WorkerProcess", "TopicIO", "unique_id"]
+
+
+def unique_id(prefix: str = "t") -> str:
+    """Return a short unique id for topic prefixes and consumer groups."""
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+@dataclass
+class WorkerProcess:
+    """A real `healthmon worker` child process."""
+
+    env: dict[str, str]
+    log_path: Path
+    port: int
+    proc: subprocess.Popen | None = None
+    starts: int = 0
+
+    def start(self) -> "WorkerProcess":
+        """Spawn the worker."""
+        self.starts += 1
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen([sys.executable, "-m", "healthmon", "worker"], env=self.env,
+                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    def url(self, path: str) -> str:
+        """Return the URL of `path` on the worker's HTTP API."""
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def get(self, path: str) -> tuple[int, Any]:
+        """GET `path` and return (status, decoded JSON or text)."""
+        try:
+            with urllib.request.urlopen(self.url(path), timeout=5) as resp:
+                body = resp.read()
+                status = resp.status
+        except urllib.error.HTTPError as exc:
+            body, status = exc.read(), exc.code
+        try:
+            return status, orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return status, body.decode(errors="replace")
+
+    def wait_ready(self, timeout_s: float = 90.0) -> None:
+        """Block until /readyz says 200, or fail with the worker's log."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"worker exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if self.get("/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError(f"worker not ready in {timeout_s} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 60) -> str:
+        """Return the end of the worker's log."""
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    def stop(self, timeout_s: float = 20.0) -> int | None:
+        """SIGTERM the worker and wait; SIGKILL if it hangs. Return its exit code."""
+        proc = self.proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        return proc.returncode
+
+    def kill(self) -> None:
+        """SIGKILL the worker (a crash)."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+
+@dataclass
+class TopicIO:
+    """Produce raw messages to, and read everything from, topics of one broker."""
+
+    broker_url: str
+    _producer: AIOKafkaProducer | None = field(default=None, repr=False)
+
+    @property
+    def bootstrap(self) -> str:
+        """Return `host:port` of the broker."""
+        return bootstrap_of(self.broker_url)
+
+    async def send(self, topic: str, values: list[bytes | None], key: bytes | None = None,
+                   partition: int | None = None) -> None:
+        """Send `values` to `topic` in order and wait for every ack."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=False, acks=1)
+        await producer.start()
+        try:
+            for value in values:
+                await producer.send_and_wait(topic, value, key=key, partition=partition)
+        finally:
+            await producer.stop()
+
+    async def read(self, topic: str, *, min_count: int = 0, timeout_s: float = 30.0,
+                   settle_s: float = 2.0) -> list[Any]:
+        """Read `topic` from the start until `min_count` records arrived and `settle_s` passed quietly."""
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=unique_id("read-"),
+                                    auto_offset_reset="earliest", enable_auto_commit=False)
+        await consumer.start()
+        records: list[Any] = []
+        try:
+            deadline = time.monotonic() + timeout_s
+            quiet_since = time.monotonic()
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=200)
+                got = [r for rs in batch.values() for r in rs]
+                if got:
+                    records.extend(got)
+                    quiet_since = time.monotonic()
+                elif len(records) >= min_count and time.monotonic() - quiet_since >= settle_s:
+                    break
+        finally:
+            await consumer.stop()
+        return records
+
+
+def run(coro: Any) -> Any:
+    """Run a coroutine to completion in a fresh loop (for sync fixtures)."""
+    return asyncio.run(coro)
