@@ -109,3 +109,19 @@ def env_name(field: str) -> str:
     alias = Settings.model_fields[field].validation_alias
     assert isinstance(alias, AliasChoices)
     return str(alias.choices[0])
+
+
+def config_table() -> str:
+    """Render the README's configuration table from the settings object."""
+    rows = ["| Environment variable | Default | Meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if name == "policy_file":
+            default = "healthmon/policy/default.yaml"
+        shown = f"`{default}`" if default not in ("", None) else "(empty)"
+        rows.append(f"| `{env_name(name)}` | {shown} | {field.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(config_table())

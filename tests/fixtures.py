@@ -154,3 +154,14 @@ class TopicIO:
 def run(coro: Any) -> Any:
     """Run a coroutine to completion in a fresh loop (for sync fixtures)."""
     return asyncio.run(coro)
+
+
+def metric_value(text: str, name: str, **labels: str) -> float:
+    """Return the value of one sample in Prometheus text format (0.0 if absent)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
