@@ -1,0 +1,94 @@
+"""Compact binary serialization of `AccountState` (one table value per account)."""
+
+from __future__ import annotations
+
+import struct
+from collections import deque
+
+import orjson
+
+from healthmon.core.state import ACTIVE_DAYS, AccountState, Lifecycle
+
+__all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
+
+#: Bumped whenever the layout changes; `state_from_bytes` refuses other versions.
+FORMAT_VERSION = 1
+
+# Layout: version byte, then four length-prefixed sections:
+#   meta    orjson list: profile, clocks, anchor, lifecycle, NPS days
+#   users   n x (u64 user hash, u64 activity|core bits)
+#   events  daily counts as u32, trailing zero days left out
+#   tickets n x (u64 ticket hash, i64 last_ms, u8 open, u8 priority, i32 opened_day, u8 csat, i32 csat_day)
+#   seen    u32 fingerprints, oldest first
+_HEADER = struct.Struct("<BHIBHH")  # version, meta length, users, event days, tickets, seen
+_TICKET = struct.Struct("<QqBBiBi")
+
+
+class StateFormatError(ValueError):
+    """The bytes are not a state written by this version of `state_to_bytes`."""
+
+
+def state_to_bytes(state: AccountState) -> bytes:
+    """Serialize an account state to compact bytes."""
+    meta = orjson.dumps([
+        state.account_id, state.name, state.tier, state.seats, state.csm, state.contract_day,
+        state.clock_ms, state.first_ms, state.last_activity_ms, state.first_core_ms, state.last_eval_ms,
+        state.anchor_day, state.life.to_list(),
+        [[d, *c] for d, c in sorted(state.nps.items())],
+    ])
+    events = state.events
+    n_days = ACTIVE_DAYS
+    while n_days and not events[n_days - 1]:
+        n_days -= 1
+    users = state.users
+    flat_users = [v for item in users.items() for v in item]
+    tickets = b"".join(_TICKET.pack(k, t[0], t[1], t[2], t[3], t[4], t[5]) for k, t in state.tickets.items())
+    seen = state.seen_order
+    return b"".join((
+        _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen)),
+        meta,
+        struct.pack(f"<{len(flat_users)}Q", *flat_users),
+        struct.pack(f"<{n_days}I", *events[:n_days]),
+        tickets,
+        struct.pack(f"<{len(seen)}I", *seen),
+    ))
+
+
+def state_from_bytes(raw: bytes) -> AccountState:
+    """Rebuild an account state from `state_to_bytes` output."""
+    if not raw or raw[0] != FORMAT_VERSION:
+        raise StateFormatError(f"unknown state format {raw[:1]!r} (expected version {FORMAT_VERSION})")
+    try:
+        _, meta_len, n_users, n_days, n_tickets, n_seen = _HEADER.unpack_from(raw, 0)
+        pos = _HEADER.size
+        meta = orjson.loads(raw[pos:pos + meta_len])
+        pos += meta_len
+        state = AccountState(meta[0])
+        (state.name, state.tier, state.seats, state.csm, state.contract_day, state.clock_ms, state.first_ms,
+         state.last_activity_ms, state.first_core_ms, state.last_eval_ms, state.anchor_day) = meta[1:12]
+        state.life = Lifecycle.from_list(meta[12])
+        state.nps = {d: c for d, *c in meta[13]}
+        flat = struct.unpack_from(f"<{2 * n_users}Q", raw, pos)
+        pos += 16 * n_users
+        state.users = dict(zip(flat[0::2], flat[1::2]))
+        days = struct.unpack_from(f"<{n_days}I", raw, pos)
+        pos += 4 * n_days
+        state.events = [*days, *([0] * (ACTIVE_DAYS - n_days))]
+        for _ in range(n_tickets):
+            key, *ticket = _TICKET.unpack_from(raw, pos)
+            state.tickets[key] = ticket
+            pos += _TICKET.size
+        seen = struct.unpack_from(f"<{n_seen}I", raw, pos)
+        pos += 4 * n_seen
+    except (struct.error, orjson.JSONDecodeError, ValueError, TypeError, IndexError) as exc:
+        raise StateFormatError(f"corrupt state: {exc}") from None
+    if pos != len(raw):
+        raise StateFormatError(f"corrupt state: {len(raw) - pos} trailing bytes")
+    state.seen_order = deque(seen)
+    state.seen = set(seen)
+    return state
+
+
+def state_size_bytes(state: AccountState) -> int:
+    """Return the serialized size of an account state in bytes."""
+    return len(state_to_bytes(state))

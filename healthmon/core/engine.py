@@ -1,0 +1,197 @@
+"""The engine: apply a batch of one account's events, tick on stream time, snapshot; state in, state out."""
+
+from __future__ import annotations
+
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from healthmon.core.alerts import account_alert
+from healthmon.core.ingest import apply_nps, apply_profile, apply_ticket, apply_usage, cap_tickets, remember
+from healthmon.core.lifecycle import Timing, evaluate_lifecycle
+from healthmon.core.measures import compute_metrics
+from healthmon.core.policy import Policy
+from healthmon.core.scoring import score
+from healthmon.core.state import AccountState, RuleState
+from healthmon.core.windows import advance, asof_day
+
+__all__ = ["ApplyResult", "DUPLICATE", "Engine", "EngineConfig", "OK", "TOO_LATE"]
+
+OK, DUPLICATE, TOO_LATE = "ok", "duplicate", "too_late"
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Engine knobs that are deployment settings rather than scoring policy."""
+
+    #: an event more than this behind the account's own stream time is `too_late`
+    lateness_seconds: int = 172_800
+    #: accepted event ids remembered per account (32-bit fingerprints) for dedupe
+    dedupe_capacity: int = 128
+    #: tickets tracked per account; beyond it the oldest closed, then the oldest open, are forgotten
+    max_tickets: int = 64
+
+    def __post_init__(self) -> None:
+        if self.lateness_seconds < 0 or not 1 <= self.dedupe_capacity <= 65_535 \
+                or not 1 <= self.max_tickets <= 65_535:
+            raise ValueError(f"invalid engine config: {self}")
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> EngineConfig:
+        """Build the config from the settings object (`streams.settings.Settings`)."""
+        return cls(lateness_seconds=settings.lateness_seconds)
+
+
+@dataclass
+class ApplyResult:
+    """The outcome of `Engine.apply` or `Engine.tick`."""
+
+    state: AccountState
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[str] = field(default_factory=list)
+    #: whether the state must be written back (events accepted or the alert lifecycle moved)
+    changed: bool = False
+
+
+class Engine:
+    """Pure health engine: no I/O. The state passed in is updated in place and returned."""
+
+    def __init__(self, policy: Policy, config: EngineConfig | None = None, *,
+                 clock: Callable[[], int] = _wall_ms) -> None:
+        self.policy = policy
+        self.config = config or EngineConfig()
+        self._clock = clock
+        self._lateness_ms = self.config.lateness_seconds * 1000
+        self._interval_ms = policy.evaluation_interval_seconds * 1000
+        self._timing = (policy.warmup_seconds * 1000, policy.min_dwell_seconds * 1000,
+                        policy.health_cooldown_seconds * 1000)
+
+    @property
+    def tick_interval_ms(self) -> int:
+        """Return the evaluation interval: call `tick` at each multiple of it the watermark crosses."""
+        return self._interval_ms
+
+    def new_state(self, account_id: str) -> AccountState:
+        """Return the empty state of an account."""
+        return AccountState(account_id)
+
+    def apply(self, state: AccountState, events: Iterable[Any], *, stream_time_ms: int | None = None,
+              held_back: frozenset[str] = frozenset()) -> ApplyResult:
+        """Apply validated events of one account, in any order; decide alerts at the boundaries they cross.
+
+        Lateness is judged against the account's own stream time, not `stream_time_ms` (accepted for
+        symmetry with `tick` and unused), so outcomes do not depend on how the input was batched.
+        """
+        outcomes: list[str] = []
+        alerts: list[dict[str, Any]] = []
+        core = self.policy.core_features
+        lateness, interval, capacity = self._lateness_ms, self._interval_ms, self.config.dedupe_capacity
+        seen, order = state.seen, state.seen_order
+        accepted = tickets = 0
+        changed = False
+        for event in events:
+            kind = event.kind
+            if kind == "account":
+                changed = apply_profile(state, event) or changed
+                outcomes.append(OK)
+                continue
+            t = event.occurred_at
+            fingerprint = zlib.crc32(event.event_id.encode())
+            if fingerprint in seen:
+                outcomes.append(DUPLICATE)
+                continue
+            clock = state.clock_ms
+            if t < clock - lateness:
+                outcomes.append(TOO_LATE)
+                continue
+            if t > clock:
+                state.clock_ms = t
+                boundary = t - t % interval
+                if boundary > state.last_eval_ms:
+                    if state.first_ms:
+                        changed = self._evaluate(state, boundary, held_back, alerts) or changed
+                    else:
+                        state.last_eval_ms = boundary
+            if not state.first_ms or t < state.first_ms:
+                state.first_ms = t
+            if len(order) >= capacity:
+                remember(state, fingerprint, capacity)
+            else:
+                order.append(fingerprint)
+                seen.add(fingerprint)
+            if kind == "usage":
+                apply_usage(state, t, event.user_id, event.feature in core)
+            elif kind == "ticket":
+                apply_ticket(state, t, event.ticket_id, event.status, event.priority, event.csat)
+                tickets += 1
+            else:
+                apply_nps(state, t, event.score)
+            accepted += 1
+            outcomes.append(OK)
+        if tickets:
+            cap_tickets(state, self.config.max_tickets)
+        return ApplyResult(state, alerts, outcomes, changed or accepted > 0)
+
+    def tick(self, state: AccountState, now_ms: int, *, held_back: frozenset[str] = frozenset()) -> ApplyResult:
+        """Evaluate an account as of stream time `now_ms` (a tick boundary), even if it sent nothing."""
+        if now_ms <= state.last_eval_ms:
+            return ApplyResult(state)
+        changed = False
+        if not state.first_ms:
+            if state.tier is None:
+                return ApplyResult(state)  # neither events nor a profile: nothing to evaluate
+            state.first_ms = now_ms  # a profile-only account: its warm-up starts at its first tick
+            changed = True
+        alerts: list[dict[str, Any]] = []
+        changed = self._evaluate(state, now_ms, held_back, alerts) or changed
+        return ApplyResult(state, alerts, [], changed)
+
+    def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list) -> bool:
+        """Decide alerts as of `at_ms`; append them to `out`; return whether the lifecycle moved."""
+        advance(state, asof_day(at_ms))
+        before = state.life.to_list()
+        tier = self.policy.for_tier(state.tier)
+        metrics, series = compute_metrics(state, at_ms)
+        card = score(metrics, tier)
+        warmup_ms, dwell_ms, cooldown_ms = self._timing
+        timing = Timing(at_ms, at_ms - state.first_ms >= warmup_ms, dwell_ms, cooldown_ms, held_back)
+        transitions = evaluate_lifecycle(state.life, card, metrics, series, tier, timing)
+        state.last_eval_ms = at_ms
+        if transitions:
+            processed_at = self._clock()
+            for tr in transitions:
+                out.append(account_alert(state, tr, card, severity=tier.severity, at_ms=at_ms,
+                                         policy_version=self.policy.version, processed_at=processed_at))
+        return bool(transitions) or state.life.to_list() != before
+
+    def snapshot(self, state: AccountState, now_ms: int) -> dict[str, Any]:
+        """Return the account's current health as of `now_ms` (never before its own latest event)."""
+        at_ms = max(now_ms, state.clock_ms + 1)
+        tier = self.policy.for_tier(state.tier)
+        metrics, _ = compute_metrics(state, at_ms)
+        card = score(metrics, tier)
+        life = state.life
+        firing = [name for name, r in sorted(life.lines.items()) if r.status == RuleState.FIRING]
+        if life.health.fired:
+            firing.insert(0, "health")
+        return {
+            "account_id": state.account_id,
+            "name": state.name,
+            "tier": state.tier,
+            "csm": state.csm,
+            "seats": state.seats,
+            "score": card.score,
+            "band": card.band,
+            "alert_band": life.health.band,
+            "measures": [m.as_dict() for m in card.measures],
+            "metrics": metrics,
+            "firing": firing,
+            "updated_at": state.clock_ms or None,
+            "as_of": at_ms,
+            "policy_version": self.policy.version,
+        }

@@ -1,0 +1,97 @@
+"""Fold one accepted event into an account's state (dedupe and lateness are decided by the engine)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, hash_id
+from healthmon.core.windows import advance
+
+__all__ = ["PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage", "cap_tickets", "remember"]
+
+#: priority name -> code; codes >= 2 are "high or urgent".
+PRIORITIES = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+def remember(state: AccountState, fingerprint: int, capacity: int) -> None:
+    """Add an event fingerprint to the bounded dedupe memory, forgetting the oldest beyond `capacity`."""
+    order = state.seen_order
+    while len(order) >= capacity:
+        state.seen.discard(order.popleft())
+    order.append(fingerprint)
+    state.seen.add(fingerprint)
+
+
+def apply_usage(state: AccountState, occurred_at: int, user_id: str, is_core: bool) -> None:
+    """Count one product-usage event on its own day."""
+    day = occurred_at // DAY_MS
+    if day > state.anchor_day:
+        advance(state, day)
+    age = state.anchor_day - day
+    if occurred_at > state.last_activity_ms:
+        state.last_activity_ms = occurred_at
+    if is_core and (not state.first_core_ms or occurred_at < state.first_core_ms):
+        state.first_core_ms = occurred_at
+    if age >= ACTIVE_DAYS:
+        return  # older than every window: only the clocks above can use it
+    state.events[age] += 1
+    key = hash_id(user_id)
+    bit = 1 << age
+    if is_core and age < CORE_DAYS:
+        bit |= bit << CORE_SHIFT
+    users = state.users
+    users[key] = users.get(key, 0) | bit
+
+
+def apply_ticket(state: AccountState, occurred_at: int, ticket_id: str, status: str, priority: str,
+                 csat: int | None) -> None:
+    """Track a ticket's status, priority, opening day and CSAT; the latest event time wins."""
+    key = hash_id(ticket_id)
+    day = occurred_at // DAY_MS
+    ticket = state.tickets.get(key)
+    if ticket is None:
+        ticket = state.tickets[key] = [occurred_at, 1, PRIORITIES[priority], -1, 0, -1]
+        latest = True
+    else:
+        latest = occurred_at >= ticket[0]
+    if status == "opened" and (ticket[3] < 0 or day < ticket[3]):
+        ticket[3] = day
+    if latest:
+        ticket[0] = occurred_at
+        ticket[2] = PRIORITIES[priority]
+        if status != "updated":
+            ticket[1] = 0 if status == "closed" else 1
+    if csat is not None and (ticket[5] < 0 or day >= ticket[5]):
+        ticket[4] = csat
+        ticket[5] = day
+
+
+def apply_nps(state: AccountState, occurred_at: int, score: int) -> None:
+    """Count one NPS answer on its day as promoter (9-10), passive (7-8) or detractor (0-6)."""
+    day = occurred_at // DAY_MS
+    counts = state.nps.get(day)
+    if counts is None:
+        counts = state.nps[day] = [0, 0, 0]
+    counts[0 if score >= 9 else 1 if score >= 7 else 2] += 1
+
+
+def apply_profile(state: AccountState, profile) -> bool:
+    """Take the account's profile; return whether anything changed."""
+    contract_day = profile.contract_start.toordinal() - _EPOCH_ORDINAL
+    new = (profile.name, profile.tier, profile.seats, profile.csm or None, contract_day)
+    old = (state.name, state.tier, state.seats, state.csm, state.contract_day)
+    if new == old:
+        return False
+    state.name, state.tier, state.seats, state.csm, state.contract_day = new
+    return True
+
+
+def cap_tickets(state: AccountState, max_tickets: int) -> None:
+    """Keep at most `max_tickets` tickets: drop the oldest closed ones first, then the oldest open ones."""
+    excess = len(state.tickets) - max_tickets
+    if excess <= 0:
+        return
+    ranked = sorted(state.tickets.items(), key=lambda kv: (kv[1][1], kv[1][0], kv[0]))
+    for key, _ in ranked[:excess]:
+        del state.tickets[key]

@@ -1,0 +1,153 @@
+"""The alert state machines: band changes with hysteresis and dwell, warning lines with `for` and exit lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from healthmon.core.policy import TierPolicy, WarningLine
+from healthmon.core.scoring import Scorecard, band_with_hysteresis
+from healthmon.core.state import Lifecycle, RuleState
+
+__all__ = ["HEALTH_RULE", "Timing", "Transition", "evaluate_lifecycle", "line_value"]
+
+HEALTH_RULE = "health"
+FIRING, RESOLVED = "firing", "resolved"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The policy's health timings and the evaluation context, in epoch ms."""
+
+    at_ms: int
+    warm: bool
+    min_dwell_ms: int
+    cooldown_ms: int
+    held_back: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A decision to announce: an episode of `rule` fires (again) or resolves."""
+
+    kind: str
+    rule: str
+    status: str
+    episode_start: int
+    band_before: str | None
+    band_after: str | None
+    score_before: float | None
+    score_after: float | None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def line_value(line: WarningLine, metrics: dict, series: dict) -> tuple[float | None, bool, bool, dict]:
+    """Return (value, below the enter line, past the exit line, details) of a warning line; None: no data."""
+    if line.kind == "absolute":
+        value = metrics.get(line.metric)
+        details = {"metric": line.metric, "kind": "absolute", "value": value, "line": line.below,
+                   "exit": line.exit_above}
+        if value is None:
+            return None, False, False, details
+        return value, value < line.below, value >= line.exit_above, details
+    weeks = series.get(line.metric)
+    details = {"metric": line.metric, "kind": "relative", "value": None, "line": line.drop,
+               "exit": line.exit_drop}
+    if not weeks:
+        return None, False, False, details
+    baseline = sum(weeks[1:5]) / 4
+    details.update(current=weeks[0], baseline=baseline)
+    if baseline <= 0 or baseline < (line.min_baseline or 0):
+        return None, False, False, details
+    drop = round(1 - weeks[0] / baseline, 4)
+    details["value"] = drop
+    return drop, drop >= line.drop, drop < line.exit_drop, details
+
+
+def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> list[Transition]:
+    h = life.health
+    if card.score is None:
+        h.pending_since, h.pending_band = 0, None
+        return []
+    candidate = band_with_hysteresis(card.score, h.band, tier.bands)
+    if h.band is None or not t.warm:
+        # Before the warm-up ends the band follows the score silently; a non-green band opens an
+        # unannounced episode, so no resolve is ever sent for something that never fired.
+        if candidate != h.band:
+            h.band, h.score = candidate, card.score
+            h.episode_start = 0 if candidate == "green" else (h.episode_start or t.at_ms)
+            h.fired = False
+        h.pending_since, h.pending_band = 0, None
+        return []
+    if candidate == h.band or tier.measure_sources & t.held_back:
+        h.pending_since, h.pending_band = 0, None
+        return []
+    if not h.pending_since:
+        h.pending_since = t.at_ms
+    h.pending_band = candidate
+    if t.at_ms - h.pending_since < t.min_dwell_ms:
+        return []
+    opening = h.band == "green"
+    if opening and h.last_resolved and t.at_ms - h.last_resolved < t.cooldown_ms:
+        return []
+    before_band, before_score = h.band, h.score
+    h.band, h.score = candidate, card.score
+    h.pending_since, h.pending_band = 0, None
+    if candidate == "green":
+        episode, fired = h.episode_start, h.fired
+        h.episode_start, h.fired = 0, False
+        if not fired:
+            return []
+        h.last_resolved = t.at_ms
+        status = RESOLVED
+    else:
+        if opening or not h.episode_start:
+            h.episode_start = t.at_ms
+        episode, h.fired, status = h.episode_start, True, FIRING
+    return [Transition("health_changed", HEALTH_RULE, status, episode, before_band, candidate, before_score,
+                       card.score, {"hysteresis_points": tier.bands.hysteresis_points,
+                                    "cut_offs": {"green": tier.bands.green, "yellow": tier.bands.yellow}})]
+
+
+def _line(life: Lifecycle, line: WarningLine, metrics: dict, series: dict, card: Scorecard,
+          t: Timing) -> list[Transition]:
+    rule = life.lines.get(line.name)
+    value, entered, exited, details = line_value(line, metrics, series)
+    if rule is None:
+        if not entered or not t.warm or line.source in t.held_back:
+            return []
+        rule = life.line(line.name)
+    if not t.warm or line.source in t.held_back or value is None:
+        if rule.status == RuleState.PENDING:  # the `for` clock restarts once the data is trustworthy
+            rule.status, rule.pending_since = RuleState.OK, 0
+        return []
+    details["for_seconds"] = line.for_seconds
+    if rule.status == RuleState.FIRING:
+        if not exited:
+            return []
+        rule.status, rule.last_resolved = RuleState.OK, t.at_ms
+        episode, rule.episode_start, rule.fired = rule.episode_start, 0, False
+        return [Transition("below_warning_line", line.name, RESOLVED, episode, life.last_band, card.band,
+                           life.last_score, card.score, details)]
+    if not entered:
+        rule.status, rule.pending_since = RuleState.OK, 0
+        return []
+    if rule.status == RuleState.OK:
+        rule.status, rule.pending_since = RuleState.PENDING, t.at_ms
+    if t.at_ms - rule.pending_since < line.for_seconds * 1000:
+        return []
+    if rule.last_resolved and t.at_ms - rule.last_resolved < line.cooldown_seconds * 1000:
+        return []
+    rule.status, rule.episode_start, rule.fired = RuleState.FIRING, rule.pending_since, True
+    return [Transition("below_warning_line", line.name, FIRING, rule.episode_start, life.last_band, card.band,
+                       life.last_score, card.score, details)]
+
+
+def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: dict, series: dict, tier: TierPolicy,
+                       timing: Timing) -> list[Transition]:
+    """Advance every rule of an account by one evaluation; return what to announce."""
+    out = _health(life, card, tier, timing)
+    for line in tier.warning_lines:
+        out.extend(_line(life, line, metrics, series, card, timing))
+    life.last_score, life.last_band = card.score, card.band
+    return out

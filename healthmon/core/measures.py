@@ -1,0 +1,165 @@
+"""The metric catalogue and the computation of every metric of an account as of an instant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from healthmon.core.state import CORE_SHIFT, DAY_MS, AccountState
+from healthmon.core.windows import asof_day, shifted_bits, shifted_events
+
+__all__ = ["METRICS", "RELATIVE_METRICS", "Metric", "compute_metrics", "format_value"]
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:.0f}%"
+
+
+def _num(v: float) -> str:
+    return f"{v:.0f}" if float(v).is_integer() else f"{v:.1f}"
+
+
+def _days(v: float) -> str:
+    return f"{v:.1f} days"
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A measurable quantity of an account: its input source, its label and how to print a value."""
+
+    name: str
+    source: str
+    label: str
+    fmt: Callable[[float], str]
+
+
+#: name -> Metric. `source` is the input kind whose stall makes the metric unreliable.
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    Metric("daily_active_users", "usage", "daily active users", _num),
+    Metric("weekly_active_users", "usage", "weekly active users", _num),
+    Metric("monthly_active_users", "usage", "monthly active users", _num),
+    Metric("weekly_active_ratio", "usage", "weekly active users (share of seats)", _pct),
+    Metric("license_utilisation", "usage", "license utilisation (monthly active users / seats)", _pct),
+    Metric("adoption_rate", "usage", "core-feature adoption (28-day core users / seats)", _pct),
+    Metric("core_users_28d", "usage", "core-feature users over 28 days", _num),
+    Metric("events_7d", "usage", "events over 7 days", _num),
+    Metric("events_per_day", "usage", "events per day (7-day average)", _num),
+    Metric("events_trend", "usage", "events over 7 days vs the previous four weeks' average", _pct),
+    Metric("weekly_active_trend", "usage", "weekly active users vs the previous four weeks' average", _pct),
+    Metric("days_since_last_activity", "usage", "days since the last activity", _days),
+    Metric("time_to_value_days", "usage", "days from contract start to first core-feature use", _days),
+    Metric("tickets_opened_7d", "ticket", "tickets opened over 7 days", _num),
+    Metric("tickets_opened_28d", "ticket", "tickets opened over 28 days", _num),
+    Metric("open_tickets", "ticket", "open tickets", _num),
+    Metric("open_urgent_tickets", "ticket", "open high/urgent tickets", _num),
+    Metric("csat_28d", "ticket", "average CSAT over 28 days", _num),
+    Metric("nps_90d", "nps", "NPS over 90 days", _num),
+)}
+
+#: Metrics with a weekly history, usable by relative warning lines: name -> key of its weekly series.
+RELATIVE_METRICS = ("weekly_active_users", "events_7d")
+
+
+def format_value(metric: str, value: float | None) -> str:
+    """Return a metric value as a human would write it."""
+    if value is None:
+        return "no data"
+    return METRICS[metric].fmt(value)
+
+
+def _ratio(num: float, den: float | None) -> float | None:
+    return round(num / den, 4) if den else None
+
+
+def compute_metrics(state: AccountState, at_ms: int) -> tuple[dict[str, float | None], dict[str, list[int]]]:
+    """Return every metric as of `at_ms` (None: no data) and the weekly series [this week, 1..4 weeks ago].
+
+    The weekly series are empty until the account's history covers all five weeks.
+    """
+    day = asof_day(at_ms)
+    offset = day - state.anchor_day
+    dau = wau = mau = core = w1 = w2 = w3 = w4 = 0
+    users = state.users.values()
+    if offset:
+        users = [active | (core_bits << CORE_SHIFT)
+                 for active, core_bits in (shifted_bits(b, offset) for b in users)]
+    for bits in users:
+        # One pass, no calls: this loop is most of an evaluation's cost.
+        if bits & 1:
+            dau += 1
+        if bits & 0x7F:
+            wau += 1
+        if bits & 0xFFFFFFF:
+            mau += 1
+        if bits >> CORE_SHIFT:
+            core += 1
+        if bits & 0x7FFFFFF80:
+            if bits & 0x3F80:
+                w1 += 1
+            if bits & 0x1FC000:
+                w2 += 1
+            if bits & 0xFE00000:
+                w3 += 1
+            if bits & 0x7F0000000:
+                w4 += 1
+    weeks = [wau, w1, w2, w3, w4]
+    daily = shifted_events(state.events, offset)
+    event_weeks = [sum(daily[7 * k:7 * k + 7]) for k in range(5)]
+    seats = state.seats
+    has_history = bool(state.first_ms) and state.first_ms <= (day - 34) * DAY_MS
+    baseline_wau = sum(weeks[1:]) / 4
+    baseline_events = sum(event_weeks[1:]) / 4
+
+    opened_7 = opened_28 = open_all = open_urgent = 0
+    csat_sum = csat_n = 0
+    for _last, is_open, priority, opened_day, csat, csat_day in state.tickets.values():
+        if is_open:
+            open_all += 1
+            if priority >= 2:
+                open_urgent += 1
+        if opened_day >= 0 and day - 28 < opened_day <= day:
+            opened_28 += 1
+            if opened_day > day - 7:
+                opened_7 += 1
+        if csat and day - 28 < csat_day <= day:
+            csat_sum += csat
+            csat_n += 1
+    promoters = passives = detractors = 0
+    for d, (p, n, x) in state.nps.items():
+        if day - 90 < d <= day:
+            promoters += p
+            passives += n
+            detractors += x
+    answers = promoters + passives + detractors
+
+    ttv = None
+    if state.contract_day is not None:
+        if state.first_core_ms:
+            ttv = max(0.0, state.first_core_ms // DAY_MS - state.contract_day)
+        elif day >= state.contract_day:
+            ttv = float(day - state.contract_day)  # not reached yet: a lower bound that keeps growing
+
+    metrics: dict[str, float | None] = {
+        "daily_active_users": dau,
+        "weekly_active_users": wau,
+        "monthly_active_users": mau,
+        "weekly_active_ratio": _ratio(wau, seats),
+        "license_utilisation": _ratio(mau, seats),
+        "adoption_rate": _ratio(core, seats),
+        "core_users_28d": core,
+        "events_7d": event_weeks[0],
+        "events_per_day": round(event_weeks[0] / 7, 2),
+        "events_trend": _ratio(event_weeks[0], baseline_events) if has_history else None,
+        "weekly_active_trend": _ratio(wau, baseline_wau) if has_history else None,
+        "days_since_last_activity": (round(max(0, at_ms - state.last_activity_ms) / DAY_MS, 2)
+                                     if state.last_activity_ms else None),
+        "time_to_value_days": ttv,
+        "tickets_opened_7d": opened_7,
+        "tickets_opened_28d": opened_28,
+        "open_tickets": open_all,
+        "open_urgent_tickets": open_urgent,
+        "csat_28d": round(csat_sum / csat_n, 2) if csat_n else None,
+        "nps_90d": round(100 * (promoters - detractors) / answers, 1) if answers else None,
+    }
+    series = {"weekly_active_users": weeks, "events_7d": event_weeks} if has_history else {}
+    return metrics, series

@@ -1,0 +1,80 @@
+"""Stream time per input source, source staleness, and the single `ingest_stalled` pipeline alert."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+from healthmon.core.alerts import pipeline_alert
+from healthmon.core.lifecycle import FIRING, RESOLVED
+from healthmon.core.policy import Policy
+
+__all__ = ["PipelineClock"]
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class PipelineClock:
+    """Watermarks (max event time) per source and overall; a watched source lagging too far is stale.
+
+    A source is stale when the overall watermark is more than its `stale_after_seconds` ahead of the
+    source's own watermark. A source never observed is not stale: nothing distinguishes "not deployed"
+    from "quiet" then. When every source stops, the watermark stops too, and nothing is stale.
+    """
+
+    def __init__(self, policy: Policy, config: Any = None, *, clock: Callable[[], int] = _wall_ms) -> None:
+        self.policy = policy
+        self._stale_after_ms = {s: v * 1000 for s, v in policy.stale_after_seconds.items()}
+        self._clock = clock
+        self._source_ms: dict[str, int] = {}
+        self._watermark_ms = 0
+        self._reported: dict[str, int] = {}  # stale source -> episode start (its watermark when it stalled)
+
+    def observe(self, source: str, occurred_at_ms: int) -> None:
+        """Record that an event of `source` occurred at `occurred_at_ms`."""
+        if occurred_at_ms > self._source_ms.get(source, 0):
+            self._source_ms[source] = occurred_at_ms
+            if occurred_at_ms > self._watermark_ms:
+                self._watermark_ms = occurred_at_ms
+
+    @property
+    def watermark_ms(self) -> int:
+        """Return the overall stream time: the latest event time of any source (0 before any event)."""
+        return self._watermark_ms
+
+    def source_watermark_ms(self, source: str) -> int | None:
+        """Return a source's own watermark, or None if it has never been observed."""
+        return self._source_ms.get(source)
+
+    def staleness_seconds(self, source: str) -> float:
+        """Return how far a source lags the overall stream time, in seconds (0 if never observed)."""
+        own = self._source_ms.get(source)
+        return 0.0 if own is None else (self._watermark_ms - own) / 1000
+
+    def stale_sources(self) -> frozenset[str]:
+        """Return the watched sources that are stale now."""
+        wm = self._watermark_ms
+        return frozenset(s for s, limit in self._stale_after_ms.items()
+                         if s in self._source_ms and wm - self._source_ms[s] > limit)
+
+    def update(self) -> list[dict[str, Any]]:
+        """Return the pipeline alerts to send: one firing per new stall, one resolved per recovery."""
+        stale = self.stale_sources()
+        alerts = []
+        for source in sorted(stale - self._reported.keys()):
+            self._reported[source] = self._source_ms[source]
+            alerts.append(self._alert(source, FIRING))
+        for source in sorted(self._reported.keys() - stale):
+            alerts.append(self._alert(source, RESOLVED))
+            del self._reported[source]
+        return alerts
+
+    def _alert(self, source: str, status: str) -> dict[str, Any]:
+        return pipeline_alert(
+            source, status, episode_start=self._reported[source], at_ms=self._watermark_ms,
+            staleness_seconds=self.staleness_seconds(source),
+            stale_after_seconds=self._stale_after_ms[source] // 1000, severity=self.policy.pipeline_severity,
+            policy_version=self.policy.version, processed_at=self._clock(),
+        )

@@ -1,0 +1,197 @@
+"""The scoring policy: typed, validated with precise errors, and stamped with a content hash."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from healthmon.core.measures import METRICS
+from healthmon.core.validation import TIERS, normalise
+
+__all__ = [
+    "BandPolicy",
+    "MeasureSpec",
+    "Policy",
+    "PolicyError",
+    "TierPolicy",
+    "WarningLine",
+    "check_policy_file",
+    "load_policy",
+    "parse_policy",
+]
+
+
+class PolicyError(ValueError):
+    """The policy is invalid; `errors` lists every problem as `path: message`."""
+
+    def __init__(self, errors: list[str], source: str = "policy") -> None:
+        self.errors = list(errors)
+        super().__init__(f"{source}: {len(self.errors)} error(s):\n" + "\n".join(f"  {e}" for e in self.errors))
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    """One weighted measure: a metric scored 0-100, linearly from `bad` (0) to `good` (100)."""
+
+    metric: str
+    weight: float
+    bad: float
+    good: float
+
+    @property
+    def source(self) -> str:
+        """Return the input kind this measure depends on."""
+        return METRICS[self.metric].source
+
+
+@dataclass(frozen=True)
+class WarningLine:
+    """An activity line: absolute (`metric < below`) or relative (`metric` down `drop` vs its baseline)."""
+
+    name: str
+    metric: str
+    kind: str
+    for_seconds: int
+    cooldown_seconds: int
+    enabled: bool = True
+    below: float | None = None
+    exit_above: float | None = None
+    drop: float | None = None
+    exit_drop: float | None = None
+    min_baseline: float | None = None
+
+    @property
+    def source(self) -> str:
+        """Return the input kind this line depends on."""
+        return METRICS[self.metric].source
+
+
+@dataclass(frozen=True)
+class BandPolicy:
+    """Band cut-offs: green at or above `green`, yellow at or above `yellow`, red below."""
+
+    green: float
+    yellow: float
+    hysteresis_points: float
+
+    def band_of(self, score: float) -> str:
+        """Return the band of a score, without hysteresis."""
+        return "green" if score >= self.green else "yellow" if score >= self.yellow else "red"
+
+
+@dataclass(frozen=True)
+class TierPolicy:
+    """The policy as it applies to one tier, overrides merged in."""
+
+    tier: str
+    severity: str
+    bands: BandPolicy
+    measures: tuple[MeasureSpec, ...]
+    warning_lines: tuple[WarningLine, ...]
+    #: input kinds feeding a weighted measure: a stall of any of them holds back health changes
+    measure_sources: frozenset[str]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy. `version` is `sha256:` + 12 hex digits of its canonical JSON."""
+
+    version: str
+    core_features: frozenset[str]
+    evaluation_interval_seconds: int
+    warmup_seconds: int
+    min_dwell_seconds: int
+    health_cooldown_seconds: int
+    tiers: dict[str, TierPolicy]
+    pipeline_severity: str
+    stale_after_seconds: dict[str, int]
+    document: dict[str, Any]
+
+    def for_tier(self, tier: str | None) -> TierPolicy:
+        """Return the policy of a tier; accounts without a profile are scored as `standard`."""
+        return self.tiers.get(tier or "standard") or self.tiers["standard"]
+
+
+def _tier(name: str, spec: dict) -> TierPolicy:
+    measures = tuple(MeasureSpec(**m) for m in spec["measures"])
+    return TierPolicy(
+        tier=name, severity=spec["severity"], bands=BandPolicy(**spec["bands"]), measures=measures,
+        warning_lines=tuple(WarningLine(**ln) for ln in spec["warning_lines"] if ln["enabled"]),
+        measure_sources=frozenset(m.source for m in measures),
+    )
+
+
+def parse_policy(doc: dict | str, source: str = "policy") -> Policy:
+    """Validate a policy given as a mapping or YAML text; raise `PolicyError` listing every problem."""
+    if isinstance(doc, str):
+        doc = _load_yaml(doc, source)
+    data, errors = normalise(doc)
+    if errors:
+        raise PolicyError(errors, source)
+    canonical = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    return Policy(
+        version="sha256:" + hashlib.sha256(canonical).hexdigest()[:12],
+        core_features=frozenset(data["core_features"]),
+        evaluation_interval_seconds=data["evaluation_interval_seconds"],
+        warmup_seconds=data["warmup_seconds"],
+        min_dwell_seconds=data["health"]["min_dwell_seconds"],
+        health_cooldown_seconds=data["health"]["cooldown_seconds"],
+        tiers={name: _tier(name, data["tiers"][name]) for name in TIERS},
+        pipeline_severity=data["pipeline"]["severity"],
+        stale_after_seconds=dict(data["pipeline"]["sources"]),
+        document=data,
+    )
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Read and validate a YAML policy file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PolicyError([f"file: cannot read: {exc}"], str(path)) from None
+    return parse_policy(text, str(path))
+
+
+def check_policy_file(path: str | Path) -> tuple[bool, list[str]]:
+    """Validate a policy file for `healthmon policy check`: (ok, error lines or a one-line summary)."""
+    try:
+        policy = load_policy(path)
+    except PolicyError as exc:
+        return False, exc.errors
+    measures = len(policy.tiers["standard"].measures)
+    lines = len(policy.document["warning_lines"])
+    return True, [f"{path}: ok, version {policy.version}, {measures} measures, {lines} warning lines"]
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
+
+
+def _mapping_no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+    seen: set = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_no_duplicates)
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        raise PolicyError([f"yaml: {where}: {exc.problem or exc.context}"], source) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError([f"yaml: {exc}"], source) from None

@@ -1,0 +1,82 @@
+"""Turn metric values into measure scores, a weighted health score and a band (with hysteresis)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
+
+__all__ = ["BANDS", "MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "score"]
+
+#: Bands from best to worst.
+BANDS = ("green", "yellow", "red")
+_RANK = {b: i for i, b in enumerate(BANDS)}
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    """One measure of one evaluation; `score` and `contribution` are None when it has no data."""
+
+    name: str
+    value: float | None
+    score: float | None
+    weight: float
+    contribution: float | None
+
+    def as_dict(self) -> dict:
+        """Return the measure as it appears in alerts and snapshots."""
+        return {"name": self.name, "value": self.value, "score": self.score, "weight": self.weight,
+                "contribution": self.contribution}
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A health score (None when no measure has data), its plain band and the measures behind it."""
+
+    score: float | None
+    band: str | None
+    measures: tuple[MeasureResult, ...]
+
+
+def measure_score(value: float, bad: float, good: float) -> float:
+    """Score a value 0-100: 0 at or beyond `bad`, 100 at or beyond `good`, linear in between."""
+    fraction = (value - bad) / (good - bad)
+    return round(100.0 * min(1.0, max(0.0, fraction)), 1)
+
+
+def score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
+    """Score an account: the weighted average of its measures that have data."""
+    partial: list[tuple[MeasureSpec, float | None, float | None]] = []
+    total_weight = 0.0
+    for spec in tier.measures:
+        value = metrics.get(spec.metric)
+        if value is None:
+            partial.append((spec, None, None))
+            continue
+        s = measure_score(value, spec.bad, spec.good)
+        partial.append((spec, value, s))
+        total_weight += spec.weight
+    if not total_weight:
+        return Scorecard(None, None, tuple(MeasureResult(m.metric, None, None, m.weight, None) for m, _, _ in partial))
+    results = tuple(
+        MeasureResult(spec.metric, value, s, spec.weight,
+                      None if s is None else round(s * spec.weight / total_weight, 2))
+        for spec, value, s in partial
+    )
+    total = round(sum(s * spec.weight for spec, _, s in partial if s is not None) / total_weight, 1)
+    return Scorecard(total, tier.bands.band_of(total), results)
+
+
+def band_with_hysteresis(score_: float, current: str | None, bands: BandPolicy) -> str:
+    """Return the band to move to: leaving `current` needs the score past the cut-off by the margin."""
+    plain = bands.band_of(score_)
+    if current is None or plain == current:
+        return plain
+    if _RANK[plain] > _RANK[current]:  # worse: the score must be below the cut-off by the margin
+        return bands.band_of(score_ + bands.hysteresis_points)
+    return bands.band_of(score_ - bands.hysteresis_points)
+
+
+def worse(a: str, b: str) -> bool:
+    """Return whether band `a` is worse than band `b`."""
+    return _RANK[a] > _RANK[b]

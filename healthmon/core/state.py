@@ -1,0 +1,161 @@
+"""The compact per-account state: profile, clocks, day bitmaps per user, day counts, tickets, NPS, dedupe."""
+
+from __future__ import annotations
+
+import zlib
+from collections import deque
+from hashlib import blake2b
+
+__all__ = [
+    "ACTIVE_DAYS",
+    "ACTIVE_MASK",
+    "AccountState",
+    "CORE_DAYS",
+    "CORE_MASK",
+    "CORE_SHIFT",
+    "DAY_MS",
+    "NPS_DAYS",
+    "TICKET_DAYS",
+    "Lifecycle",
+    "RuleState",
+    "event_fingerprint",
+    "hash_id",
+]
+
+DAY_MS = 86_400_000
+#: Days of per-user activity and of event counts kept: the current week plus four baseline weeks.
+ACTIVE_DAYS = 35
+ACTIVE_MASK = (1 << ACTIVE_DAYS) - 1
+#: Days of per-user core-feature use kept (adoption is measured over 28 days).
+CORE_DAYS = 28
+CORE_MASK = (1 << CORE_DAYS) - 1
+#: Core bits sit above the activity bits in one 63-bit integer per user.
+CORE_SHIFT = ACTIVE_DAYS
+NPS_DAYS = 90
+#: Closed tickets are kept this long after their last change (CSAT and opened counts span 28 days).
+TICKET_DAYS = 30
+
+_ID_CACHE: dict[str, int] = {}
+_ID_CACHE_MAX = 262_144
+
+
+def hash_id(value: str) -> int:
+    """Return a stable 64-bit hash of a user or ticket id (blake2b, cached)."""
+    key = _ID_CACHE.get(value)
+    if key is None:
+        if len(_ID_CACHE) >= _ID_CACHE_MAX:
+            _ID_CACHE.clear()
+        key = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "little")
+        _ID_CACHE[value] = key
+    return key
+
+
+def event_fingerprint(event_id: str) -> int:
+    """Return the 32-bit fingerprint under which an event id is remembered for dedupe."""
+    return zlib.crc32(event_id.encode())
+
+
+class RuleState:
+    """Lifecycle of one alert rule of one account (`health` or a warning line)."""
+
+    __slots__ = ("status", "pending_since", "episode_start", "fired", "last_resolved", "band", "score",
+                 "pending_band")
+
+    OK, PENDING, FIRING = 0, 1, 2
+
+    def __init__(self) -> None:
+        self.status = self.OK
+        self.pending_since = 0  # event time the condition started to hold (0: not pending)
+        self.episode_start = 0  # event time the current episode started (0: none)
+        self.fired = False  # the current episode has been announced (a resolve may follow)
+        self.last_resolved = 0  # event time the last announced episode resolved (for the cooldown)
+        self.band: str | None = None  # health only: the announced band
+        self.score: float | None = None  # health only: the score when `band` was announced
+        self.pending_band: str | None = None  # health only: the band waiting out its dwell
+
+    def to_list(self) -> list:
+        """Return the rule state as a compact list."""
+        return [self.status, self.pending_since, self.episode_start, int(self.fired), self.last_resolved,
+                self.band, self.score, self.pending_band]
+
+    @classmethod
+    def from_list(cls, data: list) -> RuleState:
+        """Rebuild a rule state from `to_list` output."""
+        rule = cls()
+        (rule.status, rule.pending_since, rule.episode_start, fired, rule.last_resolved, rule.band, rule.score,
+         rule.pending_band) = data
+        rule.fired = bool(fired)
+        return rule
+
+
+class Lifecycle:
+    """Alert lifecycle of an account: the health rule, one state per warning line, the last evaluation."""
+
+    __slots__ = ("health", "lines", "last_score", "last_band")
+
+    def __init__(self) -> None:
+        self.health = RuleState()
+        self.lines: dict[str, RuleState] = {}
+        self.last_score: float | None = None
+        self.last_band: str | None = None
+
+    def line(self, name: str) -> RuleState:
+        """Return the state of warning line `name`, creating it if needed."""
+        rule = self.lines.get(name)
+        if rule is None:
+            rule = self.lines[name] = RuleState()
+        return rule
+
+    def to_list(self) -> list:
+        """Return the lifecycle as a compact list; idle warning lines are left out."""
+        lines = {name: r.to_list() for name, r in sorted(self.lines.items())
+                 if r.status or r.episode_start or r.last_resolved}
+        return [self.health.to_list(), lines, self.last_score, self.last_band]
+
+    @classmethod
+    def from_list(cls, data: list) -> Lifecycle:
+        """Rebuild a lifecycle from `to_list` output."""
+        life = cls()
+        health, lines, life.last_score, life.last_band = data
+        life.health = RuleState.from_list(health)
+        life.lines = {name: RuleState.from_list(r) for name, r in lines.items()}
+        return life
+
+
+class AccountState:
+    """Everything the engine remembers about one account; mutated in place by the engine."""
+
+    __slots__ = (
+        "account_id", "name", "tier", "seats", "csm", "contract_day",
+        "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms",
+        "anchor_day", "events", "users", "tickets", "nps", "seen", "seen_order", "life",
+    )
+
+    def __init__(self, account_id: str) -> None:
+        self.account_id = account_id
+        # profile (None until the account's profile arrives)
+        self.name: str | None = None
+        self.tier: str | None = None
+        self.seats: int | None = None
+        self.csm: str | None = None
+        self.contract_day: int | None = None  # days since the epoch
+        # clocks, all event time in epoch ms (0: never)
+        self.clock_ms = 0  # latest occurred_at accepted: the account's own stream time
+        self.first_ms = 0  # earliest occurred_at accepted (or the first tick): starts the warm-up
+        self.last_activity_ms = 0  # latest product-usage occurred_at
+        self.first_core_ms = 0  # earliest use of a core feature
+        self.last_eval_ms = 0  # latest evaluation instant
+        # day buckets: index/bit 0 is `anchor_day`, index/bit k is anchor_day - k
+        self.anchor_day = 0
+        self.events = [0] * ACTIVE_DAYS  # usage events per day
+        self.users: dict[int, int] = {}  # user hash -> activity bits | core bits << CORE_SHIFT
+        # ticket hash -> [last_ms, is_open, priority 0..3, opened_day or -1, csat or 0, csat_day or -1]
+        self.tickets: dict[int, list[int]] = {}
+        self.nps: dict[int, list[int]] = {}  # day -> [promoters, passives, detractors]
+        self.seen: set[int] = set()  # fingerprints of recently accepted event ids
+        self.seen_order: deque[int] = deque()  # the same, oldest first
+        self.life = Lifecycle()
+
+    def __repr__(self) -> str:
+        return (f"AccountState({self.account_id!r}, tier={self.tier!r}, users={len(self.users)}, "
+                f"tickets={len(self.tickets)}, clock_ms={self.clock_ms})")

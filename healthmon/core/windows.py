@@ -1,0 +1,80 @@
+"""Day-bucket arithmetic: moving the state's anchor day forward and reading windows as of a day."""
+
+from __future__ import annotations
+
+from healthmon.core.state import (
+    ACTIVE_DAYS,
+    ACTIVE_MASK,
+    CORE_MASK,
+    CORE_SHIFT,
+    DAY_MS,
+    NPS_DAYS,
+    TICKET_DAYS,
+    AccountState,
+)
+
+__all__ = ["advance", "asof_day", "day_of", "shifted_events", "shifted_bits", "prune"]
+
+
+def day_of(ms: int) -> int:
+    """Return the UTC day (days since the epoch) of an epoch-ms instant."""
+    return ms // DAY_MS
+
+
+def asof_day(at_ms: int) -> int:
+    """Return the last day an evaluation at `at_ms` covers: it sees events strictly before `at_ms`."""
+    return (at_ms - 1) // DAY_MS
+
+
+def shifted_bits(bits: int, offset: int) -> tuple[int, int]:
+    """Split a user's bits into (activity, core) re-anchored `offset` days later."""
+    active = bits & ACTIVE_MASK
+    core = (bits >> CORE_SHIFT) & CORE_MASK
+    if offset > 0:
+        active = (active << offset) & ACTIVE_MASK
+        core = (core << offset) & CORE_MASK
+    elif offset < 0:
+        active >>= -offset
+        core >>= -offset
+    return active, core
+
+
+def shifted_events(events: list[int], offset: int) -> list[int]:
+    """Return the daily event counts re-anchored `offset` days later (index 0 = the new anchor)."""
+    if offset == 0:
+        return events
+    if offset > 0:
+        return ([0] * min(offset, ACTIVE_DAYS) + events)[:ACTIVE_DAYS]
+    return (events[-offset:] + [0] * ACTIVE_DAYS)[:ACTIVE_DAYS]
+
+
+def advance(state: AccountState, day: int) -> None:
+    """Move the anchor forward to `day`, dropping buckets that fall out of every window."""
+    offset = day - state.anchor_day
+    if offset <= 0:
+        return
+    state.anchor_day = day
+    state.events = shifted_events(state.events, offset)
+    users = state.users
+    if offset >= ACTIVE_DAYS:
+        users.clear()
+    else:
+        for key, bits in list(users.items()):
+            active, core = shifted_bits(bits, offset)
+            if active:
+                users[key] = active | (core << CORE_SHIFT)
+            else:
+                del users[key]  # inactive for 35 days: the user is in no window any more
+    prune(state, day)
+
+
+def prune(state: AccountState, day: int) -> None:
+    """Forget closed tickets and NPS days that no window as of `day` can see."""
+    if state.nps:
+        oldest = day - NPS_DAYS + 1
+        for d in [d for d in state.nps if d < oldest]:
+            del state.nps[d]
+    if state.tickets:
+        horizon_ms = (day - TICKET_DAYS + 1) * DAY_MS
+        for key in [k for k, t in state.tickets.items() if not t[1] and t[0] < horizon_ms]:
+            del state.tickets[key]
