@@ -35,12 +35,13 @@ class _Checker:
         if not isinstance(value, dict):
             self.error(path, "must be a mapping")
             return {}
+        prefix = "" if path == "<root>" else f"{path}."
         for key in value:
             if key not in allowed:
-                self.error(f"{path}.{key}" if path else str(key), "unknown key")
+                self.error(f"{prefix}{key}", "unknown key")
         for key in required:
             if key not in value:
-                self.error(f"{path}.{key}" if path else key, "required")
+                self.error(f"{prefix}{key}", "required")
         return value
 
     def number(self, data: dict, key: str, path: str, default: Any = _MISSING, *, low: float | None = None,
