@@ -1,0 +1,70 @@
+"""The metric names healthmon exposes, and a small extractor of metric names from PromQL."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["HEALTHMON_METRICS", "metric_names", "is_known_metric", "exposed_names"]
+
+#: base name -> Prometheus type, as the workers expose them on /metrics (docs/operations.md lists them)
+HEALTHMON_METRICS: dict[str, str] = {
+    "healthmon_events": "counter",
+    "healthmon_messages": "counter",
+    "healthmon_dead_letters": "counter",
+    "healthmon_alerts": "counter",
+    "healthmon_accounts": "gauge",
+    "healthmon_health_score": "histogram",
+    "healthmon_event_lag_seconds": "histogram",
+    "healthmon_watermark_timestamp_seconds": "gauge",
+    "healthmon_source_staleness_seconds": "gauge",
+    "healthmon_source_stale": "gauge",
+    "healthmon_redis_errors": "counter",
+    "healthmon_build_info": "gauge",
+}
+
+#: series Prometheus itself adds to every scrape, and prometheus_client's default collectors
+_BUILTIN = {"up", "scrape_duration_seconds", "scrape_samples_scraped", "scrape_series_added"}
+_BUILTIN_PREFIXES = ("process_", "python_")
+
+_SUFFIXES = {"counter": ("_total",), "gauge": ("",), "histogram": ("_bucket", "_sum", "_count")}
+
+_KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
+             "and", "or", "unless", "inf", "nan", "atan2"}
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_MATCHERS = re.compile(r"\{[^{}]*\}")
+_RANGE = re.compile(r"\[[^\[\]]*\]")
+_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^()]*\)")
+_OFFSET = re.compile(r"\b(?:offset|@)\s*-?[\w.]+")
+_NUMBER = re.compile(r"(?<![\w:])(?:0x[0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+)")
+_IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
+
+
+def exposed_names() -> set[str]:
+    """Return every series name the workers expose for the metrics above."""
+    return {base + suffix for base, kind in HEALTHMON_METRICS.items() for suffix in _SUFFIXES[kind]}
+
+
+def is_known_metric(name: str) -> bool:
+    """Tell whether `name` is a healthmon series, a default process/python one, or one Prometheus adds."""
+    return name in exposed_names() or name in _BUILTIN or name.startswith(_BUILTIN_PREFIXES)
+
+
+def metric_names(expr: str) -> set[str]:
+    """Return the metric names an expression selects (functions, keywords and labels left out)."""
+    text = _STRING.sub(" ", expr)
+    text = _MATCHERS.sub(" ", text)
+    text = _RANGE.sub(" ", text)
+    text = _GROUPING.sub(" ", text)
+    text = _OFFSET.sub(" ", text)
+    text = _NUMBER.sub(" ", text)
+    names = set()
+    for match in _IDENT.finditer(text):
+        name = match.group()
+        rest = text[match.end():].lstrip()
+        if rest.startswith("("):  # a function or aggregation call
+            continue
+        if name.lower() in _KEYWORDS:
+            continue
+        names.add(name)
+    return names
