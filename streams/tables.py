@@ -22,8 +22,6 @@ def account_state_table(app: faust.App, settings: Settings) -> faust.Table:
         default=None,
         key_type=bytes,
         value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
         partitions=settings.partitions,
         use_partitioner=True,
         help="Compact per-account health state.",
