@@ -18,10 +18,11 @@ FORMAT_VERSION = 1
 #   meta    orjson list: profile, clocks, anchor, lifecycle, NPS days
 #   users   n x (u64 user hash, u64 activity|core bits)
 #   events  daily counts as u32, trailing zero days left out
-#   tickets n x (u64 ticket hash, i64 last_ms, u8 open, u8 priority, i32 opened_day, u8 csat, i32 csat_day)
+#   tickets n x (u64 ticket hash, i64 last_ms, u8 open << 2 | priority, u16 opened_day + 1, u8 csat,
+#           u16 csat_day + 1); days are since the epoch, 0 stands for "none" (-1 in memory)
 #   seen    u32 fingerprints, oldest first
 _HEADER = struct.Struct("<BHIBHH")  # version, meta length, users, event days, tickets, seen
-_TICKET = struct.Struct("<QqBBiBi")
+_TICKET = struct.Struct("<QqBHBH")
 
 
 class StateFormatError(ValueError):
@@ -42,7 +43,8 @@ def state_to_bytes(state: AccountState) -> bytes:
         n_days -= 1
     users = state.users
     flat_users = [v for item in users.items() for v in item]
-    tickets = b"".join(_TICKET.pack(k, t[0], t[1], t[2], t[3], t[4], t[5]) for k, t in state.tickets.items())
+    tickets = b"".join(_TICKET.pack(k, t[0], t[1] << 2 | t[2], t[3] + 1, t[4], t[5] + 1)
+                       for k, t in state.tickets.items())
     seen = state.seen_order
     return b"".join((
         _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen)),
@@ -75,8 +77,8 @@ def state_from_bytes(raw: bytes) -> AccountState:
         pos += 4 * n_days
         state.events = [*days, *([0] * (ACTIVE_DAYS - n_days))]
         for _ in range(n_tickets):
-            key, *ticket = _TICKET.unpack_from(raw, pos)
-            state.tickets[key] = ticket
+            key, last_ms, flags, opened_day, csat, csat_day = _TICKET.unpack_from(raw, pos)
+            state.tickets[key] = [last_ms, flags >> 2, flags & 3, opened_day - 1, csat, csat_day - 1]
             pos += _TICKET.size
         seen = struct.unpack_from(f"<{n_seen}I", raw, pos)
         pos += 4 * n_seen

@@ -1,0 +1,96 @@
+"""Pipeline clock: per-source watermarks, staleness, one ingest_stalled alert per stall, activity held back."""
+
+from __future__ import annotations
+
+import pytest
+
+from healthmon.core import PipelineClock, parse_policy
+from schemas.alert import Alert
+from tests.core.builders import DAY, HOUR, T0, daily_usage, make_engine, policy_doc, profile, ticket
+
+MIN = 60_000
+WATCH = {"sources": {"usage": {"stale_after_seconds": 1800}, "ticket": {"stale_after_seconds": 7200}}}
+
+
+def _clock() -> PipelineClock:
+    return PipelineClock(parse_policy(policy_doc(pipeline=WATCH)), clock=lambda: 7)
+
+
+@pytest.mark.parametrize(("observations", "stale", "usage_staleness"), [
+    pytest.param([("usage", 0), ("ticket", 30 * MIN)], set(), 1800.0, id="at-the-limit"),
+    pytest.param([("usage", 0), ("ticket", 31 * MIN)], {"usage"}, 1860.0, id="past-the-limit"),
+    pytest.param([("usage", 0), ("nps", 5 * HOUR)], {"usage"}, 18000.0, id="any-source-moves-stream-time"),
+    pytest.param([("usage", 5 * HOUR), ("nps", 0)], set(), 0.0, id="unwatched-source-never-stale"),
+    pytest.param([("ticket", 0), ("usage", 2 * HOUR)], set(), 0.0, id="ticket-at-its-own-limit"),
+    pytest.param([("ticket", 0), ("usage", 3 * HOUR)], {"ticket"}, 0.0, id="ticket-past-its-limit"),
+    pytest.param([("usage", 5 * HOUR), ("usage", 0)], set(), 0.0, id="late-event-does-not-rewind"),
+    pytest.param([("ticket", 0), ("nps", 9 * HOUR)], {"ticket"}, 0.0, id="never-seen-usage-is-not-stale"),
+])
+def test_stale_sources(observations, stale, usage_staleness) -> None:
+    clock = _clock()
+    for source, offset in observations:
+        clock.observe(source, T0 + offset)
+    assert clock.stale_sources() == stale
+    assert clock.staleness_seconds("usage") == usage_staleness
+    assert clock.watermark_ms == T0 + max(o for _, o in observations)
+
+
+def test_a_stall_is_reported_once_then_resolved() -> None:
+    clock = _clock()
+    clock.observe("usage", T0)
+    clock.observe("ticket", T0)
+    assert clock.update() == []
+    clock.observe("ticket", T0 + 40 * MIN)
+    fired = clock.update()
+    clock.observe("ticket", T0 + 90 * MIN)
+    assert clock.update() == []  # still stalled: no repeat
+    clock.observe("usage", T0 + 91 * MIN)
+    resolved = clock.update()
+    assert [(a["kind"], a["status"], a["account_id"], a["rule"]) for a in fired + resolved] == [
+        ("ingest_stalled", "firing", None, "ingest_stalled:usage"),
+        ("ingest_stalled", "resolved", None, "ingest_stalled:usage"),
+    ]
+    assert fired[0]["episode_id"] == resolved[0]["episode_id"]
+    assert fired[0]["dedup_key"] == "__pipeline__/ingest_stalled:usage"
+    assert fired[0]["summary"] == ("Ingest stalled: no usage events for 2400 s of stream time (threshold 1800 s); "
+                                   "activity alerts held back")
+    for alert in fired + resolved:
+        Alert.model_validate(alert)
+
+
+def test_stall_holds_back_activity_alerts_for_every_account() -> None:
+    # `for` and dwell of an hour give the backlog time to land once the source resumes
+    line = {"name": "wau_low", "metric": "weekly_active_ratio", "kind": "absolute", "below": 0.3,
+            "exit_above": 0.4, "for_seconds": 3600, "cooldown_seconds": 0}
+    engine = make_engine(pipeline=WATCH, warning_lines=[line],
+                         health={"min_dwell_seconds": 3600, "cooldown_seconds": 0})
+    clock = PipelineClock(engine.policy, clock=lambda: 7)
+    states = {}
+    for account in ("a", "b"):
+        states[account] = engine.new_state(account)
+        engine.apply(states[account], [profile(account), *daily_usage(0, 3, 8, account=account)])
+    for ev in daily_usage(0, 3, 8, account="a"):
+        clock.observe("usage", ev.occurred_at)
+    # usage stops for everyone; tickets keep flowing for 12 days
+    pipeline, account_alerts = [], []
+    for hour in range(3 * 24, 15 * 24):
+        now = T0 + hour * HOUR
+        clock.observe("ticket", now)
+        pipeline += clock.update()
+        for state in states.values():
+            account_alerts += engine.tick(state, now, held_back=clock.stale_sources()).alerts
+    assert [(a["kind"], a["status"]) for a in pipeline] == [("ingest_stalled", "firing")]
+    assert account_alerts == []
+    # usage resumes (account b only); the stall resolves and a's silence is now a real signal
+    resumed = T0 + 15 * DAY + HOUR
+    events = [ticket(resumed, "t1", "opened", account="b"), *daily_usage(15, 1, 8, at_hour=1, account="b")]
+    for ev in events:
+        clock.observe(ev.__class__.kind, ev.occurred_at)
+    pipeline = clock.update()
+    assert [(a["kind"], a["status"]) for a in pipeline] == [("ingest_stalled", "resolved")]
+    after = {"a": [], "b": engine.apply(states["b"], events[1:], held_back=clock.stale_sources()).alerts}
+    for hour in (2, 3, 4):
+        for account, state in states.items():
+            now = T0 + 15 * DAY + hour * HOUR
+            after[account] += [(hour, a["rule"]) for a in engine.tick(state, now, held_back=clock.stale_sources()).alerts]
+    assert after == {"a": [(3, "health"), (3, "wau_low")], "b": []}
