@@ -124,3 +124,24 @@ def test_check_policy_file(tmp_path) -> None:
     assert check_policy_file(bad) == (False, ["bands.yellow: must be below bands.green",
                                               "measures: must be a non-empty list"])
     assert check_policy_file(tmp_path / "missing.yaml")[0] is False
+
+
+def _keys(node, out: set[str]) -> set[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out.add(key)
+            _keys(value, out)
+    elif isinstance(node, list):
+        for item in node:
+            _keys(item, out)
+    return out
+
+
+def test_every_policy_knob_is_documented() -> None:
+    docs = (DEFAULT_POLICY_FILE.parents[2] / "docs" / "policy.md").read_text()
+    document = load_policy(DEFAULT_POLICY_FILE).document
+    knobs = _keys(document, set()) - set(document["tiers"]) - {"usage", "ticket", "sources"} \
+        - {ln["name"] for ln in document["warning_lines"]}
+    knobs |= {"drop", "exit_drop", "min_baseline", "below", "exit_above", "enabled"}
+    missing = sorted(k for k in knobs if f"`{k}`" not in docs and f".{k}`" not in docs)
+    assert missing == []
