@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from itertools import accumulate
 
@@ -86,46 +87,58 @@ def _split_kinds(n: int) -> tuple[int, int, int]:
     return n - tickets - nps, tickets, nps
 
 
+class _Portfolio:
+    """The accounts as flat lists, with per-account counters that run across days."""
+
+    def __init__(self, accs: list[Account], seed: int) -> None:
+        self.ids = [a.account_id for a in accs]
+        self.seats = [a.seats for a in accs]
+        # Some accounts use the product harder per seat than others.
+        intensity_rng = derive_rng(seed, _ACCOUNTS, 1)
+        self.usage_cw = list(accumulate(s * intensity_rng.uniform(0.5, 1.5) for s in self.seats))
+        self.ticket_cw = list(accumulate(2.0 + s * 0.1 for s in self.seats))
+        self.nps_cw = list(accumulate(float(s) for s in self.seats))
+        self.indices = range(len(accs))
+        self.usage_seq = [0] * len(accs)
+        self.ticket_seq = [0] * len(accs)
+        self.ticket_event_seq = [0] * len(accs)
+        self.nps_seq = [0] * len(accs)
+        #: (account index, ticket_id, priority) of tickets not yet closed
+        self.open_tickets: list[tuple[int, str, str]] = []
+
+
 def _workload_records(accs: list[Account], events: int, days: int, seed: int, start_ms: int) -> Iterator[Record]:
     fmt = TimestampFormatter()
     yield from profile_records(accs, start_ms, seed, fmt)
+    folio = _Portfolio(accs, seed)
+    ids, seats, usage_seq, usage_cw = folio.ids, folio.seats, folio.usage_seq, folio.usage_cw
+    feature_cw = list(accumulate(_FEATURE_WEIGHTS))
     # The usage loop formats ~950k timestamps: it inlines `fmt` (see TimestampFormatter).
     minutes, seconds, minute_prefix = fmt.minutes, fmt.seconds, fmt.minute_prefix
-    half_span, record = _HALF_SPAN_MS, Record
-    ids = [a.account_id for a in accs]
-    seats = [a.seats for a in accs]
-    # Some accounts use the product harder per seat than others.
-    intensity_rng = derive_rng(seed, _ACCOUNTS, 1)
-    usage_cw = list(accumulate(s * intensity_rng.uniform(0.5, 1.5) for s in seats))
-    ticket_cw = list(accumulate(2.0 + s * 0.1 for s in seats))
-    nps_cw = list(accumulate(float(s) for s in seats))
-    feature_cw = list(accumulate(_FEATURE_WEIGHTS))
-    indices = range(len(accs))
-    usage_seq = [0] * len(accs)
-    ticket_seq = [0] * len(accs)
-    ticket_event_seq = [0] * len(accs)
-    nps_seq = [0] * len(accs)
-    open_tickets: list[tuple[int, str, str]] = []  # (account index, ticket_id, priority)
+    half_span, record, never = _HALF_SPAN_MS, Record, 1 << 62
     for day, budget in enumerate(day_budgets(events, start_ms, days)):
         rng = derive_rng(seed, _DAY, day)
         rand = rng.random
         day_start = start_ms + day * DAY_MS + _DAY_OFFSET_MS
         n_usage, n_tickets, n_nps = _split_kinds(budget)
-        # Parallel lists rather than Records: plain dicts of str/int are not tracked by the cyclic
-        # GC, so a day's worth of them costs no collection work; Records are made as they leave.
-        # Kinds are implied by position: usage, then tickets, then NPS.
-        times: list[int] = []
-        values: list[dict] = []
-        add_time, add_value = times.append, values.append
-
-        who = rng.choices(indices, cum_weights=usage_cw, k=n_usage)
+        others = _day_tickets(folio, rng, day_start, n_tickets, fmt) + _day_nps(folio, rng, day_start, n_nps, fmt)
+        others.sort(key=_by_time)
+        # Usage events are independent draws, so drawing their times first and sorting them is
+        # the same distribution as sorting the events: the day comes out in order without a sort
+        # of the records, merged with the few tickets and NPS answers.
+        times = sorted([day_start + int((rand() + rand()) * half_span) for _ in range(n_usage)])
+        who = rng.choices(folio.indices, cum_weights=usage_cw, k=n_usage)
         what = rng.choices(FEATURES, cum_weights=feature_cw, k=n_usage)
-        for a, feature in zip(who, what):
+        k, next_other = 0, others[0].occurred_at if others else never
+        for t, a, feature in zip(times, who, what):
+            while next_other <= t:
+                yield others[k]
+                k += 1
+                next_other = others[k].occurred_at if k < len(others) else never
             aid = ids[a]
             r = rand()
             # r*r skews activity towards low-numbered users: a few power users, a long tail.
             user = int(seats[a] * r * r)
-            t = day_start + int((rand() + rand()) * half_span)
             n = usage_seq[a]
             usage_seq[a] = n + 1
             if rand() < 0.8:
@@ -133,66 +146,72 @@ def _workload_records(accs: list[Account], events: int, days: int, seed: int, st
                 occurred = (minutes.get(m) or minute_prefix(m)) + seconds[t % 60_000]
             else:
                 occurred = t
-            add_time(t)
-            add_value({
+            yield record("usage", aid, {
                 "event_id": f"u-{aid}-{n}",
                 "account_id": aid,
                 "user_id": f"user-{aid}-{user}",
                 "feature": feature,
                 "occurred_at": occurred,
-            })
+            }, t)
+        yield from others[k:]
 
-        # Follow-ups only touch tickets opened on earlier days, so they never precede the opening.
-        carried = len(open_tickets)
-        for _ in range(n_tickets):
-            t = day_start + int((rand() + rand()) * _HALF_SPAN_MS)
-            if carried and rand() < 0.6:
-                j = int(rand() * carried)
-                a, ticket_id, priority = open_tickets[j]
-                value = {"ticket_id": ticket_id, "priority": priority}
-                if rand() < 0.5:
-                    value["status"] = "updated"
-                else:
-                    value["status"] = "closed"
-                    if rand() < 0.45:
-                        value["csat"] = rng.choices((1, 2, 3, 4, 5), weights=(2, 3, 10, 30, 55))[0]
-                    # Swap-remove among the carried tickets, keeping today's openings after them.
-                    carried -= 1
-                    open_tickets[j] = open_tickets[carried]
-                    open_tickets[carried] = open_tickets[-1]
-                    open_tickets.pop()
+
+def _day_tickets(folio: _Portfolio, rng: random.Random, day_start: int, count: int, fmt: TimestampFormatter) -> list[Record]:
+    rand = rng.random
+    ids, open_tickets = folio.ids, folio.open_tickets
+    out = []
+    # Follow-ups only touch tickets opened on earlier days, so they never precede the opening.
+    carried = len(open_tickets)
+    for _ in range(count):
+        t = day_start + int((rand() + rand()) * _HALF_SPAN_MS)
+        if carried and rand() < 0.6:
+            j = int(rand() * carried)
+            a, ticket_id, priority = open_tickets[j]
+            value = {"ticket_id": ticket_id, "priority": priority}
+            if rand() < 0.5:
+                value["status"] = "updated"
             else:
-                a = rng.choices(indices, cum_weights=ticket_cw)[0]
-                ticket_seq[a] += 1
-                ticket_id = f"t-{ids[a]}-{ticket_seq[a]}"
-                priority = rng.choices(_PRIORITIES, weights=_PRIORITY_WEIGHTS)[0]
-                open_tickets.append((a, ticket_id, priority))
-                value = {"ticket_id": ticket_id, "priority": priority, "status": "opened"}
-            aid = ids[a]
-            n = ticket_event_seq[a]
-            ticket_event_seq[a] = n + 1
-            value["event_id"] = f"te-{aid}-{n}"
-            value["account_id"] = aid
-            value["occurred_at"] = fmt(t) if rand() < 0.8 else t
-            add_time(t)
-            add_value(value)
+                value["status"] = "closed"
+                if rand() < 0.45:
+                    value["csat"] = rng.choices((1, 2, 3, 4, 5), weights=(2, 3, 10, 30, 55))[0]
+                # Swap-remove among the carried tickets, keeping today's openings after them.
+                carried -= 1
+                open_tickets[j] = open_tickets[carried]
+                open_tickets[carried] = open_tickets[-1]
+                open_tickets.pop()
+        else:
+            a = rng.choices(folio.indices, cum_weights=folio.ticket_cw)[0]
+            folio.ticket_seq[a] += 1
+            ticket_id = f"t-{ids[a]}-{folio.ticket_seq[a]}"
+            priority = rng.choices(_PRIORITIES, weights=_PRIORITY_WEIGHTS)[0]
+            open_tickets.append((a, ticket_id, priority))
+            value = {"ticket_id": ticket_id, "priority": priority, "status": "opened"}
+        aid = ids[a]
+        n = folio.ticket_event_seq[a]
+        folio.ticket_event_seq[a] = n + 1
+        value["event_id"] = f"te-{aid}-{n}"
+        value["account_id"] = aid
+        value["occurred_at"] = fmt(t) if rand() < 0.8 else t
+        out.append(Record("ticket", aid, value, t))
+    return out
 
-        for a in rng.choices(indices, cum_weights=nps_cw, k=n_nps):
-            aid = ids[a]
-            t = day_start + int((rand() + rand()) * _HALF_SPAN_MS)
-            nps_seq[a] += 1
-            add_time(t)
-            add_value({
-                "event_id": f"n-{aid}-{nps_seq[a]}",
-                "account_id": aid,
-                "user_id": f"user-{aid}-{int(rand() * seats[a])}",
-                "score": rng.choices(_NPS_SCORES, weights=_NPS_WEIGHTS)[0],
-                "occurred_at": fmt(t) if rand() < 0.8 else t,
-            })
 
-        # Stable: ties keep generation order, so the output is deterministic.
-        first_ticket, first_nps = n_usage, n_usage + n_tickets
-        for i in sorted(range(len(times)), key=times.__getitem__):
-            value = values[i]
-            kind = "usage" if i < first_ticket else "ticket" if i < first_nps else "nps"
-            yield record(kind, value["account_id"], value, times[i])
+def _day_nps(folio: _Portfolio, rng: random.Random, day_start: int, count: int, fmt: TimestampFormatter) -> list[Record]:
+    rand = rng.random
+    out = []
+    for a in rng.choices(folio.indices, cum_weights=folio.nps_cw, k=count):
+        aid = folio.ids[a]
+        t = day_start + int((rand() + rand()) * _HALF_SPAN_MS)
+        folio.nps_seq[a] += 1
+        out.append(Record("nps", aid, {
+            "event_id": f"n-{aid}-{folio.nps_seq[a]}",
+            "account_id": aid,
+            "user_id": f"user-{aid}-{int(rand() * folio.seats[a])}",
+            "score": rng.choices(_NPS_SCORES, weights=_NPS_WEIGHTS)[0],
+            "occurred_at": fmt(t) if rand() < 0.8 else t,
+        }, t))
+    return out
+
+
+def _by_time(rec: Record) -> int:
+    return rec.occurred_at
