@@ -99,7 +99,7 @@ def account_alert(state: AccountState, tr: Transition, card: Scorecard, *, sever
 
 
 def pipeline_alert(source: str, status: str, *, episode_start: int, at_ms: int, staleness_seconds: float,
-                   stale_after_seconds: int, severity: str, policy_version: str,
+                   stale_after_seconds: int, hold_after_seconds: int, severity: str, policy_version: str,
                    processed_at: int) -> dict[str, Any]:
     """Return an `ingest_stalled` alert: a pipeline alert, so `account_id` is null."""
     rule = f"ingest_stalled:{source}"
@@ -108,7 +108,8 @@ def pipeline_alert(source: str, status: str, *, episode_start: int, at_ms: int, 
         summary = (f"Ingest stalled: no {source} events for {staleness_seconds:.0f} s of stream time "
                    f"(threshold {stale_after_seconds} s); activity alerts held back")
     else:
-        summary = f"Ingest resumed: {source} events are flowing again; activity alerts re-enabled"
+        summary = (f"Ingest resumed: {source} events are flowing again; activity alerts stay held back for "
+                   f"{hold_after_seconds} s while the gap is in the windows")
     return {
         "schema_version": ALERT_SCHEMA_VERSION,
         "alert_id": alert_id,
@@ -129,7 +130,7 @@ def pipeline_alert(source: str, status: str, *, episode_start: int, at_ms: int, 
         "measures": [],
         "summary": summary,
         "details": {"source": source, "staleness_seconds": staleness_seconds,
-                    "stale_after_seconds": stale_after_seconds},
+                    "stale_after_seconds": stale_after_seconds, "hold_after_seconds": hold_after_seconds},
         "episode_start": episode_start,
         "event_time": at_ms,
         "processed_at": processed_at,

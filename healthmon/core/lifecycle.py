@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthmon.core.policy import TierPolicy, WarningLine
-from healthmon.core.scoring import Scorecard, band_with_hysteresis
+from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
 
 __all__ = ["HEALTH_RULE", "Timing", "Transition", "evaluate_lifecycle", "line_value"]
@@ -103,6 +103,8 @@ def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> li
     else:
         if opening or not h.episode_start:
             h.episode_start = t.at_ms
+        if not h.fired and not worse(candidate, before_band):
+            return []  # an improvement within an unannounced episode (e.g. after the warm-up) is no news
         episode, h.fired, status = h.episode_start, True, FIRING
     return [Transition("health_changed", HEALTH_RULE, status, episode, before_band, candidate, before_score,
                        card.score, {"hysteresis_points": tier.bands.hysteresis_points,

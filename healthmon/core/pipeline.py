@@ -22,11 +22,15 @@ class PipelineClock:
     A source is stale when the overall watermark is more than its `stale_after_seconds` ahead of the
     source's own watermark. A source never observed is not stale: nothing distinguishes "not deployed"
     from "quiet" then. When every source stops, the watermark stops too, and nothing is stale.
+    After a stall resolves, the source stays *held back* for `hold_after_seconds` of stream time: the
+    events lost in the gap still depress the 7-day windows, and that is not the customers' doing.
     """
 
     def __init__(self, policy: Policy, config: Any = None, *, clock: Callable[[], int] = _wall_ms) -> None:
         self.policy = policy
         self._stale_after_ms = {s: v * 1000 for s, v in policy.stale_after_seconds.items()}
+        self._hold_after_ms = {s: v * 1000 for s, v in policy.hold_after_seconds.items()}
+        self._recovering: dict[str, int] = {}  # resumed source -> stream time its hold-back ends
         self._clock = clock
         self._source_ms: dict[str, int] = {}
         self._watermark_ms = 0
@@ -59,6 +63,12 @@ class PipelineClock:
         return frozenset(s for s, limit in self._stale_after_ms.items()
                          if s in self._source_ms and wm - self._source_ms[s] > limit)
 
+    def held_back_sources(self) -> frozenset[str]:
+        """Return the sources whose activity alerts are held back: stale, or resumed too recently."""
+        wm = self._watermark_ms
+        recovering = {s for s, until in self._recovering.items() if wm < until}
+        return self.stale_sources() | recovering
+
     def update(self) -> list[dict[str, Any]]:
         """Return the pipeline alerts to send: one firing per new stall, one resolved per recovery."""
         stale = self.stale_sources()
@@ -69,12 +79,14 @@ class PipelineClock:
         for source in sorted(self._reported.keys() - stale):
             alerts.append(self._alert(source, RESOLVED))
             del self._reported[source]
+            self._recovering[source] = self._watermark_ms + self._hold_after_ms.get(source, 0)
         return alerts
 
     def _alert(self, source: str, status: str) -> dict[str, Any]:
         return pipeline_alert(
             source, status, episode_start=self._reported[source], at_ms=self._watermark_ms,
             staleness_seconds=self.staleness_seconds(source),
-            stale_after_seconds=self._stale_after_ms[source] // 1000, severity=self.policy.pipeline_severity,
+            stale_after_seconds=self._stale_after_ms[source] // 1000,
+            hold_after_seconds=self._hold_after_ms.get(source, 0) // 1000, severity=self.policy.pipeline_severity,
             policy_version=self.policy.version, processed_at=self._clock(),
         )

@@ -110,6 +110,8 @@ class Policy:
     tiers: dict[str, TierPolicy]
     pipeline_severity: str
     stale_after_seconds: dict[str, int]
+    #: after a stall resolves, activity alerts stay held back this long (the gap is still in the windows)
+    hold_after_seconds: dict[str, int]
     document: dict[str, Any]
 
     def for_tier(self, tier: str | None) -> TierPolicy:
@@ -143,7 +145,8 @@ def parse_policy(doc: dict | str, source: str = "policy") -> Policy:
         health_cooldown_seconds=data["health"]["cooldown_seconds"],
         tiers={name: _tier(name, data["tiers"][name]) for name in TIERS},
         pipeline_severity=data["pipeline"]["severity"],
-        stale_after_seconds=dict(data["pipeline"]["sources"]),
+        stale_after_seconds={s: v["stale_after_seconds"] for s, v in data["pipeline"]["sources"].items()},
+        hold_after_seconds={s: v["hold_after_seconds"] for s, v in data["pipeline"]["sources"].items()},
         document=data,
     )
 

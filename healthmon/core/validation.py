@@ -100,7 +100,7 @@ def normalise(doc: Any) -> tuple[dict, list[str]]:
     out["core_features"] = sorted({f for f in features if isinstance(f, str) and f})
     out["evaluation_interval_seconds"] = c.number(top, "evaluation_interval_seconds", "", 3600, low=0,
                                                   integer=True, strict_low=True)
-    out["warmup_seconds"] = c.number(top, "warmup_seconds", "", 1_209_600, low=0, integer=True)
+    out["warmup_seconds"] = c.number(top, "warmup_seconds", "", 2_419_200, low=0, integer=True)
     out["bands"] = _bands(c, top.get("bands"), "bands", None) if "bands" in top else {}
     health = c.mapping(top.get("health", {}), "health", ("min_dwell_seconds", "cooldown_seconds"))
     out["health"] = {"min_dwell_seconds": c.number(health, "min_dwell_seconds", "health", 21_600, low=0,
@@ -266,6 +266,10 @@ def _pipeline(c: _Checker, raw: Any) -> dict:
     out = {}
     for source, spec in sorted(sources.items()):
         path = f"pipeline.sources.{source}"
-        spec = c.mapping(spec, path, ("stale_after_seconds",), ("stale_after_seconds",))
-        out[source] = c.number(spec, "stale_after_seconds", path, low=0, integer=True, strict_low=True)
+        spec = c.mapping(spec, path, ("stale_after_seconds", "hold_after_seconds"), ("stale_after_seconds",))
+        out[source] = {
+            "stale_after_seconds": c.number(spec, "stale_after_seconds", path, low=0, integer=True,
+                                            strict_low=True),
+            "hold_after_seconds": c.number(spec, "hold_after_seconds", path, 604_800, low=0, integer=True),
+        }
     return {"severity": c.choice(data, "severity", "pipeline", SEVERITIES, "error"), "sources": out}

@@ -37,8 +37,9 @@ def _run_health(scores, dwell_h=0, cooldown_h=0, warm_from=0, held_back_at=()):
     pytest.param([80, 40, 80, 40, 80], 0, 5, [(1, "firing", "red"), (2, "resolved", "green")],
                  id="cooldown-swallows-short-relapse"),
     pytest.param([40, 80, 40], 0, 0, [(2, "firing", "red")], id="first-band-is-silent"),
-    pytest.param([40, 60, 80], 0, 0, [(1, "firing", "yellow"), (2, "resolved", "green")],
-                 id="silent-episode-announced-on-change"),
+    pytest.param([40, 60, 80], 0, 0, [], id="silent-episode-improving-stays-silent"),
+    pytest.param([60, 40, 60, 80], 0, 0, [(1, "firing", "red"), (2, "firing", "yellow"), (3, "resolved", "green")],
+                 id="silent-episode-announced-when-worse"),
 ])
 def test_health_changes(scores, dwell_h, cooldown_h, expected) -> None:
     assert _run_health(scores, dwell_h, cooldown_h) == expected

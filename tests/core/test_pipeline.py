@@ -9,7 +9,8 @@ from schemas.alert import Alert
 from tests.core.builders import DAY, HOUR, T0, daily_usage, make_engine, policy_doc, profile, ticket
 
 MIN = 60_000
-WATCH = {"sources": {"usage": {"stale_after_seconds": 1800}, "ticket": {"stale_after_seconds": 7200}}}
+WATCH = {"sources": {"usage": {"stale_after_seconds": 1800, "hold_after_seconds": 0},
+                     "ticket": {"stale_after_seconds": 7200}}}
 
 
 def _clock() -> PipelineClock:
@@ -78,7 +79,7 @@ def test_stall_holds_back_activity_alerts_for_every_account() -> None:
         clock.observe("ticket", now)
         pipeline += clock.update()
         for state in states.values():
-            account_alerts += engine.tick(state, now, held_back=clock.stale_sources()).alerts
+            account_alerts += engine.tick(state, now, held_back=clock.held_back_sources()).alerts
     assert [(a["kind"], a["status"]) for a in pipeline] == [("ingest_stalled", "firing")]
     assert account_alerts == []
     # usage resumes (account b only); the stall resolves and a's silence is now a real signal
@@ -88,9 +89,28 @@ def test_stall_holds_back_activity_alerts_for_every_account() -> None:
         clock.observe(ev.__class__.kind, ev.occurred_at)
     pipeline = clock.update()
     assert [(a["kind"], a["status"]) for a in pipeline] == [("ingest_stalled", "resolved")]
-    after = {"a": [], "b": engine.apply(states["b"], events[1:], held_back=clock.stale_sources()).alerts}
+    after = {"a": [], "b": engine.apply(states["b"], events[1:], held_back=clock.held_back_sources()).alerts}
     for hour in (2, 3, 4):
         for account, state in states.items():
             now = T0 + 15 * DAY + hour * HOUR
-            after[account] += [(hour, a["rule"]) for a in engine.tick(state, now, held_back=clock.stale_sources()).alerts]
+            after[account] += [(hour, a["rule"]) for a in engine.tick(state, now, held_back=clock.held_back_sources()).alerts]
     assert after == {"a": [(3, "health"), (3, "wau_low")], "b": []}
+
+
+@pytest.mark.parametrize(("hold_after_h", "after_resume_h", "held"), [
+    (0, 0, set()),
+    (24, 0, {"usage"}),
+    (24, 23, {"usage"}),
+    (24, 24, set()),
+])
+def test_held_back_lasts_hold_after_seconds_past_the_resolve(hold_after_h, after_resume_h, held) -> None:
+    watch = {"sources": {"usage": {"stale_after_seconds": 1800, "hold_after_seconds": hold_after_h * 3600}}}
+    clock = PipelineClock(parse_policy(policy_doc(pipeline=watch)), clock=lambda: 7)
+    clock.observe("usage", T0)
+    clock.observe("ticket", T0 + HOUR)
+    assert clock.update()[0]["status"] == "firing" and clock.held_back_sources() == {"usage"}
+    clock.observe("usage", T0 + 2 * HOUR)
+    assert clock.update()[0]["status"] == "resolved"
+    assert clock.stale_sources() == set()
+    clock.observe("usage", T0 + 2 * HOUR + after_resume_h * HOUR)
+    assert clock.held_back_sources() == held
