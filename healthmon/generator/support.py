@@ -53,7 +53,7 @@ def day_tickets(
     acc_id = account.account_id
     lam = (0.02 + account.seats * 0.0015) * day_factor
     if spiking:
-        lam += (1.5 + account.seats * 0.03) * day_factor
+        lam += (2.0 + account.seats * 0.05) * day_factor
     for _ in range(poisson(rng, lam)):
         seq[0] += 1
         ticket_id = f"t-{acc_id}-{seq[0]}"

@@ -7,7 +7,7 @@ import pytest
 from healthmon.generator import Record, Traffic, generate
 
 # Sizes stay small: every scenario test reads the same cached traffic.
-ACCOUNTS = 24
+ACCOUNTS = 16
 SEED = 11
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import statistics
+import subprocess
+import sys
 from collections import Counter, defaultdict
 
 import pytest
@@ -187,3 +190,25 @@ def test_bad_arguments_are_rejected(kwargs, message):
 
 def test_weekday_factors_put_weekends_low():
     assert min(WEEKDAY_FACTOR[:5]) > 4 * max(WEEKDAY_FACTOR[5:])
+
+
+_DIGEST = """
+import hashlib, json
+from healthmon.generator import generate
+h = hashlib.sha256()
+for r in generate(6, seed=4, days=10).records():
+    h.update(json.dumps([r.kind, r.key, r.value, r.occurred_at], sort_keys=True).encode())
+print(h.hexdigest())
+"""
+
+
+def test_output_does_not_depend_on_the_hash_seed():
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST],
+            env={**os.environ, "PYTHONHASHSEED": str(hash_seed)},
+            capture_output=True, text=True, check=True,
+        ).stdout
+        for hash_seed in (0, 1)
+    }
+    assert len(digests) == 1 and len(digests.pop()) == 65
