@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
@@ -24,6 +24,7 @@ __all__ = [
 # 2001-09-09 .. 5138-11-16: rejects epoch *seconds* sent by mistake and nonsense values.
 _MIN_EPOCH_MS = 1_000_000_000_000
 _MAX_EPOCH_MS = 99_999_999_999_999
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def parse_epoch_ms(value: Any) -> int:
@@ -44,7 +45,8 @@ def parse_epoch_ms(value: Any) -> int:
             raise ValueError(f"not an RFC 3339 date-time: {exc}") from None
         if parsed.tzinfo is None:
             raise ValueError("RFC 3339 date-time needs an offset (Z or +hh:mm)")
-        return int(parsed.timestamp() * 1000)
+        # Integer arithmetic: float timestamps lose a millisecond for some instants.
+        return (parsed - _EPOCH) // timedelta(milliseconds=1)
     raise ValueError("must be an RFC 3339 timestamp string or integer epoch milliseconds")
 
 
