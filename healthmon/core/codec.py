@@ -34,7 +34,7 @@ def state_to_bytes(state: AccountState) -> bytes:
     meta = orjson.dumps([
         state.account_id, state.name, state.tier, state.seats, state.csm, state.contract_day,
         state.clock_ms, state.first_ms, state.last_activity_ms, state.first_core_ms, state.last_eval_ms,
-        state.anchor_day, state.life.to_list(),
+        state.anchor_day, state.life.to_list(), int(state.dirty),
         [[d, *c] for d, c in sorted(state.nps.items())],
     ])
     events = state.events
@@ -69,7 +69,8 @@ def state_from_bytes(raw: bytes) -> AccountState:
         (state.name, state.tier, state.seats, state.csm, state.contract_day, state.clock_ms, state.first_ms,
          state.last_activity_ms, state.first_core_ms, state.last_eval_ms, state.anchor_day) = meta[1:12]
         state.life = Lifecycle.from_list(meta[12])
-        state.nps = {d: c for d, *c in meta[13]}
+        state.dirty = bool(meta[13])
+        state.nps = {d: c for d, *c in meta[14]}
         flat = struct.unpack_from(f"<{2 * n_users}Q", raw, pos)
         pos += 16 * n_users
         state.users = dict(zip(flat[0::2], flat[1::2]))

@@ -12,7 +12,7 @@ from healthmon.core.ingest import apply_nps, apply_profile, apply_ticket, apply_
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
-from healthmon.core.scoring import score
+from healthmon.core.scoring import quick_score, score
 from healthmon.core.state import AccountState, RuleState
 from healthmon.core.windows import advance, asof_day
 
@@ -97,7 +97,8 @@ class Engine:
         for event in events:
             kind = event.kind
             if kind == "account":
-                changed = apply_profile(state, event) or changed
+                if apply_profile(state, event):
+                    changed = state.dirty = True
                 outcomes.append(OK)
                 continue
             t = event.occurred_at
@@ -131,6 +132,7 @@ class Engine:
                 tickets += 1
             else:
                 apply_nps(state, t, event.score)
+            state.dirty = True
             accepted += 1
             outcomes.append(OK)
         if tickets:
@@ -153,21 +155,31 @@ class Engine:
 
     def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list) -> bool:
         """Decide alerts as of `at_ms`; append them to `out`; return whether the lifecycle moved."""
+        warmup_ms, dwell_ms, cooldown_ms = self._timing
+        warm = at_ms - state.first_ms >= warmup_ms
+        life = state.life
+        last = state.last_eval_ms
+        if not state.dirty and last and asof_day(at_ms) == asof_day(last) and not life.pending() \
+                and warm == (last - state.first_ms >= warmup_ms):
+            # Metrics depend on the data and the day only: nothing can move until one of them does.
+            state.last_eval_ms = at_ms
+            return False
         advance(state, asof_day(at_ms))
-        before = state.life.to_list()
+        before = life.fingerprint()
         tier = self.policy.for_tier(state.tier)
         metrics, series = compute_metrics(state, at_ms)
-        card = score(metrics, tier)
-        warmup_ms, dwell_ms, cooldown_ms = self._timing
-        timing = Timing(at_ms, at_ms - state.first_ms >= warmup_ms, dwell_ms, cooldown_ms, held_back)
-        transitions = evaluate_lifecycle(state.life, card, metrics, series, tier, timing)
+        card = quick_score(metrics, tier)
+        timing = Timing(at_ms, warm, dwell_ms, cooldown_ms, held_back)
+        transitions = evaluate_lifecycle(life, card, metrics, series, tier, timing)
         state.last_eval_ms = at_ms
+        state.dirty = False
         if transitions:
+            card = score(metrics, tier)
             processed_at = self._clock()
             for tr in transitions:
                 out.append(account_alert(state, tr, card, severity=tier.severity, at_ms=at_ms,
                                          policy_version=self.policy.version, processed_at=processed_at))
-        return bool(transitions) or state.life.to_list() != before
+        return bool(transitions) or life.fingerprint() != before
 
     def snapshot(self, state: AccountState, now_ms: int) -> dict[str, Any]:
         """Return the account's current health as of `now_ms` (never before its own latest event)."""

@@ -20,7 +20,7 @@ def _num(v: float) -> str:
 
 
 def _days(v: float) -> str:
-    return f"{v:.1f} days"
+    return f"{v:g} days"
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[dict[str, float | 
         "events_per_day": round(event_weeks[0] / 7, 2),
         "events_trend": _ratio(event_weeks[0], baseline_events) if has_history else None,
         "weekly_active_trend": _ratio(wau, baseline_wau) if has_history else None,
-        "days_since_last_activity": (round(max(0, at_ms - state.last_activity_ms) / DAY_MS, 2)
+        "days_since_last_activity": (max(0, day - state.last_activity_ms // DAY_MS)
                                      if state.last_activity_ms else None),
         "time_to_value_days": ttv,
         "tickets_opened_7d": opened_7,

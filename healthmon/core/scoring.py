@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
 
-__all__ = ["BANDS", "MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "score"]
+__all__ = ["BANDS", "MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
+           "worse"]
 
 #: Bands from best to worst.
 BANDS = ("green", "yellow", "red")
 _RANK = {b: i for i, b in enumerate(BANDS)}
 
 
-@dataclass(frozen=True)
-class MeasureResult:
+class MeasureResult(NamedTuple):
     """One measure of one evaluation; `score` and `contribution` are None when it has no data."""
 
     name: str
@@ -29,8 +29,7 @@ class MeasureResult:
                 "contribution": self.contribution}
 
 
-@dataclass(frozen=True)
-class Scorecard:
+class Scorecard(NamedTuple):
     """A health score (None when no measure has data), its plain band and the measures behind it."""
 
     score: float | None
@@ -41,30 +40,47 @@ class Scorecard:
 def measure_score(value: float, bad: float, good: float) -> float:
     """Score a value 0-100: 0 at or beyond `bad`, 100 at or beyond `good`, linear in between."""
     fraction = (value - bad) / (good - bad)
-    return round(100.0 * min(1.0, max(0.0, fraction)), 1)
+    return round(100.0 * (1.0 if fraction > 1.0 else 0.0 if fraction < 0.0 else fraction), 1)
+
+
+def quick_score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
+    """Return the score and band only (no per-measure breakdown): the evaluation's hot path."""
+    total = total_weight = 0.0
+    for spec in tier.measures:
+        value = metrics.get(spec.metric)
+        if value is not None:
+            fraction = (value - spec.bad) / (spec.good - spec.bad)
+            s = round(100.0 * (1.0 if fraction > 1.0 else 0.0 if fraction < 0.0 else fraction), 1)
+            total += s * spec.weight
+            total_weight += spec.weight
+    if not total_weight:
+        return Scorecard(None, None, ())
+    final = round(total / total_weight, 1)
+    return Scorecard(final, tier.bands.band_of(final), ())
 
 
 def score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
     """Score an account: the weighted average of its measures that have data."""
-    partial: list[tuple[MeasureSpec, float | None, float | None]] = []
-    total_weight = 0.0
+    scored = []
+    total = total_weight = 0.0
     for spec in tier.measures:
         value = metrics.get(spec.metric)
         if value is None:
-            partial.append((spec, None, None))
+            scored.append((spec, None, None))
             continue
         s = measure_score(value, spec.bad, spec.good)
-        partial.append((spec, value, s))
+        scored.append((spec, value, s))
+        total += s * spec.weight
         total_weight += spec.weight
     if not total_weight:
-        return Scorecard(None, None, tuple(MeasureResult(m.metric, None, None, m.weight, None) for m, _, _ in partial))
+        return Scorecard(None, None, tuple(MeasureResult(m.metric, None, None, m.weight, None) for m, _, _ in scored))
     results = tuple(
         MeasureResult(spec.metric, value, s, spec.weight,
                       None if s is None else round(s * spec.weight / total_weight, 2))
-        for spec, value, s in partial
+        for spec, value, s in scored
     )
-    total = round(sum(s * spec.weight for spec, _, s in partial if s is not None) / total_weight, 1)
-    return Scorecard(total, tier.bands.band_of(total), results)
+    final = round(total / total_weight, 1)
+    return Scorecard(final, tier.bands.band_of(final), results)
 
 
 def band_with_hysteresis(score_: float, current: str | None, bands: BandPolicy) -> str:

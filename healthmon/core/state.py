@@ -106,6 +106,17 @@ class Lifecycle:
             rule = self.lines[name] = RuleState()
         return rule
 
+    def fingerprint(self) -> tuple:
+        """Return a cheap value that changes whenever anything persisted in the lifecycle changes."""
+        h = self.health
+        return (h.status, h.pending_since, h.episode_start, h.fired, h.last_resolved, h.band, h.score,
+                h.pending_band, self.last_score, self.last_band,
+                tuple((n, r.status, r.pending_since, r.episode_start, r.last_resolved) for n, r in self.lines.items()))
+
+    def pending(self) -> bool:
+        """Return whether any rule waits out a `for`, a dwell or a cooldown (time alone may move it)."""
+        return bool(self.health.pending_since) or any(r.status == RuleState.PENDING for r in self.lines.values())
+
     def to_list(self) -> list:
         """Return the lifecycle as a compact list; idle warning lines are left out."""
         lines = {name: r.to_list() for name, r in sorted(self.lines.items())
@@ -127,7 +138,7 @@ class AccountState:
 
     __slots__ = (
         "account_id", "name", "tier", "seats", "csm", "contract_day",
-        "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms",
+        "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
         "anchor_day", "events", "users", "tickets", "nps", "seen", "seen_order", "life",
     )
 
@@ -145,6 +156,7 @@ class AccountState:
         self.last_activity_ms = 0  # latest product-usage occurred_at
         self.first_core_ms = 0  # earliest use of a core feature
         self.last_eval_ms = 0  # latest evaluation instant
+        self.dirty = False  # data changed since the last evaluation
         # day buckets: index/bit 0 is `anchor_day`, index/bit k is anchor_day - k
         self.anchor_day = 0
         self.events = [0] * ACTIVE_DAYS  # usage events per day

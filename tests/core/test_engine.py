@@ -233,3 +233,23 @@ def test_apply_reports_changed_only_when_something_changed() -> None:
     assert not engine.apply(state, [profile()]).changed
     assert engine.apply(state, [usage(T0)]).changed
     assert not engine.apply(state, [usage(T0)]).changed
+
+
+@pytest.mark.parametrize(("for_hours", "fires_at_hour"), [(0, 1), (2, 3), (5, 6)])
+def test_idle_ticks_still_fire_pending_rules_on_time(for_hours, fires_at_hour) -> None:
+    line = {**make_engine().policy.document["warning_lines"][0], "for_seconds": for_hours * 3600}
+    engine = make_engine(warning_lines=[line])
+    state = _silent_account(engine)
+    fired = [(h, a["rule"]) for h in range(1, 12)
+             for a in engine.tick(state, T0 + 16 * DAY + h * H).alerts if a["rule"] == "wau_low"]
+    assert fired == [(fires_at_hour, "wau_low")]
+
+
+def test_idle_ticks_within_a_day_do_not_rescore() -> None:
+    engine = make_engine()
+    state = _silent_account(engine)
+    engine.tick(state, T0 + 11 * DAY)
+    before = state.life.fingerprint()
+    results = [engine.tick(state, T0 + 11 * DAY + h * H) for h in range(1, 24)]
+    assert not any(r.changed or r.alerts for r in results)
+    assert state.life.fingerprint() == before and state.last_eval_ms == T0 + 11 * DAY + 23 * H

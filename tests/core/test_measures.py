@@ -23,7 +23,7 @@ def test_active_users_adoption_and_utilisation() -> None:
     assert m["core_users_28d"] == 14  # odd days 3..29 within the 28-day window
     assert (m["weekly_active_ratio"], m["license_utilisation"], m["adoption_rate"]) == (0.175, 0.7, 0.35)
     assert m["events_7d"] == 7 and m["events_per_day"] == 1.0
-    assert m["days_since_last_activity"] == round(1 / 24, 2)
+    assert m["days_since_last_activity"] == 0
 
 
 @pytest.mark.parametrize(("events", "expected"), [

@@ -6,7 +6,7 @@ import pytest
 
 from healthmon.core import parse_policy
 from healthmon.core.policy import BandPolicy
-from healthmon.core.scoring import band_with_hysteresis, measure_score, score
+from healthmon.core.scoring import band_with_hysteresis, measure_score, quick_score, score
 from tests.core.builders import policy_doc
 
 
@@ -65,3 +65,12 @@ BANDS = BandPolicy(green=75, yellow=50, hysteresis_points=3)
 ])
 def test_band_with_hysteresis(score_, current, expected) -> None:
     assert band_with_hysteresis(score_, current, BANDS) == expected
+
+
+@pytest.mark.parametrize("wau", [None, 0.0, 0.13, 0.5, 0.77, 1.0])
+@pytest.mark.parametrize("nps", [None, -100, 33, 100])
+def test_quick_score_matches_the_full_score(wau, nps) -> None:
+    tier = parse_policy(policy_doc(measures=MEASURES)).for_tier("standard")
+    metrics = {"weekly_active_ratio": wau, "nps_90d": nps, "csat_28d": 4}
+    full, quick = score(metrics, tier), quick_score(metrics, tier)
+    assert (quick.score, quick.band) == (full.score, full.band)
