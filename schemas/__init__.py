@@ -9,8 +9,10 @@ from schemas.events import (
     EVENT_MODELS,
 )
 from schemas.deadletter import DeadLetter, DeadLetterReason
+from schemas.alert import Alert
 
 __all__ = [
+    "Alert",
     "AccountProfile",
     "DeadLetter",
     "DeadLetterReason",

@@ -122,7 +122,7 @@ class Processor:
                     wm = occurred_at
                 self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
         result = self.engine.apply(self._load(account_id), events, stream_time_ms=wm,
-                                   held_back=frozenset(self.clock.stale_sources()))
+                                   held_back=self.clock.held_back_sources())
         self.watermark[partition] = wm
         ok = 0
         for (index, event), outcome in zip(items, result.outcomes):
@@ -172,7 +172,7 @@ class Processor:
         self._indexed = True
 
     async def _tick_partition(self, partition: int, now_ms: int) -> None:
-        held_back = frozenset(self.clock.stale_sources())
+        held_back = self.clock.held_back_sources()
         wall = self.wall_ms()
         for n, account_id in enumerate(sorted(self.local[partition])):
             raw = self.table.get(account_id.encode())

@@ -106,3 +106,41 @@ def worker_factory(settings_factory: Callable[..., Settings], tmp_path: Path) ->
     yield make
     for w in workers:
         w.stop()
+
+
+@pytest.fixture(scope="session")
+def live_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
+    """A real worker that has processed generated traffic (mixed scenario), with `metrics_target`."""
+    import time
+
+    from healthmon.generator import generate
+    from healthmon.produce import produce
+    from tests.fixtures import metric_value, run
+
+    tmp = tmp_path_factory.mktemp("live-worker")
+    run_id = unique_id("live")
+    settings = Settings(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run_id}",
+                        topic_prefix=f"{run_id}-", redis_prefix=f"hm-{run_id}:", web_port=free_port(),
+                        data_dir=tmp / "data")
+    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.web_port).start()
+    worker.settings = settings  # type: ignore[attr-defined]
+    worker.metrics_target = f"127.0.0.1:{settings.web_port}"  # type: ignore[attr-defined]
+    try:
+        worker.wait_ready()
+        traffic = generate(accounts=12, scenario="mixed", seed=3,
+                           start_ms=int(time.time() * 1000) - 43 * 86_400_000, days=42)
+        stats = run(produce(settings, broker_url, traffic.records(), rate=0, batch_size=1))
+        deadline = time.monotonic() + 120
+        done = 0.0
+        while time.monotonic() < deadline:
+            text = worker.get("/metrics")[1]
+            done = sum(metric_value(text, "healthmon_events_total", topic=t, outcome=o)
+                       for t in ("product-usage", "support-tickets", "nps-responses", "accounts")
+                       for o in ("ok", "dead_letter", "duplicate", "too_late"))
+            if done >= stats.events:
+                break
+            time.sleep(1)
+        assert done >= stats.events, worker.log_tail()
+        yield worker
+    finally:
+        worker.stop()

@@ -45,7 +45,8 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     @app.page("/metrics")
     class MetricsView(web.View):
         async def get(self, request: web.Request) -> web.Response:
-            return self.bytes(generate_latest(metrics.registry), content_type=CONTENT_TYPE_LATEST)
+            # aiohttp refuses a charset inside content_type, so pass the full header instead.
+            return self.bytes(generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/accounts")
     class Accounts(web.View):

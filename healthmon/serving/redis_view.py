@@ -26,7 +26,7 @@ RECENT_ALERTS_PER_ACCOUNT = 20
 
 def snapshot_fingerprint(snapshot: dict[str, Any]) -> bytes:
     """Return the bytes that decide whether a snapshot changed (everything but update times)."""
-    return orjson.dumps({k: v for k, v in snapshot.items() if k not in ("updated_at", "evaluated_at")},
+    return orjson.dumps({k: v for k, v in snapshot.items() if k not in ("updated_at", "as_of")},
                         option=orjson.OPT_SORT_KEYS)
 
 
