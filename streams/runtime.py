@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Callable
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -48,7 +49,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     metrics.build_info.labels(__version__, policy.version).set(1)
     view = RedisView(settings.redis_url, settings.redis_prefix, metrics)
     engine = Engine(policy, EngineConfig.from_settings(settings))
-    clock = PipelineClock(policy, EngineConfig.from_settings(settings))
+    clock = PipelineClock(policy, EngineConfig.from_settings(settings), backlog=backlog_probe(app, settings))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms)
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
@@ -64,6 +65,25 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
 
     register_http_api(app, metrics, view, local_snapshot)
     return Worker(app, topics, processor, metrics, view)
+
+
+def backlog_probe(app: faust.App, settings: Settings) -> Callable[[str], bool]:
+    """Return a function telling whether an input source still has unread messages on this worker."""
+    topics = settings.input_topics
+
+    def has_backlog(source: str) -> bool:
+        consumer = app.consumer
+        name = topics[source]
+        for tp in consumer.assignment():
+            if tp.topic != name:
+                continue
+            highwater = consumer.highwater(tp)
+            read = consumer._read_offset.get(tp)  # Faust keeps no public read position
+            if highwater and (read is None or read < highwater - 1):
+                return True
+        return False
+
+    return has_backlog
 
 
 async def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 15.0) -> None:

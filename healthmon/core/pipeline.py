@@ -24,14 +24,20 @@ class PipelineClock:
     from "quiet" then. When every source stops, the watermark stops too, and nothing is stale.
     After a stall resolves, the source stays *held back* for `hold_after_seconds` of stream time: the
     events lost in the gap still depress the 7-day windows, and that is not the customers' doing.
+
+    `backlog(source)` tells whether the source still has unread input. A consumer reads topics at
+    different speeds, so during a catch-up a busy source lags a sparse one in event time although
+    nothing is missing; a source with a backlog is therefore never stale. A real stall has none.
     """
 
-    def __init__(self, policy: Policy, config: Any = None, *, clock: Callable[[], int] = _wall_ms) -> None:
+    def __init__(self, policy: Policy, config: Any = None, *, clock: Callable[[], int] = _wall_ms,
+                 backlog: Callable[[str], bool] | None = None) -> None:
         self.policy = policy
         self._stale_after_ms = {s: v * 1000 for s, v in policy.stale_after_seconds.items()}
         self._hold_after_ms = {s: v * 1000 for s, v in policy.hold_after_seconds.items()}
         self._recovering: dict[str, int] = {}  # resumed source -> stream time its hold-back ends
         self._clock = clock
+        self._backlog = backlog
         self._source_ms: dict[str, int] = {}
         self._watermark_ms = 0
         self._reported: dict[str, int] = {}  # stale source -> episode start (its watermark when it stalled)
@@ -60,8 +66,11 @@ class PipelineClock:
     def stale_sources(self) -> frozenset[str]:
         """Return the watched sources that are stale now."""
         wm = self._watermark_ms
-        return frozenset(s for s, limit in self._stale_after_ms.items()
-                         if s in self._source_ms and wm - self._source_ms[s] > limit)
+        lagging = [s for s, limit in self._stale_after_ms.items()
+                   if s in self._source_ms and wm - self._source_ms[s] > limit]
+        if lagging and self._backlog is not None:
+            lagging = [s for s in lagging if not self._backlog(s)]
+        return frozenset(lagging)
 
     def held_back_sources(self) -> frozenset[str]:
         """Return the sources whose activity alerts are held back: stale, or resumed too recently."""

@@ -114,3 +114,28 @@ def test_held_back_lasts_hold_after_seconds_past_the_resolve(hold_after_h, after
     assert clock.stale_sources() == set()
     clock.observe("usage", T0 + 2 * HOUR + after_resume_h * HOUR)
     assert clock.held_back_sources() == held
+
+
+@pytest.mark.parametrize(("backlogged", "stale", "alerts"), [
+    pytest.param(set(), {"usage"}, ["firing"], id="caught-up-source-lagging-is-stale"),
+    pytest.param({"usage"}, set(), [], id="source-with-unread-input-is-only-behind"),
+    pytest.param({"ticket"}, {"usage"}, ["firing"], id="another-source-backlog-does-not-matter"),
+])
+def test_a_source_with_a_backlog_is_never_stale(backlogged, stale, alerts) -> None:
+    clock = PipelineClock(parse_policy(policy_doc(pipeline=WATCH)), clock=lambda: 7,
+                          backlog=lambda source: source in backlogged)
+    clock.observe("usage", T0)
+    clock.observe("ticket", T0 + 3 * HOUR)
+    assert clock.stale_sources() == stale
+    assert [a["status"] for a in clock.update()] == alerts
+
+
+def test_a_reported_stall_resolves_once_input_arrives_again() -> None:
+    backlog = {"usage": False}
+    clock = PipelineClock(parse_policy(policy_doc(pipeline=WATCH)), clock=lambda: 7,
+                          backlog=lambda source: backlog.get(source, False))
+    clock.observe("usage", T0)
+    clock.observe("ticket", T0 + HOUR)
+    assert [a["status"] for a in clock.update()] == ["firing"]
+    backlog["usage"] = True  # the usage topic has new, unread messages: it is flowing again
+    assert [a["status"] for a in clock.update()] == ["resolved"]
