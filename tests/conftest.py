@@ -144,3 +144,20 @@ def live_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPa
         yield worker
     finally:
         worker.stop()
+
+
+@pytest.fixture
+def redis_server_factory(tmp_path: Path) -> Iterator[Callable[[], "RedisServer"]]:
+    """Start private redis-server processes on free ports; all are stopped at the end of the test."""
+    from tests.redis_server import RedisServer
+
+    servers: list[RedisServer] = []
+
+    def make() -> RedisServer:
+        server = RedisServer(tmp_path / f"redis-{len(servers)}")
+        servers.append(server)
+        return server.start()
+
+    yield make
+    for server in servers:
+        server.stop()
