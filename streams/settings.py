@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         300, ge=0, validation_alias=_env("HEALTHMON_MAX_FUTURE_SKEW_SECONDS"),
         description="An `occurred_at` further than this in the future (wall clock) is dead-lettered.",
     )
+    stall_idle_seconds: float = Field(
+        10.0, ge=0, validation_alias=_env("HEALTHMON_STALL_IDLE_SECONDS"),
+        description="An input counts as stalled only after this long (wall clock) without a message, on top "
+                    "of the policy's event-time lag.")
     max_message_bytes: int = Field(1_048_576, ge=64, validation_alias=_env("HEALTHMON_MAX_MESSAGE_BYTES"),
                                    description="Messages larger than this are dead-lettered unread.")
     store: str = Field("memory://", validation_alias=_env("HEALTHMON_STORE"),

@@ -35,6 +35,8 @@ class EngineConfig:
     dedupe_capacity: int = 128
     #: tickets tracked per account; beyond it the oldest closed, then the oldest open, are forgotten
     max_tickets: int = 64
+    #: processing time a source must go without any event before its event-time lag counts as a stall
+    stall_idle_seconds: float = 10.0
 
     def __post_init__(self) -> None:
         if self.lateness_seconds < 0 or not 1 <= self.dedupe_capacity <= 65_535 \
@@ -44,7 +46,8 @@ class EngineConfig:
     @classmethod
     def from_settings(cls, settings: Any) -> EngineConfig:
         """Build the config from the settings object (`streams.settings.Settings`)."""
-        return cls(lateness_seconds=settings.lateness_seconds)
+        return cls(lateness_seconds=settings.lateness_seconds,
+                   stall_idle_seconds=getattr(settings, "stall_idle_seconds", cls.stall_idle_seconds))
 
 
 @dataclass

@@ -25,7 +25,10 @@ class PipelineClock:
     After a stall resolves, the source stays *held back* for `hold_after_seconds` of stream time: the
     events lost in the gap still depress the 7-day windows, and that is not the customers' doing.
 
-    `backlog(source)` tells whether the source still has unread input. A consumer reads topics at
+    A lag alone is not a stall either: a consumer's fetches hold seconds of one topic before another, which
+    in a fast replay is days of event time. A source is stale only once it has also gone
+    `stall_idle_seconds` of processing time (the injected clock) without a single event: pipeline
+    silence is silence of the pipeline. `backlog(source)` tells whether the source still has unread input. A consumer reads topics at
     different speeds, so during a catch-up a busy source lags a sparse one in event time although
     nothing is missing; a source with a backlog is therefore never stale. A real stall has none.
     """
@@ -38,12 +41,16 @@ class PipelineClock:
         self._recovering: dict[str, int] = {}  # resumed source -> stream time its hold-back ends
         self._clock = clock
         self._backlog = backlog
+        self._idle_ms = int(getattr(config, "stall_idle_seconds", 0) * 1000)
+        self._seen_wall_ms: dict[str, int] = {}
         self._source_ms: dict[str, int] = {}
         self._watermark_ms = 0
         self._reported: dict[str, int] = {}  # stale source -> episode start (its watermark when it stalled)
 
     def observe(self, source: str, occurred_at_ms: int) -> None:
         """Record that an event of `source` occurred at `occurred_at_ms`."""
+        if self._idle_ms:
+            self._seen_wall_ms[source] = self._clock()
         if occurred_at_ms > self._source_ms.get(source, 0):
             self._source_ms[source] = occurred_at_ms
             if occurred_at_ms > self._watermark_ms:
@@ -68,6 +75,9 @@ class PipelineClock:
         wm = self._watermark_ms
         lagging = [s for s, limit in self._stale_after_ms.items()
                    if s in self._source_ms and wm - self._source_ms[s] > limit]
+        if lagging and self._idle_ms:
+            now = self._clock()
+            lagging = [s for s in lagging if now - self._seen_wall_ms.get(s, 0) >= self._idle_ms]
         if lagging and self._backlog is not None:
             lagging = [s for s in lagging if not self._backlog(s)]
         return frozenset(lagging)

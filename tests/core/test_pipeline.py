@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from healthmon.core import PipelineClock, parse_policy
+from healthmon.core import EngineConfig, PipelineClock, parse_policy
 from schemas.alert import Alert
 from tests.core.builders import DAY, HOUR, T0, daily_usage, make_engine, policy_doc, profile, ticket
 
@@ -139,3 +139,19 @@ def test_a_reported_stall_resolves_once_input_arrives_again() -> None:
     assert [a["status"] for a in clock.update()] == ["firing"]
     backlog["usage"] = True  # the usage topic has new, unread messages: it is flowing again
     assert [a["status"] for a in clock.update()] == ["resolved"]
+
+
+@pytest.mark.parametrize(("usage_seen_at_s", "now_s", "stale"), [
+    pytest.param(0, 9, set(), id="usage-seen-9s-ago-is-only-behind"),
+    pytest.param(0, 10, {"usage"}, id="usage-idle-for-10s-is-stale"),
+    pytest.param(5, 12, set(), id="a-recent-usage-event-keeps-it-fresh"),
+])
+def test_a_lagging_source_must_also_be_idle_in_processing_time(usage_seen_at_s, now_s, stale) -> None:
+    wall = {"ms": 0}
+    clock = PipelineClock(parse_policy(policy_doc(pipeline=WATCH)), EngineConfig(stall_idle_seconds=10),
+                          clock=lambda: wall["ms"])
+    wall["ms"] = usage_seen_at_s * 1000
+    clock.observe("usage", T0)
+    wall["ms"] = now_s * 1000
+    clock.observe("ticket", T0 + 3 * HOUR)
+    assert clock.stale_sources() == stale
