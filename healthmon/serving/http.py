@@ -1,7 +1,11 @@
-"""The worker's HTTP API: account snapshots, the at-risk list, health, readiness and metrics."""
+"""The worker's HTTP API: account snapshots, the at-risk list, health, readiness and metrics.
+
+The contract is `docs/openapi.yaml`. Every error is JSON: `{"error": ..., "status": ..., "parameter": ...}`.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 import faust
@@ -12,9 +16,12 @@ from redis.exceptions import RedisError
 from healthmon.serving.metrics import BANDS, TIERS, Metrics
 from healthmon.serving.redis_view import RedisView
 
-__all__ = ["register_http_api", "MAX_LIMIT"]
+__all__ = ["register_http_api", "explain", "DEFAULT_LIMIT", "MAX_LIMIT"]
 
+DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_ACCOUNTS_PARAMS = ("band", "tier", "limit")
 
 
 def _error(view: web.View, status: int, message: str, parameter: str | None = None) -> web.Response:
@@ -22,6 +29,21 @@ def _error(view: web.View, status: int, message: str, parameter: str | None = No
     if parameter:
         body["parameter"] = parameter
     return view.json(body, status=status)
+
+
+def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the measures with `points_lost` (contribution short of its maximum), biggest loss first.
+
+    The score is 100 minus the sum of `points_lost`; measures without data weigh nothing and come last.
+    """
+    total_weight = sum(m["weight"] for m in measures if m.get("score") is not None)
+    out = []
+    for m in measures:
+        lost = None
+        if m.get("score") is not None and total_weight:
+            lost = round((100.0 - m["score"]) * m["weight"] / total_weight, 2)
+        out.append({**m, "points_lost": lost})
+    return sorted(out, key=lambda m: (m["points_lost"] is None, -(m["points_lost"] or 0.0), m["name"]))
 
 
 def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
@@ -39,7 +61,7 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
             recovered = app.tables.recovery.completed.is_set()
             ready = recovered and not app.rebalancing
             body = {"ready": ready, "tables_recovered": recovered, "rebalancing": bool(app.rebalancing),
-                    "redis": view.healthy}
+                    "redis": view.healthy if view.client is not None else None}
             return self.json(body, status=200 if ready else 503)
 
     @app.page("/metrics")
@@ -52,21 +74,23 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     class Accounts(web.View):
         async def get(self, request: web.Request) -> web.Response:
             query = request.query
-            unknown = sorted(set(query) - {"band", "tier", "limit"})
-            if unknown:
-                return _error(self, 400, f"unknown query parameter {unknown[0]!r} (expected band, tier, limit)",
-                              unknown[0])
+            for name in sorted(set(query)):
+                if name not in _ACCOUNTS_PARAMS:
+                    return _error(self, 400, f"unknown query parameter {name!r} (expected band, tier, limit)",
+                                  name)
+                if len(query.getall(name)) > 1:
+                    return _error(self, 400, f"query parameter {name!r} given more than once", name)
             band, tier = query.get("band"), query.get("tier")
             if band is not None and band not in BANDS:
-                return _error(self, 400, f"band must be one of {', '.join(BANDS)}", "band")
-            if tier is not None and tier not in TIERS[:-1]:
-                return _error(self, 400, f"tier must be one of {', '.join(TIERS[:-1])}", "tier")
-            try:
-                limit = int(query.get("limit", "50"))
-            except ValueError:
-                return _error(self, 400, "limit must be an integer", "limit")
+                return _error(self, 400, f"band must be one of {', '.join(BANDS)} (got {band!r})", "band")
+            if tier is not None and tier not in TIERS:
+                return _error(self, 400, f"tier must be one of {', '.join(TIERS)} (got {tier!r})", "tier")
+            raw_limit = query.get("limit", str(DEFAULT_LIMIT))
+            if not _INTEGER.fullmatch(raw_limit):
+                return _error(self, 400, f"limit must be an integer (got {raw_limit!r})", "limit")
+            limit = int(raw_limit) if len(raw_limit) <= 12 else MAX_LIMIT + 1
             if not 1 <= limit <= MAX_LIMIT:
-                return _error(self, 400, f"limit must be between 1 and {MAX_LIMIT}", "limit")
+                return _error(self, 400, f"limit must be between 1 and {MAX_LIMIT} (got {raw_limit})", "limit")
             if view.client is None:
                 return _error(self, 503, "no Redis view configured (REDIS_URL is empty)")
             try:
@@ -74,31 +98,37 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
             except (RedisError, OSError) as exc:
                 return _error(self, 503, f"Redis view unavailable: {exc}")
             return self.json({"accounts": accounts, "count": len(accounts),
-                              "filters": {"band": band, "tier": tier, "limit": limit}})
+                              "filters": {"band": band, "tier": tier, "limit": limit}, "source": "redis"})
 
     @app.page("/accounts/{account_id}")
     class Account(web.View):
         async def get(self, request: web.Request, account_id: str) -> web.Response:
-            if not account_id or len(account_id) > 200:
+            if request.query:
+                name = sorted(request.query)[0]
+                return _error(self, 400, f"unknown query parameter {name!r} (this route takes none)", name)
+            if len(account_id) > 200:
                 return _error(self, 400, "account_id must be 1-200 characters", "account_id")
             found: dict[str, Any] | None = None
-            source = "redis"
+            source, redis_error = "redis", None
             if view.client is not None:
                 try:
                     found = await view.get_account(account_id)
-                except (RedisError, OSError):
-                    found = None
-                    source = "local"
+                except (RedisError, OSError) as exc:
+                    redis_error = exc
             if found is None:
+                # Not in Redis (down, not configured, or not written yet): this worker's own table.
                 snap = local_snapshot(account_id)
                 if snap is not None:
                     found, source = {"account": snap, "recent_alerts": []}, "local"
             if found is None:
+                if redis_error is not None:
+                    return _error(self, 503, f"Redis view unavailable ({redis_error}) and account "
+                                             f"{account_id!r} is not on this worker's partitions")
                 return _error(self, 404, f"unknown account {account_id!r}", "account_id")
             account = found["account"]
             return self.json({
                 "account": account,
-                "why": sorted(account.get("measures") or [], key=lambda m: m.get("contribution") or 0),
+                "why": explain(account.get("measures") or []),
                 "recent_alerts": found["recent_alerts"],
                 "source": source,
             })

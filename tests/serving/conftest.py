@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Callable
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Callable, Iterator
 
+import orjson
 import pytest
 import redis
 
-from healthmon.serving.metrics import Metrics
+from healthmon.broker import free_port
+from healthmon.generator import generate
+from healthmon.produce import produce
+from healthmon.serving.metrics import OUTCOMES, TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
-from tests.fixtures import unique_id
+from streams.settings import Settings
+from tests.fixtures import TopicIO, WorkerProcess, metric_value, run, unique_id
 
 
 def make_snapshot(account_id: str, score: float | None = 72.5, tier: str | None = "key",
@@ -53,6 +60,97 @@ async def view_factory(redis_url: str) -> AsyncIterator[Callable[..., RedisView]
     for url in {redis_url}:
         client = redis.Redis.from_url(url)
         keys = list(client.scan_iter(match=prefix + "*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
+
+
+@dataclass
+class ApiWorker:
+    """A worker that has processed generated traffic, what it was sent, and what it said while starting."""
+
+    worker: WorkerProcess
+    settings: Settings
+    traffic: Any
+    readyz_history: list[tuple[int, Any]]
+    alerts: list[dict[str, Any]] = field(default_factory=list)
+
+    def get(self, path: str) -> tuple[int, Any]:
+        """GET `path` on the worker."""
+        return self.worker.get(path)
+
+
+def _poll_readyz(worker: WorkerProcess, timeout_s: float = 120.0) -> list[tuple[int, Any]]:
+    """Poll /readyz from the worker's start until it answers 200; return every answer."""
+    history: list[tuple[int, Any]] = []
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        assert worker.proc is not None
+        if worker.proc.poll() is not None:
+            raise AssertionError(f"worker exited with {worker.proc.returncode}:\n{worker.log_tail()}")
+        try:
+            history.append(worker.get("/readyz"))
+        except OSError:
+            pass  # the web server is not listening yet
+        if history and history[-1][0] == 200:
+            return history
+        time.sleep(0.05)
+    raise AssertionError(f"worker not ready in {timeout_s} s:\n{worker.log_tail()}")
+
+
+def wait_for_events(worker: WorkerProcess, events: int, timeout_s: float = 180.0) -> str:
+    """Wait until the worker counted `events` input events (any outcome); return the last /metrics text."""
+    deadline = time.monotonic() + timeout_s
+    done, text = 0.0, ""
+    while time.monotonic() < deadline:
+        text = worker.get("/metrics")[1]
+        done = sum(metric_value(text, "healthmon_events_total", topic=t, outcome=o)
+                   for t in TOPIC_LABELS.values() for o in OUTCOMES)
+        if done >= events:
+            return text
+        time.sleep(0.5)
+    raise AssertionError(f"worker counted {done} of {events} events:\n{worker.log_tail()}")
+
+
+def wait_until_settled(worker: WorkerProcess, path: str, timeout_s: float = 60.0, quiet_s: float = 3.0) -> Any:
+    """Wait until GET `path` answers 200 with the same body for `quiet_s` seconds; return that body."""
+    deadline = time.monotonic() + timeout_s
+    last, since = None, time.monotonic()
+    while time.monotonic() < deadline:
+        status, body = worker.get(path)
+        if status != 200 or body != last:
+            last, since = body if status == 200 else None, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return body
+        time.sleep(0.5)
+    raise AssertionError(f"{path} did not settle in {timeout_s} s (last: {str(last)[:500]})")
+
+
+@pytest.fixture(scope="module")
+def api_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApiWorker]:
+    """A real worker, watched from its start, after 42 days of mixed traffic for 12 accounts."""
+    from tests.conftest import settings_env
+
+    tmp = tmp_path_factory.mktemp("api-worker")
+    run_id = unique_id("api")
+    settings = Settings(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run_id}",
+                        topic_prefix=f"{run_id}-", redis_prefix=f"hm-{run_id}:", web_port=free_port(),
+                        data_dir=tmp / "data")
+    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.web_port).start()
+    try:
+        history = _poll_readyz(worker)
+        traffic = generate(accounts=12, scenario="mixed", seed=5,
+                           start_ms=int(time.time() * 1000) - 43 * 86_400_000, days=42)
+        stats = run(produce(settings, broker_url, traffic.records(), rate=0, batch_size=20))
+        wait_for_events(worker, stats.events)
+        wait_until_settled(worker, "/accounts?limit=1000")
+        records = run(TopicIO(broker_url).read(settings.topic(settings.alerts_topic), settle_s=1.0))
+        api = ApiWorker(worker, settings, traffic, history, [orjson.loads(r.value) for r in records])
+        yield api
+    finally:
+        worker.stop()
+        client = redis.Redis.from_url(redis_url)
+        keys = list(client.scan_iter(match=settings.redis_prefix + "*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()

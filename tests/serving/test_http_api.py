@@ -1,0 +1,162 @@
+"""The HTTP API end to end: a real worker after generated traffic, every route, every 4xx, the OpenAPI schemas."""
+
+from __future__ import annotations
+
+import urllib.parse
+import urllib.request
+
+import pytest
+from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.serving.contract import openapi, validate
+
+pytestmark = pytest.mark.integration
+
+ALL = "/accounts?limit=1000"
+
+
+def _matches(snapshot: dict, query: dict[str, str]) -> bool:
+    tier = snapshot["tier"] or "unknown"
+    return query.get("band", snapshot["band"]) == snapshot["band"] and query.get("tier", tier) == tier
+
+
+def test_healthz(api_worker):
+    status, body = api_worker.get("/healthz")
+    assert status == 200
+    validate(body, "Health")
+
+
+def test_readyz_answers_503_until_the_tables_are_recovered(api_worker):
+    history = api_worker.readyz_history
+    statuses = [status for status, _ in history]
+    # The web server is up seconds before the worker has joined the group and recovered its table.
+    assert statuses[0] == 503, statuses[:5]
+    assert statuses[-1] == 200 and set(statuses[:-1]) == {503}
+    for status, body in history:
+        validate(body, "Readiness")
+        assert body["ready"] is (status == 200)
+        assert body["ready"] is (body["tables_recovered"] and not body["rebalancing"])
+    assert history[0][1]["tables_recovered"] is False
+    status, body = api_worker.get("/readyz")
+    assert (status, body["ready"], body["redis"]) == (200, True, True)
+
+
+def test_metrics_are_prometheus_text_with_the_events_counted(api_worker):
+    with urllib.request.urlopen(api_worker.worker.url("/metrics"), timeout=5) as resp:
+        content_type = resp.headers["Content-Type"]
+        text = resp.read().decode()
+    # The Prometheus text format, in the version prometheus_client writes.
+    assert content_type == CONTENT_TYPE_LATEST and content_type.startswith("text/plain; version=")
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(text) for s in family.samples}
+    assert samples[("healthmon_events_total", (("outcome", "ok"), ("topic", "product-usage")))] > 0
+    assert samples[("healthmon_redis_errors_total", (("operation", "write"),))] == 0
+
+
+def test_the_at_risk_list_holds_every_scored_account_lowest_score_first(api_worker):
+    status, body = api_worker.get(ALL)
+    assert status == 200
+    validate(body, "AccountList")
+    accounts = body["accounts"]
+    assert body["count"] == len(accounts) and body["source"] == "redis"
+    assert body["filters"] == {"band": None, "tier": None, "limit": 1000}
+    scores = [a["score"] for a in accounts]
+    assert scores == sorted(scores)
+    sent = {a.account_id for a in api_worker.traffic.accounts}
+    listed = {a["account_id"] for a in accounts}
+    assert listed <= sent
+    for account_id in sent - listed:  # only accounts without a score stay off the list
+        assert api_worker.get(f"/accounts/{account_id}")[1]["account"]["score"] is None
+    # The traffic spreads over bands and tiers, so the filter tests below can tell right from wrong.
+    assert len({a["band"] for a in accounts}) >= 2 and len({a["tier"] for a in accounts}) >= 2
+
+
+def test_the_default_limit_is_50(api_worker):
+    status, body = api_worker.get("/accounts")
+    assert status == 200 and body["filters"]["limit"] == 50
+    assert body["accounts"] == api_worker.get(ALL)[1]["accounts"][:50]
+
+
+@pytest.mark.parametrize("query", [
+    "band=red", "band=yellow", "band=green", "tier=strategic", "tier=key", "tier=standard", "tier=unknown",
+    "band=green&tier=standard", "band=yellow&tier=key", "band=red&tier=strategic", "limit=3", "limit=1",
+    "band=green&limit=2", "tier=standard&limit=2&band=green",
+])
+def test_filters_and_limit_select_from_the_at_risk_list(api_worker, query):
+    params = dict(urllib.parse.parse_qsl(query))
+    limit = int(params.pop("limit", 50))
+    full = api_worker.get(ALL)[1]["accounts"]
+    status, body = api_worker.get(f"/accounts?{query}")
+    assert status == 200
+    validate(body, "AccountList")
+    expected = [a["account_id"] for a in full if _matches(a, params)][:limit]
+    assert [a["account_id"] for a in body["accounts"]] == expected
+    assert body["filters"] == {"band": params.get("band"), "tier": params.get("tier"), "limit": limit}
+
+
+def test_account_detail_explains_the_score_and_lists_its_recent_alerts(api_worker):
+    full = api_worker.get(ALL)[1]["accounts"]
+    by_account: dict[str, list[dict]] = {}
+    for alert in api_worker.alerts:
+        if alert["account_id"]:
+            by_account.setdefault(alert["account_id"], []).append(alert)
+    assert by_account, "the mixed scenario should have raised alerts"
+    for listed in full:
+        account_id = listed["account_id"]
+        status, body = api_worker.get(f"/accounts/{urllib.parse.quote(account_id)}")
+        assert status == 200, body
+        validate(body, "AccountDetail")
+        assert body["source"] == "redis"
+        assert body["account"] == listed
+        why = body["why"]
+        assert sorted(m["name"] for m in why) == sorted(m["name"] for m in listed["measures"])
+        lost = [m["points_lost"] for m in why if m["points_lost"] is not None]
+        assert lost == sorted(lost, reverse=True)
+        assert abs(100 - sum(lost) - listed["score"]) <= 0.01 * len(lost) + 0.05
+        newest = [a["alert_id"] for a in reversed(by_account.get(account_id, []))][:20]
+        assert [a["alert_id"] for a in body["recent_alerts"]] == newest
+        for alert in body["recent_alerts"]:
+            validate(alert, "Alert")
+
+
+def test_account_ids_are_percent_decoded(api_worker):
+    account_id = api_worker.get(ALL)[1]["accounts"][0]["account_id"]
+    encoded = "".join(f"%{b:02X}" for b in account_id.encode())
+    assert api_worker.get(f"/accounts/{encoded}") == api_worker.get(f"/accounts/{account_id}")
+
+
+@pytest.mark.parametrize(("path", "status", "parameter", "says"), [
+    ("/accounts?colour=red", 400, "colour", "unknown query parameter 'colour'"),
+    ("/accounts?band=red&Band=red", 400, "Band", "unknown query parameter 'Band'"),
+    ("/accounts?band=purple", 400, "band", "band must be one of green, yellow, red"),
+    ("/accounts?band=", 400, "band", "band must be one of"),
+    ("/accounts?band=RED", 400, "band", "band must be one of"),
+    ("/accounts?tier=gold", 400, "tier", "tier must be one of strategic, key, standard, unknown"),
+    ("/accounts?limit=abc", 400, "limit", "limit must be an integer"),
+    ("/accounts?limit=1.5", 400, "limit", "limit must be an integer"),
+    ("/accounts?limit=", 400, "limit", "limit must be an integer"),
+    ("/accounts?limit=1_0", 400, "limit", "limit must be an integer"),
+    ("/accounts?limit=0", 400, "limit", "limit must be between 1 and 1000"),
+    ("/accounts?limit=-5", 400, "limit", "limit must be between 1 and 1000"),
+    ("/accounts?limit=1001", 400, "limit", "limit must be between 1 and 1000"),
+    ("/accounts?limit=99999999999999999999999", 400, "limit", "limit must be between 1 and 1000"),
+    ("/accounts?limit=5&limit=6", 400, "limit", "given more than once"),
+    ("/accounts/acc-00001?verbose=1", 400, "verbose", "unknown query parameter 'verbose'"),
+    ("/accounts/" + "x" * 201, 400, "account_id", "account_id must be 1-200 characters"),
+    ("/accounts/acc-99999", 404, "account_id", "unknown account 'acc-99999'"),
+])
+def test_bad_requests_get_a_json_error_naming_the_parameter(api_worker, path, status, parameter, says):
+    got_status, body = api_worker.get(path)
+    assert got_status == status, body
+    validate(body, "Error")
+    assert body["status"] == status and body["parameter"] == parameter
+    assert says in body["error"]
+
+
+def test_every_documented_route_answers(api_worker):
+    account_id = api_worker.get(ALL)[1]["accounts"][0]["account_id"]
+    for path, ops in openapi()["paths"].items():
+        status, _ = api_worker.get(path.replace("{account_id}", account_id))
+        assert str(status) in ops["get"]["responses"], path
+        assert status == 200, path
