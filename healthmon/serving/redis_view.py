@@ -3,8 +3,8 @@
 Writes go out in pipelines of at most `batch_accounts` accounts, only for accounts whose snapshot
 changed. When Redis is down, errors are counted, pending writes are kept (one entry per account and at
 most `alerts_cap` alerts, so memory stays bounded) and the view catches up at the next successful flush.
-Whenever Redis may have lost data (it came back after errors, or this writer's marker key is gone), the
-view asks for a resync: `resync_requested` tells the owner to put every local account again.
+Whenever Redis may have lost data (it came back after errors, or this writer's marker key is gone; the
+marker is checked at every flush, even with nothing to write), the view asks for a resync: `resync_requested` tells the owner to put every local account again.
 
 Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
 
@@ -123,8 +123,10 @@ class RedisView:
 
     async def flush(self) -> bool:
         """Write everything pending, in pipelines; return False (and keep the rest) if Redis failed."""
-        if self.client is None or not (self._pending or self._alerts):
+        if self.client is None:
             return True
+        if not (self._pending or self._alerts):
+            return await self._check_marker()
         pending, self._pending = list(self._pending.items()), {}
         alerts = list(self._alerts)
         self._alerts.clear()
@@ -168,6 +170,28 @@ class RedisView:
             log.warning("Redis view is back; wrote %d snapshots and %d alerts", len(pending), len(alerts))
             self.healthy = True
             self._request_resync("Redis came back after errors")
+        return True
+
+    async def _check_marker(self) -> bool:
+        """With nothing to write, still notice that Redis lost the view (a restart between flushes)."""
+        assert self.client is not None
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.exists(self._marker)
+            pipe.set(self._marker, b"1", ex=MARKER_TTL_SECONDS)
+            present, _ = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            self.metrics.redis_errors.labels("ping").inc()
+            if self.healthy:
+                log.warning("Redis view check failed (%s)", exc)
+            self.healthy = False
+            return False
+        if not self.healthy:
+            log.warning("Redis view is back")
+            self.healthy = True
+            self._request_resync("Redis came back after errors")
+        elif not present:
+            self._request_resync("its marker key is missing (Redis lost data)")
         return True
 
     def _request_resync(self, why: str) -> None:

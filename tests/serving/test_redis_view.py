@@ -21,7 +21,8 @@ def _sync(view: RedisView) -> redis.Redis:
 
 def _commands(client: redis.Redis) -> dict[str, int]:
     """Return calls per command since the last CONFIG RESETSTAT (a private server: no one else counts)."""
-    return {name.removeprefix("cmdstat_"): stats["calls"] for name, stats in client.info("commandstats").items()}
+    return {name.removeprefix("cmdstat_"): stats["calls"] for name, stats in client.info("commandstats").items()
+            if name != "cmdstat_config|resetstat"}
 
 
 def _members(client: redis.Redis, key: str) -> list[tuple[str, float]]:
@@ -88,11 +89,12 @@ async def test_writes_are_made_only_when_the_snapshot_changed(redis_server_facto
     view.put_snapshot("acc-1", snap)
     assert await view.flush()
     client.config_resetstat()
-    # Only the update times moved: nothing to write, not even a round trip.
+    # Only the update times moved: nothing to write (the flush only checks its marker key).
     view.put_snapshot("acc-1", {**snap, "updated_at": snap["updated_at"] + 5, "as_of": snap["as_of"] + 9})
     assert view.backlog == 0
     assert await view.flush()
-    assert _commands(client).get("hset", 0) == 0
+    stats = _commands(client)
+    assert stats.get("hset", 0) == 0 and set(stats) == {"exists", "set"}
     # A changed score is written once, however often it was put before the flush.
     for score in (61.0, 62.0, 63.0):
         view.put_snapshot("acc-1", make_snapshot("acc-1", score=score))
@@ -276,3 +278,20 @@ def test_fingerprint_ignores_only_update_times():
     assert snapshot_fingerprint(snap) == snapshot_fingerprint({**snap, "updated_at": 1, "as_of": 2})
     assert snapshot_fingerprint(snap) != snapshot_fingerprint({**snap, "firing": ["health"]})
     assert snapshot_fingerprint(snap) == snapshot_fingerprint(dict(reversed(list(snap.items()))))
+
+
+async def test_lost_redis_data_is_noticed_with_nothing_to_write(redis_server_factory, view_factory):
+    server = redis_server_factory()
+    view = view_factory(server.url)
+    view.put_snapshot("acc-1", make_snapshot("acc-1"))
+    await view.flush()
+    view.resync_started()
+    assert await view.flush() and not view.resync_requested  # idle, and Redis still has everything
+    server.stop()
+    assert not await view.flush()  # the marker check fails: counted, and the view is unhealthy
+    assert view.metrics.redis_errors.labels("ping")._value.get() == 1 and not view.healthy
+    server.start()
+    assert await view.flush() and view.healthy and view.resync_requested
+    view.resync_started()
+    server.client().flushall()  # e.g. a failover to an empty replica: no error, only missing keys
+    assert await view.flush() and view.resync_requested
