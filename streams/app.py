@@ -6,7 +6,12 @@ import faust
 
 from streams.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "install_event_loop"]
+
+
+def install_event_loop() -> str:
+    """Set up the event loop the worker runs on and return its name."""
+    return "asyncio"
 
 
 def create_app(settings: Settings, broker_url: str) -> faust.App:
