@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import faust
+from faust.sensors import Sensor
 
 from streams.processor import Processor
 
-__all__ = ["register_engine_agent"]
+__all__ = ["SaveStatesBeforeCommit", "register_engine_agent"]
 
 log = logging.getLogger(__name__)
 
 
+class SaveStatesBeforeCommit(Sensor):
+    """Write the processor's changed states to the table whenever Faust is about to commit offsets.
+
+    Faust calls `on_commit_initiated` synchronously before it picks the offsets to commit, and the
+    commit then flushes the producer (changelog included) before it commits: so an offset is never
+    committed ahead of the changelog records of the states it covers.
+    """
+
+    def __init__(self, processor: Processor, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.processor = processor
+
+    def on_commit_initiated(self, consumer: Any) -> Any:
+        """Save changed states; their changelog records go out with the commit's producer flush."""
+        self.processor.flush_states()
+        return None
+
+
 def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Processor) -> faust.types.AgentT:
-    """Register the agent that feeds `channel` to `processor`."""
+    """Register the agent that feeds `channel` to `processor`, and the hooks that save its states."""
+    app.sensors.add(SaveStatesBeforeCommit(processor))
+
+    @app.on_partitions_revoked.connect
+    async def forget_states(app: faust.App, revoked: Any, **kwargs: Any) -> None:
+        # Another worker may own these accounts now, and recovery may bring newer states back.
+        processor.forget_states()
 
     @app.agent(channel, name="healthmon.engine")
     async def engine(stream: faust.StreamT) -> None:

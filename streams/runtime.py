@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,6 +19,9 @@ from healthmon.core import Engine, EngineConfig, PipelineClock, Policy, state_fr
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
+from faust.types import TP
+
+from streams.alignment import Aligner
 from streams.app import create_app
 from streams.processor import Processor
 from streams.settings import Settings
@@ -54,7 +58,9 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                           tick_interval_ms=engine.tick_interval_ms)
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
-    register_engine_agent(app, channel, processor)
+    aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
+                      alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000))
+    register_engine_agent(app, channel, processor, aligner)
     register_view_timer(app, processor, interval_s=1.0)
 
     def local_snapshot(account_id: str) -> dict | None:
@@ -65,6 +71,16 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
 
     register_http_api(app, metrics, view, local_snapshot)
     return Worker(app, topics, processor, metrics, view)
+
+
+def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], bool]:
+    """Return a function telling whether the broker holds messages of a topic-partition past an offset."""
+
+    def has_backlog(topic: str, partition: int, received: int) -> bool:
+        highwater = app.consumer.highwater(TP(topic, partition))
+        return bool(highwater) and received < highwater - 1
+
+    return has_backlog
 
 
 def backlog_probe(app: faust.App, settings: Settings) -> Callable[[str], bool]:

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
         10.0, ge=0, validation_alias=_env("HEALTHMON_STALL_IDLE_SECONDS"),
         description="An input counts as stalled only after this long (wall clock) without a message, on top "
                     "of the policy's event-time lag.")
+    align_max_wait_ms: int = Field(
+        500, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_WAIT_MS"),
+        description="Longest a message waits for another input of its partition to catch up (record-time "
+                    "alignment across topics; 0 turns it off).")
     max_message_bytes: int = Field(1_048_576, ge=64, validation_alias=_env("HEALTHMON_MAX_MESSAGE_BYTES"),
                                    description="Messages larger than this are dead-lettered unread.")
     store: str = Field("memory://", validation_alias=_env("HEALTHMON_STORE"),

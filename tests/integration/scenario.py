@@ -1,0 +1,67 @@
+"""Shared helpers for the end-to-end scenario tests: send generated traffic, wait, collect alerts."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from typing import Any
+
+import orjson
+
+from healthmon.generator import Traffic, generate
+from healthmon.produce import produce
+from tests.fixtures import TopicIO, WorkerProcess, metric_value
+
+TOPICS = ("product-usage", "support-tickets", "nps-responses", "accounts")
+OUTCOMES = ("ok", "dead_letter", "duplicate", "too_late")
+DAY_MS = 86_400_000
+
+
+def mixed_traffic(accounts: int = 20, seed: int = 11) -> Traffic:
+    """Return 42 days of mixed-scenario traffic ending about now."""
+    return generate(accounts=accounts, scenario="mixed", seed=seed,
+                    start_ms=int(time.time() * 1000) - 43 * DAY_MS, days=42)
+
+
+async def send(settings: Any, traffic: Traffic, records: list | None = None) -> int:
+    """Send the traffic (or a slice of its records) as fast as possible; return the event count."""
+    stats = await produce(settings, settings.kafka_broker_url, records if records is not None else traffic.records())
+    return stats.events
+
+
+def processed(worker: WorkerProcess) -> float:
+    """Return how many input events the worker has counted, whatever the outcome."""
+    text = worker.get("/metrics")[1]
+    return sum(metric_value(text, "healthmon_events_total", topic=t, outcome=o) for t in TOPICS for o in OUTCOMES)
+
+
+def wait_processed(worker: WorkerProcess, count: float, timeout_s: float = 180) -> None:
+    """Block until the worker has counted `count` events."""
+    deadline = time.monotonic() + timeout_s
+    done = 0.0
+    while time.monotonic() < deadline:
+        done = processed(worker)
+        if done >= count:
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"processed {done} of {count} events\n{worker.log_tail()}")
+
+
+async def read_alerts(io: TopicIO, settings: Any, settle_s: float = 4.0) -> list[dict[str, Any]]:
+    """Return every alert on the alerts topic, in topic order per partition."""
+    records = await io.read(settings.topic(settings.alerts_topic), settle_s=settle_s, timeout_s=90)
+    return [orjson.loads(r.value) for r in records]
+
+
+def by_account(alerts: list[dict[str, Any]]) -> dict[str, set[tuple[str, str]]]:
+    """Return account_id -> the set of (kind, status) it received."""
+    out: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for alert in alerts:
+        if alert.get("account_id"):
+            out[alert["account_id"]].add((alert["kind"], alert["status"]))
+    return out
+
+
+def without_processing_time(alert: dict[str, Any]) -> bytes:
+    """Return the alert's bytes minus the processing-time field."""
+    return orjson.dumps({k: v for k, v in alert.items() if k != "processed_at"}, option=orjson.OPT_SORT_KEYS)
