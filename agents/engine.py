@@ -1,13 +1,20 @@
-"""The engine agent: every input topic plus the repartition topic, one message at a time."""
+"""The engine agent: every input topic plus the repartition topic, merged per partition by record time.
+
+Acks are manual: a message is acked only once the processor has handled it, so a message that waits
+in the aligner is never committed early, and a crash redelivers it.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from typing import Any
 
 import faust
 from faust.sensors import Sensor
 
+from streams.alignment import Aligner, Pending
 from streams.processor import Processor
 
 __all__ = ["SaveStatesBeforeCommit", "register_engine_agent"]
@@ -33,28 +40,51 @@ class SaveStatesBeforeCommit(Sensor):
         return None
 
 
-def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Processor) -> faust.types.AgentT:
-    """Register the agent that feeds `channel` to `processor`, and the hooks that save its states."""
+def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Processor,
+                          aligner: Aligner) -> faust.types.AgentT:
+    """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks."""
     app.sensors.add(SaveStatesBeforeCommit(processor))
+    lock = asyncio.Lock()
+    acker: dict[str, faust.StreamT] = {}
 
     @app.on_partitions_revoked.connect
     async def forget_states(app: faust.App, revoked: Any, **kwargs: Any) -> None:
         # Another worker may own these accounts now, and recovery may bring newer states back.
         processor.forget_states()
+        aligner.drop_partitions({tp.partition for tp in revoked})
+
+    async def handle(item: Pending) -> None:
+        event = item.payload
+        msg = event.message
+        try:
+            await processor.on_message(msg.topic, msg.partition, msg.offset, msg.key, msg.value)
+        except Exception as exc:  # noqa: BLE001 - Faust would ack and restart, losing the message
+            log.exception("processing %s[%d]@%d failed; dead-lettering it", msg.topic, msg.partition, msg.offset)
+            try:
+                await processor.dead_letter_crash(msg.topic, msg.partition, msg.offset, msg.key, msg.value, exc)
+            except Exception:  # noqa: BLE001
+                log.exception("could not dead-letter %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+        await acker["stream"].ack(event)
+
+    async def drain(partition: int | None) -> None:
+        async with lock:
+            for item in aligner.release(partition):
+                await handle(item)
 
     @app.agent(channel, name="healthmon.engine")
     async def engine(stream: faust.StreamT) -> None:
-        async for event in stream.events():
+        manual = stream.noack()
+        acker["stream"] = manual
+        async for event in manual.events():
             msg = event.message
-            try:
-                await processor.on_message(msg.topic, msg.partition, msg.offset, msg.key, msg.value)
-            except Exception as exc:  # noqa: BLE001 - Faust would ack and restart, losing the message
-                log.exception("processing %s[%d]@%d failed; dead-lettering it", msg.topic, msg.partition,
-                              msg.offset)
-                try:
-                    await processor.dead_letter_crash(msg.topic, msg.partition, msg.offset, msg.key, msg.value,
-                                                      exc)
-                except Exception:  # noqa: BLE001
-                    log.exception("could not dead-letter %s[%d]@%d", msg.topic, msg.partition, msg.offset)
+            aligner.add(Pending(msg.topic, msg.partition, msg.offset, msg.timestamp, int(time.time() * 1000),
+                                event))
+            await drain(msg.partition)
+
+    @app.timer(0.05, name="healthmon.align")
+    async def release_waiting() -> None:
+        # A message whose partner topic has stopped delivering is released after the aligner's max wait.
+        if len(aligner) and "stream" in acker:
+            await drain(None)
 
     return engine
