@@ -2,6 +2,11 @@
 
 The agent calls `Processor.on_message` once per Kafka message. Everything that decides anything
 lives in `healthmon.ingest` and `healthmon.core`; this class only moves bytes and state around.
+
+Live `AccountState` objects stay in memory between messages, so a state is decoded once, not once
+per message. Changed states are written to the table (one changelog message per account) by
+`flush_states`, which the agent's commit hook calls before Faust commits any offset: the changelog
+is never behind a committed offset, and a crash only replays input whose effects were not saved.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any, Callable
 
 import orjson
 
-from healthmon.core import Engine, PipelineClock, state_from_bytes, state_to_bytes
+from healthmon.core import AccountState, Engine, PipelineClock, state_from_bytes, state_to_bytes
 from healthmon.ingest import Rejection, dead_letter_record, decode_message, partition_for
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
@@ -28,6 +33,8 @@ __all__ = ["Processor"]
 log = logging.getLogger(__name__)
 
 PIPELINE_KEY = b"__pipeline__"
+#: Live states kept in memory; beyond it, saved ones are dropped (the table still holds them).
+MAX_LIVE_STATES = 200_000
 
 
 class Processor:
@@ -52,6 +59,10 @@ class Processor:
         self._indexed = False
         self.dirty: set[str] = set()
         self.band_tier: dict[str, tuple[str, str]] = {}
+        #: account -> live state (the table holds the same, or an older one for `unsaved` accounts)
+        self.states: dict[str, AccountState] = {}
+        #: accounts whose live state has changed since it was last written to the table
+        self.unsaved: set[str] = set()
         self._ev = {(label, outcome): metrics.events.labels(label, outcome)
                     for label in TOPIC_LABELS.values() for outcome in ("ok", "dead_letter", "duplicate", "too_late")}
         self._lag = {label: metrics.event_lag.labels(label) for label in TOPIC_LABELS.values()}
@@ -105,9 +116,47 @@ class Processor:
 
     # -- state ------------------------------------------------------------------------------------------
 
-    def _load(self, account_id: str) -> Any:
+    def _load(self, account_id: str) -> AccountState:
+        state = self.states.get(account_id)
+        if state is None:
+            state = self.state_of(account_id) or self.engine.new_state(account_id)
+            self._keep(account_id, state)
+        return state
+
+    def state_of(self, account_id: str) -> AccountState | None:
+        """Return the account's current state (live, else from the table), or None if it has none."""
+        state = self.states.get(account_id)
+        if state is not None:
+            return state
         raw = self.table.get(account_id.encode())
-        return state_from_bytes(raw) if raw else self.engine.new_state(account_id)
+        if not raw:
+            return None
+        state = state_from_bytes(raw)
+        self._keep(account_id, state)
+        return state
+
+    def _keep(self, account_id: str, state: AccountState) -> None:
+        if len(self.states) >= MAX_LIVE_STATES:
+            for saved in [a for a in self.states if a not in self.unsaved][:MAX_LIVE_STATES // 2]:
+                del self.states[saved]
+        self.states[account_id] = state
+
+    def _changed(self, account_id: str) -> None:
+        self.unsaved.add(account_id)
+        self.dirty.add(account_id)
+
+    def flush_states(self) -> int:
+        """Write every changed live state to the table (one changelog message each); return how many."""
+        unsaved, self.unsaved = self.unsaved, set()
+        table, states = self.table, self.states
+        for account_id in unsaved:
+            table[account_id.encode()] = state_to_bytes(states[account_id])
+        return len(unsaved)
+
+    def forget_states(self) -> None:
+        """Save and drop every live state (after a rebalance the table is the truth again)."""
+        self.flush_states()
+        self.states.clear()
 
     async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], topic: str,
                      partition: int, offset: int, key: bytes | None, value: bytes | None, now_ms: int) -> None:
@@ -139,9 +188,8 @@ class Processor:
         if ok:
             self._ev[(label, "ok")].inc(ok)
         if result.changed:
-            self.table[account_id.encode()] = state_to_bytes(result.state)
             self.local[partition].add(account_id)
-            self.dirty.add(account_id)
+            self._changed(account_id)
         await self._send_alerts(result.alerts, now_ms)
         await self._send_alerts(self.clock.update(), now_ms)
 
@@ -175,13 +223,12 @@ class Processor:
         held_back = self.clock.held_back_sources()
         wall = self.wall_ms()
         for n, account_id in enumerate(sorted(self.local[partition])):
-            raw = self.table.get(account_id.encode())
-            if not raw:
+            state = self.state_of(account_id)
+            if state is None:
                 continue
-            result = self.engine.tick(state_from_bytes(raw), now_ms=now_ms, held_back=held_back)
+            result = self.engine.tick(state, now_ms=now_ms, held_back=held_back)
             if result.changed:
-                self.table[account_id.encode()] = state_to_bytes(result.state)
-                self.dirty.add(account_id)
+                self._changed(account_id)
             await self._send_alerts(result.alerts, wall)
             if n % 256 == 255:
                 await asyncio.sleep(0)
@@ -224,10 +271,9 @@ class Processor:
         """Score dirty accounts into the Redis view and the gauges, then flush the view."""
         dirty, self.dirty = self.dirty, set()
         for account_id in dirty:
-            raw = self.table.get(account_id.encode())
-            if not raw:
+            state = self.state_of(account_id)
+            if state is None:
                 continue
-            state = state_from_bytes(raw)
             wm = self.watermark.get(partition_for(account_id, self.partitions), 0)
             snapshot = self.engine.snapshot(state, wm)
             band, tier = snapshot.get("band") or "green", snapshot.get("tier") or "unknown"

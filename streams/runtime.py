@@ -15,7 +15,7 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from agents.engine import register_engine_agent
 from agents.view import register_view_timer
 from healthmon import __version__
-from healthmon.core import Engine, EngineConfig, PipelineClock, Policy, state_from_bytes
+from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
@@ -64,10 +64,11 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     register_view_timer(app, processor, interval_s=1.0)
 
     def local_snapshot(account_id: str) -> dict | None:
-        raw = table.get(account_id.encode())
-        if not raw:
+        # The live state: the table lags it by up to one commit interval.
+        state = processor.state_of(account_id)
+        if state is None:
             return None
-        return engine.snapshot(state_from_bytes(raw), processor.watermark.get(0, 0))
+        return engine.snapshot(state, processor.watermark.get(0, 0))
 
     register_http_api(app, metrics, view, local_snapshot)
     return Worker(app, topics, processor, metrics, view)

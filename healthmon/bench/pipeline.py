@@ -13,7 +13,7 @@ from streams.settings import Settings
 
 __all__ = ["PipelineRun", "run_pipeline"]
 
-POLL_S = 0.25
+POLL_S = 0.5
 _OUTCOME = re.compile(rb'^healthmon_events_total\{[^}]*outcome="([a-z_]+)"[^}]*\} (\S+)$', re.M)
 
 
