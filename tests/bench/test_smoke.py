@@ -1,0 +1,66 @@
+"""`healthmon bench` end to end on a tiny workload: a well-formed JSON line whose counts add up (no timing)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.integration
+
+EVENTS, ACCOUNTS = 3000, 60
+
+
+@pytest.fixture(scope="module")
+def bench_result(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+    env = {**os.environ, "KAFKA_BROKER_URL": broker_url, "REDIS_URL": redis_url}
+    workdir = tmp_path_factory.mktemp("bench")
+    proc = subprocess.run(
+        [sys.executable, "-m", "healthmon", "bench", "--events", str(EVENTS), "--accounts", str(ACCOUNTS),
+         "--workers", "2", "--latency-seconds", "3", "--latency-rate", "500", "--workdir", str(workdir)],
+        env=env, capture_output=True, text=True, timeout=240)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    return orjson.loads(lines[-1]), proc.stdout
+
+
+def test_the_last_line_is_the_json_result_and_the_table_comes_before_it(bench_result):
+    result, stdout = bench_result
+    assert result["bench"] == "healthmon" and result["events"] == EVENTS and result["accounts"] == ACCOUNTS
+    assert "1 raw aiokafka" in stdout and "4 pipeline, envelopes of 100" in stdout
+    for key in ("raw_events_per_s", "bare_faust_events_per_s", "single_events_per_s", "batch_events_per_s",
+                "batch_workers_events_per_s", "ratio_single_to_bare_faust", "ratio_batch_to_raw",
+                "speedup_workers", "peak_rss_bytes", "state_bytes_per_account",
+                "batch_changelog_messages_per_event"):
+        assert isinstance(result[key], (int, float)) and result[key] > 0, key
+    assert set(result["targets"]) == {
+        "single_vs_bare_faust_ratio>=0.9", "batch_events_per_s>=100000", "batch_vs_raw_ratio>=0.3",
+        "state_bytes_per_account<=2048", "batch_changelog_messages_per_event<=0.1", "latency_p99_s<=1"}
+
+
+def test_every_run_consumed_every_event_and_the_pipeline_accepted_them_all(bench_result):
+    result, _ = bench_result
+    total = EVENTS + ACCOUNTS  # one profile per account besides the events
+    assert result["input_events"] == total
+    runs = result["runs"]
+    assert set(runs) == {"raw_aiokafka", "bare_faust", "pipeline_single", "pipeline_batch", "pipeline_batch_workers"}
+    for name, run in runs.items():
+        assert run["events"] == total, name
+    assert runs["raw_aiokafka"]["messages"] == runs["pipeline_single"]["messages"] == total
+    assert runs["pipeline_batch"]["messages"] < total / 2  # envelopes hold several events each
+    for name in ("pipeline_single", "pipeline_batch", "pipeline_batch_workers"):
+        assert runs[name]["outcomes"] == {"ok": total, "dead_letter": 0, "duplicate": 0, "too_late": 0}, name
+        assert 0 < runs[name]["changelog_messages"] <= total, name
+    workers = runs["pipeline_batch_workers"]["per_worker_events"]
+    assert len(workers) == 2 and sum(workers) == total
+    assert result["state_accounts"] == ACCOUNTS
+
+
+def test_the_latency_probe_saw_the_alert_of_every_probe(bench_result):
+    latency = bench_result[0]["latency"]
+    assert latency["probes"] > 0 and latency["alerts"] == latency["probes"]
+    assert latency["p50_s"] <= latency["p99_s"]
+    assert latency["p50_after_boundary_s"] <= latency["p99_after_boundary_s"]
