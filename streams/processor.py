@@ -12,6 +12,7 @@ is never behind a committed offset, and a crash only replays input whose effects
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import time
 from collections import defaultdict
@@ -56,6 +57,9 @@ class Processor:
         self.watermark: dict[int, int] = {}
         self.last_tick: dict[int, int] = {}
         self.local: dict[int, set[str]] = defaultdict(set)
+        #: per partition, a heap of (next tick instant, account): only accounts a tick may change are ticked
+        self.tick_heap: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        self.tick_due: dict[str, int] = {}
         self._indexed = False
         self.dirty: set[str] = set()
         self.band_tier: dict[str, tuple[str, str]] = {}
@@ -157,6 +161,15 @@ class Processor:
         """Save and drop every live state (after a rebalance the table is the truth again)."""
         self.flush_states()
         self.states.clear()
+        self._indexed = False  # newly assigned partitions bring accounts of their own
+
+    def _schedule(self, partition: int, account_id: str, state: AccountState) -> None:
+        due = self.engine.next_tick_ms(state)
+        if due is None:
+            self.tick_due.pop(account_id, None)
+        elif self.tick_due.get(account_id) != due:
+            self.tick_due[account_id] = due
+            heapq.heappush(self.tick_heap[partition], (due, account_id))
 
     async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], topic: str,
                      partition: int, offset: int, key: bytes | None, value: bytes | None, now_ms: int) -> None:
@@ -190,6 +203,7 @@ class Processor:
         if result.changed:
             self.local[partition].add(account_id)
             self._changed(account_id)
+        self._schedule(partition, account_id, result.state)
         await self._send_alerts(result.alerts, now_ms)
         await self._send_alerts(self.clock.update(), now_ms)
 
@@ -208,27 +222,43 @@ class Processor:
         if not self._indexed:
             self._index_table()
         # Ticks are evaluated at the boundaries themselves, so a replay ticks at the same instants.
+        # An account is ticked only from the boundary `Engine.next_tick_ms` names: the ticks it skips
+        # could only have moved its evaluation clock within a day.
         start = max(last + self.tick_interval_ms, boundary - 48 * self.tick_interval_ms)
-        for at in range(start, boundary + 1, self.tick_interval_ms):
-            await self._tick_partition(partition, at)
+        heap = self.tick_heap[partition]
+        while heap and heap[0][0] <= boundary:
+            await self._tick_partition(partition, max(heap[0][0], start))
         self.last_tick[partition] = boundary
 
     def _index_table(self) -> None:
         for raw_key in list(self.table.keys()):
             account_id = raw_key.decode()
-            self.local[partition_for(account_id, self.partitions)].add(account_id)
+            partition = partition_for(account_id, self.partitions)
+            self.local[partition].add(account_id)
+            if account_id not in self.tick_due:
+                self.tick_due[account_id] = 0  # unknown until loaded: due at once
+                heapq.heappush(self.tick_heap[partition], (0, account_id))
         self._indexed = True
 
     async def _tick_partition(self, partition: int, now_ms: int) -> None:
+        heap, due = self.tick_heap[partition], self.tick_due
+        ready = []
+        while heap and heap[0][0] <= now_ms:
+            at, account_id = heapq.heappop(heap)
+            if due.get(account_id) == at:  # else a stale entry: the account was rescheduled
+                del due[account_id]
+                ready.append(account_id)
+        ready.sort()
         held_back = self.clock.held_back_sources()
         wall = self.wall_ms()
-        for n, account_id in enumerate(sorted(self.local[partition])):
+        for n, account_id in enumerate(ready):
             state = self.state_of(account_id)
             if state is None:
                 continue
             result = self.engine.tick(state, now_ms=now_ms, held_back=held_back)
             if result.changed:
                 self._changed(account_id)
+            self._schedule(partition, account_id, state)
             await self._send_alerts(result.alerts, wall)
             if n % 256 == 255:
                 await asyncio.sleep(0)

@@ -13,7 +13,7 @@ from healthmon.core.lifecycle import Timing, evaluate_lifecycle
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
 from healthmon.core.scoring import quick_score, score
-from healthmon.core.state import AccountState, RuleState
+from healthmon.core.state import DAY_MS, AccountState, RuleState
 from healthmon.core.windows import advance, asof_day
 
 __all__ = ["ApplyResult", "DUPLICATE", "Engine", "EngineConfig", "OK", "TOO_LATE"]
@@ -155,6 +155,24 @@ class Engine:
         alerts: list[dict[str, Any]] = []
         changed = self._evaluate(state, now_ms, held_back, alerts) or changed
         return ApplyResult(state, alerts, [], changed)
+
+    def next_tick_ms(self, state: AccountState) -> int | None:
+        """Return the first tick instant at which `tick` may change anything (None: none until new input).
+
+        Ticks before it only move `last_eval_ms` along within one day (the fast path of an evaluation),
+        so a caller may skip them: the decisions, alerts and saved states are the same.
+        """
+        interval, last = self._interval_ms, state.last_eval_ms
+        if not state.first_ms:
+            return None if state.tier is None else last + interval
+        if state.dirty or not last or state.life.pending():
+            return last + interval
+        # The data is unchanged: the next day, or the end of the warm-up, is the next possible change.
+        due = (asof_day(last) + 1) * DAY_MS + 1
+        warmup_end = state.first_ms + self._timing[0]
+        if last < warmup_end < due:
+            due = warmup_end
+        return -(-due // interval) * interval
 
     def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list) -> bool:
         """Decide alerts as of `at_ms`; append them to `out`; return whether the lifecycle moved."""
