@@ -189,17 +189,21 @@ def policy_check(file: Path) -> None:
               help="How long to offer load for the latency probe; 0 skips it.")
 @click.option("--latency-rate", type=click.FloatRange(1), default=5000, show_default=True,
               help="Offered load of the latency probe, events/s.")
+@click.option("--latency-envelopes/--latency-single", default=True, show_default=True,
+              help="Send the latency probe's background load as per-partition envelopes every 10 ms, or one "
+                   "event per message.")
 @click.option("--json-only", is_flag=True, help="Print only the final JSON line.")
 @click.option("--profile", is_flag=True, help="Run the pipeline workers under pyinstrument (profiles in the work dir).")
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where logs and profiles go (default: a new temporary directory).")
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, latency_seconds: float,
-          latency_rate: float, json_only: bool, profile: bool, workdir: Path | None) -> None:
+          latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
     from healthmon.bench import BenchOptions, render_json, render_table, run_bench
 
     opts = BenchOptions(events=events, accounts=accounts, seed=seed, batch_size=batch_size, workers=workers,
-                        latency_seconds=latency_seconds, latency_rate=latency_rate, profile=profile,
+                        latency_seconds=latency_seconds, latency_rate=latency_rate,
+                        latency_envelopes=latency_envelopes, profile=profile,
                         workdir=workdir)
     try:
         result = run_bench(opts, say=(lambda line: None) if json_only else (lambda line: click.echo(line, err=True)))

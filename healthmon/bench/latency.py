@@ -1,6 +1,8 @@
 """Event-to-alert latency at a steady offered load, measured with probe accounts.
 
-Background accounts send usage events at the offered rate, stamped with the wall clock. Probe
+Background accounts send usage events at the offered rate, stamped with the wall clock: as single
+messages, or (`envelopes=True`) as what an ingestion gateway sends, one envelope per partition every
+10 ms. Probe
 accounts (1 seat, one active user of a core feature: score 100, green) are set up first. Then every
 `1 / probes_per_s` seconds one probe account gets an urgent ticket; under the benchmark policy
 (`latency-policy.yaml`: 1 s evaluation interval, no warm-up, dwell or cooldown, a heavy weight on
@@ -22,6 +24,7 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from healthmon.bench.children import Child, settings_env, worker_command
+from healthmon.ingest import partition_for
 from streams.settings import Settings
 
 __all__ = ["LATENCY_POLICY", "LatencyRun", "percentile", "run_latency"]
@@ -86,7 +89,7 @@ async def _collect(consumer: AIOKafkaConsumer, sent: dict[str, tuple[float, int]
 
 
 async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float, seconds: float,
-                 probes_per_s: float, background_accounts: int) -> LatencyRun:
+                 probes_per_s: float, background_accounts: int, envelopes: bool) -> LatencyRun:
     run = uuid.uuid4().hex[:6]
     topics = settings.input_topics
     background = [f"bg-{run}-{i}" for i in range(background_accounts)]
@@ -127,6 +130,7 @@ async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float,
                 break
             # Send what the offered rate owes by now, probes at their own pace among the background.
             owed = int(elapsed * rate) + 1 - n
+            batches: dict[int, list[bytes]] = {}
             for _ in range(max(0, owed)):
                 now_ms = time.time_ns() // 1_000_000
                 if next_probe < n_probes and (elapsed - WARMUP_S) * probes_per_s >= next_probe:
@@ -136,9 +140,15 @@ async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float,
                     await producer.send(topics["ticket"], _ticket(account, now_ms), key=account.encode())
                 else:
                     account = background[n % background_accounts]
-                    await producer.send(topics["usage"], _usage(account, n, n // background_accounts % 40, now_ms),
-                                        key=account.encode())
+                    body = _usage(account, n, n // background_accounts % 40, now_ms)
+                    if envelopes:
+                        batches.setdefault(partition_for(account, settings.partitions), []).append(body)
+                    else:
+                        await producer.send(topics["usage"], body, key=account.encode())
                 n += 1
+            for partition, bodies in batches.items():
+                await producer.send(topics["usage"], b'{"events":[' + b",".join(bodies) + b"]}",
+                                    partition=partition)
             worker.sample()
             await asyncio.sleep(slot_s)
         out.sent_events = n
@@ -162,12 +172,13 @@ async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float,
 
 
 def run_latency(settings: Settings, bootstrap: str, workdir: Path, *, rate: float, seconds: float,
-                probes_per_s: float = 10.0, background_accounts: int = 1000) -> LatencyRun:
+                envelopes: bool = True, probes_per_s: float = 10.0, background_accounts: int = 1000) -> LatencyRun:
     """Start a fresh worker under the benchmark policy and measure probe latencies at `rate` events/s."""
     worker = Child(worker_command(), settings_env(settings), workdir / "latency.log", settings.web_port)
     try:
         worker.wait_ready()
-        out = asyncio.run(_drive(settings, bootstrap, worker, rate, seconds, probes_per_s, background_accounts))
+        out = asyncio.run(_drive(settings, bootstrap, worker, rate, seconds, probes_per_s, background_accounts,
+                                 envelopes))
         out.peak_rss_bytes = worker.peak_rss_bytes
         return out
     finally:

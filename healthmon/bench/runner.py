@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -44,6 +45,8 @@ class BenchOptions:
     workers: int = 2
     latency_seconds: float = 25.0
     latency_rate: float = 5000.0
+    #: send the latency run's background load as per-partition envelopes (else one event per message)
+    latency_envelopes: bool = True
     profile: bool = False
     workdir: Path | None = None
 
@@ -89,6 +92,8 @@ def _pipeline_dict(run: PipelineRun, expect: int, messages: int, changelog: int)
 
 def run_bench(opts: BenchOptions, say: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     """Run every benchmark run and return the result (see BENCHMARKS.md for the fields)."""
+    # SIGTERM unwinds like Ctrl-C, so the workers and the broker are stopped on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="healthmon-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     say(f"bench: logs and profiles in {workdir}")
@@ -174,8 +179,9 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
     if opts.latency_seconds > 0:
         say(f"bench: latency at {opts.latency_rate:,.0f} events/s for {opts.latency_seconds:.0f} s")
         lat = run_latency(settings("latency", "latency", policy_file=LATENCY_POLICY), bootstrap, workdir,
-                          rate=opts.latency_rate, seconds=opts.latency_seconds)
-        latency = {"offered_events_per_s": lat.rate, "seconds": lat.seconds, "sent_events": lat.sent_events,
+                          rate=opts.latency_rate, seconds=opts.latency_seconds,
+                          envelopes=opts.latency_envelopes)
+        latency = {"offered_events_per_s": lat.rate, "envelopes": opts.latency_envelopes, "seconds": lat.seconds, "sent_events": lat.sent_events,
                    "probes": lat.probes, "alerts": len(lat.total_s),
                    "p50_s": percentile(lat.total_s, 0.5), "p99_s": percentile(lat.total_s, 0.99),
                    "p50_after_boundary_s": percentile(lat.after_boundary_s, 0.5),
