@@ -36,6 +36,7 @@ def state_to_bytes(state: AccountState) -> bytes:
         state.clock_ms, state.first_ms, state.last_activity_ms, state.first_core_ms, state.last_eval_ms,
         state.anchor_day, state.life.to_list(), int(state.dirty),
         [[d, *c] for d, c in sorted(state.nps.items())],
+        sorted(state.positions.items()),
     ])
     events = state.events
     n_days = ACTIVE_DAYS
@@ -71,6 +72,7 @@ def state_from_bytes(raw: bytes) -> AccountState:
         state.life = Lifecycle.from_list(meta[12])
         state.dirty = bool(meta[13])
         state.nps = {d: c for d, *c in meta[14]}
+        state.positions = {k: v for k, v in meta[15]} if len(meta) > 15 else {}
         flat = struct.unpack_from(f"<{2 * n_users}Q", raw, pos)
         pos += 16 * n_users
         state.users = dict(zip(flat[0::2], flat[1::2]))

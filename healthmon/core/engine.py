@@ -84,12 +84,18 @@ class Engine:
         return AccountState(account_id)
 
     def apply(self, state: AccountState, events: Iterable[Any], *, stream_time_ms: int | None = None,
-              held_back: frozenset[str] = frozenset()) -> ApplyResult:
+              held_back: frozenset[str] = frozenset(), position: tuple[str, int] | None = None) -> ApplyResult:
         """Apply validated events of one account, in any order; decide alerts at the boundaries they cross.
 
         Lateness is judged against the account's own stream time, not `stream_time_ms` (accepted for
         symmetry with `tick` and unused), so outcomes do not depend on how the input was batched.
         """
+        if position is not None:
+            source, offset = position
+            if offset <= state.positions.get(source, -1):
+                # Redelivered after a crash: this message's effects are already in the saved state.
+                events = list(events)
+                return ApplyResult(state, [], [DUPLICATE] * len(events), False)
         outcomes: list[str] = []
         alerts: list[dict[str, Any]] = []
         core = self.policy.core_features
@@ -140,6 +146,9 @@ class Engine:
             outcomes.append(OK)
         if tickets:
             cap_tickets(state, self.config.max_tickets)
+        if position is not None:
+            state.positions[position[0]] = position[1]
+            changed = True
         return ApplyResult(state, alerts, outcomes, changed or accepted > 0)
 
     def tick(self, state: AccountState, now_ms: int, *, held_back: frozenset[str] = frozenset()) -> ApplyResult:

@@ -139,7 +139,7 @@ class AccountState:
     __slots__ = (
         "account_id", "name", "tier", "seats", "csm", "contract_day",
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
-        "anchor_day", "events", "users", "tickets", "nps", "seen", "seen_order", "life",
+        "anchor_day", "events", "users", "tickets", "nps", "seen", "seen_order", "life", "positions",
     )
 
     def __init__(self, account_id: str) -> None:
@@ -167,6 +167,9 @@ class AccountState:
         self.seen: set[int] = set()  # fingerprints of recently accepted event ids
         self.seen_order: deque[int] = deque()  # the same, oldest first
         self.life = Lifecycle()
+        # input -> highest Kafka offset applied: an exact guard against redelivery, whatever its size
+        # (an account's events of one input all sit in one partition, so offsets only grow)
+        self.positions: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return (f"AccountState({self.account_id!r}, tier={self.tier!r}, users={len(self.users)}, "

@@ -253,3 +253,26 @@ def test_idle_ticks_within_a_day_do_not_rescore() -> None:
     results = [engine.tick(state, T0 + 11 * DAY + h * H) for h in range(1, 24)]
     assert not any(r.changed or r.alerts for r in results)
     assert state.life.fingerprint() == before and state.last_eval_ms == T0 + 11 * DAY + 23 * H
+
+
+BATCHES = {"a": [usage(T0 + i * 1000, f"a{i}") for i in range(200)],
+           "b": [usage(T0 + i * 1000 + 1, f"b{i}") for i in range(200)]}
+
+
+@pytest.mark.parametrize(("deliveries", "expected_events", "last_outcome"), [
+    pytest.param([("usage", 10, "a"), ("usage", 11, "b")], 400, OK, id="new-offsets-apply"),
+    pytest.param([("usage", 10, "a"), ("usage", 10, "a")], 200, DUPLICATE, id="same-offset-redelivered"),
+    pytest.param([("usage", 10, "a"), ("usage", 9, "b")], 200, DUPLICATE, id="older-offset-is-redelivery"),
+    pytest.param([("usage", 10, "a"), ("ticket", 3, "b")], 400, OK, id="inputs-have-their-own-offsets"),
+])
+def test_kafka_position_guards_redelivery_beyond_the_dedupe_memory(deliveries, expected_events,
+                                                                   last_outcome) -> None:
+    # 200 events per message: far more than the 4 event ids the dedupe memory keeps here.
+    engine = make_engine(EngineConfig(dedupe_capacity=4))
+    state = engine.new_state("acme")
+    for source, offset, name in deliveries:
+        result = engine.apply(state, BATCHES[name], position=(source, offset))
+    restored = state_from_bytes(state_to_bytes(state))
+    assert restored.positions == state.positions
+    assert engine.snapshot(restored, T0 + DAY)["metrics"]["events_7d"] == expected_events
+    assert result.outcomes == [last_outcome] * 200
