@@ -79,7 +79,7 @@ class Processor:
         kind = self.topics.kind_by_name[topic]
         now_ms = self.wall_ms()
         if kind == "repartition":
-            await self._on_repartitioned(partition, value, now_ms)
+            await self._on_repartitioned(partition, offset, value, now_ms)
             return
         label = TOPIC_LABELS[kind]
         self.metrics.messages.labels(label).inc()
@@ -96,7 +96,8 @@ class Processor:
             groups.setdefault(event.account_id, []).append((index, event))
         for account_id, items in groups.items():
             if partition_for(account_id, self.partitions) == partition:
-                await self._apply(account_id, kind, items, topic, partition, offset, key, value, now_ms)
+                await self._apply(account_id, kind, items, topic, partition, offset, key, value, now_ms,
+                                  position=(kind, offset))
             else:
                 await self._repartition(account_id, kind, items, topic, partition, offset)
         await self._advance(partition)
@@ -107,7 +108,7 @@ class Processor:
                              "events": [[i, e.model_dump(mode="json")] for i, e in items]})
         await self.topics.repartition.send(key=account_id.encode(), value=body)
 
-    async def _on_repartitioned(self, partition: int, value: bytes | None, now_ms: int) -> None:
+    async def _on_repartitioned(self, partition: int, offset: int, value: bytes | None, now_ms: int) -> None:
         doc = orjson.loads(value or b"{}")
         kind = doc["kind"]
         topic, src_partition, src_offset = doc["source"]
@@ -115,7 +116,7 @@ class Processor:
         items = [(i, model.model_validate(e)) for i, e in doc["events"]]
         account_id = items[0][1].account_id
         await self._apply(account_id, kind, items, topic, src_partition, src_offset, account_id.encode(), None,
-                          now_ms)
+                          now_ms, position=("repartition", offset))
         await self._advance(partition)
 
     # -- state ------------------------------------------------------------------------------------------
@@ -172,7 +173,8 @@ class Processor:
             heapq.heappush(self.tick_heap[partition], (due, account_id))
 
     async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], topic: str,
-                     partition: int, offset: int, key: bytes | None, value: bytes | None, now_ms: int) -> None:
+                     partition: int, offset: int, key: bytes | None, value: bytes | None, now_ms: int,
+                     position: tuple[str, int] | None = None) -> None:
         label = TOPIC_LABELS[kind]
         events = [e for _, e in items]
         wm = self.watermark.get(partition, 0)
@@ -184,7 +186,7 @@ class Processor:
                     wm = occurred_at
                 self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
         result = self.engine.apply(self._load(account_id), events, stream_time_ms=wm,
-                                   held_back=self.clock.held_back_sources())
+                                   held_back=self.clock.held_back_sources(), position=position)
         self.watermark[partition] = wm
         ok = 0
         for (index, event), outcome in zip(items, result.outcomes):
