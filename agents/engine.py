@@ -64,12 +64,20 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
                 await processor.dead_letter_crash(msg.topic, msg.partition, msg.offset, msg.key, msg.value, exc)
             except Exception:  # noqa: BLE001
                 log.exception("could not dead-letter %s[%d]@%d", msg.topic, msg.partition, msg.offset)
-        await acker["stream"].ack(event)
+        finally:
+            # An un-acked message would pin its partition's committed offset for good.
+            await acker["stream"].ack(event)
 
     async def drain(partition: int | None) -> None:
         async with lock:
-            for item in aligner.release(partition):
-                await handle(item)
+            released = aligner.release(partition)
+            for n, item in enumerate(released):
+                try:
+                    await handle(item)
+                except BaseException:
+                    # Whatever stopped us, the rest go back to the front of their queues, not to oblivion.
+                    aligner.requeue(released[n + 1:])
+                    raise
 
     @app.agent(channel, name="healthmon.engine")
     async def engine(stream: faust.StreamT) -> None:

@@ -93,6 +93,11 @@ class Aligner:
                 return False
         return True
 
+    def requeue(self, items: list[Pending]) -> None:
+        """Put released but unprocessed messages back at the front of their queues, in order."""
+        for item in reversed(items):
+            self._queues.setdefault(item.partition, {}).setdefault(item.topic, deque()).appendleft(item)
+
     def drop_partitions(self, partitions: set[int]) -> list[Pending]:
         """Forget queued messages of revoked partitions (they are redelivered elsewhere); return them."""
         dropped = []

@@ -88,3 +88,13 @@ def test_revoked_partitions_are_dropped():
     aligner.add(_msg(B, 0, 9.0))
     assert [m.topic for m in aligner.drop_partitions({0})] == [B]
     assert len(aligner) == 0
+
+
+def test_requeued_messages_come_back_first_in_order():
+    wall = {"ms": 0}
+    aligner = _aligner({(A, 0): 3}, wall)
+    for offset in range(3):
+        aligner.add(_msg(A, offset, float(offset)))
+    released = aligner.release()
+    aligner.requeue(released[1:])
+    assert [m.offset for m in aligner.release()] == [1, 2]
