@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import faust
+from faust.transport.producer import ProducerBuffer
 
 from streams.settings import Settings
 
@@ -12,6 +15,27 @@ __all__ = ["create_app", "install_event_loop"]
 def install_event_loop() -> str:
     """Set up the event loop the worker runs on and return its name."""
     return "asyncio"
+
+
+async def _flush_until_empty(self: ProducerBuffer) -> None:
+    """Drain the producer buffer completely.
+
+    Faust's own `ProducerBuffer.flush` gives up as soon as 0.1 s pass without a send, and the commit
+    path trusts it: with many table writes queued at once (the processor saves its states right
+    before each commit), offsets could be committed while changelog records still sat in the buffer,
+    and a SIGKILL then lost those states. Committing late is safe; committing early is not.
+    """
+    while self.size:
+        if self.state != "running":
+            raise RuntimeError("Cannot flush: producer buffer not running")
+        self.message_sent.clear()
+        try:
+            await asyncio.wait_for(self.message_sent.wait(), timeout=1.0)
+        except asyncio.TimeoutError:
+            continue
+
+
+ProducerBuffer.flush = _flush_until_empty  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings, broker_url: str) -> faust.App:
