@@ -9,12 +9,7 @@ from faust.transport.producer import ProducerBuffer
 
 from streams.settings import Settings
 
-__all__ = ["create_app", "install_event_loop"]
-
-
-def install_event_loop() -> str:
-    """Set up the event loop the worker runs on and return its name."""
-    return "asyncio"
+__all__ = ["create_app"]
 
 
 async def _flush_until_empty(self: ProducerBuffer) -> None:

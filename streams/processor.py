@@ -70,6 +70,7 @@ class Processor:
         self._ev = {(label, outcome): metrics.events.labels(label, outcome)
                     for label in TOPIC_LABELS.values() for outcome in ("ok", "dead_letter", "duplicate", "too_late")}
         self._lag = {label: metrics.event_lag.labels(label) for label in TOPIC_LABELS.values()}
+        self._messages = {label: metrics.messages.labels(label) for label in TOPIC_LABELS.values()}
 
     # -- messages ---------------------------------------------------------------------------------------
 
@@ -82,7 +83,7 @@ class Processor:
             await self._on_repartitioned(partition, offset, value, now_ms)
             return
         label = TOPIC_LABELS[kind]
-        self.metrics.messages.labels(label).inc()
+        self._messages[label].inc()
         if kind == "account" and value is None:
             return  # a compaction tombstone: the profile is gone, nothing to score
         decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=self.settings.max_message_bytes,

@@ -9,10 +9,9 @@ from typing import Callable, Iterator
 import pytest
 import redis
 
-from healthmon.broker import EmbeddedBroker, free_port
-from healthmon.connect import bootstrap_of
+from healthmon.broker import EmbeddedBroker
 from streams.settings import Settings
-from tests.fixtures import TopicIO, WorkerProcess, unique_id
+from tests.fixtures import TopicIO, WorkerProcess, isolated_settings
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,14 +66,8 @@ def topic_io(broker_url: str) -> TopicIO:
 @pytest.fixture
 def settings_factory(broker_url: str, redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
     """Build Settings with a unique topic prefix, app id, Redis prefix and web port for this test."""
-    run = unique_id()
-
     def make(**overrides: object) -> Settings:
-        values = dict(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run}",
-                      topic_prefix=f"{run}-", redis_prefix=f"hm-{run}:", web_port=free_port(),
-                      data_dir=tmp_path / "data", partitions=4)
-        values.update(overrides)
-        return Settings(**values)
+        return isolated_settings(broker_url, redis_url, tmp_path / "data", partitions=4, **overrides)
 
     return make
 
@@ -118,10 +111,7 @@ def live_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPa
     from tests.fixtures import metric_value, run
 
     tmp = tmp_path_factory.mktemp("live-worker")
-    run_id = unique_id("live")
-    settings = Settings(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run_id}",
-                        topic_prefix=f"{run_id}-", redis_prefix=f"hm-{run_id}:", web_port=free_port(),
-                        data_dir=tmp / "data")
+    settings = isolated_settings(broker_url, redis_url, tmp / "data", prefix="live")
     worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.web_port).start()
     worker.settings = settings  # type: ignore[attr-defined]
     worker.metrics_target = f"127.0.0.1:{settings.web_port}"  # type: ignore[attr-defined]

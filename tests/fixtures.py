@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 import uuid
@@ -18,14 +17,27 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from healthmon.broker import free_port
+from healthmon.demo import spawn_worker, stop_process
 from healthmon.connect import bootstrap_of
 
-__all__ = ["WorkerProcess", "TopicIO", "unique_id"]
+__all__ = ["WorkerProcess", "TopicIO", "isolated_settings", "unique_id"]
 
 
 def unique_id(prefix: str = "t") -> str:
     """Return a short unique id for topic prefixes and consumer groups."""
     return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def isolated_settings(broker_url: str, redis_url: str, data_dir: Path, prefix: str = "t", **overrides: Any) -> Any:
+    """Return Settings whose topics, app id, Redis keys and web port no other test shares."""
+    from streams.settings import Settings
+
+    run_id = unique_id(prefix)
+    values: dict[str, Any] = dict(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run_id}",
+                                  topic_prefix=f"{run_id}-", redis_prefix=f"hm-{run_id}:", web_port=free_port(),
+                                  data_dir=data_dir)
+    values.update(overrides)
+    return Settings(**values)
 
 
 @dataclass
@@ -41,9 +53,7 @@ class WorkerProcess:
     def start(self) -> "WorkerProcess":
         """Spawn the worker."""
         self.starts += 1
-        with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "healthmon", "worker"], env=self.env,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        self.proc = spawn_worker(self.env, self.log_path)
         return self
 
     def url(self, path: str) -> str:
@@ -86,17 +96,10 @@ class WorkerProcess:
 
     def stop(self, timeout_s: float = 20.0) -> int | None:
         """SIGTERM the worker and wait; SIGKILL if it hangs. Return its exit code."""
-        proc = self.proc
-        if proc is None:
+        if self.proc is None:
             return None
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-        return proc.returncode
+        stop_process(self.proc, timeout_s)
+        return self.proc.returncode
 
     def kill(self) -> None:
         """SIGKILL the worker (a crash)."""

@@ -57,11 +57,9 @@ def run_bare_faust(expect: int, result: Path) -> None:
     """Run a Faust worker (the pipeline's app settings) whose one agent only decodes each message."""
     import faust
 
-    from healthmon.bench.loop import use_fast_loop
     from streams.app import create_app
     from streams.settings import Settings
 
-    use_fast_loop()
     settings = Settings()
     app = create_app(settings, settings.kafka_broker_url)
     channel = app.topic(*settings.input_topics.values(), key_type=bytes, value_type=bytes, key_serializer="raw",

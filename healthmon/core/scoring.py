@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
+from healthmon.core.policy import BandPolicy, TierPolicy
 
 __all__ = ["BANDS", "MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
            "worse"]

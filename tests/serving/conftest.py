@@ -10,13 +10,12 @@ import orjson
 import pytest
 import redis
 
-from healthmon.broker import free_port
 from healthmon.generator import generate
 from healthmon.produce import produce
 from healthmon.serving.metrics import OUTCOMES, TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from streams.settings import Settings
-from tests.fixtures import TopicIO, WorkerProcess, metric_value, run, unique_id
+from tests.fixtures import TopicIO, WorkerProcess, isolated_settings, metric_value, run, unique_id
 
 
 def make_snapshot(account_id: str, score: float | None = 72.5, tier: str | None = "key",
@@ -132,10 +131,7 @@ def api_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
     from tests.conftest import settings_env
 
     tmp = tmp_path_factory.mktemp("api-worker")
-    run_id = unique_id("api")
-    settings = Settings(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run_id}",
-                        topic_prefix=f"{run_id}-", redis_prefix=f"hm-{run_id}:", web_port=free_port(),
-                        data_dir=tmp / "data")
+    settings = isolated_settings(broker_url, redis_url, tmp / "data", prefix="api")
     worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.web_port).start()
     try:
         history = _poll_readyz(worker)
