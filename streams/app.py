@@ -3,33 +3,66 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, server_list
 from faust.transport.producer import ProducerBuffer
+from faust.types import TP
 
+from streams.offsets import verified_end_offsets
 from streams.settings import Settings
 
 __all__ = ["create_app"]
 
 
-async def _flush_until_empty(self: ProducerBuffer) -> None:
-    """Drain the producer buffer completely.
+_publish = ProducerBuffer._send_pending
 
-    Faust's own `ProducerBuffer.flush` gives up as soon as 0.1 s pass without a send, and the commit
-    path trusts it: with many table writes queued at once (the processor saves its states right
-    before each commit), offsets could be committed while changelog records still sat in the buffer,
-    and a SIGKILL then lost those states. Committing late is safe; committing early is not.
+
+async def _send_pending_counted(self: ProducerBuffer, fut: Any) -> None:
+    """Publish one buffered message, counting it as in flight until the Kafka producer holds it."""
+    self.in_flight = getattr(self, "in_flight", 0) + 1
+    try:
+        await _publish(self, fut)
+    finally:
+        self.in_flight -= 1
+
+
+async def _flush_until_empty(self: ProducerBuffer) -> None:
+    """Drain the producer buffer completely: queued messages and the one being published.
+
+    Faust's own `ProducerBuffer.flush` gives up as soon as 0.1 s pass without a send, and it only
+    looks at the queue: the buffer's task takes a message off the queue *before* publishing it, so a
+    queue of size 0 can still hold one message back. The commit path trusts this flush (then waits
+    for the Kafka producer's own buffer), and the processor saves its states right before each
+    commit: offsets could be committed while the last state's changelog record was still on its way,
+    and a SIGKILL then lost that state. Committing late is safe; committing early is not.
     """
-    while self.size:
+    while self.size or getattr(self, "in_flight", 0):
         if self.state != "running":
             raise RuntimeError("Cannot flush: producer buffer not running")
-        self.message_sent.clear()
+        self.message_sent.clear()  # the buffer's task sets it after each publish
         try:
             await asyncio.wait_for(self.message_sent.wait(), timeout=1.0)
         except asyncio.TimeoutError:
             continue
 
 
+_listed_highwaters = AIOKafkaConsumerThread._highwaters
+
+
+async def _verified_highwaters(self: AIOKafkaConsumerThread, partitions: list[TP]) -> Any:
+    """Return end offsets checked against a fetch (see `streams.offsets`): table recovery reads up to them."""
+    listed = await _listed_highwaters(self, partitions)
+    if self.consumer.in_transaction:
+        return listed
+    transport = self.transport
+    verified = await verified_end_offsets(",".join(server_list(transport.url, transport.default_port)), listed)
+    return {TP(tp.topic, tp.partition): end for tp, end in verified.items()}
+
+
+AIOKafkaConsumerThread._highwaters = _verified_highwaters  # type: ignore[method-assign]
+ProducerBuffer._send_pending = _send_pending_counted  # type: ignore[method-assign]
 ProducerBuffer.flush = _flush_until_empty  # type: ignore[method-assign]
 
 

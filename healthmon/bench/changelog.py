@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.offsets import verified_end_offsets
+
 __all__ = ["ChangelogStats", "changelog_stats", "changelog_topic"]
 
 
@@ -44,7 +46,7 @@ async def changelog_stats(bootstrap: str, app_id: str, *, read_states: bool) -> 
         if not tps:
             return ChangelogStats(0)
         start = await consumer.beginning_offsets(tps)
-        end = await consumer.end_offsets(tps)
+        end = await verified_end_offsets(bootstrap, await consumer.end_offsets(tps))
         stats = ChangelogStats(sum(end[tp] - start[tp] for tp in tps))
         if not read_states or not stats.messages:
             return stats

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 
+import orjson
 import pytest
 
 from healthmon.broker import free_port
@@ -23,9 +24,35 @@ async def _final_states(topic_io, app_id: str) -> dict[str, bytes]:
     return states
 
 
+async def _dead_letters(topic_io, settings) -> dict[str, int]:
+    records = await topic_io.read(settings.topic(settings.deadletter_topic), settle_s=2)
+    counts: dict[str, int] = defaultdict(int)
+    for record in records:
+        counts[orjson.loads(record.value)["reason"]] += 1
+    return dict(counts)
+
+
 def _health(engine: Engine, raw: bytes, at_ms: int) -> dict:
     snap = engine.snapshot(state_from_bytes(raw), at_ms)
     return {"score": snap["score"], "band": snap["band"], "metrics": snap["metrics"]}
+
+
+def _wait_processing(worker, at_least: float, after_s: float, timeout_s: float = 120.0) -> None:
+    """Wait until the worker has counted `at_least` events and has been processing for `after_s`.
+
+    The second condition lets at least one offset commit happen (every second), so a kill right
+    after it lands mid-stream: the restart resumes inside the backlog, neither at its start nor past it.
+    """
+    deadline = time.monotonic() + timeout_s
+    began = None
+    while time.monotonic() < deadline:
+        done = processed(worker)
+        if done and began is None:
+            began = time.monotonic()
+        if began is not None and done >= at_least and time.monotonic() - began >= after_s:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the worker did not get {at_least} events into its catch-up\n{worker.log_tail()}")
 
 
 def _wait_quiet(worker, quiet_s: float = 6.0, timeout_s: float = 180.0) -> float:
@@ -66,7 +93,7 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     assert crashed.stop() == 0
     second = await send(shared, traffic, records[half:])
     crashed.start().wait_ready()
-    time.sleep(max(1.0, took * 0.5))
+    _wait_processing(crashed, at_least=second * 0.4, after_s=max(2.0, took * 0.3))
     crashed.kill()
     crashed.start().wait_ready()
     redone = _wait_quiet(crashed)
@@ -97,6 +124,7 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
         assert all(a != b for a, b in zip(statuses, statuses[1:])), (key, statuses)
     # The same accounts should alert for the same rules as in the uninterrupted run (checked below).
     rules_apart = set(sequences) ^ {a["dedup_key"] for a in ref_alerts}
+    episodes_apart = {a["alert_id"] for a in got_alerts} ^ {a["alert_id"] for a in ref_alerts}
 
     # No state lost: every account's saved state should score exactly as the uninterrupted run's.
     engine = Engine(load_policy(shared.policy_file))
@@ -110,9 +138,9 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
         if got != ref:
             differing[account] = {k: (got["metrics"][k], ref["metrics"][k]) for k in ref["metrics"]
                                   if got["metrics"][k] != ref["metrics"][k]}
-    if differing or rules_apart:
-        # Known defect, open in issue #3: after a SIGKILL during a catch-up, about one account in twenty
-        # sometimes ends a few events apart (one ticket, NPS answer or a handful of usage events). The
-        # alerts' own guarantees above still hold. Reported here, not hidden: it names the accounts.
-        pytest.xfail(f"after SIGKILL, state differs for {len(differing)} account(s): {differing}; "
-                     f"rules alerting in one run only: {sorted(rules_apart)}")
+    ref_dead = await _dead_letters(topic_io, shared)
+    got_dead = await _dead_letters(topic_io, crashed_settings)
+    assert not differing, f"after SIGKILL, state differs for {len(differing)} account(s): {differing}"
+    assert not rules_apart, f"rules alerting in one run only: {sorted(rules_apart)}"
+    assert not episodes_apart, f"alerts sent in one run only: {sorted(episodes_apart)}"
+    assert got_dead == ref_dead, f"dead letters differ: {got_dead} vs {ref_dead}"
