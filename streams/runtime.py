@@ -79,7 +79,9 @@ def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], bool]:
 
     def has_backlog(topic: str, partition: int, received: int) -> bool:
         highwater = app.consumer.highwater(TP(topic, partition))
-        return bool(highwater) and received < highwater - 1
+        if highwater is None:
+            return True  # not fetched yet (just started or assigned): it may hold older records
+        return received < highwater - 1
 
     return has_backlog
 
