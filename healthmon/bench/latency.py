@@ -33,6 +33,9 @@ LATENCY_POLICY = Path(__file__).resolve().parent / "latency-policy.yaml"
 INTERVAL_MS = 1000  # evaluation_interval_seconds of LATENCY_POLICY
 #: Background load before the first probe, so every probe account has been evaluated green first.
 WARMUP_S = 3.0
+#: Background load after the last probe: evaluations follow stream time, so without events after it
+#: the last probes' boundary would never be crossed and their alerts never decided.
+TAIL_S = 2 * INTERVAL_MS / 1000
 
 
 @dataclass
@@ -126,7 +129,7 @@ async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float,
         next_probe = 0
         while True:
             elapsed = time.monotonic() - started
-            if elapsed >= seconds + WARMUP_S:
+            if elapsed >= seconds + WARMUP_S + TAIL_S:
                 break
             # Send what the offered rate owes by now, probes at their own pace among the background.
             owed = int(elapsed * rate) + 1 - n

@@ -61,6 +61,7 @@ def test_every_run_consumed_every_event_and_the_pipeline_accepted_them_all(bench
 
 def test_the_latency_probe_timed_probe_alerts(bench_result):
     latency = bench_result[0]["latency"]
-    assert 0 < latency["alerts"] <= latency["probes"]
+    # Background load runs on after the last probe, so every probe's evaluation boundary is crossed.
+    assert 0 < latency["alerts"] == latency["probes"]
     assert latency["p50_s"] <= latency["p99_s"]
     assert latency["p50_after_boundary_s"] <= latency["p99_after_boundary_s"]
