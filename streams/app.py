@@ -11,6 +11,9 @@ from streams.settings import Settings
 
 __all__ = ["create_app"]
 
+#: Faust also commits after this many acked messages; set high so that the interval decides.
+COMMIT_EVERY_MESSAGES = 1_000_000
+
 
 async def _flush_until_empty(self: ProducerBuffer) -> None:
     """Drain the producer buffer completely.
@@ -56,8 +59,10 @@ def create_app(settings: Settings, broker_url: str) -> faust.App:
         broker_session_timeout=10,
         broker_heartbeat_interval=2,
         broker_rebalance_timeout=10,
-        broker_commit_every=1000,
-        broker_commit_interval=1.0,
+        # Commits follow the interval: every commit writes each changed account state once, so the
+        # changelog volume is (accounts changed per interval) / (events per interval).
+        broker_commit_every=COMMIT_EVERY_MESSAGES,
+        broker_commit_interval=settings.commit_interval_seconds,
         stream_buffer_maxsize=16_384,
         logging_config=None,
     )

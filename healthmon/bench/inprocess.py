@@ -2,8 +2,9 @@
 
 `python -m healthmon.bench.inprocess [--events N] [--accounts N] [--single] [--profile]` feeds the
 workload's messages straight to `Processor.on_message` (decode, route, apply, tick, alert) with a dict
-for the table and outputs that only count, then saves the states and refreshes the (Redis-less) view
-as the worker would at each commit. It shows what our per-event code costs without Faust and Kafka.
+for the table and outputs that only count; it saves the states and refreshes the (Redis-less) view
+on the worker's schedule (`commit_interval_seconds`, `view_accounts_per_second`). It shows what our
+per-event code costs without Faust and Kafka.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import orjson
 from healthmon.bench.workload import envelope_messages, single_messages, workload_records
-from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy
+from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_to_bytes
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
@@ -27,8 +28,6 @@ from streams.settings import Settings
 __all__ = ["InProcessResult", "run_inprocess"]
 
 PARTITIONS = 4
-#: the worker saves states and refreshes the view about once a second; here once per this many messages
-FLUSH_EVERY = 1000
 
 
 @dataclass
@@ -63,7 +62,7 @@ class InProcessResult:
     alerts: int
     dead_letters: int
     table_writes: int
-    #: sha256 of the alerts (processing times left out) and of the final table: equal input, equal digests
+    #: sha256 of the alerts (processing times left out) and of the final states: equal input, equal digests
     alerts_digest: str
     states_digest: str
 
@@ -99,24 +98,31 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
     writes = 0
 
     async def go() -> None:
+        # As in a worker: the view timer every second, the states saved at every commit.
         nonlocal writes
-        for n, (kind, key, partition, body, _) in enumerate(messages):
+        next_view = next_commit = time.monotonic()
+        for kind, key, partition, body, _ in messages:
             topic = names[kind]
             offset = offsets.get((topic, partition), 0)
             offsets[(topic, partition)] = offset + 1
             await processor.on_message(topic, partition, offset, key, body)
-            if n % FLUSH_EVERY == FLUSH_EVERY - 1:
+            now = time.monotonic()
+            if now >= next_view:
+                await processor.refresh_view(settings.view_accounts_per_second)
+                next_view = now + 1.0
+            if now >= next_commit:
                 writes += processor.flush_states()
-                await processor.refresh_view()
+                next_commit = now + settings.commit_interval_seconds
         writes += processor.flush_states()
         await processor.refresh_view()
 
     started = time.perf_counter()
     asyncio.run(go())
     seconds = time.perf_counter() - started
+    # The live states: the table may hold older ones where only unsaved clocks moved (by design).
     states = hashlib.sha256()
-    for key, value in sorted(table.items()):
-        states.update(key + b"=" + value)
+    for account_id in sorted(table):
+        states.update(account_id + b"=" + state_to_bytes(processor.state_of(account_id.decode())))
     return InProcessResult(sum(m[4] for m in messages), len(messages), seconds, topics.alerts.sent,
                            topics.deadletter.sent, writes, topics.alerts.digest.hexdigest()[:16],
                            states.hexdigest()[:16])
