@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import faust
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.transport.producer import ProducerBuffer
 
 from streams.settings import Settings
@@ -34,6 +36,21 @@ async def _flush_until_empty(self: ProducerBuffer) -> None:
 
 
 ProducerBuffer.flush = _flush_until_empty  # type: ignore[method-assign]
+
+#: Longest a fetch waits on the broker for new data. Faust hard-codes 1.5 s; a broker that answers a
+#: waiting fetch only when it expires (the embedded Tansu does) then delays every event by up to that.
+FETCH_MAX_WAIT_MS = 20
+_create_worker_consumer = AIOKafkaConsumerThread._create_worker_consumer
+
+
+def _short_fetch_wait(self: AIOKafkaConsumerThread, transport: Any) -> Any:
+    """Create Faust's consumer as usual, with `FETCH_MAX_WAIT_MS` instead of 1.5 s."""
+    consumer = _create_worker_consumer(self, transport)
+    consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+    return consumer
+
+
+AIOKafkaConsumerThread._create_worker_consumer = _short_fetch_wait  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings, broker_url: str) -> faust.App:
