@@ -81,7 +81,7 @@ class Settings(BaseSettings):
         description="Longest a message waits for another input of its partition to catch up (record-time "
                     "alignment across topics; 0 turns it off).")
     view_accounts_per_second: int = Field(
-        1000, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
+        500, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
         description="Most changed accounts scored into the Redis view and the gauges per second; when more "
                     "change (a backfill), the rest wait their turn, longest-waiting first.")
     commit_interval_seconds: float = Field(
