@@ -22,7 +22,7 @@ def mark_local_accounts_dirty(app: faust.App, processor: Processor) -> int:
     for raw_key in list(processor.table.keys()):
         account_id = raw_key.decode()
         if partition_for(account_id, processor.partitions) in active:
-            processor.dirty.add(account_id)
+            processor.dirty[account_id] = None
             marked += 1
     return marked
 
@@ -30,10 +30,12 @@ def mark_local_accounts_dirty(app: faust.App, processor: Processor) -> int:
 def register_view_timer(app: faust.App, processor: Processor, interval_s: float) -> None:
     """Register a timer that refreshes the Redis view and gauges every `interval_s` seconds."""
 
+    max_accounts = max(1, int(processor.settings.view_accounts_per_second * interval_s))
+
     @app.timer(interval_s, name="healthmon.view")
     async def refresh_view() -> None:
         try:
-            await processor.refresh_view()
+            await processor.refresh_view(max_accounts)
             view = processor.view
             # Redis may have lost what it had: put every local account again, once the table is complete.
             if view.resync_requested and app.tables.recovery.completed.is_set() and not app.rebalancing:

@@ -16,6 +16,7 @@ import heapq
 import logging
 import time
 from collections import defaultdict
+from itertools import islice
 from typing import Any, Callable
 
 import orjson
@@ -61,7 +62,8 @@ class Processor:
         self.tick_heap: dict[int, list[tuple[int, str]]] = defaultdict(list)
         self.tick_due: dict[str, int] = {}
         self._indexed = False
-        self.dirty: set[str] = set()
+        #: accounts to score into the view, in the order they changed (a dict used as an ordered set)
+        self.dirty: dict[str, None] = {}
         self.band_tier: dict[str, tuple[str, str]] = {}
         #: account -> live state (the table holds the same, or an older one for `unsaved` accounts)
         self.states: dict[str, AccountState] = {}
@@ -149,7 +151,7 @@ class Processor:
 
     def _changed(self, account_id: str) -> None:
         self.unsaved.add(account_id)
-        self.dirty.add(account_id)
+        self.dirty[account_id] = None
 
     def flush_states(self) -> int:
         """Write every changed live state to the table (one changelog message each); return how many."""
@@ -300,10 +302,16 @@ class Processor:
 
     # -- periodic ---------------------------------------------------------------------------------------
 
-    async def refresh_view(self) -> None:
-        """Score dirty accounts into the Redis view and the gauges, then flush the view."""
-        dirty, self.dirty = self.dirty, set()
-        for account_id in dirty:
+    async def refresh_view(self, max_accounts: int | None = None) -> None:
+        """Score dirty accounts (at most `max_accounts`, longest-waiting first) into the view and gauges; flush."""
+        # In a backfill every account changes every second; scoring them all would take the worker's
+        # time from the stream. The rest stay dirty, in order, for the next refresh.
+        dirty = self.dirty
+        batch = list(dirty) if max_accounts is None else list(islice(dirty, max_accounts))
+        for n, account_id in enumerate(batch):
+            del dirty[account_id]
+            if n % 256 == 255:
+                await asyncio.sleep(0)
             state = self.state_of(account_id)
             if state is None:
                 continue

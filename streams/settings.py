@@ -80,6 +80,15 @@ class Settings(BaseSettings):
         500, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_WAIT_MS"),
         description="Longest a message waits for another input of its partition to catch up (record-time "
                     "alignment across topics; 0 turns it off).")
+    view_accounts_per_second: int = Field(
+        500, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
+        description="Most changed accounts scored into the Redis view and the gauges per second; when more "
+                    "change (a backfill), the rest wait their turn, longest-waiting first.")
+    commit_interval_seconds: float = Field(
+        30.0, gt=0, validation_alias=_env("HEALTHMON_COMMIT_INTERVAL_SECONDS"),
+        description="How often offsets are committed; each changed account state is written to its table "
+                    "(one changelog message) once per commit. Longer: fewer changelog messages, more input "
+                    "replayed after a crash (Kafka Streams also defaults to 30 s).")
     max_message_bytes: int = Field(1_048_576, ge=64, validation_alias=_env("HEALTHMON_MAX_MESSAGE_BYTES"),
                                    description="Messages larger than this are dead-lettered unread.")
     store: str = Field("memory://", validation_alias=_env("HEALTHMON_STORE"),

@@ -67,7 +67,8 @@ def topic_io(broker_url: str) -> TopicIO:
 def settings_factory(broker_url: str, redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
     """Build Settings with a unique topic prefix, app id, Redis prefix and web port for this test."""
     def make(**overrides: object) -> Settings:
-        values = {"redis_url": redis_url, "partitions": 4, **overrides}
+        # Commit every second, as the integration tests were written for (the default is 30 s).
+        values = {"redis_url": redis_url, "partitions": 4, "commit_interval_seconds": 1.0, **overrides}
         return isolated_settings(broker_url, values.pop("redis_url"), tmp_path / "data", **values)
 
     return make

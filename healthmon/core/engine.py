@@ -189,12 +189,14 @@ class Engine:
         warm = at_ms - state.first_ms >= warmup_ms
         life = state.life
         last = state.last_eval_ms
-        if not state.dirty and last and asof_day(at_ms) == asof_day(last) and not life.pending() \
+        day = asof_day(at_ms)
+        if not state.dirty and last and day == asof_day(last) and not life.pending() \
                 and warm == (last - state.first_ms >= warmup_ms):
             # Metrics depend on the data and the day only: nothing can move until one of them does.
             state.last_eval_ms = at_ms
             return False
-        advance(state, asof_day(at_ms))
+        if day > state.anchor_day:
+            advance(state, day)
         before = life.fingerprint()
         tier = self.policy.for_tier(state.tier)
         metrics, series = compute_metrics(state, at_ms)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, hash_id
-from healthmon.core.windows import advance
+from healthmon.core.windows import USER_MASKS, advance
 
 __all__ = ["PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage", "cap_tickets", "remember"]
 
@@ -41,7 +41,15 @@ def apply_usage(state: AccountState, occurred_at: int, user_id: str, is_core: bo
     if is_core and age < CORE_DAYS:
         bit |= bit << CORE_SHIFT
     users = state.users
-    users[key] = users.get(key, 0) | bit
+    old = users.get(key, 0)
+    new = old | bit
+    if new != old:
+        users[key] = new
+        counts = state.user_counts
+        if counts is not None:
+            for i, mask in enumerate(USER_MASKS):
+                if new & mask and not old & mask:
+                    counts[i] += 1
 
 
 def apply_ticket(state: AccountState, occurred_at: int, ticket_id: str, status: str, priority: str,

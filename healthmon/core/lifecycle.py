@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
@@ -15,8 +15,7 @@ HEALTH_RULE = "health"
 FIRING, RESOLVED = "firing", "resolved"
 
 
-@dataclass(frozen=True)
-class Timing:
+class Timing(NamedTuple):
     """The policy's health timings and the evaluation context, in epoch ms."""
 
     at_ms: int

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from healthmon.core.state import CORE_SHIFT, DAY_MS, AccountState
-from healthmon.core.windows import asof_day, shifted_bits, shifted_events
+from healthmon.core.windows import asof_day, count_users, shifted_bits, shifted_events
 
 __all__ = ["METRICS", "RELATIVE_METRICS", "Metric", "compute_metrics", "format_value"]
 
@@ -78,37 +78,21 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[dict[str, float | 
     """
     day = asof_day(at_ms)
     offset = day - state.anchor_day
-    dau = wau = mau = core = w1 = w2 = w3 = w4 = 0
-    users = state.users.values()
     if offset:
-        users = [active | (core_bits << CORE_SHIFT)
-                 for active, core_bits in (shifted_bits(b, offset) for b in users)]
-    for bits in users:
-        # One pass, no calls: this loop is most of an evaluation's cost.
-        if bits & 1:
-            dau += 1
-        if bits & 0x7F:
-            wau += 1
-        if bits & 0xFFFFFFF:
-            mau += 1
-        if bits >> CORE_SHIFT:
-            core += 1
-        if bits & 0x7FFFFFF80:
-            if bits & 0x3F80:
-                w1 += 1
-            if bits & 0x1FC000:
-                w2 += 1
-            if bits & 0xFE00000:
-                w3 += 1
-            if bits & 0x7F0000000:
-                w4 += 1
+        counts = count_users(active | (core_bits << CORE_SHIFT)
+                             for active, core_bits in (shifted_bits(b, offset) for b in state.users.values()))
+    else:
+        counts = state.user_counts
+        if counts is None:
+            counts = state.user_counts = count_users(state.users.values())
+    dau, wau, mau, core, w1, w2, w3, w4 = counts
     weeks = [wau, w1, w2, w3, w4]
-    daily = shifted_events(state.events, offset)
-    event_weeks = [sum(daily[7 * k:7 * k + 7]) for k in range(5)]
+    d = shifted_events(state.events, offset)
+    event_weeks = [sum(d[0:7]), sum(d[7:14]), sum(d[14:21]), sum(d[21:28]), sum(d[28:35])]
     seats = state.seats
     has_history = bool(state.first_ms) and state.first_ms <= (day - 34) * DAY_MS
-    baseline_wau = sum(weeks[1:]) / 4
-    baseline_events = sum(event_weeks[1:]) / 4
+    baseline_wau = (w1 + w2 + w3 + w4) / 4
+    baseline_events = (event_weeks[1] + event_weeks[2] + event_weeks[3] + event_weeks[4]) / 4
 
     opened_7 = opened_28 = open_all = open_urgent = 0
     csat_sum = csat_n = 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,12 @@ class TierPolicy:
     warning_lines: tuple[WarningLine, ...]
     #: input kinds feeding a weighted measure: a stall of any of them holds back health changes
     measure_sources: frozenset[str]
+    #: (metric, bad, good - bad, weight) per measure, the scoring hot path's view of `measures`
+    score_terms: tuple[tuple[str, float, float, float], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "score_terms", tuple((m.metric, m.bad, m.good - m.bad, m.weight)
+                                                      for m in self.measures))
 
 
 @dataclass(frozen=True)

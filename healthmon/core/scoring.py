@@ -45,14 +45,21 @@ def measure_score(value: float, bad: float, good: float) -> float:
 
 def quick_score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
     """Return the score and band only (no per-measure breakdown): the evaluation's hot path."""
+    get = metrics.get
     total = total_weight = 0.0
-    for spec in tier.measures:
-        value = metrics.get(spec.metric)
+    for metric, bad, span, weight in tier.score_terms:
+        value = get(metric)
         if value is not None:
-            fraction = (value - spec.bad) / (spec.good - spec.bad)
-            s = round(100.0 * (1.0 if fraction > 1.0 else 0.0 if fraction < 0.0 else fraction), 1)
-            total += s * spec.weight
-            total_weight += spec.weight
+            fraction = (value - bad) / span
+            # `measure_score`, with the rounding skipped where it cannot change the sum.
+            if fraction >= 1.0:
+                s = 100.0
+            elif fraction <= 0.0:
+                s = 0.0
+            else:
+                s = round(100.0 * fraction, 1)
+            total += s * weight
+            total_weight += weight
     if not total_weight:
         return Scorecard(None, None, ())
     final = round(total / total_weight, 1)

@@ -140,6 +140,7 @@ class AccountState:
         "account_id", "name", "tier", "seats", "csm", "contract_day",
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
         "anchor_day", "events", "users", "tickets", "nps", "seen", "seen_order", "life", "positions",
+        "user_counts",
     )
 
     def __init__(self, account_id: str) -> None:
@@ -170,6 +171,9 @@ class AccountState:
         # input -> highest Kafka offset applied: an exact guard against redelivery, whatever its size
         # (an account's events of one input all sit in one partition, so offsets only grow)
         self.positions: dict[str, int] = {}
+        # derived, never serialized: `windows.count_users(users)` as of `anchor_day`, kept up to date by
+        # `apply_usage` and dropped by `advance` (None: count again), so evaluations need not walk every user
+        self.user_counts: list[int] | None = None
 
     def __repr__(self) -> str:
         return (f"AccountState({self.account_id!r}, tier={self.tier!r}, users={len(self.users)}, "

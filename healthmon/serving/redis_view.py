@@ -1,8 +1,9 @@
 """The Redis view: latest snapshot per account, at-risk sorted sets, a capped stream of recent alerts.
 
 Writes go out in pipelines of at most `batch_accounts` accounts, only for accounts whose snapshot
-changed. When Redis is down, errors are counted, pending writes are kept (one entry per account and at
-most `alerts_cap` alerts, so memory stays bounded) and the view catches up at the next successful flush.
+changed; within a pipeline each sorted set gets one ZADD and one ZREM for all its accounts. When Redis
+is down, errors are counted, pending writes are kept (one entry per account and at most `alerts_cap`
+alerts, so memory stays bounded) and the view catches up at the next successful flush.
 Whenever Redis may have lost data (it came back after errors, or this writer's marker key is gone; the
 marker is checked at every flush, even with nothing to write), the view asks for a resync: `resync_requested` tells the owner to put every local account again.
 
@@ -51,6 +52,29 @@ def _place(snapshot: dict[str, Any]) -> tuple[str, str] | None:
         return None
     tier = snapshot.get("tier")
     return snapshot["band"], tier if tier in TIERS else "unknown"
+
+
+class _SetWrites:
+    """Sorted-set writes of one pipeline, gathered per set: one ZADD and one ZREM per set, not per account."""
+
+    __slots__ = ("adds", "removes")
+
+    def __init__(self) -> None:
+        self.adds: dict[str, dict[str, float]] = {}
+        self.removes: dict[str, list[str]] = {}
+
+    def add(self, key: str, member: str, score: float) -> None:
+        self.adds.setdefault(key, {})[member] = score
+
+    def remove(self, key: str, member: str) -> None:
+        self.removes.setdefault(key, []).append(member)
+
+    def queue(self, pipe: Any) -> None:
+        """Queue the gathered writes (an account is never both added to and removed from one set)."""
+        for key in sorted(self.removes):
+            pipe.zrem(key, *self.removes[key])
+        for key in sorted(self.adds):
+            pipe.zadd(key, self.adds[key])
 
 
 class RedisView:
@@ -140,8 +164,10 @@ class RedisView:
                 pipe = self.client.pipeline(transaction=False)
                 if first:
                     pipe.exists(self._marker)
+                sets = _SetWrites()
                 for account_id, snap in snaps:
-                    self._queue_snapshot(pipe, account_id, snap)
+                    self._queue_snapshot(pipe, account_id, snap, sets)
+                sets.queue(pipe)
                 for alert in batch:
                     self._queue_alert(pipe, alert)
                 if first:
@@ -199,7 +225,7 @@ class RedisView:
         self._written.clear()
         self.resync_requested = True
 
-    def _queue_snapshot(self, pipe: Any, account_id: str, snap: dict[str, Any]) -> None:
+    def _queue_snapshot(self, pipe: Any, account_id: str, snap: dict[str, Any], sets: _SetWrites) -> None:
         key = self.account_key(account_id)
         fields = {
             "snapshot": orjson.dumps(snap), "score": snap.get("score"), "band": snap.get("band"),
@@ -216,7 +242,7 @@ class RedisView:
         if written is not None and written[1] == place:
             if place is not None:  # same sets: only the score may have moved
                 for set_key in (self.scores_key(), self.scores_key(band=place[0]), self.scores_key(tier=place[1])):
-                    pipe.zadd(set_key, {account_id: snap["score"]})
+                    sets.add(set_key, account_id, snap["score"])
             return
         # Leave the sets it was in; when that is unknown (a restart or a resync forgot it), leave them all.
         if written is None:
@@ -226,17 +252,17 @@ class RedisView:
         else:
             stale_bands, stale_tiers = {written[1][0]}, {written[1][1]}
         if place is None:
-            pipe.zrem(self.scores_key(), account_id)
+            sets.remove(self.scores_key(), account_id)
         else:
             stale_bands.discard(place[0])
             stale_tiers.discard(place[1])
-            pipe.zadd(self.scores_key(), {account_id: snap["score"]})
-            pipe.zadd(self.scores_key(band=place[0]), {account_id: snap["score"]})
-            pipe.zadd(self.scores_key(tier=place[1]), {account_id: snap["score"]})
+            sets.add(self.scores_key(), account_id, snap["score"])
+            sets.add(self.scores_key(band=place[0]), account_id, snap["score"])
+            sets.add(self.scores_key(tier=place[1]), account_id, snap["score"])
         for band in sorted(stale_bands):
-            pipe.zrem(self.scores_key(band=band), account_id)
+            sets.remove(self.scores_key(band=band), account_id)
         for tier in sorted(stale_tiers):
-            pipe.zrem(self.scores_key(tier=tier), account_id)
+            sets.remove(self.scores_key(tier=tier), account_id)
 
     def _queue_alert(self, pipe: Any, alert: dict[str, Any]) -> None:
         body = orjson.dumps(alert)

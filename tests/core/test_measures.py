@@ -78,3 +78,24 @@ def test_no_seats_means_no_ratio_data() -> None:
     snap = engine.snapshot(state, T0 + HOUR)
     assert snap["metrics"]["weekly_active_ratio"] is None
     assert (snap["score"], snap["band"], snap["tier"]) == (None, None, None)
+
+
+@pytest.mark.parametrize("pattern", [
+    pytest.param([(d, f"u{d % 5}", "reports" if d % 3 else "login") for d in range(0, 60, 2)], id="rolling-users"),
+    pytest.param([(d, "u1", "login") for d in (0, 0, 1, 40, 41)] + [(39, "u2", "reports")], id="late-and-gap"),
+    pytest.param([(d, f"u{u}", "reports") for d in (5, 3, 9, 2, 30) for u in range(4)], id="out-of-order"),
+    pytest.param([(0, "u1", "login"), (36, "u1", "login"), (1, "u2", "reports")], id="too-old-for-windows"),
+])
+def test_user_counts_kept_by_apply_match_a_full_recount(pattern) -> None:
+    # Evaluations read counts that `apply_usage` keeps up to date; they must equal walking every user.
+    from healthmon.core.windows import count_users
+
+    engine = make_engine()
+    state = engine.new_state("acme")
+    engine.apply(state, [profile(seats=10)])
+    for n, (day, user, feature) in enumerate(pattern):
+        engine.apply(state, [usage(T0 + day * DAY + n * 60_000, user, feature)])
+        engine.tick(state, T0 + day * DAY + HOUR)
+        if state.user_counts is not None:
+            assert state.user_counts == count_users(state.users.values()), (n, day, user)
+        engine.snapshot(state, T0 + day * DAY + 2 * HOUR)  # evaluates as of a later instant too

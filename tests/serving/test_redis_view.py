@@ -124,8 +124,14 @@ async def test_writes_are_pipelined_in_batches_of_accounts(redis_server_factory,
     assert stats["hset"] == 1200
     assert stats["xadd"] == 30 and stats["lpush"] == 30
     assert stats["exists"] == 1 and stats["set"] == 1  # one marker check per flush, not per batch
-    # A first write of an account does not know its old sets, so it leaves all of them once.
-    assert stats["zadd"] == 3 * 1200
+    # Each sorted set gets one ZADD per pipeline, whatever its number of accounts: the overall set, the
+    # accounts' three bands and their tier, in each of the three pipelines.
+    assert stats["zadd"] == 3 * 5
+    # A first write of an account does not know its old sets, so it leaves all the others: per pipeline,
+    # one ZREM for each of the other three tiers and one for each band (every band is another's).
+    assert stats["zrem"] == 3 * (3 + 3)
+    assert client.zcard(view.scores_key(tier="standard")) == 1200
+    assert sum(client.zcard(view.scores_key(band=b)) for b in ("green", "yellow", "red")) == 1200
     client.config_resetstat()
     executed.clear()
     # Known place, new score: three ZADDs and no ZREM.

@@ -1,0 +1,155 @@
+"""The pipeline's own ceiling: the processor over the standard workload in one process, no broker, no Redis.
+
+`python -m healthmon.bench.inprocess [--events N] [--accounts N] [--single] [--profile]` feeds the
+workload's messages straight to `Processor.on_message` (decode, route, apply, tick, alert) with a dict
+for the table and outputs that only count; it saves the states and refreshes the (Redis-less) view
+on the worker's schedule (`commit_interval_seconds`, `view_accounts_per_second`). It shows what our
+per-event code costs without Faust and Kafka.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from healthmon.bench.workload import envelope_messages, single_messages, workload_records
+from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_to_bytes
+from healthmon.ingest import partition_for
+from healthmon.serving.metrics import Metrics
+from healthmon.serving.redis_view import RedisView
+from streams.settings import Settings
+
+__all__ = ["InProcessResult", "run_inprocess"]
+
+PARTITIONS = 4
+
+
+@dataclass
+class _CountingTopic:
+    sent: int = 0
+    #: digest of what was sent, processing times left out (None: not kept)
+    digest: Any = None
+
+    async def send(self, key: bytes | None = None, value: bytes | None = None) -> None:
+        self.sent += 1
+        if self.digest is not None:
+            doc = orjson.loads(value or b"null")
+            doc.pop("processed_at", None)
+            self.digest.update((key or b"") + orjson.dumps(doc, option=orjson.OPT_SORT_KEYS))
+
+
+@dataclass
+class _Topics:
+    kind_by_name: dict[str, str]
+    repartition: _CountingTopic = field(default_factory=_CountingTopic)
+    alerts: _CountingTopic = field(default_factory=lambda: _CountingTopic(digest=hashlib.sha256()))
+    deadletter: _CountingTopic = field(default_factory=_CountingTopic)
+
+
+@dataclass
+class InProcessResult:
+    """What one in-process run measured."""
+
+    events: int
+    messages: int
+    seconds: float
+    alerts: int
+    dead_letters: int
+    table_writes: int
+    #: sha256 of the alerts (processing times left out) and of the final states: equal input, equal digests
+    alerts_digest: str
+    states_digest: str
+
+    @property
+    def events_per_s(self) -> float:
+        """Return events per second."""
+        return self.events / self.seconds
+
+
+def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | None = 100) -> InProcessResult:
+    """Run the workload through a processor in this process; `batch_size` None sends single events."""
+    from streams.processor import Processor
+
+    settings = Settings(partitions=PARTITIONS, lateness_seconds=40 * 86_400, redis_url="")
+    policy = load_policy(settings.policy_file)
+    config = EngineConfig.from_settings(settings)
+    engine = Engine(policy, config)
+    metrics = Metrics()
+    topics = _Topics({name: kind for kind, name in settings.input_topics.items()})
+    table: dict[bytes, bytes] = {}
+    clock = PipelineClock(policy, config, backlog=lambda source: False)
+    processor = Processor(settings, engine, table, topics, metrics, RedisView("", "", metrics), clock,
+                          tick_interval_ms=engine.tick_interval_ms)
+    records = workload_records(events, accounts, seed)
+    if batch_size is None:
+        messages = [(k, key, partition_for(key.decode(), PARTITIONS), body, n)
+                    for k, key, _, body, n in single_messages(records)]
+    else:
+        messages = list(envelope_messages(records, PARTITIONS, batch_size))
+    # The worker merges its inputs by record time; the workload is already in event-time order.
+    names = settings.input_topics
+    offsets: dict[tuple[str, int], int] = {}
+    writes = 0
+
+    async def go() -> None:
+        # As in a worker: the view timer every second, the states saved at every commit.
+        nonlocal writes
+        next_view = next_commit = time.monotonic()
+        for kind, key, partition, body, _ in messages:
+            topic = names[kind]
+            offset = offsets.get((topic, partition), 0)
+            offsets[(topic, partition)] = offset + 1
+            await processor.on_message(topic, partition, offset, key, body)
+            now = time.monotonic()
+            if now >= next_view:
+                await processor.refresh_view(settings.view_accounts_per_second)
+                next_view = now + 1.0
+            if now >= next_commit:
+                writes += processor.flush_states()
+                next_commit = now + settings.commit_interval_seconds
+        writes += processor.flush_states()
+        await processor.refresh_view()
+
+    started = time.perf_counter()
+    asyncio.run(go())
+    seconds = time.perf_counter() - started
+    # The live states: the table may hold older ones where only unsaved clocks moved (by design).
+    states = hashlib.sha256()
+    for account_id in sorted(table):
+        states.update(account_id + b"=" + state_to_bytes(processor.state_of(account_id.decode())))
+    return InProcessResult(sum(m[4] for m in messages), len(messages), seconds, topics.alerts.sent,
+                           topics.deadletter.sent, writes, topics.alerts.digest.hexdigest()[:16],
+                           states.hexdigest()[:16])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run from the command line and print one line of figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--accounts", type=int, default=2_000)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--single", action="store_true", help="one event per message instead of envelopes")
+    parser.add_argument("--profile", action="store_true", help="run under pyinstrument and print its tree")
+    args = parser.parse_args(argv)
+    batch = None if args.single else 100
+    if args.profile:
+        from pyinstrument import Profiler
+
+        with Profiler(interval=0.0005) as profiler:
+            result = run_inprocess(args.events, args.accounts, args.seed, batch)
+        profiler.print(file=sys.stderr, show_all=False)
+    else:
+        result = run_inprocess(args.events, args.accounts, args.seed, batch)
+    print(f"{result.events:,} events in {result.messages:,} messages: {result.seconds:.2f} s, "
+          f"{result.events_per_s:,.0f} events/s; {result.alerts:,} alerts, {result.dead_letters:,} dead letters, "
+          f"{result.table_writes:,} table writes; digests alerts {result.alerts_digest} states {result.states_digest}")
+
+
+if __name__ == "__main__":
+    main()
