@@ -83,8 +83,6 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
     async def engine(stream: faust.StreamT) -> None:
         manual = stream.noack()
         acker["stream"] = manual
-        queue = stream.channel.queue
-        aligner.busy = lambda: queue.qsize() > 0  # more input already waits for this agent
         async for event in manual.events():
             msg = event.message
             aligner.add(Pending(msg.topic, msg.partition, msg.offset, msg.timestamp, int(time.time() * 1000),

@@ -36,20 +36,15 @@ class Aligner:
     topic-partition past `received_offset` (-1: none received yet). A message is released when every
     other aligned topic of its partition either has a queued message that is not older, or has nothing
     left to read, or has delivered nothing for `max_wait_ms` (a slow fetch must not stall the others;
-    a topic that is flowing, however far behind, is always waited for). While `busy()` says that more
-    input already waits in the process, the wait goes on up to `busy_max_wait_ms`: when the worker
-    itself is the bottleneck, a topic's next messages can sit behind thousands of another's.
+    a topic that is flowing, however far behind, is always waited for).
     """
 
     def __init__(self, aligned: list[str], max_wait_ms: int,
-                 has_backlog: Callable[[str, int, int], bool], wall_ms: Callable[[], int],
-                 busy: Callable[[], bool] = lambda: False, busy_max_wait_ms: int = 30_000) -> None:
+                 has_backlog: Callable[[str, int, int], bool], wall_ms: Callable[[], int]) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
         self.has_backlog = has_backlog
         self.wall_ms = wall_ms
-        self.busy = busy
-        self.busy_max_wait_ms = max(busy_max_wait_ms, max_wait_ms) if max_wait_ms else 0  # 0: no alignment
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         self._last_arrival: dict[tuple[str, int], int] = {}
@@ -93,12 +88,8 @@ class Aligner:
             if not self.has_backlog(topic, partition, self._received.get(key, -1)):
                 continue
             # Never heard from it yet: start its clock now, so an unfetched topic is waited for too.
-            waited = now - self._last_arrival.setdefault(key, now)
-            if waited < self.max_wait_ms:
-                return False
-            # Input already waits in this process (the agent's queue): the topic's next messages may be
-            # right behind it, held up by our own pace rather than the broker's. Keep waiting, up to a cap.
-            if waited < self.busy_max_wait_ms and self.busy():
+            last = self._last_arrival.setdefault(key, now)
+            if now - last < self.max_wait_ms:
                 return False
         return True
 

@@ -98,36 +98,3 @@ def test_requeued_messages_come_back_first_in_order():
     released = aligner.release()
     aligner.requeue(released[1:])
     assert [m.offset for m in aligner.release()] == [1, 2]
-
-
-def test_while_input_waits_in_the_process_a_lagging_topic_is_waited_for_beyond_the_max_wait():
-    wall = {"ms": 0}
-    busy = {"now": True}
-    aligner = Aligner([A, B], 500, Broker({(A, 0): 10, (B, 0): 10}).has_backlog, lambda: wall["ms"],
-                      busy=lambda: busy["now"], busy_max_wait_ms=5_000)
-    aligner.add(_msg(B, 0, ts=1, arrived=0))
-    aligner.add(_msg(A, 0, ts=5, arrived=0))
-    assert [m.topic for m in aligner.release()] == [B]  # B's head is older than A's
-    wall["ms"] = 2_000  # B silent for 2 s, past the max wait, but more input is queued: keep waiting
-    assert aligner.release() == []
-    busy["now"] = False  # nothing else waits in the process: B really is slow, A goes
-    assert [m.topic for m in aligner.release()] == [A]
-
-
-def test_the_busy_wait_is_capped():
-    wall = {"ms": 0}
-    aligner = Aligner([A, B], 500, Broker({(A, 0): 10, (B, 0): 10}).has_backlog, lambda: wall["ms"],
-                      busy=lambda: True, busy_max_wait_ms=5_000)
-    aligner.add(_msg(B, 0, ts=1, arrived=0))
-    aligner.add(_msg(A, 0, ts=5, arrived=0))
-    aligner.release()
-    wall["ms"] = 4_999
-    assert aligner.release() == []
-    wall["ms"] = 5_000
-    assert [m.topic for m in aligner.release()] == [A]
-
-
-def test_no_alignment_at_max_wait_zero_even_when_busy():
-    aligner = Aligner([A, B], 0, Broker({(A, 0): 10, (B, 0): 10}).has_backlog, lambda: 0, busy=lambda: True)
-    aligner.add(_msg(A, 0, ts=5, arrived=0))
-    assert [m.topic for m in aligner.release()] == [A]
