@@ -78,6 +78,8 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
                     # Whatever stopped us, the rest go back to the front of their queues, not to oblivion.
                     aligner.requeue(released[n + 1:])
                     raise
+            if released:
+                aligner.processed()
 
     @app.agent(channel, name="healthmon.engine")
     async def engine(stream: faust.StreamT) -> None:

@@ -35,8 +35,8 @@ class Aligner:
     `has_backlog(topic, partition, received_offset)` says whether the broker holds messages of that
     topic-partition past `received_offset` (-1: none received yet). A message is released when every
     other aligned topic of its partition either has a queued message that is not older, or has nothing
-    left to read, or has delivered nothing for `max_wait_ms` (a slow fetch must not stall the others;
-    a topic that is flowing, however far behind, is always waited for).
+    left to read, or has delivered nothing for `max_wait_ms` of the worker's idle time (a slow fetch
+    must not stall the others; a topic that is flowing, however far behind, is always waited for).
     """
 
     def __init__(self, aligned: list[str], max_wait_ms: int,
@@ -48,6 +48,8 @@ class Aligner:
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         self._last_arrival: dict[tuple[str, int], int] = {}
+        #: when the worker last finished processing released messages (see `processed`)
+        self._processed_at = 0
 
     def __len__(self) -> int:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
@@ -89,9 +91,19 @@ class Aligner:
                 continue
             # Never heard from it yet: start its clock now, so an unfetched topic is waited for too.
             last = self._last_arrival.setdefault(key, now)
-            if now - last < self.max_wait_ms:
+            # Time the worker spent processing is not waiting: nothing could arrive meanwhile.
+            if now - max(last, self._processed_at) < self.max_wait_ms:
                 return False
         return True
+
+    def processed(self) -> None:
+        """Note that the worker has just finished processing released messages.
+
+        While it processes, it takes no new messages in, so a topic's silence then says nothing about
+        the broker: under load a burst of one topic could otherwise outlast `max_wait_ms` and let
+        the next burst jump ahead of the messages already queued behind it.
+        """
+        self._processed_at = self.wall_ms()
 
     def requeue(self, items: list[Pending]) -> None:
         """Put released but unprocessed messages back at the front of their queues, in order."""

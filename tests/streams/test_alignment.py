@@ -98,3 +98,18 @@ def test_requeued_messages_come_back_first_in_order():
     released = aligner.release()
     aligner.requeue(released[1:])
     assert [m.offset for m in aligner.release()] == [1, 2]
+
+
+def test_time_spent_processing_does_not_count_as_waiting_for_a_lagging_topic():
+    wall = {"ms": 0}
+    aligner = _aligner({(A, 0): 10, (B, 0): 10}, wall)
+    aligner.add(_msg(B, 0, ts=1, arrived=0))
+    aligner.add(_msg(A, 0, ts=5, arrived=0))
+    assert [m.topic for m in aligner.release()] == [B]
+    wall["ms"] = 3_000  # processing B's message took 3 s: B could not deliver anything meanwhile
+    aligner.processed()
+    assert aligner.release() == []  # B still has backlog: it gets the max wait from here
+    wall["ms"] = 3_499
+    assert aligner.release() == []
+    wall["ms"] = 3_500
+    assert [m.topic for m in aligner.release()] == [A]
