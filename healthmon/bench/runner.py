@@ -51,6 +51,11 @@ class BenchOptions:
     workdir: Path | None = None
 
 
+def _ratio(a: float, b: float) -> float:
+    """Return a / b to 4 significant digits (a tiny smoke run's ratio must not round to 0)."""
+    return float(f"{a / b:.4g}")
+
+
 def _redis_url() -> str:
     """Return REDIS_URL if a Redis answers there, else "" (the runs then have no Redis view)."""
     import redis
@@ -199,9 +204,9 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "raw_events_per_s": eps("raw_aiokafka"), "bare_faust_events_per_s": eps("bare_faust"),
         "single_events_per_s": eps("pipeline_single"), "batch_events_per_s": eps("pipeline_batch"),
         "batch_workers_events_per_s": eps("pipeline_batch_workers"),
-        "ratio_single_to_bare_faust": round(eps("pipeline_single") / eps("bare_faust"), 4),
-        "ratio_batch_to_raw": round(eps("pipeline_batch") / eps("raw_aiokafka"), 4),
-        "speedup_workers": (round(eps("pipeline_batch_workers") / eps("pipeline_batch"), 3)
+        "ratio_single_to_bare_faust": _ratio(eps("pipeline_single"), eps("bare_faust")),
+        "ratio_batch_to_raw": _ratio(eps("pipeline_batch"), eps("raw_aiokafka")),
+        "speedup_workers": (_ratio(eps("pipeline_batch_workers"), eps("pipeline_batch"))
                             if "pipeline_batch_workers" in runs else None),
         "latency_p50_s": latency and latency["p50_s"], "latency_p99_s": latency and latency["p99_s"],
         "latency": latency,
