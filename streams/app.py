@@ -24,7 +24,7 @@ _publish = ProducerBuffer._send_pending
 
 async def _send_pending_counted(self: ProducerBuffer, fut: Any) -> None:
     """Publish one buffered message, counting it as in flight until the Kafka producer holds it."""
-    self.in_flight = getattr(self, "in_flight", 0) + 1
+    self.in_flight += 1
     try:
         await _publish(self, fut)
     finally:
@@ -41,7 +41,7 @@ async def _flush_until_empty(self: ProducerBuffer) -> None:
     commit: offsets could be committed while the last state's changelog record was still on its way,
     and a SIGKILL then lost that state. Committing late is safe; committing early is not.
     """
-    while self.size or getattr(self, "in_flight", 0):
+    while self.size or self.in_flight:
         if self.state != "running":
             raise RuntimeError("Cannot flush: producer buffer not running")
         self.message_sent.clear()  # the buffer's task sets it after each publish
@@ -65,6 +65,7 @@ async def _verified_highwaters(self: AIOKafkaConsumerThread, partitions: list[TP
 
 
 AIOKafkaConsumerThread._highwaters = _verified_highwaters  # type: ignore[method-assign]
+ProducerBuffer.in_flight = 0  # type: ignore[attr-defined]  # messages taken off the queue, not yet published
 ProducerBuffer._send_pending = _send_pending_counted  # type: ignore[method-assign]
 ProducerBuffer.flush = _flush_until_empty  # type: ignore[method-assign]
 

@@ -14,7 +14,6 @@ whose ListOffsets is right it costs one small fetch per partition and changes no
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Mapping
 
@@ -53,7 +52,6 @@ async def verified_end_offsets(bootstrap: str, listed: Mapping[TopicPartition, i
                     out[key] = max(int(listed[key]), highwater)  # type: ignore[arg-type]
                     pending.discard(tp)
                     consumer.pause(tp)
-            await asyncio.sleep(0)
         return out
     finally:
         await consumer.stop()

@@ -49,6 +49,6 @@ async def test_flush_of_an_empty_buffer_returns_at_once():
     await buffer.start()
     try:
         await asyncio.wait_for(buffer.flush(), timeout=5)
-        assert buffer.size == 0 and getattr(buffer, "in_flight", 0) == 0
+        assert buffer.size == 0 and buffer.in_flight == 0
     finally:
         await buffer.stop()
