@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 PIPELINE_KEY = b"__pipeline__"
 #: Live states kept in memory; beyond it, saved ones are dropped (the table still holds them).
 MAX_LIVE_STATES = 200_000
+#: How many tick intervals behind its partition's watermark an account is evaluated from, at most.
+CATCH_UP_TICKS = 48
 
 
 class Processor:
@@ -55,9 +57,8 @@ class Processor:
         self.tick_interval_ms = tick_interval_ms
         self.wall_ms = wall_ms
         self.partitions = settings.partitions
+        #: per partition: the latest event time applied (its stream time)
         self.watermark: dict[int, int] = {}
-        self.last_tick: dict[int, int] = {}
-        self.local: dict[int, set[str]] = defaultdict(set)
         #: per partition, a heap of (next tick instant, account): only accounts a tick may change are ticked
         self.tick_heap: dict[int, list[tuple[int, str]]] = defaultdict(list)
         self.tick_due: dict[str, int] = {}
@@ -79,6 +80,8 @@ class Processor:
     async def on_message(self, topic: str, partition: int, offset: int, key: bytes | None,
                          value: bytes | None) -> None:
         """Handle one Kafka message of an input or the repartition topic."""
+        if not self._indexed:
+            self._index_table()  # first, so that it sees the saved states only
         kind = self.topics.kind_by_name[topic]
         now_ms = self.wall_ms()
         if kind == "repartition":
@@ -119,7 +122,7 @@ class Processor:
         items = [(i, model.model_validate(e)) for i, e in doc["events"]]
         account_id = items[0][1].account_id
         await self._apply(account_id, kind, items, topic, src_partition, src_offset, account_id.encode(), None,
-                          now_ms, position=("repartition", offset))
+                          now_ms, position=("repartition", offset), home=partition)
         await self._advance(partition)
 
     # -- state ------------------------------------------------------------------------------------------
@@ -142,6 +145,10 @@ class Processor:
         state = state_from_bytes(raw)
         self._keep(account_id, state)
         return state
+
+    def stream_time(self, account_id: str) -> int:
+        """Return the watermark of the account's partition: the instant its snapshot is taken at."""
+        return self.watermark.get(partition_for(account_id, self.partitions), 0)
 
     def _keep(self, account_id: str, state: AccountState) -> None:
         if len(self.states) >= MAX_LIVE_STATES:
@@ -177,10 +184,16 @@ class Processor:
 
     async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], topic: str,
                      partition: int, offset: int, key: bytes | None, value: bytes | None, now_ms: int,
-                     position: tuple[str, int] | None = None) -> None:
+                     position: tuple[str, int] | None = None, home: int | None = None) -> None:
+        """Apply one message's events of one account; `topic`/`partition`/`offset` name the source message.
+
+        `home` is the account's own partition (that of the repartition topic for repartitioned events;
+        by default the source partition): its watermark and tick schedule are the ones that move.
+        """
         label = TOPIC_LABELS[kind]
         events = [e for _, e in items]
-        wm = self.watermark.get(partition, 0)
+        home = partition if home is None else home
+        wm = self.watermark.get(home, 0)
         for event in events:
             occurred_at = getattr(event, "occurred_at", None)
             if occurred_at is not None:
@@ -190,7 +203,7 @@ class Processor:
                 self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
         result = self.engine.apply(self._load(account_id), events, stream_time_ms=wm,
                                    held_back=self.clock.held_back_sources(), position=position)
-        self.watermark[partition] = wm
+        self.watermark[home] = wm
         ok = 0
         for (index, event), outcome in zip(items, result.outcomes):
             if outcome == "ok":
@@ -206,43 +219,54 @@ class Processor:
         if ok:
             self._ev[(label, "ok")].inc(ok)
         if result.changed:
-            self.local[partition].add(account_id)
             self._changed(account_id)
-        self._schedule(partition, account_id, result.state)
+        self._schedule(home, account_id, result.state)
         await self._send_alerts(result.alerts, now_ms)
         await self._send_alerts(self.clock.update(), now_ms)
 
     async def _advance(self, partition: int) -> None:
-        """Tick every local account of `partition` at each interval boundary its watermark crossed."""
+        """Tick each account of `partition` at every instant it is due that the watermark has passed.
+
+        An account is due at the tick boundary `Engine.next_tick_ms` names from its own state (the ticks
+        it skips could only have moved its evaluation clock within a day), and it is ticked at that very
+        instant, however far the watermark has moved since, but never more than `CATCH_UP_TICKS`
+        intervals back (a profile that never had an event is due at the epoch). So the instants depend on
+        the account's state, the watermark and the order of the input only: a replay, or a worker
+        restarted from its saved table, ticks at the same instants as an uninterrupted run.
+        """
         wm = self.watermark.get(partition)
         if wm is None:
             return
         boundary = wm - wm % self.tick_interval_ms
-        last = self.last_tick.get(partition)
-        if last is None:
-            self.last_tick[partition] = boundary
-            return
-        if boundary <= last:
-            return
-        if not self._indexed:
-            self._index_table()
-        # Ticks are evaluated at the boundaries themselves, so a replay ticks at the same instants.
-        # An account is ticked only from the boundary `Engine.next_tick_ms` names: the ticks it skips
-        # could only have moved its evaluation clock within a day.
-        start = max(last + self.tick_interval_ms, boundary - 48 * self.tick_interval_ms)
+        earliest = boundary - CATCH_UP_TICKS * self.tick_interval_ms
         heap = self.tick_heap[partition]
         while heap and heap[0][0] <= boundary:
-            await self._tick_partition(partition, max(heap[0][0], start))
-        self.last_tick[partition] = boundary
+            await self._tick_partition(partition, max(heap[0][0], earliest))
 
     def _index_table(self) -> None:
+        """Schedule every account in the table, and resume each partition's stream time from it.
+
+        Called before the first message after a start or a rebalance. A restarted worker must tick its
+        accounts at the very instants an uninterrupted one would have, or an alert's decision time (and
+        with it its `alert_id`) would depend on when the worker last restarted. Both come from the saved
+        states: an account's next tick from its own state, and a partition's watermark from the latest
+        event any of its accounts accepted (a flush saves every account a message changed).
+        """
+        self.tick_heap.clear()
+        self.tick_due.clear()
+        resumed: dict[int, int] = {}
         for raw_key in list(self.table.keys()):
             account_id = raw_key.decode()
+            state = self.state_of(account_id)
+            if state is None:
+                continue
             partition = partition_for(account_id, self.partitions)
-            self.local[partition].add(account_id)
-            if account_id not in self.tick_due:
-                self.tick_due[account_id] = 0  # unknown until loaded: due at once
-                heapq.heappush(self.tick_heap[partition], (0, account_id))
+            if state.clock_ms > resumed.get(partition, 0):
+                resumed[partition] = state.clock_ms
+            self._schedule(partition, account_id, state)
+        for partition, wm in resumed.items():
+            if wm > self.watermark.get(partition, 0):
+                self.watermark[partition] = wm
         self._indexed = True
 
     async def _tick_partition(self, partition: int, now_ms: int) -> None:
@@ -315,8 +339,7 @@ class Processor:
             state = self.state_of(account_id)
             if state is None:
                 continue
-            wm = self.watermark.get(partition_for(account_id, self.partitions), 0)
-            snapshot = self.engine.snapshot(state, wm)
+            snapshot = self.engine.snapshot(state, self.stream_time(account_id))
             band, tier = snapshot.get("band") or "green", snapshot.get("tier") or "unknown"
             previous = self.band_tier.get(account_id)
             if previous != (band, tier):

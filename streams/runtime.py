@@ -68,7 +68,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
         state = processor.state_of(account_id)
         if state is None:
             return None
-        return engine.snapshot(state, processor.watermark.get(0, 0))
+        return engine.snapshot(state, processor.stream_time(account_id))
 
     register_http_api(app, metrics, view, local_snapshot)
     return Worker(app, topics, processor, metrics, view)
