@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
 
 from healthmon.broker import free_port
 from healthmon.demo import spawn_worker, stop_process
@@ -152,6 +153,19 @@ class TopicIO:
         finally:
             await consumer.stop()
         return records
+
+    async def committed(self, group_id: str, topics: list[str], partitions: int) -> int:
+        """Return the sum of the offsets `group_id` has committed on `partitions` partitions of each topic.
+
+        The consumer asks the group coordinator for them; it never subscribes, so it does not join.
+        """
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group_id, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            offsets = [await consumer.committed(TopicPartition(t, p)) for t in topics for p in range(partitions)]
+        finally:
+            await consumer.stop()
+        return sum(o for o in offsets if o)
 
 
 def run(coro: Any) -> Any:
