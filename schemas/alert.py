@@ -52,7 +52,9 @@ class Alert(BaseModel):
     measures: list[AlertMeasure] = Field(description="Every measure of the policy at this evaluation.")
     summary: str = Field(description="One human line, e.g. 'Acme (strategic) turned red: score 72→41; ...'.")
     details: dict[str, Any] = Field(description="Rule specifics: metric, value, line, exit, baseline, "
-                                                "for_seconds; or the stalled source and its staleness.")
+                                                "for_seconds; or the stalled source and its staleness; or, "
+                                                "when a warning line left the policy while firing, "
+                                                "reason `rule_retired`.")
     episode_start: int = Field(description="Event time (epoch ms) the episode started.")
     event_time: int = Field(description="Event time (epoch ms, stream time) of the evaluation that decided this.")
     processed_at: int = Field(description="Processing time (wall clock, epoch ms): the only non-deterministic field.")

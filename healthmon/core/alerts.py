@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from healthmon.core.lifecycle import FIRING, Transition
+from healthmon.core.lifecycle import FIRING, RULE_RETIRED, Transition
 from healthmon.core.measures import METRICS, format_value
 from healthmon.core.scoring import Scorecard
 from healthmon.core.state import AccountState
@@ -50,6 +50,8 @@ def _summary(who: str, tr: Transition, card: Scorecard) -> str:
             return f"{who} turned {tr.band_after}: {scores}{_driver(card)}"
         return f"{who} back to {tr.band_after}: {scores}"
     d = tr.details
+    if d.get("reason") == RULE_RETIRED:
+        return f"{who} warning line {tr.rule} resolved: the policy no longer applies it to this account"
     label = METRICS[d["metric"]].label
     if d["kind"] == "absolute":
         value = format_value(d["metric"], d["value"])

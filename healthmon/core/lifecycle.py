@@ -9,10 +9,12 @@ from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
 
-__all__ = ["HEALTH_RULE", "Timing", "Transition", "evaluate_lifecycle", "line_value"]
+__all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value"]
 
 HEALTH_RULE = "health"
 FIRING, RESOLVED = "firing", "resolved"
+#: `details.reason` of the resolved alert of a warning line the account's policy no longer has
+RULE_RETIRED = "rule_retired"
 
 
 class Timing(NamedTuple):
@@ -144,10 +146,27 @@ def _line(life: Lifecycle, line: WarningLine, metrics: dict, series: dict, card:
                        life.last_score, card.score, details)]
 
 
+def _retired(life: Lifecycle, kept: set[str], card: Scorecard) -> list[Transition]:
+    """Forget the warning lines the account's policy no longer has; a firing one resolves first.
+
+    A line goes when the policy drops it or when the account moves to a tier without it. Its episode
+    must still end, or the pager keeps an incident open that nothing will ever close.
+    """
+    out = []
+    for name in sorted(set(life.lines) - kept):
+        rule = life.lines.pop(name)
+        if rule.status == RuleState.FIRING:
+            out.append(Transition("below_warning_line", name, RESOLVED, rule.episode_start, life.last_band,
+                                  card.band, life.last_score, card.score, {"reason": RULE_RETIRED}))
+    return out
+
+
 def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: dict, series: dict, tier: TierPolicy,
                        timing: Timing) -> list[Transition]:
     """Advance every rule of an account by one evaluation; return what to announce."""
     out = _health(life, card, tier, timing)
+    if life.lines:
+        out.extend(_retired(life, {line.name for line in tier.warning_lines}, card))
     for line in tier.warning_lines:
         out.extend(_line(life, line, metrics, series, card, timing))
     life.last_score, life.last_band = card.score, card.band

@@ -132,6 +132,31 @@ def test_recovery_resolves_with_the_same_episode() -> None:
                                   "(share of seats) 80% (exit 40%)")
 
 
+
+@pytest.mark.parametrize("change", [
+    {"warning_lines": []},  # removed from the policy
+    {"tiers": {"standard": {"warning_lines": {"wau_low": {"enabled": False}}}}},  # disabled for the tier
+], ids=["removed", "disabled for the tier"])
+def test_a_firing_warning_line_the_policy_drops_resolves_once_under_its_episode(change) -> None:
+    engine = make_engine()
+    state = _silent_account(engine)
+    firing = [a for a in engine.tick(state, T0 + 17 * DAY).alerts if a["kind"] == "below_warning_line"]
+    assert brief(firing) == [("wau_low", "firing", "red")]
+    # The operator changes the policy and restarts the worker on the same saved state.
+    without_line = make_engine(**change)
+    resolved = [a for a in without_line.tick(state, T0 + 18 * DAY).alerts if a["kind"] == "below_warning_line"]
+    assert [(a["rule"], a["status"], a["episode_id"], a["details"]) for a in resolved] == [
+        ("wau_low", "resolved", firing[0]["episode_id"], {"reason": "rule_retired"})]
+    assert resolved[0]["summary"] == ("Acme Corp (standard) warning line wau_low resolved: the policy no longer "
+                                      "applies it to this account")
+    later = [a for h in range(1, 48) for a in without_line.tick(state, T0 + 18 * DAY + h * H).alerts]
+    assert [a for a in later if a["kind"] == "below_warning_line"] == []
+    # Brought back, the line starts afresh: a new episode, announced after its own evaluation.
+    again = [a for a in engine.tick(state, T0 + 21 * DAY).alerts if a["kind"] == "below_warning_line"]
+    assert brief(again) == [("wau_low", "firing", "red")]
+    assert again[0]["episode_id"] != firing[0]["episode_id"]
+
+
 TIERED = {
     "strategic": {"severity": "critical", "bands": {"green": 90, "yellow": 30},
                   "warning_lines": {"wau_low": {"below": 0.5, "exit_above": 0.6}}},
