@@ -1,4 +1,4 @@
-"""The engine agent: every input topic plus the repartition topic, merged per partition by record time.
+"""The engine agent: every input topic plus the repartition topic, merged per partition by event time.
 
 Acks are manual: a message is acked only once the processor has handled it, so a message that waits
 in the aligner is never committed early, and a crash redelivers it.
@@ -14,8 +14,8 @@ from typing import Any
 import faust
 from faust.sensors import Sensor
 
-from streams.alignment import Aligner, Pending
-from streams.processor import Processor
+from streams.alignment import NO_EVENT_TIME, Aligner, Pending
+from streams.processor import Inbound, Processor
 
 __all__ = ["SaveStatesBeforeCommit", "register_engine_agent"]
 
@@ -46,6 +46,17 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
     app.sensors.add(SaveStatesBeforeCommit(processor))
     lock = asyncio.Lock()
     acker: dict[str, faust.StreamT] = {}
+    wait_empty = app._consumer_wait_empty
+
+    async def let_go_then_wait_empty(consumer: Any, logger: Any) -> None:
+        # Faust waits for every message it delivered to be acked before a revoke or a stop completes.
+        # Messages the aligner holds may wait for a partition that is paused now: let them go unacked.
+        # They are not committed, so the partition's next owner reads them again.
+        for item in aligner.close():
+            consumer._unacked_messages.discard(item.payload[0].message)
+        await wait_empty(consumer, logger)
+
+    app._consumer_wait_empty = let_go_then_wait_empty  # type: ignore[method-assign]
 
     @app.on_partitions_revoked.connect
     async def forget_states(app: faust.App, revoked: Any, **kwargs: Any) -> None:
@@ -53,11 +64,17 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
         processor.forget_states()
         aligner.drop_partitions({tp.partition for tp in revoked})
 
+    @app.on_partitions_assigned.connect
+    async def hold_again(app: faust.App, assigned: Any, **kwargs: Any) -> None:
+        aligner.reopen()
+
     async def handle(item: Pending) -> None:
-        event = item.payload
+        event, inbound = item.payload
         msg = event.message
         try:
-            await processor.on_message(msg.topic, msg.partition, msg.offset, msg.key, msg.value)
+            if isinstance(inbound, Exception):
+                raise inbound  # decoding failed: dead-lettered here, in its turn
+            await processor.process(inbound)
         except Exception as exc:  # noqa: BLE001 - Faust would ack and restart, losing the message
             log.exception("processing %s[%d]@%d failed; dead-lettering it", msg.topic, msg.partition, msg.offset)
             try:
@@ -87,13 +104,22 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
         acker["stream"] = manual
         async for event in manual.events():
             msg = event.message
-            aligner.add(Pending(msg.topic, msg.partition, msg.offset, msg.timestamp, int(time.time() * 1000),
-                                event))
+            try:
+                inbound: Inbound | Exception = processor.decode(msg.topic, msg.partition, msg.offset, msg.key,
+                                                                msg.value)
+                event_time = inbound.event_time
+            except Exception as exc:  # noqa: BLE001 - dead-lettered in order, by `handle`
+                inbound, event_time = exc, NO_EVENT_TIME
+            if not aligner.add(Pending(msg.topic, msg.partition, msg.offset, event_time,
+                                       int(time.time() * 1000), (event, inbound))):
+                # Closed for a revoke or a stop: not processed, not acked, read again by the next owner.
+                app.consumer._unacked_messages.discard(msg)
+                continue
             await drain(msg.partition)
 
     @app.timer(0.05, name="healthmon.align")
     async def release_waiting() -> None:
-        # A message whose partner topic has stopped delivering is released after the aligner's max wait.
+        # A message waiting for a caught-up partner topic is released after the aligner's max wait.
         if len(aligner) and "stream" in acker:
             await drain(None)
 

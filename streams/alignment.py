@@ -1,61 +1,93 @@
-"""Align the input topics of a partition by record timestamp before processing (a k-way merge).
+"""Merge the input topics of a partition in event-time order before processing (a k-way merge).
 
-A consumer fetches each topic-partition on its own, so one topic's messages can be handled seconds
-before another's that were written at the same time. Live, that is noise; in a catch-up or a fast
-replay, seconds of log are days of event time, and a ticket processed "days" before the usage that
-came with it makes accounts look idle. Kafka Streams solves this by always taking the record with the
-lowest timestamp among a task's partitions, waiting a bounded time (`max.task.idle.ms`) for a partition
-that has data on the broker but none buffered. This module does the same for healthmon's inputs.
+A consumer fetches each topic-partition on its own, so after a pause, a rebalance or an outage one
+input's backlog can reach the worker long before another's. Handled in arrival order, tickets from
+Friday would be applied before Monday's product usage, and accounts would look idle. Kafka Streams
+merges a task's partitions by timestamp and, since KIP-695, waits *without a timeout* for a partition
+that is known to lag (its position is below its high watermark), idling at most `max.task.idle.ms`
+only for one that is caught up. This module does the same for healthmon's inputs, on the events' own
+time (a backfill producer writes weeks of events within seconds, so record timestamps say nothing).
+
+The release order depends only on what the topics hold, not on when it was fetched: a message leaves
+once it is the oldest head and every other input of its partition either has a head too, or has
+nothing left to read. Only for an input that is caught up but still has messages on their way to the
+agent (or has none and is live) does the wall clock matter, and then for `max_wait_ms` at most.
+While it waits, the inputs that run ahead queue up to `max_queued` messages each and are then paused
+at the consumer, so memory stays bounded however long the catch-up.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-__all__ = ["Aligner", "Pending"]
+__all__ = ["Aligner", "Backlog", "NO_EVENT_TIME", "Pending"]
+
+#: The merge key of a message that carries no event time (a profile, a message with no valid event):
+#: nothing is older, so it never waits, and it goes ahead of the events queued with it.
+NO_EVENT_TIME = -1
+
+
+class Backlog(enum.IntEnum):
+    """What a topic-partition with no queued message may still deliver."""
+
+    #: everything on the broker has been received
+    NONE = 0
+    #: the consumer has read up to the high watermark; the rest is on its way to the agent
+    IN_FLIGHT = 1
+    #: the broker holds messages the consumer has not read yet (or nothing is known yet)
+    ON_BROKER = 2
 
 
 @dataclass(slots=True)
 class Pending:
-    """A message waiting for its turn."""
+    """A message waiting for its turn; `event_time` is its merge key (epoch ms)."""
 
     topic: str
     partition: int
     offset: int
-    timestamp: float
+    event_time: int
     arrived_ms: int
     payload: Any = field(default=None, repr=False)
 
 
 class Aligner:
-    """Per-partition queues of the `aligned` topics; releases messages in record-timestamp order.
+    """Per-partition queues of the `aligned` topics; releases messages in event-time order.
 
-    `has_backlog(topic, partition, received_offset)` says whether the broker holds messages of that
-    topic-partition past `received_offset` (-1: none received yet). A message is released when every
-    other aligned topic of its partition either has a queued message that is not older, or has nothing
-    left to read, or has delivered nothing for `max_wait_ms` of the worker's idle time (a slow fetch
-    must not stall the others; a topic that is flowing, however far behind, is always waited for).
+    `backlog(topic, partition, received_offset)` says what the broker still holds past
+    `received_offset` (-1: nothing received yet). `pause(topic, partition)` and `resume(...)` stop and
+    restart fetching a topic-partition whose queue is over `max_queued`.
     """
 
-    def __init__(self, aligned: list[str], max_wait_ms: int,
-                 has_backlog: Callable[[str, int, int], bool], wall_ms: Callable[[], int]) -> None:
+    def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
+                 wall_ms: Callable[[], int], *, max_queued: int = 10_000,
+                 pause: Callable[[str, int], None] = lambda topic, partition: None,
+                 resume: Callable[[str, int], None] = lambda topic, partition: None) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
-        self.has_backlog = has_backlog
+        self.backlog = backlog
         self.wall_ms = wall_ms
+        self.max_queued = max_queued
+        self._pause, self._resume = pause, resume
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         self._last_arrival: dict[tuple[str, int], int] = {}
+        #: topic-partitions this aligner paused (and so must resume)
+        self.paused: set[tuple[str, int]] = set()
         #: when the worker last finished processing released messages (see `processed`)
         self._processed_at = 0
+        #: closed for a rebalance or a stop: nothing is held (see `close`)
+        self.closed = False
 
     def __len__(self) -> int:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
 
-    def add(self, item: Pending) -> None:
-        """Queue a message as it arrives from the consumer."""
+    def add(self, item: Pending) -> bool:
+        """Queue a message as it arrives from the consumer; False if closed (the caller lets it go)."""
+        if self.closed:
+            return False
         queues = self._queues.get(item.partition)
         if queues is None:
             queues = self._queues[item.partition] = {t: deque() for t in self.aligned}
@@ -63,8 +95,13 @@ class Aligner:
         if queue is None:
             queue = queues[item.topic] = deque()
         queue.append(item)
-        self._received[(item.topic, item.partition)] = item.offset
-        self._last_arrival[(item.topic, item.partition)] = item.arrived_ms
+        key = (item.topic, item.partition)
+        self._received[key] = item.offset
+        self._last_arrival[key] = item.arrived_ms
+        if len(queue) >= self.max_queued and key not in self.paused:
+            self.paused.add(key)
+            self._pause(*key)
+        return True
 
     def release(self, partition: int | None = None) -> list[Pending]:
         """Return the messages that may be processed now, in the order to process them."""
@@ -75,26 +112,41 @@ class Aligner:
             while True:
                 head: Pending | None = None
                 for queue in queues.values():
-                    if queue and (head is None or queue[0].timestamp < head.timestamp):
+                    if queue and (head is None or queue[0].event_time < head.event_time):
                         head = queue[0]
                 if head is None or not self._may_release(p, head, queues, now):
                     break
                 out.append(queues[head.topic].popleft())
+        if self.paused:
+            self._resume_drained()
         return out
 
     def _may_release(self, partition: int, head: Pending, queues: dict[str, deque[Pending]], now: int) -> bool:
+        if head.event_time <= NO_EVENT_TIME:
+            return True
         for topic in self.aligned:
             if topic == head.topic or queues.get(topic):
                 continue  # a queued message there is not older than head (head is the oldest)
             key = (topic, partition)
-            if not self.has_backlog(topic, partition, self._received.get(key, -1)):
+            backlog = self.backlog(topic, partition, self._received.get(key, -1))
+            if backlog is Backlog.NONE:
                 continue
-            # Never heard from it yet: start its clock now, so an unfetched topic is waited for too.
+            if backlog is Backlog.ON_BROKER:
+                return False  # it lags for sure: wait for it, however long it takes
+            # Read by the consumer, not yet here: start its clock now if it never delivered anything.
             last = self._last_arrival.setdefault(key, now)
             # Time the worker spent processing is not waiting: nothing could arrive meanwhile.
             if now - max(last, self._processed_at) < self.max_wait_ms:
                 return False
         return True
+
+    def _resume_drained(self) -> None:
+        for key in list(self.paused):
+            topic, partition = key
+            queue = self._queues.get(partition, {}).get(topic)
+            if not queue or len(queue) <= self.max_queued // 2:
+                self.paused.discard(key)
+                self._resume(topic, partition)
 
     def processed(self) -> None:
         """Note that the worker has just finished processing released messages.
@@ -118,4 +170,18 @@ class Aligner:
                 dropped.extend(queue)
         self._received = {k: v for k, v in self._received.items() if k[1] not in partitions}
         self._last_arrival = {k: v for k, v in self._last_arrival.items() if k[1] not in partitions}
+        self.paused = {k for k in self.paused if k[1] not in partitions}
         return dropped
+
+    def close(self) -> list[Pending]:
+        """Let go of every queued message and hold none until `reopen` (a rebalance or a stop).
+
+        A held message is never acked, so the consumer would wait for it forever; let go unprocessed,
+        it is not committed either, and whoever owns its partition next reads it again.
+        """
+        self.closed = True
+        return self.drop_partitions(set(self._queues))
+
+    def reopen(self) -> None:
+        """Hold messages again (new partitions are assigned)."""
+        self.closed = False

@@ -1,6 +1,7 @@
 """Glue between Faust and the pure core: decode, route, apply, tick, write the table, send.
 
-The agent calls `Processor.on_message` once per Kafka message. Everything that decides anything
+The agent calls `Processor.decode` once per Kafka message as it arrives (the aligner orders messages by
+the event time it names), then `Processor.process` in that order. Everything that decides anything
 lives in `healthmon.ingest` and `healthmon.core`; this class only moves bytes and state around.
 
 Live `AccountState` objects stay in memory between messages, so a state is decoded once, not once
@@ -17,20 +18,22 @@ import logging
 import time
 from collections import defaultdict
 from itertools import islice
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
 
 import orjson
 
 from healthmon.core import AccountState, Engine, PipelineClock, state_from_bytes, state_to_bytes
-from healthmon.ingest import Rejection, dead_letter_record, decode_message, partition_for
+from healthmon.ingest import Decoded, Rejection, dead_letter_record, decode_message, partition_for
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from schemas.deadletter import DeadLetterReason
 from schemas.events import EVENT_MODELS
+from streams.alignment import NO_EVENT_TIME
 from streams.settings import Settings
 from streams.topics import Topics
 
-__all__ = ["Processor"]
+__all__ = ["Inbound", "Processor"]
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +42,32 @@ PIPELINE_KEY = b"__pipeline__"
 MAX_LIVE_STATES = 200_000
 #: How many tick intervals behind its partition's watermark an account is evaluated from, at most.
 CATCH_UP_TICKS = 48
+
+
+def _event_time(events: Iterable[Any]) -> int:
+    """Return the earliest `occurred_at` of `events` (`NO_EVENT_TIME` when none has one, as profiles)."""
+    times = [t for t in (getattr(e, "occurred_at", None) for e in events) if t is not None]
+    return min(times) if times else NO_EVENT_TIME
+
+
+@dataclass(slots=True)
+class Inbound:
+    """One decoded Kafka message on its way from the consumer to `Processor.process`."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    kind: str
+    #: wall clock when it was decoded (dead letters' `received_at`, future-skew checks)
+    now_ms: int
+    decoded: Decoded | None = None
+    #: a repartition message's (input kind, [(batch index, event)]) and its source (topic, partition, offset)
+    repartitioned: tuple[str, list[tuple[int | None, Any]]] | None = None
+    source: tuple[str, int, int] | None = None
+    #: the merge key: its earliest event time
+    event_time: int = NO_EVENT_TIME
 
 
 class Processor:
@@ -77,22 +106,44 @@ class Processor:
 
     # -- messages ---------------------------------------------------------------------------------------
 
-    async def on_message(self, topic: str, partition: int, offset: int, key: bytes | None,
-                         value: bytes | None) -> None:
-        """Handle one Kafka message of an input or the repartition topic."""
-        if not self._indexed:
-            self._index_table()  # first, so that it sees the saved states only
+    def decode(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None) -> Inbound:
+        """Decode one Kafka message of an input or the repartition topic; name its event time."""
         kind = self.topics.kind_by_name[topic]
         now_ms = self.wall_ms()
+        inbound = Inbound(topic, partition, offset, key, value, kind, now_ms)
         if kind == "repartition":
-            await self._on_repartitioned(partition, offset, value, now_ms)
+            doc = orjson.loads(value or b"{}")
+            inbound.source = tuple(doc["source"])
+            model = EVENT_MODELS[doc["kind"]]
+            inbound.repartitioned = (doc["kind"], [(i, model.model_validate(e)) for i, e in doc["events"]])
+            inbound.event_time = _event_time(e for _, e in inbound.repartitioned[1])
+            return inbound
+        if kind == "account" and value is None:
+            return inbound  # a compaction tombstone: the profile is gone, nothing to score
+        inbound.decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=self.settings.max_message_bytes,
+                                         max_future_skew_ms=self.settings.max_future_skew_seconds * 1000)
+        inbound.event_time = _event_time(e for _, e in inbound.decoded.events)
+        return inbound
+
+    async def on_message(self, topic: str, partition: int, offset: int, key: bytes | None,
+                         value: bytes | None) -> None:
+        """Decode and process one Kafka message (see `decode` and `process`)."""
+        await self.process(self.decode(topic, partition, offset, key, value))
+
+    async def process(self, inbound: Inbound) -> None:
+        """Handle one decoded message: dead-letter its rejections, apply its events, tick its partition."""
+        if not self._indexed:
+            self._index_table()  # first, so that it sees the saved states only
+        kind, partition, now_ms = inbound.kind, inbound.partition, inbound.now_ms
+        if inbound.repartitioned is not None:
+            await self._on_repartitioned(inbound)
             return
         label = TOPIC_LABELS[kind]
         self._messages[label].inc()
-        if kind == "account" and value is None:
-            return  # a compaction tombstone: the profile is gone, nothing to score
-        decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=self.settings.max_message_bytes,
-                                 max_future_skew_ms=self.settings.max_future_skew_seconds * 1000)
+        decoded = inbound.decoded
+        if decoded is None:
+            return
+        topic, offset, key, value = inbound.topic, inbound.offset, inbound.key, inbound.value
         for rejection in decoded.rejections:
             await self._dead_letter(topic, partition, offset, key, rejection, now_ms, label)
         if not decoded.events:
@@ -114,16 +165,14 @@ class Processor:
                              "events": [[i, e.model_dump(mode="json")] for i, e in items]})
         await self.topics.repartition.send(key=account_id.encode(), value=body)
 
-    async def _on_repartitioned(self, partition: int, offset: int, value: bytes | None, now_ms: int) -> None:
-        doc = orjson.loads(value or b"{}")
-        kind = doc["kind"]
-        topic, src_partition, src_offset = doc["source"]
-        model = EVENT_MODELS[kind]
-        items = [(i, model.model_validate(e)) for i, e in doc["events"]]
+    async def _on_repartitioned(self, inbound: Inbound) -> None:
+        assert inbound.repartitioned is not None and inbound.source is not None
+        kind, items = inbound.repartitioned
+        topic, src_partition, src_offset = inbound.source
         account_id = items[0][1].account_id
         await self._apply(account_id, kind, items, topic, src_partition, src_offset, account_id.encode(), None,
-                          now_ms, position=("repartition", offset), home=partition)
-        await self._advance(partition)
+                          inbound.now_ms, position=("repartition", inbound.offset), home=inbound.partition)
+        await self._advance(inbound.partition)
 
     # -- state ------------------------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -21,7 +21,7 @@ from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
 from faust.types import TP
 
-from streams.alignment import Aligner
+from streams.alignment import Aligner, Backlog
 from streams.app import create_app
 from streams.processor import Processor
 from streams.settings import Settings
@@ -59,7 +59,10 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
-                      alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000))
+                      alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
+                      max_queued=settings.align_max_queued_messages,
+                      pause=lambda topic, partition: app.consumer.pause_partitions({TP(topic, partition)}),
+                      resume=resume_unless_rebalancing(app))
     register_engine_agent(app, channel, processor, aligner)
     register_view_timer(app, processor, interval_s=1.0)
 
@@ -74,16 +77,50 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     return Worker(app, topics, processor, metrics, view)
 
 
-def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], bool]:
-    """Return a function telling whether the broker holds messages of a topic-partition past an offset."""
+def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], Backlog]:
+    """Return a function telling what the broker still holds of a topic-partition past an offset."""
 
-    def has_backlog(topic: str, partition: int, received: int) -> bool:
-        highwater = app.consumer.highwater(TP(topic, partition))
+    def backlog(topic: str, partition: int, received: int) -> Backlog:
+        tp = TP(topic, partition)
+        consumer = app.consumer
+        highwater = consumer.highwater(tp)
         if highwater is None:
-            return True  # not fetched yet (just started or assigned): it may hold older records
-        return received < highwater - 1
+            return Backlog.ON_BROKER  # not fetched yet (just started or assigned): it may hold older records
+        if received >= highwater - 1:
+            return Backlog.NONE
+        position = read_position(consumer, tp)
+        # Past `received` but read by the consumer: on its way to the agent, or offsets that hold no
+        # message for us (transaction markers); either way nothing more is on the broker.
+        return Backlog.ON_BROKER if position is None or position < highwater else Backlog.IN_FLIGHT
 
-    return has_backlog
+    return backlog
+
+
+def read_position(consumer: Any, tp: TP) -> int | None:
+    """Return the offset the Kafka client will hand out next for `tp` (None: not known)."""
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)  # Faust exposes no position
+    if client is None:
+        return None
+    try:
+        state = client._subscription.subscription.assignment.state_value(tp)
+    except (AttributeError, KeyError, TypeError):
+        return None
+    if state is None or not state.has_valid_position:
+        return None
+    return int(state.position)
+
+
+def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int], None]:
+    """Return a function resuming a topic-partition the aligner paused, unless a rebalance owns it now."""
+
+    def resume(topic: str, partition: int) -> None:
+        tp = TP(topic, partition)
+        consumer = app.consumer
+        # During a rebalance Faust pauses and resumes partitions itself (table recovery).
+        if not app.rebalancing and tp in consumer.assignment():
+            consumer.resume_partitions({tp})
+
+    return resume
 
 
 def backlog_probe(app: faust.App, settings: Settings) -> Callable[[str], bool]:

@@ -78,8 +78,13 @@ class Settings(BaseSettings):
                     "of the policy's event-time lag.")
     align_max_wait_ms: int = Field(
         500, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_WAIT_MS"),
-        description="Longest a message waits for another input of its partition to catch up (record-time "
-                    "alignment across topics; 0 turns it off).")
+        description="Longest a message waits for another input of its partition that is caught up but whose "
+                    "last messages are still on their way (event-time alignment across topics). An input "
+                    "with unread messages on the broker is always waited for, however long it takes.")
+    align_max_queued_messages: int = Field(
+        10_000, ge=2, validation_alias=_env("HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES"),
+        description="Messages of one topic-partition held while another input of the partition catches up; "
+                    "beyond it that topic-partition is paused, so memory stays bounded.")
     view_accounts_per_second: int = Field(
         500, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
         description="Most changed accounts scored into the Redis view and the gauges per second; when more "

@@ -15,7 +15,7 @@ __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size
 FORMAT_VERSION = 1
 
 # Layout: version byte, then four length-prefixed sections:
-#   meta    orjson list: profile, clocks, anchor, lifecycle, NPS days
+#   meta    orjson list: profile, clocks, anchor, lifecycle, NPS days, positions, input clocks
 #   users   n x (u64 user hash, u64 activity|core bits)
 #   events  daily counts as u32, trailing zero days left out
 #   tickets n x (u64 ticket hash, i64 last_ms, u8 open << 2 | priority, u16 opened_day + 1, u8 csat,
@@ -23,6 +23,8 @@ FORMAT_VERSION = 1
 #   seen    u32 fingerprints, oldest first
 _HEADER = struct.Struct("<BHIBHH")  # version, meta length, users, event days, tickets, seen
 _TICKET = struct.Struct("<QqBHBH")
+#: Inputs with a clock of their own, saved as the distance behind `clock_ms` (mostly 0 or small).
+_INPUT_KINDS = ("usage", "ticket", "nps")
 
 
 class StateFormatError(ValueError):
@@ -37,6 +39,7 @@ def state_to_bytes(state: AccountState) -> bytes:
         state.anchor_day, state.life.to_list(), int(state.dirty),
         [[d, *c] for d, c in sorted(state.nps.items())],
         sorted(state.positions.items()),
+        [state.clock_ms - state.input_clocks[k] if k in state.input_clocks else None for k in _INPUT_KINDS],
     ])
     events = state.events
     n_days = ACTIVE_DAYS
@@ -73,6 +76,10 @@ def state_from_bytes(raw: bytes) -> AccountState:
         state.dirty = bool(meta[13])
         state.nps = {d: c for d, *c in meta[14]}
         state.positions = {k: v for k, v in meta[15]} if len(meta) > 15 else {}
+        if len(meta) > 16:
+            state.input_clocks = {k: state.clock_ms - d for k, d in zip(_INPUT_KINDS, meta[16]) if d is not None}
+        elif state.clock_ms:  # saved before lateness was judged per input: the account's clock, as then
+            state.input_clocks = dict.fromkeys(_INPUT_KINDS, state.clock_ms)
         flat = struct.unpack_from(f"<{2 * n_users}Q", raw, pos)
         pos += 16 * n_users
         state.users = dict(zip(flat[0::2], flat[1::2]))

@@ -29,7 +29,7 @@ def _wall_ms() -> int:
 class EngineConfig:
     """Engine knobs that are deployment settings rather than scoring policy."""
 
-    #: an event more than this behind the account's own stream time is `too_late`
+    #: an event more than this behind the account's latest event of the same input is `too_late`
     lateness_seconds: int = 172_800
     #: accepted event ids remembered per account (32-bit fingerprints) for dedupe
     dedupe_capacity: int = 128
@@ -87,8 +87,9 @@ class Engine:
               held_back: frozenset[str] = frozenset(), position: tuple[str, int] | None = None) -> ApplyResult:
         """Apply validated events of one account, in any order; decide alerts at the boundaries they cross.
 
-        Lateness is judged against the account's own stream time, not `stream_time_ms` (accepted for
-        symmetry with `tick` and unused), so outcomes do not depend on how the input was batched.
+        Lateness is judged against the latest event of the same input (usage, tickets or NPS) that the
+        account accepted, not `stream_time_ms` (accepted for symmetry with `tick` and unused): so outcomes
+        depend neither on how the input was batched nor on how far another input has run ahead.
         """
         if position is not None:
             source, offset = position
@@ -101,6 +102,7 @@ class Engine:
         core = self.policy.core_features
         lateness, interval, capacity = self._lateness_ms, self._interval_ms, self.config.dedupe_capacity
         seen, order = state.seen, state.seen_order
+        input_clocks = state.input_clocks
         accepted = tickets = 0
         changed = False
         for event in events:
@@ -115,10 +117,13 @@ class Engine:
             if fingerprint in seen:
                 outcomes.append(DUPLICATE)
                 continue
-            clock = state.clock_ms
-            if t < clock - lateness:
+            input_clock = input_clocks.get(kind, 0)
+            if t < input_clock - lateness:
                 outcomes.append(TOO_LATE)
                 continue
+            if t > input_clock:
+                input_clocks[kind] = t
+            clock = state.clock_ms
             if t > clock:
                 state.clock_ms = t
                 boundary = t - t % interval

@@ -140,7 +140,7 @@ class AccountState:
         "account_id", "name", "tier", "seats", "csm", "contract_day",
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
         "anchor_day", "events", "users", "tickets", "nps", "seen", "seen_order", "life", "positions",
-        "user_counts",
+        "input_clocks", "user_counts",
     )
 
     def __init__(self, account_id: str) -> None:
@@ -171,6 +171,9 @@ class AccountState:
         # input -> highest Kafka offset applied: an exact guard against redelivery, whatever its size
         # (an account's events of one input all sit in one partition, so offsets only grow)
         self.positions: dict[str, int] = {}
+        # input kind -> latest occurred_at accepted from it: lateness is judged per input, so an input
+        # that runs ahead (its backlog fetched first) never makes another input's events late
+        self.input_clocks: dict[str, int] = {}
         # derived, never serialized: `windows.count_users(users)` as of `anchor_day`, kept up to date by
         # `apply_usage` and dropped by `advance` (None: count again), so evaluations need not walk every user
         self.user_counts: list[int] | None = None

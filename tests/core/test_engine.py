@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
+from healthmon.core import codec
 from healthmon.core import DUPLICATE, OK, TOO_LATE, EngineConfig, state_from_bytes, state_to_bytes
 from schemas.alert import Alert
 from tests.core.builders import (
@@ -37,6 +39,42 @@ def test_outcomes(events, expected) -> None:
     engine = make_engine()
     result = engine.apply(engine.new_state("acme"), [usage(T0 + t, event_id=eid) for t, eid in events])
     assert result.outcomes == expected
+
+
+@pytest.mark.parametrize(("sequence", "expected"), [
+    pytest.param([("ticket", 10 * DAY), ("usage", 6 * DAY)], [OK, OK], id="tickets-ahead-do-not-make-usage-late"),
+    pytest.param([("nps", 10 * DAY), ("ticket", 5 * DAY)], [OK, OK], id="nps-ahead-do-not-make-tickets-late"),
+    pytest.param([("usage", 10 * DAY), ("nps", 1 * DAY)], [OK, OK], id="usage-ahead-does-not-make-nps-late"),
+    pytest.param([("ticket", 10 * DAY), ("usage", 6 * DAY), ("usage", 6 * DAY - 49 * H)], [OK, OK, TOO_LATE],
+                 id="usage-is-late-against-usage"),
+    pytest.param([("ticket", 10 * DAY), ("ticket", 10 * DAY - 49 * H)], [OK, TOO_LATE],
+                 id="tickets-are-late-against-tickets"),
+])
+def test_lateness_is_judged_per_input(sequence, expected) -> None:
+    # After a pause, the small inputs' backlogs may be read days ahead of the product usage.
+    make = {"usage": lambda t, n: usage(T0 + t, f"u{n}"), "ticket": lambda t, n: ticket(T0 + t, f"t{n}", "opened"),
+            "nps": lambda t, n: nps(T0 + t, 9, f"u{n}")}
+    engine = make_engine()
+    state = engine.new_state("acme")
+    outcomes = [engine.apply(state, [make[kind](t, n)]).outcomes[0] for n, (kind, t) in enumerate(sequence)]
+    assert outcomes == expected
+    assert state_from_bytes(state_to_bytes(state)).input_clocks == state.input_clocks
+
+
+def test_a_state_saved_before_per_input_clocks_judges_lateness_by_the_accounts_clock() -> None:
+    engine = make_engine()
+    state = engine.new_state("acme")
+    engine.apply(state, [ticket(T0 + 10 * DAY, "t1", "opened")])
+    restored = state_from_bytes(state_to_bytes(state))
+    assert restored.input_clocks == {"ticket": T0 + 10 * DAY}
+    raw = state_to_bytes(state)
+    header = codec._HEADER.unpack_from(raw, 0)
+    meta = orjson.loads(raw[codec._HEADER.size:codec._HEADER.size + header[1]])
+    old_meta = orjson.dumps(meta[:16])
+    old = codec._HEADER.pack(header[0], len(old_meta), *header[2:]) + old_meta + raw[codec._HEADER.size + header[1]:]
+    legacy = state_from_bytes(old)
+    assert legacy.input_clocks == dict.fromkeys(("usage", "ticket", "nps"), T0 + 10 * DAY)
+    assert engine.apply(legacy, [usage(T0 + 7 * DAY, "u1")]).outcomes == [TOO_LATE]
 
 
 def test_duplicates_are_also_caught_across_batches_and_never_count_twice() -> None:

@@ -1,26 +1,33 @@
-"""The aligner merges the inputs of a partition by record timestamp, waiting only for flowing topics."""
+"""The aligner merges a partition's inputs by event time, waiting without a timeout for one that lags."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from streams.alignment import Aligner, Pending
+from streams.alignment import NO_EVENT_TIME, Aligner, Backlog, Pending
 
-A, B = "usage", "tickets"
+A, B, C = "usage", "tickets", "nps"
 
 
 class Broker:
-    """Fake log ends per topic-partition: how far each topic has been written (pure test double)."""
+    """Fake log ends and consumer read positions per topic-partition (a pure test double)."""
 
-    def __init__(self, ends: dict[tuple[str, int], int]) -> None:
+    def __init__(self, ends: dict[tuple[str, int], int], read: dict[tuple[str, int], int] | None = None) -> None:
         self.ends = ends
+        #: how far the consumer has read (default: nothing beyond what the agent received)
+        self.read = read or {}
 
-    def has_backlog(self, topic: str, partition: int, received: int) -> bool:
-        return received < self.ends.get((topic, partition), 0) - 1
+    def backlog(self, topic: str, partition: int, received: int) -> Backlog:
+        end = self.ends.get((topic, partition), 0)
+        if received >= end - 1:
+            return Backlog.NONE
+        return Backlog.IN_FLIGHT if self.read.get((topic, partition), -1) >= end else Backlog.ON_BROKER
 
 
-def _aligner(ends, wall, max_wait_ms=500):
-    return Aligner([A, B], max_wait_ms, Broker(ends).has_backlog, lambda: wall["ms"])
+def _aligner(ends, wall, max_wait_ms=500, read=None, **kwargs):
+    return Aligner([A, B, C], max_wait_ms, Broker(ends, read).backlog, lambda: wall["ms"], **kwargs)
 
 
 def _msg(topic, offset, ts, arrived=0, partition=0):
@@ -28,14 +35,18 @@ def _msg(topic, offset, ts, arrived=0, partition=0):
 
 
 @pytest.mark.parametrize(("arrivals", "ends", "released"), [
-    pytest.param([(A, 0, 1.0), (A, 1, 2.0)], {(A, 0): 2}, [(A, 0), (A, 1)], id="one-topic-flows-freely"),
-    pytest.param([(B, 0, 5.0)], {(A, 0): 3, (B, 0): 1}, [], id="ahead-topic-waits-for-backlogged-one"),
-    pytest.param([(B, 0, 5.0), (A, 0, 1.0), (A, 1, 6.0)], {(A, 0): 3, (B, 0): 1},
-                 [(A, 0), (B, 0), (A, 1)], id="merged-by-timestamp"),
-    pytest.param([(B, 0, 5.0), (A, 0, 1.0)], {(A, 0): 1, (B, 0): 1}, [(A, 0), (B, 0)],
+    pytest.param([(A, 0, 1), (A, 1, 2)], {(A, 0): 2}, [(A, 0), (A, 1)], id="one-topic-flows-freely"),
+    pytest.param([(B, 0, 5)], {(A, 0): 3, (B, 0): 1}, [], id="ahead-topic-waits-for-backlogged-one"),
+    pytest.param([(B, 0, 5), (A, 0, 1), (A, 1, 6)], {(A, 0): 3, (B, 0): 1},
+                 [(A, 0), (B, 0), (A, 1)], id="merged-by-event-time"),
+    pytest.param([(B, 0, 5), (A, 0, 1)], {(A, 0): 1, (B, 0): 1}, [(A, 0), (B, 0)],
                  id="caught-up-topic-is-not-waited-for"),
-    pytest.param([(B, 0, 5.0), (A, 0, 1.0)], {(A, 0): 5, (B, 0): 1}, [(A, 0)],
+    pytest.param([(B, 0, 5), (A, 0, 1)], {(A, 0): 5, (B, 0): 1}, [(A, 0)],
                  id="still-waits-while-more-is-on-the-broker"),
+    pytest.param([(C, 0, NO_EVENT_TIME), (A, 0, 1)], {(A, 0): 1, (B, 0): 9, (C, 0): 1}, [(C, 0)],
+                 id="a-message-without-event-time-never-waits"),
+    pytest.param([(A, 0, 9), (A, 1, 2), (B, 0, 5)], {(A, 0): 2, (B, 0): 1}, [(B, 0), (A, 0), (A, 1)],
+                 id="a-topic-keeps-its-own-order"),
 ])
 def test_release_order(arrivals, ends, released):
     wall = {"ms": 0}
@@ -45,10 +56,22 @@ def test_release_order(arrivals, ends, released):
     assert [(m.topic, m.offset) for m in aligner.release()] == released
 
 
-def test_a_topic_that_delivers_nothing_is_given_up_on_after_max_wait():
+def test_a_topic_with_unread_messages_on_the_broker_is_waited_for_without_a_timeout():
+    # A broker pause: the usage backlog is not fetched for a minute, tickets are already here.
     wall = {"ms": 1000}
-    aligner = _aligner({(A, 0): 10, (B, 0): 1}, wall)
-    aligner.add(_msg(B, 0, 5.0, arrived=1000))
+    aligner = _aligner({(A, 0): 1, (B, 0): 1}, wall)
+    aligner.add(_msg(B, 0, 5, arrived=1000))
+    for wall["ms"] in (1499, 1500, 61_000, 3_600_000):
+        assert aligner.release() == []
+    aligner.add(_msg(A, 0, 4, arrived=wall["ms"]))
+    assert [m.topic for m in aligner.release()] == [A, B]
+
+
+def test_a_topic_read_to_its_end_but_not_delivered_is_given_up_on_after_max_wait():
+    # Everything was read by the consumer (or the offsets left hold transaction markers): bounded wait.
+    wall = {"ms": 1000}
+    aligner = _aligner({(A, 0): 10, (B, 0): 1}, wall, read={(A, 0): 10})
+    aligner.add(_msg(B, 0, 5, arrived=1000))
     assert aligner.release() == []
     wall["ms"] = 1499
     assert aligner.release() == []
@@ -56,60 +79,111 @@ def test_a_topic_that_delivers_nothing_is_given_up_on_after_max_wait():
     assert [(m.topic, m.offset) for m in aligner.release()] == [(B, 0)]
 
 
-def test_a_flowing_topic_is_waited_for_however_long_it_takes():
+def test_zero_max_wait_stops_waiting_for_in_flight_messages_only():
     wall = {"ms": 0}
-    aligner = _aligner({(A, 0): 100, (B, 0): 1}, wall)
-    aligner.add(_msg(B, 0, 50.0, arrived=0))
-    for offset in range(60):
-        wall["ms"] = offset * 100  # six seconds in all, far past max_wait, but A keeps delivering
-        aligner.add(_msg(A, offset, offset * 0.5, arrived=wall["ms"]))
-        assert [m.topic for m in aligner.release()] == [A]
-    assert len(aligner) == 1
+    aligner = _aligner({(A, 0): 5, (B, 0): 1, (C, 0): 3}, wall, max_wait_ms=0, read={(A, 0): 5})
+    aligner.add(_msg(B, 0, 9))
+    assert aligner.release() == []  # C still has messages on the broker
+    aligner.add(_msg(C, 2, 10))
+    assert [m.topic for m in aligner.release()] == [B, C]
 
 
 def test_partitions_are_independent():
     wall = {"ms": 0}
     aligner = _aligner({(A, 0): 5, (B, 0): 1, (A, 1): 0, (B, 1): 1}, wall)
-    aligner.add(_msg(B, 0, 9.0, partition=0))
-    aligner.add(_msg(B, 0, 9.0, partition=1))
+    aligner.add(_msg(B, 0, 9, partition=0))
+    aligner.add(_msg(B, 0, 9, partition=1))
     assert [(m.partition, m.topic) for m in aligner.release()] == [(1, B)]
-
-
-def test_zero_max_wait_turns_waiting_off():
-    wall = {"ms": 0}
-    aligner = _aligner({(A, 0): 5, (B, 0): 1}, wall, max_wait_ms=0)
-    aligner.add(_msg(B, 0, 9.0))
-    assert [m.topic for m in aligner.release()] == [B]
 
 
 def test_revoked_partitions_are_dropped():
     wall = {"ms": 0}
     aligner = _aligner({(A, 0): 5, (B, 0): 1}, wall)
-    aligner.add(_msg(B, 0, 9.0))
+    aligner.add(_msg(B, 0, 9))
     assert [m.topic for m in aligner.drop_partitions({0})] == [B]
     assert len(aligner) == 0
+
+
+def test_closed_aligner_lets_go_of_everything_and_holds_nothing_until_reopened():
+    wall = {"ms": 0}
+    aligner = _aligner({(A, 0): 5, (B, 0): 9}, wall)
+    aligner.add(_msg(B, 0, 9))
+    aligner.add(_msg(B, 1, 10, partition=1))
+    assert sorted(m.partition for m in aligner.close()) == [0, 1]
+    assert not aligner.add(_msg(B, 1, 11))
+    assert len(aligner) == 0
+    aligner.reopen()
+    assert aligner.add(_msg(B, 1, 11))
+    assert len(aligner) == 1
 
 
 def test_requeued_messages_come_back_first_in_order():
     wall = {"ms": 0}
     aligner = _aligner({(A, 0): 3}, wall)
     for offset in range(3):
-        aligner.add(_msg(A, offset, float(offset)))
+        aligner.add(_msg(A, offset, offset))
     released = aligner.release()
     aligner.requeue(released[1:])
     assert [m.offset for m in aligner.release()] == [1, 2]
 
 
-def test_time_spent_processing_does_not_count_as_waiting_for_a_lagging_topic():
+def test_time_spent_processing_does_not_count_as_waiting_for_an_in_flight_topic():
     wall = {"ms": 0}
-    aligner = _aligner({(A, 0): 10, (B, 0): 10}, wall)
+    aligner = _aligner({(A, 0): 10, (B, 0): 10}, wall, read={(A, 0): 10, (B, 0): 10})
     aligner.add(_msg(B, 0, ts=1, arrived=0))
     aligner.add(_msg(A, 0, ts=5, arrived=0))
     assert [m.topic for m in aligner.release()] == [B]
     wall["ms"] = 3_000  # processing B's message took 3 s: B could not deliver anything meanwhile
     aligner.processed()
-    assert aligner.release() == []  # B still has backlog: it gets the max wait from here
+    assert aligner.release() == []  # B's rest is on its way: it gets the max wait from here
     wall["ms"] = 3_499
     assert aligner.release() == []
     wall["ms"] = 3_500
     assert [m.topic for m in aligner.release()] == [A]
+
+
+def test_a_topic_that_runs_ahead_is_paused_at_the_limit_and_resumed_once_drained():
+    wall = {"ms": 0}
+    calls: list[tuple[str, str, int]] = []
+    broker = Broker({(A, 0): 100, (B, 0): 20})
+    aligner = Aligner([A, B], 500, broker.backlog, lambda: wall["ms"], max_queued=8,
+                      pause=lambda t, p: calls.append(("pause", t, p)),
+                      resume=lambda t, p: calls.append(("resume", t, p)))
+    for offset in range(20):  # tickets far ahead; the usage backlog is still on the broker
+        aligner.add(_msg(B, offset, 1000 + offset))
+    assert aligner.release() == []
+    assert calls == [("pause", B, 0)]  # once, at the limit: memory stays bounded
+    for offset in range(100):
+        aligner.add(_msg(A, offset, offset * 10))  # usage catches up, interleaving with the tickets
+        aligner.release()
+    assert calls == [("pause", B, 0), ("resume", B, 0)]
+    assert not aligner.paused
+
+
+def _merge(streams: dict[str, list[int]], chunks: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Deliver each topic's messages in the given chunks; return the release order."""
+    ends = {(topic, 0): len(times) for topic, times in streams.items()}
+    aligner = Aligner(list(streams), 500, Broker(ends).backlog, lambda: 0)
+    sent = dict.fromkeys(streams, 0)
+    out = []
+    for topic, count in chunks:
+        for offset in range(sent[topic], min(sent[topic] + count, len(streams[topic]))):
+            aligner.add(_msg(topic, offset, streams[topic][offset]))
+        sent[topic] = min(sent[topic] + count, len(streams[topic]))
+        out.extend((m.topic, m.offset) for m in aligner.release())
+    for topic, times in streams.items():  # deliver whatever is left
+        for offset in range(sent[topic], len(times)):
+            aligner.add(_msg(topic, offset, times[offset]))
+        out.extend((m.topic, m.offset) for m in aligner.release())
+    return out
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_release_order_depends_on_the_logs_only_not_on_how_they_were_fetched(seed):
+    rng = random.Random(seed)
+    streams = {topic: sorted(rng.randrange(0, 10_000) for _ in range(rng.randrange(1, 40))) for topic in (A, B, C)}
+    streams[A][3:5] = reversed(streams[A][3:5]) if len(streams[A]) > 5 else streams[A][3:5]  # a late event
+    reference = _merge(streams, [(A, 1000), (B, 1000), (C, 1000)])
+    chunks = [(rng.choice((A, B, C)), rng.randrange(1, 6)) for _ in range(60)]
+    assert _merge(streams, chunks) == reference
+    assert len(reference) == sum(map(len, streams.values()))
