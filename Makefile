@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 
-.PHONY: help venv demo test test-unit bench tools redis schemas clean
+.PHONY: help venv demo test test-unit bench drills tools redis schemas clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -40,3 +40,6 @@ schemas: $(STAMP)  ## re-export the JSON Schemas into schemas/json/
 
 clean:  ## remove the virtualenv and local state
 	rm -rf $(VENV) .healthmon-data .pytest_cache
+
+drills: $(STAMP) redis  ## run the fault drills (rebalance, broker pause, outage, SIGKILLs, poison) and update RELIABILITY.md
+	$(BIN)/python -m healthmon.drills --write RELIABILITY.md

@@ -1,0 +1,199 @@
+"""Real parts for the drills: a private pausable broker, one consumer group per run, its outputs read back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import TopicPartition
+
+from healthmon.bench.children import Child, settings_env, worker_command
+from healthmon.broker import EmbeddedBroker, free_port
+from healthmon.connect import bootstrap_of
+from healthmon.core import Engine, load_policy, state_from_bytes
+from healthmon.generator import Record, Traffic
+from healthmon.produce import produce
+from streams.runtime import ensure_topics
+from streams.settings import Settings
+
+__all__ = ["Broker", "Run", "RunOutputs"]
+
+
+class Broker:
+    """The embedded broker, started for the drills alone so that pausing it disturbs nothing else."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.embedded = EmbeddedBroker(log_path=workdir / "broker.log")
+
+    def __enter__(self) -> Broker:
+        self.embedded.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.resume()
+        self.embedded.stop()
+
+    @property
+    def url(self) -> str:
+        """Return the broker's Kafka URL."""
+        return self.embedded.url
+
+    def pause(self) -> None:
+        """Freeze the broker process (SIGSTOP): connections stay open, nothing answers."""
+        assert self.embedded.proc is not None
+        os.kill(self.embedded.proc.pid, signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """Let a frozen broker go on (SIGCONT)."""
+        if self.embedded.proc is not None and self.embedded.proc.poll() is None:
+            os.kill(self.embedded.proc.pid, signal.SIGCONT)
+
+
+@dataclass
+class RunOutputs:
+    """What a run left on its output topics and in its table."""
+
+    alerts: list[dict[str, Any]]
+    dead_letters: Counter
+    #: account -> score, band and metrics as of the end of the traffic
+    health: dict[str, dict[str, Any]]
+    #: the dead letters themselves (poison checks look at their source positions)
+    dead_letter_records: list[dict[str, Any]] = field(default_factory=list)
+
+
+class Run:
+    """One consumer group on its own copy of the input topics, with worker processes to fault."""
+
+    def __init__(self, broker: Broker, redis_url: str, workdir: Path, name: str, **overrides: Any) -> None:
+        run_id = f"{name}-{uuid.uuid4().hex[:6]}"
+        self.name = name
+        self.workdir = workdir
+        values: dict[str, Any] = dict(
+            kafka_broker_url=broker.url, redis_url=redis_url, app_id=f"drill-{run_id}", topic_prefix=f"{run_id}-",
+            redis_prefix=f"drill-{run_id}:", data_dir=workdir / run_id, commit_interval_seconds=2.0,
+            log_level="info")
+        values.update(overrides)
+        self.settings = Settings(**values)
+        self.messages = 0
+        self.workers: list[Child] = []
+
+    @property
+    def bootstrap(self) -> str:
+        """Return `host:port` of the broker."""
+        return bootstrap_of(self.settings.kafka_broker_url)
+
+    async def create_topics(self) -> None:
+        """Create the run's topics (inputs, outputs, internal)."""
+        await ensure_topics(self.bootstrap, self.settings)
+
+    async def send(self, records: list[Record]) -> int:
+        """Send generated records to the run's inputs, one event per message; return the event count."""
+        stats = await produce(self.settings, self.settings.kafka_broker_url, records)
+        self.messages += stats.messages
+        return stats.events
+
+    async def send_raw(self, kind: str, values: list[bytes], key: bytes | None) -> None:
+        """Send raw messages (poison) to the input topic of `kind`."""
+        producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=False, acks=1,
+                                    max_request_size=8 * 1024 * 1024)
+        await producer.start()
+        try:
+            for value in values:
+                await producer.send_and_wait(self.settings.input_topics[kind], value, key=key)
+                self.messages += 1
+        finally:
+            await producer.stop()
+
+    def start_worker(self) -> Child:
+        """Start one more `healthmon worker` of this run's group and wait until it is ready."""
+        port = free_port()
+        env = settings_env(self.settings.model_copy(update={"web_port": port}))
+        worker = Child(worker_command(), env, self.workdir / f"{self.name}-worker-{len(self.workers)}.log", port)
+        self.workers.append(worker)
+        worker.wait_ready()
+        return worker
+
+    def processed(self) -> float:
+        """Return the events counted by the run's live workers (redelivered ones count again)."""
+        return sum(w.events_total() for w in self.workers if w.alive())
+
+    def wait_processed(self, count: float, timeout_s: float = 300.0) -> None:
+        """Block until the live workers have counted `count` events."""
+        deadline = time.monotonic() + timeout_s
+        while self.processed() < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: {self.processed():.0f} of {count:.0f} events processed")
+            time.sleep(0.1)
+
+    async def committed(self) -> int:
+        """Return the sum of the group's committed offsets on the input topics."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id,
+                                    enable_auto_commit=False)
+        await consumer.start()
+        try:
+            offsets = [await consumer.committed(TopicPartition(t, p)) for t in self.settings.input_topics.values()
+                       for p in range(self.settings.partitions)]
+        finally:
+            await consumer.stop()
+        return sum(o for o in offsets if o)
+
+    async def wait_committed(self, timeout_s: float = 600.0) -> float:
+        """Block until every input message is committed; return when that happened (monotonic)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            done = await self.committed()
+            if done >= self.messages:
+                return time.monotonic()
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name}: {done} of {self.messages} input offsets committed\n"
+                                   + "\n".join(w.log_tail(20) for w in self.workers))
+            await asyncio.sleep(0.2)
+
+    def stop(self) -> list[int | None]:
+        """SIGTERM every worker still running; return their exit codes."""
+        return [w.stop(timeout_s=30) for w in self.workers if w.alive()]
+
+    async def outputs(self, traffic: Traffic) -> RunOutputs:
+        """Read the run's alerts, dead letters and saved states."""
+        settings = self.settings
+        alerts = [orjson.loads(r.value) for r in await self._read(settings.topic(settings.alerts_topic))]
+        letters = [orjson.loads(r.value) for r in await self._read(settings.topic(settings.deadletter_topic))]
+        states: dict[str, bytes] = {}
+        for record in await self._read(f"{settings.app_id}-account-state-changelog"):
+            states[record.key.decode()] = record.value  # one partition per account: the last one is saved
+        engine = Engine(load_policy(settings.policy_file))
+        health = {}
+        for account, raw in states.items():
+            snap = engine.snapshot(state_from_bytes(raw), traffic.end_ms)
+            health[account] = {"score": snap["score"], "band": snap["band"], "metrics": snap["metrics"]}
+        return RunOutputs(alerts, Counter(d["reason"] for d in letters), health, letters)
+
+    async def _read(self, topic: str, settle_s: float = 2.0, timeout_s: float = 120.0) -> list[Any]:
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=f"drill-read-{uuid.uuid4().hex}",
+                                    auto_offset_reset="earliest", enable_auto_commit=False,
+                                    fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024)
+        await consumer.start()
+        records: list[Any] = []
+        try:
+            deadline = time.monotonic() + timeout_s
+            quiet_since = time.monotonic()
+            while time.monotonic() < deadline:
+                batch = await consumer.getmany(timeout_ms=200)
+                got = [r for rs in batch.values() for r in rs]
+                if got:
+                    records.extend(got)
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= settle_s:
+                    break
+        finally:
+            await consumer.stop()
+        return records

@@ -1,0 +1,207 @@
+"""The drills: the same input run once cleanly and once per fault; every fault must change nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import orjson
+
+from healthmon.drills.compare import Outcome, diff_alerts, diff_health
+from healthmon.drills.harness import Broker, Run, RunOutputs
+from healthmon.generator import Record, Traffic, generate
+
+__all__ = ["DRILLS", "DrillConfig", "Drills"]
+
+DAY_MS = 86_400_000
+
+
+@dataclass(frozen=True)
+class DrillConfig:
+    """The input and the faults' sizes (the defaults are the issue's figures)."""
+
+    accounts: int = 60
+    days: int = 42
+    seed: int = 7
+    #: the traffic ends here (event time), so every run sends byte-identical events
+    until_ms: int = 0
+    #: the fault hits once this share of the input has been processed
+    trigger_ratio: float = 0.3
+    pause_seconds: float = 32.0
+    #: a second worker leaves by SIGTERM this long after it is ready
+    leave_after_seconds: float = 8.0
+    kills: int = 20
+    outage_days: int = 3
+
+
+class Drills:
+    """Runs the clean reference and each fault on identical input, on one private broker."""
+
+    def __init__(self, config: DrillConfig, broker: Broker, redis_url: str, workdir: Path,
+                 say: Callable[[str], None] = lambda line: None) -> None:
+        self.config = config
+        self.broker = broker
+        self.redis_url = redis_url
+        self.workdir = workdir
+        self.say = say
+        until = config.until_ms or (int(time.time() * 1000) // DAY_MS - 1) * DAY_MS
+        self.traffic: Traffic = generate(accounts=config.accounts, scenario="mixed", seed=config.seed,
+                                         start_ms=until - config.days * DAY_MS, days=config.days)
+        # Event-time order across inputs: any prefix of it is a consistent cut, as a live stream would be.
+        self.records: list[Record] = sorted(self.traffic.records(), key=lambda r: r.occurred_at)
+        self.events = len(self.records)
+        self._clean: RunOutputs | None = None
+
+    def _run(self, name: str) -> Run:
+        return Run(self.broker, self.redis_url, self.workdir, name)
+
+    async def clean(self) -> RunOutputs:
+        """Run the input once without faults (the reference); cached."""
+        if self._clean is None:
+            run = self._run("clean")
+            await run.create_topics()
+            await run.send(self.records)
+            run.start_worker()
+            await run.wait_committed()
+            run.stop()
+            self._clean = await run.outputs(self.traffic)
+            self.say(f"clean: {len(self._clean.alerts)} alerts, dead letters {dict(self._clean.dead_letters)}")
+        return self._clean
+
+    async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str],
+                      expected_dead_letters: Counter | None = None) -> Outcome:
+        done = await run.wait_committed()
+        codes = run.stop()
+        if any(code not in (0, None) for code in codes):
+            notes.append(f"workers exited with {codes}")
+        got = await run.outputs(self.traffic)
+        clean = await self.clean()
+        dead = got.dead_letters - (expected_dead_letters or Counter())
+        outcome = Outcome(name=name, fault=fault, alerts=diff_alerts(clean.alerts, got.alerts),
+                          dead_letters=dead, clean_dead_letters=clean.dead_letters,
+                          accounts_differing=diff_health(clean.health, got.health),
+                          recovery_seconds=max(0.0, done - fault_end), events=self.events, notes=notes)
+        self.say(f"{name}: {'ok' if outcome.passed else 'CHANGED'} {outcome.alerts}")
+        return outcome
+
+    async def _started(self, name: str) -> tuple[Run, list[str]]:
+        run = self._run(name)
+        await run.create_topics()
+        await run.send(self.records)
+        run.start_worker()
+        run.wait_processed(self.events * self.config.trigger_ratio)
+        return run, []
+
+    async def rebalance_sigterm(self) -> Outcome:
+        """A second worker joins mid-load and leaves by SIGTERM a few seconds later."""
+        run, notes = await self._started("rebalance-sigterm")
+        second = run.start_worker()
+        await asyncio.sleep(self.config.leave_after_seconds)
+        began = time.monotonic()
+        code = second.stop(timeout_s=60)
+        notes.append(f"the leaving worker exited {time.monotonic() - began:.1f} s after SIGTERM (code {code})")
+        return await self._finish(run, "rebalance-sigterm",
+                                  f"a 2nd worker joins mid-load, leaves by SIGTERM {self.config.leave_after_seconds:g} s later",
+                                  time.monotonic(), notes)
+
+    async def rebalance_sigkill(self) -> Outcome:
+        """A second worker joins mid-load and is SIGKILLed 1 s after it is ready."""
+        run, notes = await self._started("rebalance-sigkill")
+        second = run.start_worker()
+        await asyncio.sleep(1.0)
+        second.proc.kill()
+        second.proc.wait(10)
+        return await self._finish(run, "rebalance-sigkill", "a 2nd worker joins mid-load, SIGKILLed 1 s after ready",
+                                  time.monotonic(), notes)
+
+    async def broker_pause(self) -> Outcome:
+        """The broker is frozen (SIGSTOP) mid-load, then resumed."""
+        run, notes = await self._started("broker-pause")
+        self.broker.pause()
+        try:
+            await asyncio.sleep(self.config.pause_seconds)
+        finally:
+            self.broker.resume()
+        return await self._finish(run, "broker-pause", f"broker paused (SIGSTOP) {self.config.pause_seconds:g} s mid-load",
+                                  time.monotonic(), notes)
+
+    async def outage(self) -> Outcome:
+        """The worker is down while the last days of events arrive, then catches up."""
+        run = self._run("outage")
+        await run.create_topics()
+        cut = self.traffic.end_ms - self.config.outage_days * DAY_MS
+        before = [r for r in self.records if r.occurred_at < cut]
+        await run.send(before)
+        run.start_worker()
+        await run.wait_committed()
+        run.stop()
+        await run.send(self.records[len(before):])
+        began = time.monotonic()
+        run.start_worker()
+        return await self._finish(run, "outage", f"worker down while the last {self.config.outage_days} days arrive",
+                                  began, [f"{self.events - len(before):,} events arrived during the outage"])
+
+    async def sigkills(self) -> Outcome:
+        """The worker is SIGKILLed at random points of its run, again and again."""
+        run = self._run("sigkills")
+        await run.create_topics()
+        await run.send(self.records)
+        rng = random.Random(self.config.seed)
+        for _ in range(self.config.kills):
+            worker = run.start_worker()
+            await asyncio.sleep(rng.uniform(0.2, 3.0))
+            worker.proc.kill()
+            worker.proc.wait(10)
+        committed = await run.committed()
+        began = time.monotonic()
+        run.start_worker()
+        return await self._finish(run, "sigkills", f"{self.config.kills} SIGKILLs at random points",
+                                  began, [f"{committed:,} of {run.messages:,} input offsets committed before the last start"])
+
+    async def poison(self) -> Outcome:
+        """Malformed and oversized messages mid-stream: each dead-lettered once, the rest unchanged."""
+        run = self._run("poison")
+        await run.create_topics()
+        half = len(self.records) // 2
+        await run.send(self.records[:half])
+        account = self.records[half].key
+        usage = {"event_id": "poison-1970", "account_id": account, "user_id": "u-poison", "feature": "login"}
+        poison = [
+            ("usage", [b"x" * (2 * 1024 * 1024)], account.encode()),
+            ("usage", [orjson.dumps({**usage, "occurred_at": 0})], None),
+            ("usage", [orjson.dumps({**usage, "event_id": "poison-1", "occurred_at": "0001-01-01T00:00:00Z"})],
+             b"\xff\xfe"),
+            ("ticket", [b"\x00 not json"], account.encode()),
+        ]
+        for kind, values, key in poison:
+            await run.send_raw(kind, values, key)
+        await run.send(self.records[half:])
+        run.start_worker()
+        outcome = await self._finish(run, "poison", "a 2 MB message, events dated 1970 and year 1 with null and "
+                                     "non-UTF-8 keys, a non-JSON message", time.monotonic(), [])
+        got = await run.outputs(self.traffic)
+        letters = [d for d in got.dead_letter_records if d["reason"] not in outcome.clean_dead_letters]
+        sources = {(d.get("topic"), d.get("offset")) for d in letters}
+        if len(letters) != len(poison) or len(sources) != len(poison):
+            outcome.problems.append(f"expected {len(poison)} dead letters, one per poison message; got "
+                                 f"{[(d['reason'], d.get('topic'), d.get('offset')) for d in letters]}")
+        if any(d["reason"] == "processing_error" for d in letters):
+            outcome.problems.append("a poison message was judged only while processing (processing_error)")
+        outcome.dead_letters = outcome.dead_letters - Counter(d["reason"] for d in letters)
+        outcome.notes.append("dead letters: " + ", ".join(sorted(f"{d['reason']}@{d.get('topic')}" for d in letters)))
+        return outcome
+
+
+DRILLS: dict[str, Callable[[Drills], Awaitable[Outcome]]] = {
+    "rebalance-sigterm": Drills.rebalance_sigterm,
+    "rebalance-sigkill": Drills.rebalance_sigkill,
+    "broker-pause": Drills.broker_pause,
+    "outage": Drills.outage,
+    "sigkills": Drills.sigkills,
+    "poison": Drills.poison,
+}
