@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -93,7 +94,11 @@ def worker() -> None:
               help="Days of event time to generate, ending now.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Events per message; above 1, messages are {\"events\": [...]} envelopes.")
-def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int) -> None:
+@click.option("--until", type=click.DateTime(["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"]), default=None, metavar="DATE",
+              help="Anchor event times: the traffic ends at this UTC date (or date and time) instead of a day "
+                   "ago, so two runs with the same seed send byte-identical events.")
+def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int,
+             until: datetime | None) -> None:
     """Send realistic synthetic traffic (profiles, usage, tickets, NPS) to the input topics."""
     from healthmon.connect import require_broker_url
     from healthmon.generator import generate as make_traffic, scenario_names
@@ -103,15 +108,27 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
         raise click.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(scenario_names())}",
                                  param_hint="--scenario")
     settings = _settings()
+    start_ms = _traffic_start_ms(days, until, settings.max_future_skew_seconds)
     try:
         broker_url = require_broker_url(settings)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
-    traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed,
-                           start_ms=int(time.time() * 1000) - (days + 1) * 86_400_000, days=days)
+    traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed, start_ms=start_ms, days=days)
     stats = asyncio.run(produce(settings, broker_url, traffic.records(), rate=rate, batch_size=batch_size))
     click.echo(f"sent {stats.events:,} events in {stats.messages:,} messages in {stats.seconds:.1f} s "
                f"({stats.events / max(stats.seconds, 1e-9):,.0f} events/s)")
+
+
+def _traffic_start_ms(days: int, until: datetime | None, max_future_skew_seconds: int) -> int:
+    """Return where `days` days of traffic start: ending at `until` (UTC), or a day ago."""
+    now_ms = int(time.time() * 1000)
+    if until is None:
+        return now_ms - (days + 1) * 86_400_000
+    end_ms = int(until.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    if end_ms > now_ms + max_future_skew_seconds * 1000:
+        raise click.BadParameter(f"{until:%Y-%m-%dT%H:%M:%S}Z is in the future: the worker would dead-letter "
+                                 "those events as future_timestamp", param_hint="--until")
+    return end_ms - days * 86_400_000
 
 
 @cli.command()

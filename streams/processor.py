@@ -75,7 +75,8 @@ class Processor:
 
     def __init__(self, settings: Settings, engine: Engine, table: Any, topics: Topics, metrics: Metrics,
                  view: RedisView, clock: PipelineClock, tick_interval_ms: int,
-                 wall_ms: Callable[[], int] = lambda: int(time.time() * 1000)) -> None:
+                 wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+                 reports_pipeline: Callable[[], bool] = lambda: True) -> None:
         self.settings = settings
         self.engine = engine
         self.table = table
@@ -83,6 +84,8 @@ class Processor:
         self.metrics = metrics
         self.view = view
         self.clock = clock
+        #: whether this worker announces `ingest_stalled` alerts (one worker of the group does; see runtime)
+        self.reports_pipeline = reports_pipeline
         self.tick_interval_ms = tick_interval_ms
         self.wall_ms = wall_ms
         self.partitions = settings.partitions
@@ -271,7 +274,9 @@ class Processor:
             self._changed(account_id)
         self._schedule(home, account_id, result.state)
         await self._send_alerts(result.alerts, now_ms)
-        await self._send_alerts(self.clock.update(), now_ms)
+        pipeline_alerts = self.clock.update()  # every worker holds back its own accounts' alerts
+        if pipeline_alerts and self.reports_pipeline():
+            await self._send_alerts(pipeline_alerts, now_ms)
 
     async def _advance(self, partition: int) -> None:
         """Tick each account of `partition` at every instant it is due that the watermark has passed.

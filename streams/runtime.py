@@ -55,7 +55,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     engine = Engine(policy, EngineConfig.from_settings(settings))
     clock = PipelineClock(policy, EngineConfig.from_settings(settings), backlog=backlog_probe(app, settings))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
-                          tick_interval_ms=engine.tick_interval_ms)
+                          tick_interval_ms=engine.tick_interval_ms, reports_pipeline=pipeline_reporter(app, settings))
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
@@ -121,6 +121,21 @@ def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int], None]:
             consumer.resume_partitions({tp})
 
     return resume
+
+
+def pipeline_reporter(app: faust.App, settings: Settings) -> Callable[[], bool]:
+    """Return a function telling whether this worker announces stalls: the owner of usage partition 0.
+
+    A stall of a whole input is seen by every worker, each with its own watermarks, so each would
+    announce it under its own episode id. One owner at a time announces it; the others still hold back
+    their accounts' activity alerts and export `healthmon_source_stale`.
+    """
+    reporter = TP(settings.input_topics["usage"], 0)
+
+    def reports() -> bool:
+        return reporter in app.consumer.assignment()
+
+    return reports
 
 
 def backlog_probe(app: faust.App, settings: Settings) -> Callable[[str], bool]:

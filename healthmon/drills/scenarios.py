@@ -19,6 +19,8 @@ from healthmon.generator import Record, Traffic, generate
 __all__ = ["DRILLS", "DrillConfig", "Drills"]
 
 DAY_MS = 86_400_000
+#: A worker must exit within this long of SIGTERM, whatever it was doing (issue #10, #16).
+STOP_LIMIT_SECONDS = 15
 
 
 @dataclass(frozen=True)
@@ -103,11 +105,15 @@ class Drills:
         second = run.start_worker()
         await asyncio.sleep(self.config.leave_after_seconds)
         began = time.monotonic()
-        code = second.stop(timeout_s=60)
-        notes.append(f"the leaving worker exited {time.monotonic() - began:.1f} s after SIGTERM (code {code})")
-        return await self._finish(run, "rebalance-sigterm",
-                                  f"a 2nd worker joins mid-load, leaves by SIGTERM {self.config.leave_after_seconds:g} s later",
-                                  time.monotonic(), notes)
+        code = second.stop(timeout_s=STOP_LIMIT_SECONDS)  # SIGKILLed past the limit
+        took = time.monotonic() - began
+        notes.append(f"the leaving worker exited {took:.1f} s after SIGTERM (code {code})")
+        outcome = await self._finish(run, "rebalance-sigterm", "a 2nd worker joins mid-load, leaves by SIGTERM "
+                                     f"{self.config.leave_after_seconds:g} s later", time.monotonic(), notes)
+        if code != 0:
+            outcome.problems.append(f"the leaving worker did not stop cleanly within {STOP_LIMIT_SECONDS} s of "
+                                    f"SIGTERM (exit code {code})")
+        return outcome
 
     async def rebalance_sigkill(self) -> Outcome:
         """A second worker joins mid-load and is SIGKILLed 1 s after it is ready."""

@@ -172,3 +172,28 @@ async def test_a_restarted_processor_ticks_sends_and_saves_as_if_it_had_never_st
         alerts = _alerts(first, second)
         assert sorted(alerts) == sorted(expected), f"restart before message {cut}"
         assert _health(second) == _health(reference), f"restart before message {cut}"
+
+
+@pytest.mark.parametrize("reports", [True, False])
+async def test_only_the_reporting_worker_announces_a_stall_but_every_worker_holds_back(settings, reports):
+    start_ms = int(time.time() * 1000) - 43 * DAY_MS
+    traffic = generate(accounts=8, scenario="ingest_stall", seed=4, start_ms=start_ms, days=42)
+    policy = load_policy(settings.policy_file)
+    config = EngineConfig.from_settings(settings)
+    wall = {"ms": 0}
+    clock = PipelineClock(policy, config, clock=lambda: wall["ms"])
+    processor = _processor(settings, {})
+    processor.clock = clock
+    processor.reports_pipeline = lambda: reports
+    offsets: dict[tuple[str, int], int] = defaultdict(int)
+    held_back = False
+    for record in traffic.records():
+        topic, partition = settings.input_topics[record.kind], partition_for(record.key, PARTITIONS)
+        wall["ms"] += 1000  # a second of processing time per message: a silent input goes idle
+        await processor.on_message(topic, partition, offsets[(topic, partition)], record.key.encode(),
+                                   orjson.dumps(record.value))
+        offsets[(topic, partition)] += 1
+        held_back = held_back or bool(clock.held_back_sources())
+    kinds = [orjson.loads(v)["kind"] for _, v in processor.topics.alerts.sent]
+    assert held_back, "the scenario must stall an input for this test to mean anything"
+    assert ("ingest_stalled" in kinds) == reports

@@ -1,0 +1,36 @@
+"""Small fault drills on real parts: a fault may delay alerts, never change, add or drop one."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from healthmon.drills import DRILLS, DrillConfig, Drills
+from healthmon.drills.harness import Broker
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+CONFIG = DrillConfig(accounts=20, days=28, seed=7, pause_seconds=10.0, leave_after_seconds=4.0)
+
+
+@pytest.fixture(scope="module")
+def drills(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Drills]:
+    """A private broker (pausing it must not disturb other tests) and the clean reference run."""
+    workdir: Path = tmp_path_factory.mktemp("drills")
+    with Broker(workdir) as broker:
+        drills = Drills(CONFIG, broker, redis_url, workdir)
+        clean = asyncio.run(drills.clean())
+        assert clean.alerts, "the traffic must raise alerts for the comparison to mean anything"
+        yield drills
+
+
+@pytest.mark.parametrize("name", ["broker-pause", "rebalance-sigterm", "rebalance-sigkill", "poison"])
+def test_fault_changes_no_alert_no_dead_letter_and_no_state(drills: Drills, name: str) -> None:
+    outcome = asyncio.run(DRILLS[name](drills))
+    assert outcome.alerts.identical, outcome.alerts
+    assert outcome.dead_letters == outcome.clean_dead_letters
+    assert outcome.accounts_differing == []
+    assert outcome.problems == []
