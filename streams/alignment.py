@@ -58,13 +58,14 @@ class Aligner:
 
     `backlog(topic, partition, received_offset)` says what the broker still holds past
     `received_offset` (-1: nothing received yet). `pause(topic, partition)` and `resume(...)` stop and
-    restart fetching a topic-partition whose queue is over `max_queued`.
+    restart fetching a topic-partition whose queue is over `max_queued` (`resume` returns False when it
+    cannot now, and is asked again at the next release).
     """
 
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
                  wall_ms: Callable[[], int], *, max_queued: int = 10_000,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
-                 resume: Callable[[str, int], None] = lambda topic, partition: None) -> None:
+                 resume: Callable[[str, int], bool] = lambda topic, partition: True) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
         self.backlog = backlog
@@ -144,9 +145,8 @@ class Aligner:
         for key in list(self.paused):
             topic, partition = key
             queue = self._queues.get(partition, {}).get(topic)
-            if not queue or len(queue) <= self.max_queued // 2:
+            if (not queue or len(queue) <= self.max_queued // 2) and self._resume(topic, partition):
                 self.paused.discard(key)
-                self._resume(topic, partition)
 
     def processed(self) -> None:
         """Note that the worker has just finished processing released messages.

@@ -61,8 +61,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.align_max_queued_messages,
-                      pause=lambda topic, partition: app.consumer.pause_partitions({TP(topic, partition)}),
-                      resume=resume_unless_rebalancing(app))
+                      pause=pause_partition(app), resume=resume_unless_rebalancing(app))
     register_engine_agent(app, channel, processor, aligner)
     register_view_timer(app, processor, interval_s=1.0)
 
@@ -110,15 +109,30 @@ def read_position(consumer: Any, tp: TP) -> int | None:
     return int(state.position)
 
 
-def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int], None]:
+def pause_partition(app: faust.App) -> Callable[[str, int], None]:
+    """Return a function that stops fetching a topic-partition that runs ahead of its partition's inputs."""
+
+    def pause(topic: str, partition: int) -> None:
+        log.info("alignment: pausing %s[%d] while the other inputs of its partition catch up", topic, partition)
+        app.consumer.pause_partitions({TP(topic, partition)})
+
+    return pause
+
+
+def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int], bool]:
     """Return a function resuming a topic-partition the aligner paused, unless a rebalance owns it now."""
 
-    def resume(topic: str, partition: int) -> None:
+    def resume(topic: str, partition: int) -> bool:
         tp = TP(topic, partition)
         consumer = app.consumer
-        # During a rebalance Faust pauses and resumes partitions itself (table recovery).
-        if not app.rebalancing and tp in consumer.assignment():
+        # During a rebalance Faust pauses and resumes partitions itself (table recovery): try again later.
+        if app.rebalancing:
+            log.info("alignment: not resuming %s[%d] during a rebalance", topic, partition)
+            return False
+        if tp in consumer.assignment():
+            log.info("alignment: resuming %s[%d]", topic, partition)
             consumer.resume_partitions({tp})
+        return True
 
     return resume
 

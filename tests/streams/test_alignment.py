@@ -148,7 +148,7 @@ def test_a_topic_that_runs_ahead_is_paused_at_the_limit_and_resumed_once_drained
     broker = Broker({(A, 0): 100, (B, 0): 20})
     aligner = Aligner([A, B], 500, broker.backlog, lambda: wall["ms"], max_queued=8,
                       pause=lambda t, p: calls.append(("pause", t, p)),
-                      resume=lambda t, p: calls.append(("resume", t, p)))
+                      resume=lambda t, p: calls.append(("resume", t, p)) is None)
     for offset in range(20):  # tickets far ahead; the usage backlog is still on the broker
         aligner.add(_msg(B, offset, 1000 + offset))
     assert aligner.release() == []
@@ -187,3 +187,18 @@ def test_release_order_depends_on_the_logs_only_not_on_how_they_were_fetched(see
     chunks = [(rng.choice((A, B, C)), rng.randrange(1, 6)) for _ in range(60)]
     assert _merge(streams, chunks) == reference
     assert len(reference) == sum(map(len, streams.values()))
+
+
+def test_a_refused_resume_is_asked_again_at_the_next_release():
+    wall = {"ms": 0}
+    answers = [False, True]
+    calls: list[str] = []
+    aligner = Aligner([A, B], 500, Broker({(A, 0): 0, (B, 0): 20}).backlog, lambda: wall["ms"], max_queued=4,
+                      pause=lambda t, p: calls.append("pause"),
+                      resume=lambda t, p: calls.append("resume") is None and answers.pop(0))
+    for offset in range(4):
+        aligner.add(_msg(B, offset, offset))
+    assert len(aligner.release()) == 4
+    assert aligner.paused == {(B, 0)}  # the rebalance said no: still paused, still ours to resume
+    aligner.release()
+    assert calls == ["pause", "resume", "resume"] and not aligner.paused
