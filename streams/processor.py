@@ -27,6 +27,7 @@ from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from schemas.deadletter import DeadLetterReason
 from schemas.events import EVENT_MODELS
+from streams.deadletters import deliver_dead_letter
 from streams.settings import Settings
 from streams.topics import Topics
 
@@ -307,12 +308,13 @@ class Processor:
                            rejection: Rejection, now_ms: int, label: str, count_event: bool = True) -> None:
         record = dead_letter_record(topic=topic, partition=partition, offset=offset, reason=rejection.reason,
                                     error=rejection.error, raw=rejection.raw, key=key, received_at_ms=now_ms,
-                                    batch_index=rejection.index)
-        await self.topics.deadletter.send(key=key, value=record)
+                                    batch_index=rejection.index,
+                                    max_raw_bytes=self.settings.deadletter_max_raw_bytes)
+        await deliver_dead_letter(self.topics.deadletter, key, record, where=f"{topic}[{partition}]@{offset}")
         self.metrics.dead_letters.labels(rejection.reason.value).inc()
         if count_event:
             self._ev[(label, "dead_letter")].inc()
-        log.info("dead-lettered %s[%d]@%d #%s: %s: %s", topic, partition, offset, rejection.index,
+        log.info("dead-lettered %s[%d]@%d #%s: %s: %.300s", topic, partition, offset, rejection.index,
                  rejection.reason.value, rejection.error)
 
     async def dead_letter_crash(self, topic: str, partition: int, offset: int, key: bytes | None,

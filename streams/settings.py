@@ -91,6 +91,10 @@ class Settings(BaseSettings):
                     "replayed after a crash (Kafka Streams also defaults to 30 s).")
     max_message_bytes: int = Field(1_048_576, ge=64, validation_alias=_env("HEALTHMON_MAX_MESSAGE_BYTES"),
                                    description="Messages larger than this are dead-lettered unread.")
+    deadletter_max_raw_bytes: int = Field(
+        65_536, ge=0, le=262_144, validation_alias=_env("HEALTHMON_DEADLETTER_MAX_RAW_BYTES"),
+        description="A dead letter keeps at most this many bytes of the raw payload (and of the key), with the "
+                    "payload's full size and SHA-256, so that it always fits in one Kafka message (at most 262144).")
     store: str = Field("memory://", validation_alias=_env("HEALTHMON_STORE"),
                        description="Faust table store: `memory://` (recovers from changelog) or `rocksdb://`.")
     data_dir: Path = Field(Path(".healthmon-data"), validation_alias=_env("HEALTHMON_DATA_DIR"),
