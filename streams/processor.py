@@ -23,6 +23,7 @@ import orjson
 
 from healthmon.core import AccountState, Engine, PipelineClock, state_from_bytes, state_to_bytes
 from healthmon.ingest import Rejection, dead_letter_record, decode_message, partition_for
+from healthmon.ingest.repartition import repartition_source
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from schemas.deadletter import DeadLetterReason
@@ -321,6 +322,10 @@ class Processor:
                                 value: bytes | None, exc: BaseException) -> None:
         """Dead-letter a message whose processing raised, so that it is never lost silently."""
         kind = self.topics.kind_by_name.get(topic, "repartition")
+        source = repartition_source(value) if kind == "repartition" else None
+        if source is not None:  # report the input message the events came from, not the internal topic
+            topic, partition, offset = source
+            kind = self.topics.kind_by_name.get(topic, kind)
         label = TOPIC_LABELS.get(kind, "product-usage")
         await self._dead_letter(topic, partition, offset, key, Rejection(
             None, DeadLetterReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}", value or b""),
