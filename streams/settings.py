@@ -64,6 +64,14 @@ class Settings(BaseSettings):
                            description="Redis for the queryable health view. Empty: no Redis view.")
     redis_prefix: str = Field("healthmon:", validation_alias=_env("HEALTHMON_REDIS_PREFIX"),
                               description="Prefix of every Redis key healthmon writes.")
+    redis_max_connections: int = Field(
+        50, ge=1, le=10_000, validation_alias=_env("HEALTHMON_REDIS_MAX_CONNECTIONS"),
+        description="Redis connections one worker opens at most (HTTP reads and view writes share them); "
+                    "further requests wait for a free one.")
+    redis_pool_timeout_seconds: float = Field(
+        5.0, gt=0, validation_alias=_env("HEALTHMON_REDIS_POOL_TIMEOUT_SECONDS"),
+        description="Longest a request waits for a free Redis connection; then the HTTP API answers 429 with "
+                    "`Retry-After` (Redis is up, the worker is saturated).")
     policy_file: Path = Field(DEFAULT_POLICY_FILE, validation_alias=_env("HEALTHMON_POLICY_FILE"),
                               description="YAML scoring policy (weights, thresholds, bands, warning lines, tiers).")
     lateness_seconds: int = Field(172_800, ge=0, validation_alias=_env("HEALTHMON_LATENESS_SECONDS"),

@@ -19,6 +19,7 @@ Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import deque
@@ -26,11 +27,12 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from healthmon.serving.metrics import BANDS, TIERS, Metrics
 
-__all__ = ["RedisView", "SNAPSHOT_FIELDS", "snapshot_fingerprint"]
+__all__ = ["RedisView", "SNAPSHOT_FIELDS", "ViewBusy", "snapshot_fingerprint"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +40,26 @@ log = logging.getLogger(__name__)
 SNAPSHOT_FIELDS = ("snapshot", "score", "band", "alert_band", "tier", "name", "measures", "updated_at",
                    "policy_version")
 MARKER_TTL_SECONDS = 86_400
+
+
+class ViewBusy(RedisError):
+    """Every pooled Redis connection stayed busy for the whole wait: Redis is up, this worker is saturated."""
+
+
+class _QueueingPool(aioredis.BlockingConnectionPool):
+    """A bounded pool on which callers wait their turn; a wait that runs out raises `ViewBusy`.
+
+    redis-py's default pool refuses a caller outright beyond `max_connections` ("Too many
+    connections"), which made a burst of HTTP requests look like a Redis outage.
+    """
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().get_connection(*args, **kwargs)
+        except RedisConnectionError as exc:
+            if isinstance(exc.__cause__, asyncio.TimeoutError):  # the pool's wait, not a failed connect
+                raise ViewBusy(f"all {self.max_connections} Redis connections busy for {self.timeout} s") from exc
+            raise
 
 
 def snapshot_fingerprint(snapshot: dict[str, Any]) -> bytes:
@@ -81,13 +103,18 @@ class RedisView:
     """Batched, change-only writer and reader of the Redis health view."""
 
     def __init__(self, url: str, prefix: str, metrics: Metrics, alerts_cap: int = 10_000,
-                 recent_alerts: int = 20, batch_accounts: int = 500) -> None:
+                 recent_alerts: int = 20, batch_accounts: int = 500, max_connections: int = 50,
+                 pool_timeout_s: float = 5.0) -> None:
         self.prefix = prefix
         self.metrics = metrics
         self.alerts_cap = alerts_cap
         self.recent_alerts = recent_alerts
         self.batch_accounts = batch_accounts
-        self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0) if url else None
+        self.client: aioredis.Redis | None = None
+        if url:
+            pool = _QueueingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout_s,
+                                          socket_timeout=2.0, socket_connect_timeout=2.0)
+            self.client = aioredis.Redis.from_pool(pool)
         self._pending: dict[str, dict[str, Any]] = {}
         #: account -> (fingerprint, place) as last written; place None: in no sorted set
         self._written: dict[str, tuple[bytes, tuple[str, str] | None]] = {}
@@ -282,6 +309,8 @@ class RedisView:
             pipe.hget(self.account_key(account_id), "snapshot")
             pipe.lrange(self.account_alerts_key(account_id), 0, self.recent_alerts - 1)
             raw, alerts = await pipe.execute()
+        except ViewBusy:
+            raise  # Redis is fine; this worker is saturated
         except (RedisError, OSError):
             self.metrics.redis_errors.labels("read").inc()
             raise
@@ -306,6 +335,8 @@ class RedisView:
                 for member in members:
                     pipe.hget(self.account_key(member.decode()), "snapshot")
                 snaps = await pipe.execute()
+        except ViewBusy:
+            raise  # Redis is fine; this worker is saturated
         except (RedisError, OSError):
             self.metrics.redis_errors.labels("read").inc()
             raise
