@@ -1,4 +1,4 @@
-"""Delivering a dead letter: awaited to the broker's ack, retried, and never dropped without an error."""
+"""Delivering a dead letter: retried when refused or lost, and never dropped without an error in the log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from streams.deadletters import DeadLetterNotDelivered, deliver_dead_letter
+from streams.deadletters import DeadLetterNotDelivered, deliver_dead_letter, retries_settled
 
 
 class FlakyTopic:
@@ -36,16 +36,26 @@ async def test_a_failed_send_is_retried_until_delivered(at_delivery, caplog):
     topic = FlakyTopic(failures=2, at_delivery=at_delivery)
     with caplog.at_level(logging.WARNING, logger="streams.deadletters"):
         await deliver_dead_letter(topic, b"k", b"record", where="usage[0]@5", backoff_s=0)
+        await retries_settled()
     assert topic.delivered == [b"record"]
     assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING"]
     assert all("usage[0]@5" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize("at_delivery", [False, True])
-async def test_a_send_that_keeps_failing_is_logged_as_an_error_and_raised(at_delivery, caplog):
-    topic = FlakyTopic(failures=10, at_delivery=at_delivery)
+async def test_a_send_the_producer_keeps_refusing_is_logged_as_an_error_and_raised(caplog):
+    topic = FlakyTopic(failures=10, at_delivery=False)
     with caplog.at_level(logging.WARNING, logger="streams.deadletters"), pytest.raises(DeadLetterNotDelivered):
         await deliver_dead_letter(topic, b"k", b"record", where="usage[0]@5", attempts=3, backoff_s=0)
     assert topic.delivered == []
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
-    assert len(errors) == 1 and "NOT written after 3 attempts" in errors[0].getMessage()
+    assert len(errors) == 1 and "usage[0]@5 NOT written after 3 attempts" in errors[0].getMessage()
+
+
+async def test_a_delivery_that_keeps_failing_is_retried_then_logged_as_an_error(caplog):
+    topic = FlakyTopic(failures=10, at_delivery=True)
+    with caplog.at_level(logging.WARNING, logger="streams.deadletters"):
+        await deliver_dead_letter(topic, b"k", b"record", where="usage[0]@5", attempts=3, backoff_s=0)
+        await retries_settled()
+    assert topic.delivered == [] and topic.failures == 7
+    assert [r.levelname for r in caplog.records] == ["WARNING", "WARNING", "ERROR"]
+    assert "usage[0]@5 NOT written after 3 attempts" in caplog.records[-1].getMessage()
