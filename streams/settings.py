@@ -66,8 +66,8 @@ class Settings(BaseSettings):
                               description="Prefix of every Redis key healthmon writes.")
     redis_max_connections: int = Field(
         50, ge=1, le=10_000, validation_alias=_env("HEALTHMON_REDIS_MAX_CONNECTIONS"),
-        description="Redis connections one worker opens at most (HTTP reads and view writes share them); "
-                    "further requests wait for a free one.")
+        description="Redis connections one worker opens at most for HTTP reads (the view's writer has its own); "
+                    "further reads wait for a free one.")
     redis_pool_timeout_seconds: float = Field(
         5.0, gt=0, validation_alias=_env("HEALTHMON_REDIS_POOL_TIMEOUT_SECONDS"),
         description="Longest a request waits for a free Redis connection; then the HTTP API answers 429 with "

@@ -110,11 +110,16 @@ class RedisView:
         self.alerts_cap = alerts_cap
         self.recent_alerts = recent_alerts
         self.batch_accounts = batch_accounts
+        #: the writer's client (flushes, marker checks, pings): its own connections, which no burst of
+        #: HTTP reads can take from it
         self.client: aioredis.Redis | None = None
+        #: the readers' client (the HTTP API): at most `max_connections`, further reads queue for one
+        self.reader: aioredis.Redis | None = None
         if url:
+            self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
             pool = _QueueingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout_s,
                                           socket_timeout=2.0, socket_connect_timeout=2.0)
-            self.client = aioredis.Redis.from_pool(pool)
+            self.reader = aioredis.Redis.from_pool(pool)
         self._pending: dict[str, dict[str, Any]] = {}
         #: account -> (fingerprint, place) as last written; place None: in no sorted set
         self._written: dict[str, tuple[bytes, tuple[str, str] | None]] = {}
@@ -303,9 +308,9 @@ class RedisView:
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """Return the snapshot and recent alerts (newest first) of an account, or None if unknown."""
-        assert self.client is not None
+        assert self.reader is not None
         try:
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self.reader.pipeline(transaction=False)
             pipe.hget(self.account_key(account_id), "snapshot")
             pipe.lrange(self.account_alerts_key(account_id), 0, self.recent_alerts - 1)
             raw, alerts = await pipe.execute()
@@ -320,18 +325,18 @@ class RedisView:
 
     async def list_accounts(self, band: str | None, tier: str | None, limit: int) -> list[dict[str, Any]]:
         """Return up to `limit` snapshots, lowest score first, filtered by band and/or tier."""
-        assert self.client is not None
+        assert self.reader is not None
         try:
             if band is not None and tier is not None:
                 # ZINTER answers in score order; with one member in both sets the score is the same.
-                members = await self.client.zinter([self.scores_key(band=band), self.scores_key(tier=tier)],
+                members = await self.reader.zinter([self.scores_key(band=band), self.scores_key(tier=tier)],
                                                    aggregate="MAX")
                 members = members[:limit]
             else:
-                members = await self.client.zrange(self.scores_key(band=band, tier=tier), 0, limit - 1)
+                members = await self.reader.zrange(self.scores_key(band=band, tier=tier), 0, limit - 1)
             snaps: list[Any] = []
             if members:
-                pipe = self.client.pipeline(transaction=False)
+                pipe = self.reader.pipeline(transaction=False)
                 for member in members:
                     pipe.hget(self.account_key(member.decode()), "snapshot")
                 snaps = await pipe.execute()
@@ -353,6 +358,7 @@ class RedisView:
             return False
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        if self.client is not None:
-            await self.client.aclose()
+        """Close the connection pools."""
+        for client in (self.client, self.reader):
+            if client is not None:
+                await client.aclose()

@@ -315,7 +315,7 @@ async def test_reads_beyond_the_pool_queue_for_a_connection_instead_of_failing(v
 async def test_a_wait_past_the_pool_timeout_is_view_busy_not_a_redis_error(view_factory):
     view = view_factory(max_connections=1, pool_timeout_s=0.2)
     # The only connection is held by a blocking read that Redis answers after 1.5 s.
-    held = asyncio.ensure_future(view.client.blpop([view.key("never-filled")], timeout=1.5))
+    held = asyncio.ensure_future(view.reader.blpop([view.key("never-filled")], timeout=1.5))
     await asyncio.sleep(0.1)
     with pytest.raises(ViewBusy, match="all 1 Redis connections busy"):
         await view.get_account("acc-1")
