@@ -27,6 +27,8 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
@@ -117,8 +119,11 @@ class RedisView:
         self.reader: aioredis.Redis | None = None
         if url:
             self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+            # Reads are idempotent: one retry on a fresh connection hides an idle connection that a
+            # restarted Redis closed (the writer meets its own stale connections and recovers by itself).
             pool = _QueueingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout_s,
-                                          socket_timeout=2.0, socket_connect_timeout=2.0)
+                                          socket_timeout=2.0, socket_connect_timeout=2.0,
+                                          retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
             self.reader = aioredis.Redis.from_pool(pool)
         self._pending: dict[str, dict[str, Any]] = {}
         #: account -> (fingerprint, place) as last written; place None: in no sorted set
