@@ -6,7 +6,10 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["DeadLetter", "DeadLetterReason"]
+__all__ = ["DeadLetter", "DeadLetterReason", "MAX_ERROR_CHARS"]
+
+#: The `error` text is cut to this many characters (a pydantic message may quote a huge input value).
+MAX_ERROR_CHARS = 2_000
 
 
 class DeadLetterReason(str, Enum):
@@ -28,12 +31,19 @@ class DeadLetter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     schema_version: int = 1
-    source_topic: str
+    source_topic: str = Field(description="The input topic the message was read from (never an internal topic).")
     source_partition: int
     source_offset: int
     batch_index: int | None = Field(None, description="Index of the event in a batch; null for a whole message.")
     reason: DeadLetterReason
-    error: str = Field(description="Human-readable detail, with the field path where there is one.")
-    raw_base64: str = Field(description="The raw bytes (the whole message, or the one event of a batch).")
-    key_base64: str | None = None
+    error: str = Field(max_length=MAX_ERROR_CHARS,
+                       description="Human-readable detail, with the field path where there is one.")
+    raw_base64: str = Field(description="The raw bytes (the whole message, or the one event of a batch), cut to "
+                                        "the first HEALTHMON_DEADLETTER_MAX_RAW_BYTES bytes when longer.")
+    raw_bytes: int = Field(ge=0, description="Size of the whole raw payload in bytes, before any cut.")
+    raw_sha256: str = Field(pattern="^[0-9a-f]{64}$",
+                            description="SHA-256 (hex) of the whole raw payload, before any cut.")
+    raw_truncated: bool = Field(description="True when `raw_base64` holds only a prefix of the payload.")
+    key_base64: str | None = Field(None, description="The message key, cut like the raw payload; null for none.")
+    key_truncated: bool = Field(description="True when `key_base64` holds only a prefix of the key.")
     received_at: int = Field(description="Processing time, epoch milliseconds.")

@@ -1,6 +1,8 @@
 """Typed models of the four input contracts.
 
-`occurred_at` accepts RFC 3339 (with an offset) or epoch milliseconds and is held as epoch milliseconds.
+`occurred_at` accepts RFC 3339 (with an offset) or epoch milliseconds and is held as epoch milliseconds;
+either form must be at or after `MIN_OCCURRED_AT_MS` (2000-01-01T00:00:00Z). Both forms are checked here,
+once, so an event that decodes also re-validates after its epoch-milliseconds round trip (repartition).
 """
 
 from __future__ import annotations
@@ -15,26 +17,38 @@ __all__ = [
     "Event",
     "EVENT_MODELS",
     "EpochMillis",
+    "MAX_OCCURRED_AT_MS",
+    "MIN_OCCURRED_AT_MS",
     "NpsResponse",
     "SupportTicket",
     "UsageEvent",
     "parse_epoch_ms",
 ]
 
-# 2001-09-09 .. 5138-11-16: rejects epoch *seconds* sent by mistake and nonsense values.
-_MIN_EPOCH_MS = 1_000_000_000_000
-_MAX_EPOCH_MS = 99_999_999_999_999
+#: The earliest `occurred_at` accepted: 2000-01-01T00:00:00Z. Older instants are clock or SDK defaults (the
+#: epoch, year 1) or epoch *seconds* sent by mistake, never real product usage.
+MIN_OCCURRED_AT_MS = 946_684_800_000
+#: The latest instant representable at all (5138-11-16); the future-skew check rejects far less.
+MAX_OCCURRED_AT_MS = 99_999_999_999_999
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_SECONDS = range(MIN_OCCURRED_AT_MS // 1000, MAX_OCCURRED_AT_MS // 1000 + 1)
+
+
+def _in_range(ms: int, value: Any) -> int:
+    if ms < MIN_OCCURRED_AT_MS:
+        hint = " (did you send seconds?)" if isinstance(value, int) and value in _SECONDS else ""
+        raise ValueError(f"before 2000-01-01T00:00:00Z, the earliest time accepted{hint}")
+    if ms > MAX_OCCURRED_AT_MS:
+        raise ValueError("after 5138-11-16, the latest time representable")
+    return ms
 
 
 def parse_epoch_ms(value: Any) -> int:
-    """Turn an RFC 3339 string or epoch milliseconds into epoch milliseconds."""
+    """Turn an RFC 3339 string or epoch milliseconds into epoch milliseconds within the accepted range."""
     if isinstance(value, bool):
         raise ValueError("must be an RFC 3339 timestamp or epoch milliseconds, not a boolean")
     if isinstance(value, int):
-        if not _MIN_EPOCH_MS <= value <= _MAX_EPOCH_MS:
-            raise ValueError("epoch milliseconds out of range (did you send seconds?)")
-        return value
+        return _in_range(value, value)
     if isinstance(value, str):
         text = value.strip()
         if len(text) < 19 or text[10] not in "Tt ":
@@ -45,8 +59,12 @@ def parse_epoch_ms(value: Any) -> int:
             raise ValueError(f"not an RFC 3339 date-time: {exc}") from None
         if parsed.tzinfo is None:
             raise ValueError("RFC 3339 date-time needs an offset (Z or +hh:mm)")
-        # Integer arithmetic: float timestamps lose a millisecond for some instants.
-        return (parsed - _EPOCH) // timedelta(milliseconds=1)
+        try:
+            # Integer arithmetic: float timestamps lose a millisecond for some instants.
+            ms = (parsed - _EPOCH) // timedelta(milliseconds=1)
+        except OverflowError:
+            raise ValueError("before 2000-01-01T00:00:00Z, the earliest time accepted") from None
+        return _in_range(ms, value)
     raise ValueError("must be an RFC 3339 timestamp string or integer epoch milliseconds")
 
 
@@ -56,9 +74,10 @@ EpochMillis = Annotated[
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "format": "date-time", "description": "RFC 3339 with offset"},
-                {"type": "integer", "minimum": _MIN_EPOCH_MS, "maximum": _MAX_EPOCH_MS,
-                 "description": "epoch milliseconds"},
+                {"type": "string", "format": "date-time",
+                 "description": "RFC 3339 with offset, not before 2000-01-01T00:00:00Z"},
+                {"type": "integer", "minimum": MIN_OCCURRED_AT_MS, "maximum": MAX_OCCURRED_AT_MS,
+                 "description": "epoch milliseconds, not before 2000-01-01T00:00:00Z"},
             ]
         }
     ),

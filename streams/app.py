@@ -11,10 +11,11 @@ from faust.tables.recovery import Recovery
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
+from healthmon.ingest.deadletter import max_record_bytes
 from streams.offsets import verified_end_offsets
 from streams.settings import Settings
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "producer_max_request_bytes"]
 
 #: Faust also commits after this many acked messages; set high so that the interval decides.
 COMMIT_EVERY_MESSAGES = 1_000_000
@@ -115,6 +116,16 @@ async def _resume_streams_last(self: Recovery, generation_id: int = 0) -> None:
 Recovery.on_recovery_completed = _resume_streams_last  # type: ignore[method-assign]
 
 
+def producer_max_request_bytes(settings: Settings) -> int:
+    """Return the producer's request limit: room for any dead letter and any repartitioned message.
+
+    A repartition message re-encodes up to one input message's events (at most `max_message_bytes`
+    of input, somewhat more once re-encoded); a dead letter is bounded by `max_record_bytes`. The
+    broker's own limit (`message.max.bytes`) must allow as much for those messages to be written.
+    """
+    return max(1_048_576, 2 * settings.max_message_bytes, max_record_bytes(settings.deadletter_max_raw_bytes))
+
+
 def create_app(settings: Settings, broker_url: str) -> faust.App:
     """Return a Faust app configured from `settings`, talking to `broker_url`."""
     return faust.App(
@@ -127,6 +138,7 @@ def create_app(settings: Settings, broker_url: str) -> faust.App:
         # Tansu's memory engine rejects idempotent and transactional producers.
         processing_guarantee="at_least_once",
         producer_acks=-1,
+        producer_max_request_size=producer_max_request_bytes(settings),
         consumer_auto_offset_reset="earliest",
         table_standby_replicas=0,
         web_enabled=True,

@@ -25,11 +25,13 @@ import orjson
 
 from healthmon.core import AccountState, Engine, PipelineClock, state_from_bytes, state_to_bytes
 from healthmon.ingest import Decoded, Rejection, dead_letter_record, decode_message, partition_for
+from healthmon.ingest.repartition import repartition_source
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from schemas.deadletter import DeadLetterReason
 from schemas.events import EVENT_MODELS
 from streams.alignment import NO_EVENT_TIME
+from streams.deadletters import deliver_dead_letter
 from streams.settings import Settings
 from streams.topics import Topics
 
@@ -361,18 +363,23 @@ class Processor:
                            rejection: Rejection, now_ms: int, label: str, count_event: bool = True) -> None:
         record = dead_letter_record(topic=topic, partition=partition, offset=offset, reason=rejection.reason,
                                     error=rejection.error, raw=rejection.raw, key=key, received_at_ms=now_ms,
-                                    batch_index=rejection.index)
-        await self.topics.deadletter.send(key=key, value=record)
+                                    batch_index=rejection.index,
+                                    max_raw_bytes=self.settings.deadletter_max_raw_bytes)
+        await deliver_dead_letter(self.topics.deadletter, key, record, where=f"{topic}[{partition}]@{offset}")
         self.metrics.dead_letters.labels(rejection.reason.value).inc()
         if count_event:
             self._ev[(label, "dead_letter")].inc()
-        log.info("dead-lettered %s[%d]@%d #%s: %s: %s", topic, partition, offset, rejection.index,
+        log.info("dead-lettered %s[%d]@%d #%s: %s: %.300s", topic, partition, offset, rejection.index,
                  rejection.reason.value, rejection.error)
 
     async def dead_letter_crash(self, topic: str, partition: int, offset: int, key: bytes | None,
                                 value: bytes | None, exc: BaseException) -> None:
         """Dead-letter a message whose processing raised, so that it is never lost silently."""
         kind = self.topics.kind_by_name.get(topic, "repartition")
+        source = repartition_source(value) if kind == "repartition" else None
+        if source is not None:  # report the input message the events came from, not the internal topic
+            topic, partition, offset = source
+            kind = self.topics.kind_by_name.get(topic, kind)
         label = TOPIC_LABELS.get(kind, "product-usage")
         await self._dead_letter(topic, partition, offset, key, Rejection(
             None, DeadLetterReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}", value or b""),

@@ -51,7 +51,9 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     table = account_state_table(app, settings)
     metrics = Metrics()
     metrics.build_info.labels(__version__, policy.version).set(1)
-    view = RedisView(settings.redis_url, settings.redis_prefix, metrics)
+    view = RedisView(settings.redis_url, settings.redis_prefix, metrics,
+                     max_connections=settings.redis_max_connections,
+                     pool_timeout_s=settings.redis_pool_timeout_seconds)
     engine = Engine(policy, EngineConfig.from_settings(settings))
     clock = PipelineClock(policy, EngineConfig.from_settings(settings), backlog=backlog_probe(app, settings))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,

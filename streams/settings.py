@@ -64,6 +64,14 @@ class Settings(BaseSettings):
                            description="Redis for the queryable health view. Empty: no Redis view.")
     redis_prefix: str = Field("healthmon:", validation_alias=_env("HEALTHMON_REDIS_PREFIX"),
                               description="Prefix of every Redis key healthmon writes.")
+    redis_max_connections: int = Field(
+        50, ge=1, le=10_000, validation_alias=_env("HEALTHMON_REDIS_MAX_CONNECTIONS"),
+        description="Redis connections one worker opens at most for HTTP reads (the view's writer has its own); "
+                    "further reads wait for a free one.")
+    redis_pool_timeout_seconds: float = Field(
+        5.0, gt=0, validation_alias=_env("HEALTHMON_REDIS_POOL_TIMEOUT_SECONDS"),
+        description="Longest a request waits for a free Redis connection; then the HTTP API answers 429 with "
+                    "`Retry-After` (Redis is up, the worker is saturated).")
     policy_file: Path = Field(DEFAULT_POLICY_FILE, validation_alias=_env("HEALTHMON_POLICY_FILE"),
                               description="YAML scoring policy (weights, thresholds, bands, warning lines, tiers).")
     lateness_seconds: int = Field(172_800, ge=0, validation_alias=_env("HEALTHMON_LATENESS_SECONDS"),
@@ -96,6 +104,10 @@ class Settings(BaseSettings):
                     "replayed after a crash (Kafka Streams also defaults to 30 s).")
     max_message_bytes: int = Field(1_048_576, ge=64, validation_alias=_env("HEALTHMON_MAX_MESSAGE_BYTES"),
                                    description="Messages larger than this are dead-lettered unread.")
+    deadletter_max_raw_bytes: int = Field(
+        65_536, ge=0, le=262_144, validation_alias=_env("HEALTHMON_DEADLETTER_MAX_RAW_BYTES"),
+        description="A dead letter keeps at most this many bytes of the raw payload (and of the key), with the "
+                    "payload's full size and SHA-256, so that it always fits in one Kafka message (at most 262144).")
     store: str = Field("memory://", validation_alias=_env("HEALTHMON_STORE"),
                        description="Faust table store: `memory://` (recovers from changelog) or `rocksdb://`.")
     data_dir: Path = Field(Path(".healthmon-data"), validation_alias=_env("HEALTHMON_DATA_DIR"),

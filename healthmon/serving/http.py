@@ -5,21 +5,26 @@ The contract is `docs/openapi.yaml`. Every error is JSON: `{"error": ..., "statu
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any, Callable
 
 import faust
+from aiohttp.http_exceptions import HttpProcessingError
 from faust import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from healthmon.serving.metrics import BANDS, TIERS, Metrics
-from healthmon.serving.redis_view import RedisView
+from healthmon.serving.redis_view import RedisView, ViewBusy
 
-__all__ = ["register_http_api", "explain", "DEFAULT_LIMIT", "MAX_LIMIT"]
+__all__ = ["register_http_api", "explain", "install_bad_request_filter", "OneLineBadRequests", "DEFAULT_LIMIT",
+           "MAX_LIMIT", "RETRY_AFTER_SECONDS"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+#: `Retry-After` of a 429: requests waited `HEALTHMON_REDIS_POOL_TIMEOUT_SECONDS` for a Redis connection in vain.
+RETRY_AFTER_SECONDS = 1
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _ACCOUNTS_PARAMS = ("band", "tier", "limit")
 
@@ -29,6 +34,43 @@ def _error(view: web.View, status: int, message: str, parameter: str | None = No
     if parameter:
         body["parameter"] = parameter
     return view.json(body, status=status)
+
+
+def _busy(view: web.View, exc: ViewBusy) -> web.Response:
+    """Answer 429: Redis is up but every connection stayed busy; the client should come back shortly."""
+    return view.json({"error": f"too many concurrent requests ({exc}); retry after {RETRY_AFTER_SECONDS} s",
+                      "status": 429}, status=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+class OneLineBadRequests(logging.Filter):
+    """Log a request aiohttp could not parse (a line too long, a bad header) as one warning line.
+
+    aiohttp's server logs each one with `logger.exception`, a traceback of a dozen lines for what is
+    the client's mistake, and anyone on the network can send them.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the record of a malformed request in place; let every other record through."""
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else None
+            detail = " ".join(str(exc.message).split())
+            record.msg = "bad HTTP request from %s: %s %.200s"
+            record.args = (remote or "unknown client", type(exc).__name__, detail)
+            record.exc_info = record.exc_text = None
+            record.stack_info = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+        return True
+
+
+_BAD_REQUEST_FILTER = OneLineBadRequests()
+
+
+def install_bad_request_filter(logger_name: str = "aiohttp.server") -> None:
+    """Attach `OneLineBadRequests` to aiohttp's server logger (once)."""
+    logger = logging.getLogger(logger_name)
+    if _BAD_REQUEST_FILTER not in logger.filters:
+        logger.addFilter(_BAD_REQUEST_FILTER)
 
 
 def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -49,6 +91,7 @@ def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
                       local_snapshot: Callable[[str], dict[str, Any] | None]) -> None:
     """Add healthmon's routes to the Faust web server of `app`."""
+    install_bad_request_filter()
 
     @app.page("/healthz")
     class Healthz(web.View):
@@ -95,6 +138,8 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
                 return _error(self, 503, "no Redis view configured (REDIS_URL is empty)")
             try:
                 accounts = await view.list_accounts(band, tier, limit)
+            except ViewBusy as exc:
+                return _busy(self, exc)
             except (RedisError, OSError) as exc:
                 return _error(self, 503, f"Redis view unavailable: {exc}")
             return self.json({"accounts": accounts, "count": len(accounts),
@@ -109,10 +154,12 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
             if len(account_id) > 200:
                 return _error(self, 400, "account_id must be 1-200 characters", "account_id")
             found: dict[str, Any] | None = None
-            source, redis_error = "redis", None
+            source, redis_error, busy = "redis", None, None
             if view.client is not None:
                 try:
                     found = await view.get_account(account_id)
+                except ViewBusy as exc:
+                    busy = exc
                 except (RedisError, OSError) as exc:
                     redis_error = exc
             if found is None:
@@ -121,6 +168,8 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
                 if snap is not None:
                     found, source = {"account": snap, "recent_alerts": []}, "local"
             if found is None:
+                if busy is not None:
+                    return _busy(self, busy)
                 if redis_error is not None:
                     return _error(self, 503, f"Redis view unavailable ({redis_error}) and account "
                                              f"{account_id!r} is not on this worker's partitions")

@@ -19,6 +19,7 @@ Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections import deque
@@ -26,11 +27,14 @@ from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from healthmon.serving.metrics import BANDS, TIERS, Metrics
 
-__all__ = ["RedisView", "SNAPSHOT_FIELDS", "snapshot_fingerprint"]
+__all__ = ["RedisView", "SNAPSHOT_FIELDS", "ViewBusy", "snapshot_fingerprint"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,26 @@ log = logging.getLogger(__name__)
 SNAPSHOT_FIELDS = ("snapshot", "score", "band", "alert_band", "tier", "name", "measures", "updated_at",
                    "policy_version")
 MARKER_TTL_SECONDS = 86_400
+
+
+class ViewBusy(RedisError):
+    """Every pooled Redis connection stayed busy for the whole wait: Redis is up, this worker is saturated."""
+
+
+class _QueueingPool(aioredis.BlockingConnectionPool):
+    """A bounded pool on which callers wait their turn; a wait that runs out raises `ViewBusy`.
+
+    redis-py's default pool refuses a caller outright beyond `max_connections` ("Too many
+    connections"), which made a burst of HTTP requests look like a Redis outage.
+    """
+
+    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().get_connection(*args, **kwargs)
+        except RedisConnectionError as exc:
+            if isinstance(exc.__cause__, asyncio.TimeoutError):  # the pool's wait, not a failed connect
+                raise ViewBusy(f"all {self.max_connections} Redis connections busy for {self.timeout} s") from exc
+            raise
 
 
 def snapshot_fingerprint(snapshot: dict[str, Any]) -> bytes:
@@ -81,13 +105,26 @@ class RedisView:
     """Batched, change-only writer and reader of the Redis health view."""
 
     def __init__(self, url: str, prefix: str, metrics: Metrics, alerts_cap: int = 10_000,
-                 recent_alerts: int = 20, batch_accounts: int = 500) -> None:
+                 recent_alerts: int = 20, batch_accounts: int = 500, max_connections: int = 50,
+                 pool_timeout_s: float = 5.0) -> None:
         self.prefix = prefix
         self.metrics = metrics
         self.alerts_cap = alerts_cap
         self.recent_alerts = recent_alerts
         self.batch_accounts = batch_accounts
-        self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0) if url else None
+        #: the writer's client (flushes, marker checks, pings): its own connections, which no burst of
+        #: HTTP reads can take from it
+        self.client: aioredis.Redis | None = None
+        #: the readers' client (the HTTP API): at most `max_connections`, further reads queue for one
+        self.reader: aioredis.Redis | None = None
+        if url:
+            self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+            # Reads are idempotent: one retry on a fresh connection hides an idle connection that a
+            # restarted Redis closed (the writer meets its own stale connections and recovers by itself).
+            pool = _QueueingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout_s,
+                                          socket_timeout=2.0, socket_connect_timeout=2.0,
+                                          retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
+            self.reader = aioredis.Redis.from_pool(pool)
         self._pending: dict[str, dict[str, Any]] = {}
         #: account -> (fingerprint, place) as last written; place None: in no sorted set
         self._written: dict[str, tuple[bytes, tuple[str, str] | None]] = {}
@@ -276,12 +313,14 @@ class RedisView:
 
     async def get_account(self, account_id: str) -> dict[str, Any] | None:
         """Return the snapshot and recent alerts (newest first) of an account, or None if unknown."""
-        assert self.client is not None
+        assert self.reader is not None
         try:
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self.reader.pipeline(transaction=False)
             pipe.hget(self.account_key(account_id), "snapshot")
             pipe.lrange(self.account_alerts_key(account_id), 0, self.recent_alerts - 1)
             raw, alerts = await pipe.execute()
+        except ViewBusy:
+            raise  # Redis is fine; this worker is saturated
         except (RedisError, OSError):
             self.metrics.redis_errors.labels("read").inc()
             raise
@@ -291,21 +330,23 @@ class RedisView:
 
     async def list_accounts(self, band: str | None, tier: str | None, limit: int) -> list[dict[str, Any]]:
         """Return up to `limit` snapshots, lowest score first, filtered by band and/or tier."""
-        assert self.client is not None
+        assert self.reader is not None
         try:
             if band is not None and tier is not None:
                 # ZINTER answers in score order; with one member in both sets the score is the same.
-                members = await self.client.zinter([self.scores_key(band=band), self.scores_key(tier=tier)],
+                members = await self.reader.zinter([self.scores_key(band=band), self.scores_key(tier=tier)],
                                                    aggregate="MAX")
                 members = members[:limit]
             else:
-                members = await self.client.zrange(self.scores_key(band=band, tier=tier), 0, limit - 1)
+                members = await self.reader.zrange(self.scores_key(band=band, tier=tier), 0, limit - 1)
             snaps: list[Any] = []
             if members:
-                pipe = self.client.pipeline(transaction=False)
+                pipe = self.reader.pipeline(transaction=False)
                 for member in members:
                     pipe.hget(self.account_key(member.decode()), "snapshot")
                 snaps = await pipe.execute()
+        except ViewBusy:
+            raise  # Redis is fine; this worker is saturated
         except (RedisError, OSError):
             self.metrics.redis_errors.labels("read").inc()
             raise
@@ -322,6 +363,7 @@ class RedisView:
             return False
 
     async def close(self) -> None:
-        """Close the connection pool."""
-        if self.client is not None:
-            await self.client.aclose()
+        """Close the connection pools."""
+        for client in (self.client, self.reader):
+            if client is not None:
+                await client.aclose()

@@ -73,3 +73,29 @@ def test_ticket_batch_keeps_types():
 def test_unknown_fields_are_ignored_not_rejected():
     decoded = decode_message("usage", orjson.dumps({**GOOD_USAGE, "sdk": "segment"}), **LIMITS)
     assert len(decoded.events) == 1 and decoded.rejections == []
+
+
+@pytest.mark.parametrize("value", [
+    "1970-01-01T00:00:00Z", 0, "0001-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00", -62_135_596_800_000,
+    "1999-12-31T23:59:59.999Z", 946_684_799_999, "2000-01-01T00:59:59+01:00", "9999-12-31T23:59:59Z",
+    100_000_000_000_000,
+])
+@pytest.mark.parametrize("kind", ["usage", "ticket"])
+def test_occurred_at_outside_the_accepted_range_is_a_schema_violation(kind, value):
+    good = GOOD_USAGE if kind == "usage" else GOOD_TICKET
+    decoded = decode_message(kind, orjson.dumps({**good, "occurred_at": value}), **LIMITS)
+    assert decoded.events == []
+    [rejection] = decoded.rejections
+    assert rejection.reason.value == "schema_violation"
+    assert rejection.error.startswith("occurred_at: ")
+    assert "2000-01-01T00:00:00Z" in rejection.error or "5138-11-16" in rejection.error
+
+
+@pytest.mark.parametrize("value", ["2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", 946_684_800_000,
+                                   "2026-11-18T09:00:00.250Z"])
+@pytest.mark.parametrize("kind", ["usage", "ticket"])
+def test_an_accepted_occurred_at_validates_again_after_its_epoch_millis_round_trip(kind, value):
+    good = GOOD_USAGE if kind == "usage" else GOOD_TICKET
+    [(_, event)] = decode_message(kind, orjson.dumps({**good, "occurred_at": value}), **LIMITS).events
+    dumped = orjson.loads(orjson.dumps(event.model_dump(mode="json")))
+    assert type(event).model_validate(dumped) == event

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from healthmon.serving.http import MAX_LIMIT
+from healthmon.serving.http import MAX_LIMIT, RETRY_AFTER_SECONDS
 from healthmon.serving.metrics import BANDS, TIERS
 from tests.serving.contract import OPENAPI_PATH, openapi, validate
 
@@ -58,8 +58,8 @@ def test_query_parameters_match_the_code():
 
 def test_error_responses_are_documented_per_route():
     paths = openapi()["paths"]
-    assert set(paths["/accounts"]["get"]["responses"]) == {"200", "400", "503"}
-    assert set(paths["/accounts/{account_id}"]["get"]["responses"]) == {"200", "400", "404", "503"}
+    assert set(paths["/accounts"]["get"]["responses"]) == {"200", "400", "429", "503"}
+    assert set(paths["/accounts/{account_id}"]["get"]["responses"]) == {"200", "400", "404", "429", "503"}
     assert set(paths["/readyz"]["get"]["responses"]) == {"200", "503"}
 
 
@@ -68,3 +68,9 @@ def test_readme_links_the_contract_and_lists_every_route():
     assert "docs/openapi.yaml" in readme
     for route in ROUTES:
         assert f"`GET {route}" in readme, route
+
+
+def test_a_busy_answer_documents_its_retry_after_header():
+    busy = openapi()["components"]["responses"]["Busy"]
+    assert busy["headers"]["Retry-After"]["schema"]["minimum"] <= RETRY_AFTER_SECONDS
+    assert busy["content"]["application/json"]["example"]["status"] == 429
