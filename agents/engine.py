@@ -21,6 +21,9 @@ __all__ = ["SaveStatesBeforeCommit", "register_engine_agent"]
 
 log = logging.getLogger(__name__)
 
+#: A partition that waits this long for a lagging input is logged (once per wait).
+BLOCKED_LOG_MS = 30_000
+
 
 class SaveStatesBeforeCommit(Sensor):
     """Write the processor's changed states to the table whenever Faust is about to commit offsets.
@@ -52,8 +55,10 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
         # Faust waits for every message it delivered to be acked before a revoke or a stop completes.
         # Messages the aligner holds may wait for a partition that is paused now: let them go unacked.
         # They are not committed, so the partition's next owner reads them again.
-        for item in aligner.close():
+        let_go = aligner.close()
+        for item in let_go:
             consumer._unacked_messages.discard(item.payload[0].message)
+        log.info("alignment: let go of %d held message(s) for a rebalance or a stop", len(let_go))
         await wait_empty(consumer, logger)
 
     app._consumer_wait_empty = let_go_then_wait_empty  # type: ignore[method-assign]
@@ -66,6 +71,7 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
 
     @app.on_partitions_assigned.connect
     async def hold_again(app: faust.App, assigned: Any, **kwargs: Any) -> None:
+        log.info("alignment: holding messages again (%d partitions assigned)", len(assigned))
         aligner.reopen()
 
     async def handle(item: Pending) -> None:
@@ -117,10 +123,18 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
                 continue
             await drain(msg.partition)
 
+    reported: dict[int, tuple] = {}
+
     @app.timer(0.05, name="healthmon.align")
     async def release_waiting() -> None:
         # A message waiting for a caught-up partner topic is released after the aligner's max wait.
         if len(aligner) and "stream" in acker:
             await drain(None)
+        now = int(time.time() * 1000)
+        for partition, (topic, backlog, since) in list(aligner.blocked.items()):
+            if now - since >= BLOCKED_LOG_MS and reported.get(partition) != (topic, since):
+                reported[partition] = (topic, since)
+                log.warning("alignment: partition %d has waited %.0f s for %s (%s); queued: %d message(s)",
+                            partition, (now - since) / 1000, topic, backlog.name.lower(), len(aligner))
 
     return engine

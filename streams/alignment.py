@@ -81,6 +81,8 @@ class Aligner:
         self._processed_at = 0
         #: closed for a rebalance or a stop: nothing is held (see `close`)
         self.closed = False
+        #: partition -> (topic it waits for, what that topic still holds, since when), for diagnosis
+        self.blocked: dict[int, tuple[str, Backlog, int]] = {}
 
     def __len__(self) -> int:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
@@ -115,8 +117,12 @@ class Aligner:
                 for queue in queues.values():
                     if queue and (head is None or queue[0].event_time < head.event_time):
                         head = queue[0]
-                if head is None or not self._may_release(p, head, queues, now):
+                if head is None:
+                    self.blocked.pop(p, None)
                     break
+                if not self._may_release(p, head, queues, now):
+                    break
+                self.blocked.pop(p, None)
                 out.append(queues[head.topic].popleft())
         if self.paused:
             self._resume_drained()
@@ -133,13 +139,20 @@ class Aligner:
             if backlog is Backlog.NONE:
                 continue
             if backlog is Backlog.ON_BROKER:
+                self._block(partition, topic, backlog, now)
                 return False  # it lags for sure: wait for it, however long it takes
             # Read by the consumer, not yet here: start its clock now if it never delivered anything.
             last = self._last_arrival.setdefault(key, now)
             # Time the worker spent processing is not waiting: nothing could arrive meanwhile.
             if now - max(last, self._processed_at) < self.max_wait_ms:
+                self._block(partition, topic, backlog, now)
                 return False
         return True
+
+    def _block(self, partition: int, topic: str, backlog: Backlog, now: int) -> None:
+        held = self.blocked.get(partition)
+        if held is None or held[:2] != (topic, backlog):
+            self.blocked[partition] = (topic, backlog, now)
 
     def _resume_drained(self) -> None:
         for key in list(self.paused):
@@ -171,6 +184,8 @@ class Aligner:
         self._received = {k: v for k, v in self._received.items() if k[1] not in partitions}
         self._last_arrival = {k: v for k, v in self._last_arrival.items() if k[1] not in partitions}
         self.paused = {k for k in self.paused if k[1] not in partitions}
+        for p in partitions:
+            self.blocked.pop(p, None)
         return dropped
 
     def close(self) -> list[Pending]:
