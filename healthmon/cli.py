@@ -49,10 +49,9 @@ def cli() -> None:
 @cli.command()
 def worker() -> None:
     """Run a Faust worker (starts an embedded broker when KAFKA_BROKER_URL is unset)."""
-    import faust
-
     from healthmon.connect import bootstrap_of, connect_broker
     from streams.runtime import build_worker, ensure_topics
+    from streams.shutdown import BoundedStopWorker
 
     settings = _settings()
     policy = _load_policy(settings.policy_file)
@@ -74,8 +73,10 @@ def worker() -> None:
     click.echo(f"healthmon: worker {settings.app_id} policy {policy.version}, API and metrics on "
                f"http://{settings.web_host}:{settings.web_port}", err=True)
     try:
-        faust.Worker(built.app, loglevel=settings.log_level.upper(), quiet=True,
-                     redirect_stdouts=False).execute_from_commandline()
+        BoundedStopWorker(built.app, stop_timeout_s=settings.stop_timeout_seconds, contact=built.contact,
+                          on_hard_exit=(lambda: embedded.stop(grace_s=1.0)) if embedded is not None else lambda: None,
+                          loglevel=settings.log_level.upper(), quiet=True,
+                          redirect_stdouts=False).execute_from_commandline()
     finally:
         if embedded is not None:
             embedded.stop()
