@@ -14,6 +14,8 @@ from healthmon.connect import bootstrap_of
 
 __all__ = ["format_alert", "iter_alerts"]
 
+#: Longest closing the consumer may take (its group leave waits on the broker).
+STOP_TIMEOUT_S = 3.0
 _MARK = {"firing": "FIRING  ", "resolved": "RESOLVED"}
 
 
@@ -43,4 +45,5 @@ async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool,
                     except orjson.JSONDecodeError:
                         yield {"kind": "?", "status": "?", "summary": f"undecodable alert at offset {record.offset}"}
     finally:
-        await consumer.stop()
+        # With the broker gone, leaving the group never ends: give it a bounded moment.
+        await asyncio.wait({asyncio.ensure_future(consumer.stop())}, timeout=STOP_TIMEOUT_S)

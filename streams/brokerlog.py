@@ -17,7 +17,8 @@ __all__ = ["BrokerErrorLimiter", "CONNECTION_ERROR_MARKERS", "attach"]
 #: Substrings of the aiokafka (and Faust) records that only repeat that the broker cannot be reached.
 CONNECTION_ERROR_MARKERS = (
     "Unable connect to", "Unable to update metadata", "Unable to request metadata",
-    "Group Coordinator Request failed", "Failed fetch messages from", "Heartbeat", "coordinator dead",
+    "Group Coordinator Request failed", "Failed fetch messages from", "Heartbeat session expired",
+    "Heartbeat send request failed", "coordinator dead",
     "NodeNotReadyError", "KafkaConnectionError", "RequestTimedOutError", "GroupCoordinatorNotAvailable",
     "Connect call failed", "Connection at", "Error sending", "Got error produce response",
     "KafkaTimeoutError", "NotCoordinatorForGroup", "CoordinatorNotAvailable", "Unable to send",
