@@ -80,9 +80,19 @@ class BrokerErrorLimiter(logging.Filter):
             return line
 
 
-def attach(limiter: BrokerErrorLimiter) -> None:
-    """Install `limiter` on every aiokafka and Faust logger that exists now (filters do not propagate)."""
+def attach(limiter: BrokerErrorLimiter) -> BrokerErrorLimiter:
+    """Install `limiter` on every aiokafka and Faust logger that exists now (filters do not propagate).
+
+    Return the limiter in charge: one already attached by an earlier call keeps its place, so records
+    are never counted twice.
+    """
     names = [name for name, logger in logging.Logger.manager.loggerDict.items()
              if isinstance(logger, logging.Logger) and name.startswith(_LOGGER_PREFIXES)]
+    for existing in logging.getLogger(_LOGGER_PREFIXES[0]).filters:
+        if isinstance(existing, BrokerErrorLimiter):
+            limiter = existing
     for name in {*names, *_LOGGER_PREFIXES}:
-        logging.getLogger(name).addFilter(limiter)
+        logger = logging.getLogger(name)
+        if limiter not in logger.filters:
+            logger.addFilter(limiter)
+    return limiter

@@ -87,7 +87,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
 def register_broker_watch(app: faust.App, contact: BrokerContact, metrics: Metrics,
                           limiter: BrokerErrorLimiter, interval_s: float = 1.0) -> None:
     """Log each change of the broker's reachability once and keep the broker gauges current."""
-    attach(limiter)
+    limiter = attach(limiter)
     metrics.broker_unreachable.set_function(lambda: 0.0 if contact.status().reachable else 1.0)
     metrics.broker_last_contact.set_function(lambda: contact.status().last_contact_unix or 0.0)
     since: list[float] = []  # monotonic start of the outage being reported, if any

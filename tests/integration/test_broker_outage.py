@@ -135,6 +135,13 @@ def test_a_worker_whose_broker_is_gone_logs_little_and_stops_on_sigterm(outage_w
         assert any("without the last commit" in line or "could not be committed" in line for line in stop_lines)
 
 
+def test_with_the_broker_up_sigterm_commits_and_exits_0(outage_worker: WorkerProcess) -> None:
+    code, took, stop_lines = _sigterm_and_wait(outage_worker)
+    assert (code, took < STOP_LIMIT_S) == (0, True), "\n".join(stop_lines[-20:])
+    assert sum("healthmon: SIGTERM received; stopping" in line for line in stop_lines) == 1, stop_lines
+    assert any("all processed offsets committed" in line for line in stop_lines), stop_lines
+
+
 def test_readyz_and_the_gauge_follow_a_broker_pause(outage_worker: WorkerProcess,
                                                    private_broker: EmbeddedBroker) -> None:
     worker = outage_worker
