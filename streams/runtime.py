@@ -101,8 +101,8 @@ def register_broker_watch(app: faust.App, contact: BrokerContact, metrics: Metri
         elif status.reachable and status.answered_since_failure:
             outage = limiter.recovered()
             if since:
-                log.warning("healthmon: Kafka broker answers again after %.0f s; ready again once it can fetch "
-                            "and commit%s", time.monotonic() - since.pop(), f" ({outage})" if outage else "")
+                log.warning("healthmon: Kafka broker answers again after %.0f s; ready%s",
+                            time.monotonic() - since.pop(), f" ({outage})" if outage else "")
             elif outage:
                 log.warning("healthmon: %s", outage)
 
