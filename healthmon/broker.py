@@ -127,6 +127,7 @@ class EmbeddedBroker:
         if proc is None or proc.poll() is not None:
             return
         proc.terminate()
+        proc.send_signal(signal.SIGCONT)  # a paused (SIGSTOPped) broker handles SIGTERM only once resumed
         try:
             proc.wait(grace_s)
         except subprocess.TimeoutExpired:

@@ -5,6 +5,7 @@ Each test runs its own embedded broker, so killing or pausing it disturbs no oth
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import time
@@ -75,6 +76,14 @@ def _wait(condition: Callable[[], Any], timeout_s: float, what: str, worker: Wor
             return result
         time.sleep(0.25)
     raise AssertionError(f"timed out waiting for {what}:\n{worker.log_tail()}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent's wait is missing
 
 
 def _log_lines(worker: WorkerProcess) -> list[str]:
@@ -167,3 +176,21 @@ def test_readyz_and_the_gauge_follow_a_broker_pause(outage_worker: WorkerProcess
     assert metric_value(metrics, "healthmon_broker_last_contact_timestamp_seconds") > paused_at
     _wait(lambda: any("Kafka broker answers again" in line for line in _log_lines(worker)), 10,
           "the log line that ends the outage", worker)
+
+
+def test_a_worker_with_its_embedded_broker_paused_stops_it_and_exits(redis_url: str, tmp_path: Path) -> None:
+    settings = isolated_settings("", redis_url, tmp_path / "data", prefix="emb", partitions=1)
+    worker = WorkerProcess(settings_env(settings), tmp_path / "worker.log", settings.web_port).start()
+    try:
+        worker.wait_ready()
+        assert worker.proc is not None
+        children = Path(f"/proc/{worker.proc.pid}/task/{worker.proc.pid}/children").read_text().split()
+        assert len(children) == 1, children  # the embedded Tansu
+        broker_pid = int(children[0])
+        os.kill(broker_pid, signal.SIGSTOP)
+        _wait(lambda: _not_ready(worker), 30, "/readyz to report the paused embedded broker", worker)
+        code, took, stop_lines = _sigterm_and_wait(worker)
+        assert took < STOP_LIMIT_S and code in (0, EXIT_UNCOMMITTED), (code, took, stop_lines[-20:])
+        assert not _alive(broker_pid), "the embedded broker outlived its worker"
+    finally:
+        worker.stop()
