@@ -34,7 +34,9 @@ def uncommitted_partitions(app: faust.App) -> int:
     if consumer is None:
         return 0
     try:
-        return len(consumer._filter_committable_offsets(list(consumer._acked)))  # no public API for this
+        # No public API for this. Partitions revoked earlier are another worker's to commit now.
+        owned = consumer.assignment()
+        return len(consumer._filter_committable_offsets([tp for tp in consumer._acked if tp in owned]))
     except Exception:  # noqa: BLE001 - a consumer that never started has nothing to commit
         return 0
 
