@@ -101,7 +101,7 @@ def worker() -> None:
 @click.option("--scenario", default="mixed", show_default=True,
               help="Traffic scenario: mixed, healthy, drop, silent, ticket_spike, recover, ingest_stall.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed; the same seed sends the same events.")
-@click.option("--days", type=click.IntRange(1, 400), default=42, show_default=True,
+@click.option("--days", type=click.IntRange(2, 400), default=42, show_default=True,
               help="Days of event time to generate, ending now.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Events per message; above 1, messages are {\"events\": [...]} envelopes.")

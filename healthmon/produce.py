@@ -39,10 +39,10 @@ async def produce(settings: Settings, broker_url: str, records: Iterable[Record]
     topics = settings.input_topics
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_of(broker_url), linger_ms=5,
                                 max_batch_size=512 * 1024, enable_idempotence=False, acks=1)
-    await producer.start()
     stats = stats if stats is not None else ProduceStats()
     started = time.monotonic()
     try:
+        await producer.start()  # inside the try: a cancelled start still closes the producer
         groups = ((r.kind, r.key, [r.value]) for r in records) if batch_size <= 1 else to_batches(records,
                                                                                                  batch_size)
         pending = []

@@ -34,8 +34,8 @@ async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool,
                                 group_id=f"healthmon-tail-{uuid.uuid4().hex[:8]}",
                                 auto_offset_reset="earliest" if from_beginning else "latest",
                                 enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()  # inside the try: a Ctrl-C during a slow group join still closes it
         while stop is None or not stop.is_set():
             batch = await consumer.getmany(timeout_ms=250)
             for records in batch.values():
