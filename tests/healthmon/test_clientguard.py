@@ -7,8 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -40,18 +38,6 @@ def _finish(proc: subprocess.Popen, timeout_s: float) -> tuple[int, str, float]:
         _, err = proc.communicate()
         raise AssertionError(f"still running after {timeout_s} s:\n{err[-3000:]}") from None
     return proc.returncode, err, time.monotonic() - started
-
-
-@pytest.fixture
-def private_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """An embedded broker of this test's own; resumed and stopped at the end."""
-    broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
-    try:
-        yield broker
-    finally:
-        if broker.proc is not None and broker.proc.poll() is None:
-            broker.proc.send_signal(signal.SIGCONT)
-        broker.stop()
 
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))

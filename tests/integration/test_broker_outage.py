@@ -30,18 +30,6 @@ ABSENCE_S = 20.0
 
 
 @pytest.fixture
-def private_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
-    """An embedded broker of this test's own; resumed and stopped at the end whatever the test did to it."""
-    broker = EmbeddedBroker(log_path=tmp_path / "tansu.log").start()
-    try:
-        yield broker
-    finally:
-        if broker.proc is not None and broker.proc.poll() is None:
-            broker.proc.send_signal(signal.SIGCONT)
-        broker.stop()
-
-
-@pytest.fixture
 def outage_worker(private_broker: EmbeddedBroker, redis_url: str, tmp_path: Path) -> Iterator[WorkerProcess]:
     """A ready worker on the private broker that has processed a little traffic."""
     settings = isolated_settings(private_broker.url, redis_url, tmp_path / "data", prefix="out",
