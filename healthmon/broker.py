@@ -121,14 +121,15 @@ class EmbeddedBroker:
             raise
         return self
 
-    def stop(self) -> None:
-        """Stop the broker (SIGTERM, then SIGKILL after 5 s)."""
+    def stop(self, grace_s: float = 5.0) -> None:
+        """Stop the broker (SIGTERM, then SIGKILL after `grace_s`)."""
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
         proc.terminate()
+        proc.send_signal(signal.SIGCONT)  # a paused (SIGSTOPped) broker handles SIGTERM only once resumed
         try:
-            proc.wait(5)
+            proc.wait(grace_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(5)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import sys
 import time
 from datetime import datetime, timezone
@@ -47,16 +48,25 @@ def cli() -> None:
     """healthmon: score every account continuously from Kafka events and alert like a pager."""
 
 
+def _stop_starting(signum: int, frame: object) -> None:
+    name = signal.Signals(signum).name
+    click.echo(f"healthmon: {name} received while the worker was starting; exiting", err=True)
+    raise SystemExit(128 + signum)
+
+
 @cli.command()
 def worker() -> None:
     """Run a Faust worker (starts an embedded broker when KAFKA_BROKER_URL is unset)."""
-    import faust
-
     from healthmon.connect import bootstrap_of, connect_broker
     from streams.runtime import build_worker, ensure_topics
+    from streams.shutdown import BoundedStopWorker
 
     settings = _settings()
     policy = _load_policy(settings.policy_file)
+    # Until Faust installs its own handlers, a signal ends the start-up with one line (and the embedded
+    # broker is stopped by the `finally` clauses below).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop_starting)
     try:
         broker_url, embedded = connect_broker(settings)
     except BrokerError as exc:
@@ -75,11 +85,13 @@ def worker() -> None:
     click.echo(f"healthmon: worker {settings.app_id} policy {policy.version}, API and metrics on "
                f"http://{settings.web_host}:{settings.web_port}", err=True)
     try:
-        faust.Worker(built.app, loglevel=settings.log_level.upper(), quiet=True,
-                     redirect_stdouts=False).execute_from_commandline()
+        BoundedStopWorker(built.app, stop_timeout_s=settings.stop_timeout_seconds, contact=built.contact,
+                          on_hard_exit=(lambda: embedded.stop(grace_s=1.0)) if embedded is not None else lambda: None,
+                          loglevel=settings.log_level.upper(), quiet=True,
+                          redirect_stdouts=False).execute_from_commandline()
     finally:
         if embedded is not None:
-            embedded.stop()
+            embedded.stop(grace_s=2.0)  # in-memory: nothing to flush, and the stop must stay within bounds
 
 
 @cli.command()
@@ -90,7 +102,7 @@ def worker() -> None:
 @click.option("--scenario", default="mixed", show_default=True,
               help="Traffic scenario: mixed, healthy, drop, silent, ticket_spike, recover, ingest_stall.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed; the same seed sends the same events.")
-@click.option("--days", type=click.IntRange(1, 400), default=42, show_default=True,
+@click.option("--days", type=click.IntRange(2, 400), default=42, show_default=True,
               help="Days of event time to generate, ending now.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Events per message; above 1, messages are {\"events\": [...]} envelopes.")
@@ -100,9 +112,10 @@ def worker() -> None:
 def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int,
              until: datetime | None) -> None:
     """Send realistic synthetic traffic (profiles, usage, tickets, NPS) to the input topics."""
+    from healthmon.clientguard import Interrupted, guarded, watch_broker
     from healthmon.connect import require_broker_url
     from healthmon.generator import generate as make_traffic, scenario_names
-    from healthmon.produce import produce
+    from healthmon.produce import ProduceStats, produce
 
     if scenario not in scenario_names():
         raise click.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(scenario_names())}",
@@ -110,11 +123,25 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
     settings = _settings()
     start_ms = _traffic_start_ms(days, until, settings.max_future_skew_seconds)
     try:
-        broker_url = require_broker_url(settings)
+        broker_url = require_broker_url(settings, timeout_s=settings.client_wait_seconds)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
     traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed, start_ms=start_ms, days=days)
-    stats = asyncio.run(produce(settings, broker_url, traffic.records(), rate=rate, batch_size=batch_size))
+    stats = ProduceStats()
+    contact = watch_broker(settings.broker_timeout_seconds, settings.client_wait_seconds)
+    try:
+        asyncio.run(guarded(produce(settings, broker_url, traffic.records(), rate=rate, batch_size=batch_size,
+                                    stats=stats),
+                            contact=contact, wait_s=settings.client_wait_seconds, what="healthmon generate",
+                            say=lambda line: click.echo(line, err=True)))
+    except BrokerError as exc:
+        raise click.ClickException(f"{exc}; {stats.events:,} events were handed to the producer, the last "
+                                   "of them may not have reached Kafka (the same --seed sends the same events)"
+                                   ) from None
+    except Interrupted as exc:
+        click.echo(f"healthmon generate: stopped by {exc.signum.name} after {stats.events:,} events "
+                   f"in {stats.messages:,} messages", err=True)
+        sys.exit(128 + exc.signum)
     click.echo(f"sent {stats.events:,} events in {stats.messages:,} messages in {stats.seconds:.1f} s "
                f"({stats.events / max(stats.seconds, 1e-9):,.0f} events/s)")
 
@@ -152,12 +179,13 @@ def tail(from_beginning: bool, as_json: bool) -> None:
     """Print alerts from the alerts topic as they arrive (Ctrl-C to stop)."""
     import orjson
 
+    from healthmon.clientguard import Interrupted, guarded, watch_broker
     from healthmon.connect import require_broker_url
     from healthmon.tail import format_alert, iter_alerts
 
     settings = _settings()
     try:
-        broker_url = require_broker_url(settings)
+        broker_url = require_broker_url(settings, timeout_s=settings.client_wait_seconds)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -166,10 +194,14 @@ def tail(from_beginning: bool, as_json: bool) -> None:
                                        from_beginning=from_beginning):
             click.echo(orjson.dumps(alert).decode() if as_json else format_alert(alert))
 
+    contact = watch_broker(settings.broker_timeout_seconds, settings.client_wait_seconds)
     try:
-        asyncio.run(run())
-    except KeyboardInterrupt:
-        pass
+        asyncio.run(guarded(run(), contact=contact, wait_s=settings.client_wait_seconds, what="healthmon tail",
+                            say=lambda line: click.echo(line, err=True)))
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Interrupted:
+        pass  # Ctrl-C (or SIGTERM) is how tail is meant to end
 
 
 @cli.group()

@@ -14,7 +14,10 @@ from healthmon.connect import bootstrap_of
 from healthmon.generator import Record, to_batches
 from streams.settings import Settings
 
-__all__ = ["ProduceStats", "produce"]
+__all__ = ["ProduceStats", "produce", "STOP_TIMEOUT_S"]
+
+#: Longest stopping the producer may take (it flushes what is still queued).
+STOP_TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -27,15 +30,19 @@ class ProduceStats:
 
 
 async def produce(settings: Settings, broker_url: str, records: Iterable[Record], *, rate: float = 0.0,
-                  batch_size: int = 1, stop: asyncio.Event | None = None) -> ProduceStats:
-    """Send `records` to the input topics, at most `rate` events/s (0: as fast as possible)."""
+                  batch_size: int = 1, stop: asyncio.Event | None = None,
+                  stats: ProduceStats | None = None) -> ProduceStats:
+    """Send `records` to the input topics, at most `rate` events/s (0: as fast as possible).
+
+    `stats`, if given, is updated as messages are handed to the producer (it survives a cancel).
+    """
     topics = settings.input_topics
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_of(broker_url), linger_ms=5,
                                 max_batch_size=512 * 1024, enable_idempotence=False, acks=1)
-    await producer.start()
-    stats = ProduceStats()
+    stats = stats if stats is not None else ProduceStats()
     started = time.monotonic()
     try:
+        await producer.start()  # inside the try: a cancelled start still closes the producer
         groups = ((r.kind, r.key, [r.value]) for r in records) if batch_size <= 1 else to_batches(records,
                                                                                                  batch_size)
         pending = []
@@ -57,6 +64,8 @@ async def produce(settings: Settings, broker_url: str, records: Iterable[Record]
             await asyncio.gather(*pending)
         await producer.flush()
     finally:
-        await producer.stop()
+        # A producer's stop flushes, which waits on the broker: bounded, so a cancel cannot hang.
+        await asyncio.wait({asyncio.ensure_future(producer.stop())}, timeout=STOP_TIMEOUT_S)
+        stats.seconds = time.monotonic() - started
     stats.seconds = time.monotonic() - started
     return stats

@@ -14,6 +14,8 @@ from healthmon.connect import bootstrap_of
 
 __all__ = ["format_alert", "iter_alerts"]
 
+#: Longest closing the consumer may take (its group leave waits on the broker).
+STOP_TIMEOUT_S = 3.0
 _MARK = {"firing": "FIRING  ", "resolved": "RESOLVED"}
 
 
@@ -32,8 +34,8 @@ async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool,
                                 group_id=f"healthmon-tail-{uuid.uuid4().hex[:8]}",
                                 auto_offset_reset="earliest" if from_beginning else "latest",
                                 enable_auto_commit=False)
-    await consumer.start()
     try:
+        await consumer.start()  # inside the try: a Ctrl-C during a slow group join still closes it
         while stop is None or not stop.is_set():
             batch = await consumer.getmany(timeout_ms=250)
             for records in batch.values():
@@ -43,4 +45,5 @@ async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool,
                     except orjson.JSONDecodeError:
                         yield {"kind": "?", "status": "?", "summary": f"undecodable alert at offset {record.offset}"}
     finally:
-        await consumer.stop()
+        # With the broker gone, leaving the group never ends: give it a bounded moment.
+        await asyncio.wait({asyncio.ensure_future(consumer.stop())}, timeout=STOP_TIMEOUT_S)

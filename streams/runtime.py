@@ -23,7 +23,9 @@ from faust.types import TP
 
 from streams.alignment import Aligner, Backlog
 from streams.app import create_app
+from streams.brokerlog import BrokerErrorLimiter, attach
 from streams.processor import Processor
+from streams.reachability import BrokerContact, install
 from streams.settings import Settings
 from streams.tables import account_state_table
 from streams.topics import Topics, declare_topics
@@ -42,6 +44,7 @@ class Worker:
     processor: Processor
     metrics: Metrics
     view: RedisView
+    contact: BrokerContact
 
 
 def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
@@ -74,8 +77,38 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
             return None
         return engine.snapshot(state, processor.stream_time(account_id))
 
-    register_http_api(app, metrics, view, local_snapshot)
-    return Worker(app, topics, processor, metrics, view)
+    contact = install(BrokerContact(settings.broker_timeout_seconds))
+    register_broker_watch(app, contact, metrics, BrokerErrorLimiter(settings.broker_log_interval_seconds))
+
+    def broker_status() -> tuple[bool, str | None]:
+        status = contact.status()
+        return status.reachable, status.reason
+
+    register_http_api(app, metrics, view, local_snapshot, broker_status)
+    return Worker(app, topics, processor, metrics, view, contact)
+
+
+def register_broker_watch(app: faust.App, contact: BrokerContact, metrics: Metrics,
+                          limiter: BrokerErrorLimiter, interval_s: float = 1.0) -> None:
+    """Log each change of the broker's reachability once and keep the broker gauges current."""
+    limiter = attach(limiter)
+    metrics.broker_unreachable.set_function(lambda: 0.0 if contact.status().reachable else 1.0)
+    metrics.broker_last_contact.set_function(lambda: contact.status().last_contact_unix or 0.0)
+    since: list[float] = []  # monotonic start of the outage being reported, if any
+
+    @app.timer(interval_s, name="healthmon.broker_watch")
+    async def watch_broker() -> None:
+        status = contact.status()
+        if not status.reachable and not since:
+            since.append(time.monotonic())
+            log.warning("healthmon: not ready: %s; the Kafka clients keep retrying", status.reason)
+        elif status.reachable and status.answered_since_failure:
+            outage = limiter.recovered()
+            if since:
+                log.warning("healthmon: Kafka broker answers again after %.0f s; ready%s",
+                            time.monotonic() - since.pop(), f" ({outage})" if outage else "")
+            elif outage:
+                log.warning("healthmon: %s", outage)
 
 
 def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], Backlog]:

@@ -102,6 +102,22 @@ class Settings(BaseSettings):
         description="How often offsets are committed; each changed account state is written to its table "
                     "(one changelog message) once per commit. Longer: fewer changelog messages, more input "
                     "replayed after a crash (Kafka Streams also defaults to 30 s).")
+    broker_timeout_seconds: float = Field(
+        5.0, gt=0, validation_alias=_env("HEALTHMON_BROKER_TIMEOUT_SECONDS"),
+        description="The broker counts as unreachable (`/readyz` 503, `healthmon_broker_unreachable` 1) once "
+                    "nothing answered for this long and a connect failed or a request waited longer.")
+    broker_log_interval_seconds: float = Field(
+        60.0, gt=0, validation_alias=_env("HEALTHMON_BROKER_LOG_INTERVAL_SECONDS"),
+        description="While the broker is unreachable, the Kafka clients' connection errors are logged once, "
+                    "then as one summary line (with their count) per this interval.")
+    stop_timeout_seconds: float = Field(
+        12.0, gt=0, validation_alias=_env("HEALTHMON_STOP_TIMEOUT_SECONDS"),
+        description="Longest the worker's graceful stop on SIGTERM/SIGINT may take; past it the worker logs "
+                    "what it waited for and exits with code 75, uncommitted input being consumed again later.")
+    client_wait_seconds: float = Field(
+        30.0, gt=0, validation_alias=_env("HEALTHMON_CLIENT_WAIT_SECONDS"),
+        description="How long `healthmon tail` and `generate` wait for an unreachable broker before they exit "
+                    "with an error.")
     max_message_bytes: int = Field(1_048_576, ge=64, validation_alias=_env("HEALTHMON_MAX_MESSAGE_BYTES"),
                                    description="Messages larger than this are dead-lettered unread.")
     deadletter_max_raw_bytes: int = Field(

@@ -46,6 +46,20 @@ def broker_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
             yield broker.url
 
 
+@pytest.fixture
+def private_broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
+    """An embedded broker of this test's own, to kill or pause; resumed and stopped at the end."""
+    import signal
+
+    broker = EmbeddedBroker(os.environ.get("HEALTHMON_TANSU_BIN", ""), log_path=tmp_path / "tansu.log").start()
+    try:
+        yield broker
+    finally:
+        if broker.proc is not None and broker.proc.poll() is None:
+            broker.proc.send_signal(signal.SIGCONT)
+        broker.stop()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     """The real Redis at REDIS_URL (make test starts one on 127.0.0.1:6379)."""

@@ -89,8 +89,12 @@ def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
-                      local_snapshot: Callable[[str], dict[str, Any] | None]) -> None:
-    """Add healthmon's routes to the Faust web server of `app`."""
+                      local_snapshot: Callable[[str], dict[str, Any] | None],
+                      broker_status: Callable[[], tuple[bool, str | None]] = lambda: (True, None)) -> None:
+    """Add healthmon's routes to the Faust web server of `app`.
+
+    `broker_status` returns (reachable, reason) for the Kafka broker, as this worker's clients see it.
+    """
     install_bad_request_filter()
 
     @app.page("/healthz")
@@ -102,8 +106,17 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     class Readyz(web.View):
         async def get(self, request: web.Request) -> web.Response:
             recovered = app.tables.recovery.completed.is_set()
-            ready = recovered and not app.rebalancing
+            reachable, broker_reason = broker_status()
+            ready = recovered and not app.rebalancing and reachable
+            reason = None
+            if not reachable:
+                reason = broker_reason
+            elif not recovered:
+                reason = "recovering the state tables from their changelogs"
+            elif app.rebalancing:
+                reason = "consumer-group rebalance in progress"
             body = {"ready": ready, "tables_recovered": recovered, "rebalancing": bool(app.rebalancing),
+                    "broker_reachable": reachable, "reason": reason,
                     "redis": view.healthy if view.client is not None else None}
             return self.json(body, status=200 if ready else 503)
 

@@ -52,6 +52,12 @@ class Metrics:
                                "How far (event time) each input lags the stream time.", ["topic"], registry=r)
         self.stale = Gauge("healthmon_source_stale", "1 while an input is considered stale.", ["topic"], registry=r)
         self.redis_errors = Counter("healthmon_redis_errors", "Failed Redis operations.", ["operation"], registry=r)
+        self.broker_unreachable = Gauge("healthmon_broker_unreachable",
+                                        "1 while this worker cannot reach the Kafka broker (see /readyz).",
+                                        registry=r)
+        self.broker_last_contact = Gauge("healthmon_broker_last_contact_timestamp_seconds",
+                                         "When the Kafka broker last answered this worker, unix seconds.",
+                                         registry=r)
         self.build_info = Gauge("healthmon_build_info", "Build and policy version (always 1).",
                                 ["version", "policy_version"], registry=r)
         self._precreate()

@@ -23,7 +23,7 @@ OPERATIONS_DOC = REPO / "docs" / "operations.md"
 def test_the_expected_alerts_exist() -> None:
     assert {a["alert"] for a in ALERTS} >= {
         "HealthmonConsumerStalled", "HealthmonDeadLetterSpike", "HealthmonEventLagHigh", "HealthmonSourceStale",
-        "HealthmonWorkerDown", "HealthmonAllWorkersDown",
+        "HealthmonWorkerDown", "HealthmonAllWorkersDown", "HealthmonBrokerUnreachable",
     }
 
 
