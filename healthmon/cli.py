@@ -25,9 +25,13 @@ def _settings():
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else "?"
+            if not err["loc"]:  # a bad combination: each line of the message names its variable
+                lines.extend(f"  {line}" for line in err["msg"].splitlines())
+                continue
+            field = str(err["loc"][0])
             var = env_name(field) if field in Settings.model_fields else field
-            lines.append(f"  {var}: {err['msg']} (got {err.get('input')!r})")
+            secret = field in Settings.model_fields and "secret" in str(Settings.model_fields[field].annotation).lower()
+            lines.append(f"  {var}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r})"))
         raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
 
 
@@ -137,6 +141,7 @@ def tail(from_beginning: bool, as_json: bool) -> None:
 
     from healthmon.connect import require_broker_url
     from healthmon.tail import format_alert, iter_alerts
+    from streams.kafka_security import aiokafka_kwargs
 
     settings = _settings()
     try:
@@ -146,7 +151,7 @@ def tail(from_beginning: bool, as_json: bool) -> None:
 
     async def run() -> None:
         async for alert in iter_alerts(broker_url, settings.topic(settings.alerts_topic),
-                                       from_beginning=from_beginning):
+                                       from_beginning=from_beginning, security=aiokafka_kwargs(settings)):
             click.echo(orjson.dumps(alert).decode() if as_json else format_alert(alert))
 
     try:

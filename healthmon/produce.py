@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from healthmon.connect import bootstrap_of
 from healthmon.generator import Record, to_batches
+from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
 
 __all__ = ["ProduceStats", "produce"]
@@ -31,7 +32,8 @@ async def produce(settings: Settings, broker_url: str, records: Iterable[Record]
     """Send `records` to the input topics, at most `rate` events/s (0: as fast as possible)."""
     topics = settings.input_topics
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_of(broker_url), linger_ms=5,
-                                max_batch_size=512 * 1024, enable_idempotence=False, acks=1)
+                                max_batch_size=512 * 1024, enable_idempotence=False, acks=1,
+                                **aiokafka_kwargs(settings))
     await producer.start()
     stats = ProduceStats()
     started = time.monotonic()

@@ -81,13 +81,16 @@ class RedisView:
     """Batched, change-only writer and reader of the Redis health view."""
 
     def __init__(self, url: str, prefix: str, metrics: Metrics, alerts_cap: int = 10_000,
-                 recent_alerts: int = 20, batch_accounts: int = 500) -> None:
+                 recent_alerts: int = 20, batch_accounts: int = 500,
+                 client_kwargs: dict[str, Any] | None = None) -> None:
         self.prefix = prefix
         self.metrics = metrics
         self.alerts_cap = alerts_cap
         self.recent_alerts = recent_alerts
         self.batch_accounts = batch_accounts
-        self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0) if url else None
+        # client_kwargs: TLS CA and credentials (`streams.redis_security.redis_kwargs`).
+        self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0,
+                                        **(client_kwargs or {})) if url else None
         self._pending: dict[str, dict[str, Any]] = {}
         #: account -> (fingerprint, place) as last written; place None: in no sorted set
         self._written: dict[str, tuple[bytes, tuple[str, str] | None]] = {}

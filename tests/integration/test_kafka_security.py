@@ -1,0 +1,152 @@
+"""Kafka over TLS and SASL with real parts: Tansu behind a TLS proxy, and Tansu requiring SASL."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from healthmon.broker import EmbeddedBroker, free_port
+from healthmon.generator import generate
+from healthmon.produce import produce
+from healthmon.tail import iter_alerts
+from streams.kafka_security import aiokafka_kwargs
+from streams.settings import Settings
+from tests.conftest import settings_env
+from tests.fixtures import WorkerProcess, isolated_settings
+from tests.tls import KEY_PASSWORD, Pki, TlsProxy, make_pki, server_context
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """A CA, server and client certificates made for this module."""
+    return make_pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def tls_broker_url(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dedicated Tansu reachable only through a mutual-TLS proxy: it advertises the proxy's port."""
+    proxy_port = free_port()
+    log = tmp_path_factory.mktemp("tls-broker") / "tansu.log"
+    with EmbeddedBroker(os.environ.get("HEALTHMON_TANSU_BIN", ""), log_path=log,
+                        advertised=f"127.0.0.1:{proxy_port}") as broker:
+        proxy = TlsProxy(broker.port, server_context(pki, require_client_cert=True), port=proxy_port).start()
+        try:
+            yield f"kafka://127.0.0.1:{proxy_port}"
+        finally:
+            proxy.stop()
+
+
+@pytest.fixture(scope="module")
+def sasl_broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A dedicated Tansu started with `--authentication` (SCRAM required on every connection)."""
+    log = tmp_path_factory.mktemp("sasl-broker") / "tansu.log"
+    with EmbeddedBroker(os.environ.get("HEALTHMON_TANSU_BIN", ""), log_path=log,
+                        extra_args=("--authentication",)) as broker:
+        yield broker.url
+
+
+def tls_settings(url: str, pki: Pki, redis_url: str, data: Path, **overrides: Any) -> Settings:
+    """Return isolated settings that reach `url` with mutual TLS (encrypted client key)."""
+    values: dict[str, Any] = dict(kafka_security_protocol="SSL", kafka_ssl_cafile=pki.ca,
+                                  kafka_ssl_certfile=pki.client_cert, kafka_ssl_keyfile=pki.client_key_encrypted,
+                                  kafka_ssl_key_password=KEY_PASSWORD, commit_interval_seconds=1.0)
+    values.update(overrides)
+    return isolated_settings(url, redis_url, data, prefix="tls", **values)
+
+
+def run_cli(args: list[str], settings: Settings, timeout_s: float = 90.0) -> subprocess.CompletedProcess:
+    """Run `healthmon ARGS` with `settings` in its environment."""
+    return subprocess.run([sys.executable, "-m", "healthmon", *args], env=settings_env(settings), cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout_s)
+
+
+async def _read_alerts(url: str, settings: Settings, want: int, timeout_s: float) -> list[dict[str, Any]]:
+    stop = asyncio.Event()
+    alerts: list[dict[str, Any]] = []
+
+    async def collect() -> None:
+        async for alert in iter_alerts(url, settings.topic(settings.alerts_topic), from_beginning=True, stop=stop,
+                                       security=aiokafka_kwargs(settings)):
+            alerts.append(alert)
+            if len(alerts) >= want:
+                stop.set()
+
+    task = asyncio.create_task(collect())
+    try:
+        await asyncio.wait_for(asyncio.shield(task), timeout_s)
+    except asyncio.TimeoutError:
+        stop.set()
+        await task
+    return alerts
+
+
+def test_worker_consumes_and_alerts_over_mutual_tls(tls_broker_url: str, pki: Pki, redis_url: str, tmp_path: Path,
+                                                    worker_factory: Callable[..., WorkerProcess]) -> None:
+    settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data")
+    worker = worker_factory(settings=settings)
+    worker.wait_ready(120)
+    traffic = generate(accounts=5, scenario="mixed", seed=5, start_ms=int(time.time() * 1000) - 43 * 86_400_000,
+                       days=42)
+    # `generate`'s producer, the worker's Faust clients and `tail`'s consumer all go through the TLS proxy:
+    # the broker advertises only the proxy's port.
+    stats = asyncio.run(produce(settings, tls_broker_url, traffic.records(), rate=0, batch_size=20))
+    assert stats.events > 1000
+    alerts = asyncio.run(_read_alerts(tls_broker_url, settings, want=1, timeout_s=150))
+    assert alerts, worker.log_tail()
+    assert {"alert_id", "account_id", "kind", "status"} <= set(alerts[0])
+
+
+def test_wrong_ca_stops_the_worker_with_a_clear_message(tls_broker_url: str, pki: Pki, redis_url: str,
+                                                        tmp_path: Path) -> None:
+    settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data", kafka_ssl_cafile=pki.other_ca)
+    started = time.monotonic()
+    done = run_cli(["worker"], settings)
+    assert done.returncode == 1, done.stderr
+    assert "TLS certificate not trusted" in done.stderr and "KAFKA_SSL_CAFILE" in done.stderr, done.stderr
+    assert time.monotonic() - started < 60  # refused at once, not retried until a timeout
+
+
+def test_missing_client_certificate_is_refused_not_hung(tls_broker_url: str, pki: Pki, redis_url: str,
+                                                        tmp_path: Path) -> None:
+    settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data", kafka_ssl_certfile=None,
+                            kafka_ssl_keyfile=None, kafka_ssl_key_password="")
+    done = run_cli(["tail"], settings)
+    assert done.returncode == 1, done.stderr
+    assert "KAFKA_SSL_CERTFILE" in done.stderr, done.stderr
+
+
+def test_plaintext_client_cannot_use_the_tls_listener(tls_broker_url: str, pki: Pki, redis_url: str,
+                                                      tmp_path: Path) -> None:
+    settings = isolated_settings(tls_broker_url, redis_url, tmp_path / "data")  # PLAINTEXT
+    done = run_cli(["tail"], settings, timeout_s=60)
+    assert done.returncode == 1, done.stderr
+    assert "cannot reach Kafka" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("mechanism, expected", [
+    ("SCRAM-SHA-512", "SASL authentication as 'healthmon' with SCRAM-SHA-512 failed"),
+    ("SCRAM-SHA-256", "SASL authentication as 'healthmon' with SCRAM-SHA-256 failed"),
+    # Tansu answers PLAIN with an error and a close; which of the two the client sees first varies.
+    ("PLAIN", "KAFKA_SASL_MECHANISM=PLAIN"),
+])
+def test_rejected_sasl_credentials_stop_the_worker(sasl_broker_url: str, redis_url: str, tmp_path: Path,
+                                                   mechanism: str, expected: str) -> None:
+    password = "not-the-password-1234"
+    settings = isolated_settings(sasl_broker_url, redis_url, tmp_path / "data", kafka_security_protocol="SASL_PLAINTEXT",
+                                 kafka_sasl_mechanism=mechanism, kafka_sasl_username="healthmon",
+                                 kafka_sasl_password=password)
+    done = run_cli(["worker"], settings)
+    assert done.returncode == 1, done.stderr
+    assert expected in done.stderr, done.stderr
+    assert password not in done.stderr + done.stdout
