@@ -13,6 +13,7 @@ import pytest
 from healthmon.serving.http import bearer_matches
 from streams.settings import Settings
 from tests.fixtures import WorkerProcess
+from tests.serving.contract import openapi
 
 TOKEN = "tok-3f9a1c-never-logged"
 GUARDED = ["/accounts", "/accounts?band=red&limit=5", "/accounts/acme"]
@@ -65,6 +66,10 @@ def test_guarded_routes_refuse_a_missing_or_wrong_token(guarded_worker: WorkerPr
     assert status == 401
     assert headers["WWW-Authenticate"].startswith('Bearer realm="healthmon"')
     assert body == {"error": body["error"], "status": 401} and why in body["error"]
+    assert (f'error="{"invalid_request" if authorization is None else "invalid_token"}"'
+            in headers["WWW-Authenticate"])
+    assert body in [e["value"] for e in openapi()["components"]["responses"]["Unauthorized"]["content"]
+                    ["application/json"]["examples"].values()]
     assert TOKEN not in str(body)
 
 
