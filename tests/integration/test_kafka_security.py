@@ -6,15 +6,15 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+import orjson
 import pytest
 
 from healthmon.broker import EmbeddedBroker, free_port
-from healthmon.generator import generate
-from healthmon.produce import produce
 from healthmon.tail import iter_alerts
 from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
@@ -96,19 +96,35 @@ def test_worker_consumes_and_alerts_over_mutual_tls(tls_broker_url: str, pki: Pk
     settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data")
     worker = worker_factory(settings=settings)
     worker.wait_ready(120)
-    traffic = generate(accounts=5, scenario="mixed", seed=5, start_ms=int(time.time() * 1000) - 43 * 86_400_000,
-                       days=42)
     # `generate`'s producer, the worker's Faust clients and `tail`'s consumer all go through the TLS proxy:
     # the broker advertises only the proxy's port.
-    stats = asyncio.run(produce(settings, tls_broker_url, traffic.records(), rate=0, batch_size=20))
-    assert stats.events > 1000
+    sent = run_cli(["generate", "--accounts", "5", "--rate", "0", "--seed", "5", "--batch-size", "20"], settings)
+    assert sent.returncode == 0 and sent.stdout.startswith("sent "), sent.stderr
     alerts = asyncio.run(_read_alerts(tls_broker_url, settings, want=1, timeout_s=150))
     assert alerts, worker.log_tail()
     assert {"alert_id", "account_id", "kind", "status"} <= set(alerts[0])
+    tailed = orjson.loads(_tail_once(settings))  # the CLI: its first alert, of any partition
+    assert tailed["alert_id"] and tailed["kind"] and tailed["account_id"]
     # A restart recovers the table from its changelog, through the end-offset check's own consumer.
     worker.stop()
     worker.start()
     worker.wait_ready(120)
+
+
+def _tail_once(settings: Settings, timeout_s: float = 60.0) -> str:
+    """Run `healthmon tail --from-beginning --json` until it prints its first alert; return that line."""
+    proc = subprocess.Popen([sys.executable, "-m", "healthmon", "tail", "--from-beginning", "--json"],
+                            env=settings_env(settings), cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    timer = threading.Timer(timeout_s, proc.kill)
+    timer.start()
+    try:
+        assert proc.stdout is not None
+        return proc.stdout.readline()
+    finally:
+        timer.cancel()
+        proc.kill()
+        proc.communicate(timeout=10)
 
 
 def test_wrong_ca_stops_the_worker_with_a_clear_message(tls_broker_url: str, pki: Pki, redis_url: str,
