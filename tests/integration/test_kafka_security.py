@@ -163,7 +163,8 @@ def test_plaintext_client_cannot_use_the_tls_listener(tls_broker_url: str, pki: 
 def test_rejected_sasl_credentials_stop_the_worker(sasl_broker_url: str, redis_url: str, tmp_path: Path,
                                                    mechanism: str, expected: str) -> None:
     password = "not-the-password-1234"
-    settings = isolated_settings(sasl_broker_url, redis_url, tmp_path / "data", kafka_security_protocol="SASL_PLAINTEXT",
+    settings = isolated_settings(sasl_broker_url, redis_url, tmp_path / "data",
+                                 kafka_security_protocol="SASL_PLAINTEXT",
                                  kafka_sasl_mechanism=mechanism, kafka_sasl_username="healthmon",
                                  kafka_sasl_password=password)
     done = run_cli(["worker"], settings)

@@ -37,7 +37,8 @@ def fetch(worker: WorkerProcess, path: str, authorization: str | None) -> tuple[
 
 
 @pytest.fixture(scope="module")
-def guarded_worker(tmp_path_factory: pytest.TempPathFactory, broker_url: str, redis_url: str) -> Iterator[WorkerProcess]:
+def guarded_worker(tmp_path_factory: pytest.TempPathFactory, broker_url: str,
+                   redis_url: str) -> Iterator[WorkerProcess]:
     """A real worker whose token comes from a mounted-secret style file."""
     from tests.conftest import settings_env
     from tests.fixtures import isolated_settings

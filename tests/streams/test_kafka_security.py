@@ -20,6 +20,7 @@ from tests.tls import KEY_PASSWORD, Pki, make_pki
 
 SECRET = "s3cret-Value-never-shown"
 BROKER = "kafka://broker.example.com:9093"
+NOT_PEM = str(Path(__file__))  # readable, and no certificate
 
 
 @pytest.fixture(scope="module")
@@ -41,26 +42,40 @@ SASL = dict(kafka_security_protocol="SASL_SSL", kafka_sasl_mechanism="SCRAM-SHA-
 
 
 @pytest.mark.parametrize("values, expected", [
-    (dict(kafka_broker_url="", kafka_security_protocol="SSL"), "KAFKA_SECURITY_PROTOCOL=SSL needs KAFKA_BROKER_URL"),
-    (dict(**SASL, kafka_sasl_password=SECRET), "KAFKA_SASL_USERNAME: required with KAFKA_SECURITY_PROTOCOL=SASL_SSL"),
-    (dict(**SASL, kafka_sasl_username="u"), "KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE: required"),
-    (dict(kafka_sasl_username="u", kafka_sasl_password=SECRET), "KAFKA_SECURITY_PROTOCOL=PLAINTEXT sends no credentials"),
+    (dict(kafka_broker_url="", kafka_security_protocol="SSL"),
+     "KAFKA_SECURITY_PROTOCOL=SSL needs KAFKA_BROKER_URL"),
+    (dict(**SASL, kafka_sasl_password=SECRET),
+     "KAFKA_SASL_USERNAME: required with KAFKA_SECURITY_PROTOCOL=SASL_SSL"),
+    (dict(**SASL, kafka_sasl_username="u"),
+     "KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE: required"),
+    (dict(kafka_sasl_username="u", kafka_sasl_password=SECRET),
+     "KAFKA_SECURITY_PROTOCOL=PLAINTEXT sends no credentials"),
     (dict(kafka_security_protocol="SASL_PLAINTEXT", kafka_sasl_username="u", kafka_sasl_password=SECRET,
-          kafka_ssl_cafile="/etc/hostname"), "KAFKA_SSL_CAFILE: set, but KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT"),
+          kafka_ssl_cafile=NOT_PEM), "KAFKA_SSL_CAFILE: set, but KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT"),
     (dict(kafka_security_protocol="SSL", kafka_ssl_cafile="/nonexistent/ca.pem"),
      "KAFKA_SSL_CAFILE: cannot read /nonexistent/ca.pem (No such file or directory)"),
-    (dict(kafka_security_protocol="SSL", kafka_ssl_cafile="/etc/hostname"), "KAFKA_SSL_CAFILE: /etc/hostname holds no usable"),
-    (dict(kafka_security_protocol="SSL", kafka_ssl_keyfile="/etc/hostname"), "KAFKA_SSL_KEYFILE: set without KAFKA_SSL_CERTFILE"),
-    (dict(kafka_security_protocol="SSL", kafka_ssl_key_password=SECRET), "KAFKA_SSL_KEY_PASSWORD: set without KAFKA_SSL_KEYFILE"),
-    (dict(**SASL, kafka_sasl_username="u", kafka_sasl_password=SECRET, kafka_sasl_password_file="/etc/hostname"),
+    (dict(kafka_security_protocol="SSL", kafka_ssl_cafile=NOT_PEM),
+     f"KAFKA_SSL_CAFILE: {NOT_PEM} holds no usable PEM certificate"),
+    (dict(kafka_security_protocol="SSL", kafka_ssl_keyfile=NOT_PEM),
+     "KAFKA_SSL_KEYFILE: set without KAFKA_SSL_CERTFILE"),
+    (dict(kafka_security_protocol="SSL", kafka_ssl_key_password=SECRET),
+     "KAFKA_SSL_KEY_PASSWORD: set without KAFKA_SSL_KEYFILE"),
+    (dict(**SASL, kafka_sasl_username="u", kafka_sasl_password=SECRET, kafka_sasl_password_file=NOT_PEM),
      "KAFKA_SASL_PASSWORD and KAFKA_SASL_PASSWORD_FILE: set one of them, not both"),
     (dict(**SASL, kafka_sasl_username="u", kafka_sasl_password_file="/nonexistent/pw"),
      "KAFKA_SASL_PASSWORD_FILE: cannot read /nonexistent/pw"),
-    (dict(redis_url="redis://127.0.0.1:6379/0", redis_ssl_ca_file="/etc/hostname"),
+    (dict(redis_url="redis://127.0.0.1:6379/0", redis_ssl_ca_file=NOT_PEM),
      "REDIS_SSL_CA_FILE: set, but REDIS_URL uses redis:// (TLS needs rediss://)"),
-    (dict(redis_url="rediss://u:pw@127.0.0.1:6380/0", redis_password=SECRET), "REDIS_PASSWORD: set, and REDIS_URL holds"),
-    (dict(redis_url="", redis_password=SECRET), "REDIS_USERNAME/REDIS_PASSWORD/REDIS_SSL_CA_FILE: set, but REDIS_URL is empty"),
-    (dict(api_token=SECRET, api_token_file="/etc/hostname"), "HEALTHMON_API_TOKEN and HEALTHMON_API_TOKEN_FILE"),
+    (dict(redis_url="rediss://u:pw@127.0.0.1:6380/0", redis_password=SECRET),
+     "REDIS_PASSWORD: set, and REDIS_URL holds a password too"),
+    (dict(redis_url="rediss://u@127.0.0.1:6380/0", redis_username="v"),
+     "REDIS_USERNAME: set, and REDIS_URL names a user too"),
+    (dict(redis_url="rediss://127.0.0.1:6380/0", redis_ssl_ca_file="/nonexistent/ca.pem"),
+     "REDIS_SSL_CA_FILE: cannot read /nonexistent/ca.pem"),
+    (dict(redis_url="", redis_password=SECRET),
+     "REDIS_USERNAME/REDIS_PASSWORD/REDIS_SSL_CA_FILE: set, but REDIS_URL is empty"),
+    (dict(api_token=SECRET, api_token_file=NOT_PEM),
+     "HEALTHMON_API_TOKEN and HEALTHMON_API_TOKEN_FILE: set one of them, not both"),
 ])
 def test_bad_combinations_name_the_variable_and_the_reason(values: dict[str, Any], expected: str) -> None:
     message = problems_of(**values)
