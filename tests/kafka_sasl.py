@@ -1,4 +1,4 @@
-"""A SASL/PLAIN-terminating Kafka proxy: authenticates each connection as a broker does, then relays it.
+"""A SASL-terminating Kafka proxy (PLAIN, SCRAM-SHA-256/512): logs each connection in as a broker does, then relays it.
 
 The embedded Tansu 0.6 can require SCRAM but cannot be given a user with its memory engine, so the
 tests put this in front of it (optionally behind TLS, for SASL_SSL) and advertise the proxy's port:
@@ -9,16 +9,21 @@ other request reaches the broker, exactly as with a managed cluster.
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import os
 import ssl
 import struct
 import threading
 
 from healthmon.broker import free_port
 
-__all__ = ["SaslPlainProxy"]
+__all__ = ["SaslProxy"]
 
 API_VERSIONS, SASL_HANDSHAKE, SASL_AUTHENTICATE = 18, 17, 36
-UNSUPPORTED_SASL_MECHANISM, SASL_AUTHENTICATION_FAILED, ILLEGAL_SASL_STATE = 33, 58, 34
+UNSUPPORTED_SASL_MECHANISM, SASL_AUTHENTICATION_FAILED = 33, 58
+MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
 
 
 def _string(value: str | None) -> bytes:
@@ -33,20 +38,20 @@ def _frame(correlation_id: int, body: bytes) -> bytes:
     return struct.pack(">i", len(payload)) + payload
 
 
-class SaslPlainProxy:
-    """Accept Kafka connections on a free loopback port; only PLAIN logins from `users` reach `target_port`."""
+class SaslProxy:
+    """Accept Kafka connections on a free loopback port; only SASL logins of `users` reach `target_port`."""
 
     def __init__(self, target_port: int, users: dict[str, str], context: ssl.SSLContext | None = None,
                  port: int = 0) -> None:
         self.target_port, self.users, self.context = target_port, users, context
         self.port = port or free_port()
-        self.logins: list[str] = []  # user names that authenticated
+        self.logins: list[str] = []  # "user/mechanism" of each login
         self.refusals = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="sasl-proxy", daemon=True)
         self._server: asyncio.AbstractServer | None = None
 
-    def start(self) -> "SaslPlainProxy":
+    def start(self) -> "SaslProxy":
         """Listen and return once the port accepts connections."""
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
@@ -75,10 +80,41 @@ class SaslPlainProxy:
             writer.close()
             up_writer.close()
 
+    def _step(self, state: dict, token: bytes) -> tuple[bytes | None, bool]:
+        """Answer one SASL token: (server bytes, or None to refuse; whether the login is complete)."""
+        if state["mechanism"] == "PLAIN":
+            _authzid, state["user"], password = token.decode().split("\0")
+            return (b"" if self.users.get(state["user"]) == password else None), True
+        digest = "sha256" if state["mechanism"] == "SCRAM-SHA-256" else "sha512"
+        if "auth" not in state:  # client-first: "n,,n=<user>,r=<client nonce>"
+            bare = token.decode().split(",", 2)[2]
+            fields = dict(item.split("=", 1) for item in bare.split(","))
+            state["user"] = fields["n"]
+            if state["user"] not in self.users:
+                return None, True
+            salt, nonce = os.urandom(16), fields["r"] + base64.b64encode(os.urandom(18)).decode()
+            server_first = f"r={nonce},s={base64.b64encode(salt).decode()},i=4096"
+            state.update(auth=f"{bare},{server_first}", salt=salt, nonce=nonce)
+            return server_first.encode(), False
+        # client-final: "c=biws,r=<nonce>,p=<proof>"
+        final = token.decode()
+        without_proof, _, proof = final.rpartition(",p=")
+        if f"r={state['nonce']}" not in without_proof.split(","):
+            return None, True
+        auth = f"{state['auth']},{without_proof}".encode()
+        salted = hashlib.pbkdf2_hmac(digest, self.users[state["user"]].encode(), state["salt"], 4096)
+        client_key = hmac.digest(salted, b"Client Key", digest)
+        signature = hmac.digest(hashlib.new(digest, client_key).digest(), auth, digest)
+        given = bytes(a ^ b for a, b in zip(base64.b64decode(proof), signature))
+        if not hmac.compare_digest(given, client_key):
+            return None, True
+        server_signature = hmac.digest(hmac.digest(salted, b"Server Key", digest), auth, digest)
+        return b"v=" + base64.b64encode(server_signature), True
+
     async def _authenticate(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                             up_reader: asyncio.StreamReader, up_writer: asyncio.StreamWriter) -> bool:
         """Run the pre-authentication requests; return True once a login succeeded."""
-        mechanism_ok = False
+        state: dict = {}
         while True:
             size = struct.unpack(">i", await reader.readexactly(4))[0]
             request = await reader.readexactly(size)
@@ -90,26 +126,28 @@ class SaslPlainProxy:
                 writer.write(answer_size + await up_reader.readexactly(struct.unpack(">i", answer_size)[0]))
             elif api_key == SASL_HANDSHAKE:
                 mechanism = _read_string(request, _body_offset(request))
-                mechanism_ok = mechanism == "PLAIN"
-                error = 0 if mechanism_ok else UNSUPPORTED_SASL_MECHANISM
-                writer.write(_frame(correlation_id, struct.pack(">h", error) + struct.pack(">i", 1) + _string("PLAIN")))
-            elif api_key == SASL_AUTHENTICATE and mechanism_ok:
+                known = mechanism in MECHANISMS
+                body = struct.pack(">h", 0 if known else UNSUPPORTED_SASL_MECHANISM) + struct.pack(">i", len(MECHANISMS))
+                writer.write(_frame(correlation_id, body + b"".join(_string(m) for m in MECHANISMS)))
+                state = {"mechanism": mechanism} if known else {}
+            elif api_key == SASL_AUTHENTICATE and state:
                 offset = _body_offset(request)
                 length = struct.unpack(">i", request[offset:offset + 4])[0]
-                _authzid, user, password = request[offset + 4:offset + 4 + length].decode().split("\0")
-                ok = self.users.get(user) == password
+                reply, done = self._step(state, request[offset + 4:offset + 4 + length])
+                ok = reply is not None
                 body = struct.pack(">h", 0 if ok else SASL_AUTHENTICATION_FAILED)
-                body += _string(None if ok else f"Authentication failed: invalid credentials for user {user}")
-                body += struct.pack(">i", 0)  # no server bytes for PLAIN
+                body += _string(None if ok else f"Authentication failed: invalid credentials for user {state.get('user')}")
+                body += struct.pack(">i", len(reply or b"")) + (reply or b"")
                 if version >= 1:
                     body += struct.pack(">q", 0)  # session lifetime: unlimited
                 writer.write(_frame(correlation_id, body))
                 await writer.drain()
-                if ok:
-                    self.logins.append(user)
+                if not ok:
+                    self.refusals += 1
+                    return False
+                if done:
+                    self.logins.append(f"{state['user']}/{state['mechanism']}")
                     return True
-                self.refusals += 1
-                return False
             else:  # anything else before a login: a broker drops the connection
                 self.refusals += 1
                 return False

@@ -20,7 +20,7 @@ from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
 from tests.conftest import settings_env
 from tests.fixtures import WorkerProcess, isolated_settings
-from tests.kafka_sasl import SaslPlainProxy
+from tests.kafka_sasl import SaslProxy
 from tests.tls import KEY_PASSWORD, Pki, TlsProxy, make_pki, server_context
 
 pytestmark = pytest.mark.integration
@@ -52,13 +52,13 @@ SASL_PASSWORD = "right-password-5678"
 
 
 @pytest.fixture(scope="module")
-def sasl_ssl_broker(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SaslPlainProxy]]:
-    """A dedicated Tansu behind TLS plus SASL/PLAIN (the Confluent Cloud style), advertising the proxy's port."""
+def sasl_ssl_broker(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, SaslProxy]]:
+    """A dedicated Tansu behind TLS plus SASL (PLAIN or SCRAM), advertising the proxy's port."""
     proxy_port = free_port()
     log = tmp_path_factory.mktemp("sasl-ssl-broker") / "tansu.log"
     with EmbeddedBroker(os.environ.get("HEALTHMON_TANSU_BIN", ""), log_path=log,
                         advertised=f"127.0.0.1:{proxy_port}") as broker:
-        proxy = SaslPlainProxy(broker.port, {"healthmon": SASL_PASSWORD},
+        proxy = SaslProxy(broker.port, {"healthmon": SASL_PASSWORD},
                                server_context(pki, require_client_cert=False), port=proxy_port).start()
         try:
             yield f"kafka://127.0.0.1:{proxy_port}", proxy
@@ -66,21 +66,25 @@ def sasl_ssl_broker(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Itera
             proxy.stop()
 
 
-def sasl_ssl_settings(url: str, pki: Pki, redis_url: str, data: Path, password_file: Path) -> Settings:
-    """Return isolated settings for SASL_SSL with PLAIN, the password read from `password_file`."""
+def sasl_ssl_settings(url: str, pki: Pki, redis_url: str, data: Path, password_file: Path,
+                      mechanism: str) -> Settings:
+    """Return isolated settings for SASL_SSL with `mechanism`, the password read from `password_file`."""
     return isolated_settings(url, redis_url, data, prefix="sasl", kafka_security_protocol="SASL_SSL",
-                             kafka_sasl_mechanism="PLAIN", kafka_sasl_username="healthmon",
+                             kafka_sasl_mechanism=mechanism, kafka_sasl_username="healthmon",
                              kafka_sasl_password_file=password_file, kafka_ssl_cafile=pki.ca,
                              commit_interval_seconds=1.0)
 
 
-def test_worker_consumes_and_alerts_over_sasl_ssl(sasl_ssl_broker: tuple[str, SaslPlainProxy], pki: Pki,
-                                                  redis_url: str, tmp_path: Path,
+# Confluent Cloud style (PLAIN with an API key) and Aiven/Redpanda/MSK style (SCRAM).
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-512"])
+def test_worker_consumes_and_alerts_over_sasl_ssl(sasl_ssl_broker: tuple[str, SaslProxy], pki: Pki,
+                                                  redis_url: str, tmp_path: Path, mechanism: str,
                                                   worker_factory: Callable[..., WorkerProcess]) -> None:
     url, proxy = sasl_ssl_broker
     password_file = tmp_path / "kafka-password"
     password_file.write_text(SASL_PASSWORD + "\n")
-    settings = sasl_ssl_settings(url, pki, redis_url, tmp_path / "data", password_file)
+    settings = sasl_ssl_settings(url, pki, redis_url, tmp_path / "data", password_file, mechanism)
+    logins = len(proxy.logins)
     worker = worker_factory(settings=settings)
     worker.wait_ready(120)
     sent = run_cli(["generate", "--accounts", "5", "--rate", "0", "--seed", "6", "--batch-size", "20"], settings)
@@ -88,19 +92,20 @@ def test_worker_consumes_and_alerts_over_sasl_ssl(sasl_ssl_broker: tuple[str, Sa
     alerts = asyncio.run(_read_alerts(url, settings, want=1, timeout_s=150))
     assert alerts, worker.log_tail()
     # Every connection logged in first: the worker's Faust clients, the admin, generate and the reader.
-    assert len(proxy.logins) >= 4 and set(proxy.logins) == {"healthmon"}
+    assert len(proxy.logins) - logins >= 4 and set(proxy.logins[logins:]) == {f"healthmon/{mechanism}"}
     assert SASL_PASSWORD not in worker.log_path.read_text()
 
 
-def test_wrong_sasl_password_stops_the_worker(sasl_ssl_broker: tuple[str, SaslPlainProxy], pki: Pki, redis_url: str,
-                                              tmp_path: Path) -> None:
+@pytest.mark.parametrize("mechanism", ["PLAIN", "SCRAM-SHA-256"])
+def test_wrong_sasl_password_stops_the_worker(sasl_ssl_broker: tuple[str, SaslProxy], pki: Pki, redis_url: str,
+                                              tmp_path: Path, mechanism: str) -> None:
     url, proxy = sasl_ssl_broker
     password_file = tmp_path / "kafka-password"
     password_file.write_text("wrong-password-0000")
     refused = proxy.refusals
-    done = run_cli(["worker"], sasl_ssl_settings(url, pki, redis_url, tmp_path / "data", password_file))
+    done = run_cli(["worker"], sasl_ssl_settings(url, pki, redis_url, tmp_path / "data", password_file, mechanism))
     assert done.returncode == 1, done.stderr
-    assert "SASL authentication as 'healthmon' with PLAIN failed" in done.stderr, done.stderr
+    assert f"SASL authentication as 'healthmon' with {mechanism} failed" in done.stderr, done.stderr
     assert "invalid credentials" in done.stderr and "wrong-password-0000" not in done.stderr
     assert proxy.refusals == refused + 1  # refused once and explained, not retried
 
