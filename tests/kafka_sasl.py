@@ -127,7 +127,7 @@ class SaslProxy:
             elif api_key == SASL_HANDSHAKE:
                 mechanism = _read_string(request, _body_offset(request))
                 known = mechanism in MECHANISMS
-                body = struct.pack(">h", 0 if known else UNSUPPORTED_SASL_MECHANISM) + struct.pack(">i", len(MECHANISMS))
+                body = struct.pack(">hi", 0 if known else UNSUPPORTED_SASL_MECHANISM, len(MECHANISMS))
                 writer.write(_frame(correlation_id, body + b"".join(_string(m) for m in MECHANISMS)))
                 state = {"mechanism": mechanism} if known else {}
             elif api_key == SASL_AUTHENTICATE and state:
@@ -136,7 +136,8 @@ class SaslProxy:
                 reply, done = self._step(state, request[offset + 4:offset + 4 + length])
                 ok = reply is not None
                 body = struct.pack(">h", 0 if ok else SASL_AUTHENTICATION_FAILED)
-                body += _string(None if ok else f"Authentication failed: invalid credentials for user {state.get('user')}")
+                refusal = f"Authentication failed: invalid credentials for user {state.get('user')}"
+                body += _string(None if ok else refusal)
                 body += struct.pack(">i", len(reply or b"")) + (reply or b"")
                 if version >= 1:
                     body += struct.pack(">q", 0)  # session lifetime: unlimited
