@@ -17,7 +17,7 @@ from cryptography.x509.oid import NameOID
 
 from healthmon.broker import free_port
 
-__all__ = ["Pki", "TlsProxy", "make_pki"]
+__all__ = ["KEY_PASSWORD", "Pki", "TlsProxy", "make_pki", "server_context"]
 
 
 @dataclass(frozen=True)
