@@ -44,8 +44,9 @@ def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     context.check_hostname = settings.kafka_ssl_check_hostname  # the chain is verified either way
     if settings.kafka_ssl_certfile is not None:
         keyfile = settings.kafka_ssl_keyfile
+        # A callable, never None: with None, OpenSSL would prompt on the terminal for an encrypted key.
         context.load_cert_chain(str(settings.kafka_ssl_certfile), str(keyfile) if keyfile else None,
-                                password=settings.kafka_ssl_key_password.get_secret_value() or None)
+                                password=settings.kafka_ssl_key_password.get_secret_value)
     return context
 
 
@@ -127,7 +128,8 @@ def kafka_problems(settings: Settings) -> list[str]:
         ssl_context(settings)
     except ssl.SSLError as exc:
         hint = ("holds no private key: set KAFKA_SSL_KEYFILE" if settings.kafka_ssl_keyfile is None else
-                "certificate and key do not match, or KAFKA_SSL_KEY_PASSWORD is wrong")
+                "certificate and key do not match, or the key is encrypted and KAFKA_SSL_KEY_PASSWORD is "
+                "missing or wrong")
         problems.append(f"KAFKA_SSL_CERTFILE/KAFKA_SSL_KEYFILE: {hint} ({exc.reason or exc})")
     return problems
 

@@ -88,7 +88,9 @@ def test_client_certificate_problems_are_caught_at_start(pki: Pki) -> None:
     assert "holds no private key: set KAFKA_SSL_KEYFILE" in problems_of(**base)
     assert "do not match" in problems_of(**base, kafka_ssl_keyfile=pki.server_key)
     wrong = problems_of(**base, kafka_ssl_keyfile=pki.client_key_encrypted, kafka_ssl_key_password=SECRET)
-    assert "KAFKA_SSL_KEY_PASSWORD is wrong" in wrong and SECRET not in wrong
+    assert "KAFKA_SSL_KEY_PASSWORD is missing or wrong" in wrong and SECRET not in wrong
+    # No password for an encrypted key: refused at once (OpenSSL would otherwise prompt on the terminal).
+    assert "KAFKA_SSL_KEY_PASSWORD is missing" in problems_of(**base, kafka_ssl_keyfile=pki.client_key_encrypted)
     settings(**base, kafka_ssl_keyfile=pki.client_key_encrypted, kafka_ssl_key_password=KEY_PASSWORD)
 
 
