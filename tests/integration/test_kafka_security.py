@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -193,11 +192,10 @@ def _tail_once(settings: Settings, timeout_s: float = 60.0) -> str:
 def test_wrong_ca_stops_the_worker_with_a_clear_message(tls_broker_url: str, pki: Pki, redis_url: str,
                                                         tmp_path: Path) -> None:
     settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data", kafka_ssl_cafile=pki.other_ca)
-    started = time.monotonic()
-    done = run_cli(["worker"], settings)
+    done = run_cli(["worker"], settings)  # a hang would hit run_cli's timeout
     assert done.returncode == 1, done.stderr
     assert "TLS certificate not trusted" in done.stderr and "KAFKA_SSL_CAFILE" in done.stderr, done.stderr
-    assert time.monotonic() - started < 60  # refused at once, not retried until a timeout
+    assert "did not answer" not in done.stderr  # refused at the first attempt, not retried until the deadline
 
 
 def test_missing_client_certificate_is_refused_not_hung(tls_broker_url: str, pki: Pki, redis_url: str,
