@@ -18,6 +18,8 @@ __all__ = ["main", "cli"]
 
 
 def _settings():
+    from pydantic import SecretStr
+
     from streams.settings import Settings, env_name
 
     try:
@@ -30,7 +32,7 @@ def _settings():
                 continue
             field = str(err["loc"][0])
             var = env_name(field) if field in Settings.model_fields else field
-            secret = field in Settings.model_fields and "secret" in str(Settings.model_fields[field].annotation).lower()
+            secret = field in Settings.model_fields and Settings.model_fields[field].annotation is SecretStr
             lines.append(f"  {var}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r})"))
         raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
 
