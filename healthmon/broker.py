@@ -81,11 +81,15 @@ def _die_with_parent() -> None:
 class EmbeddedBroker:
     """A Tansu broker process with in-memory storage, stopped on exit."""
 
-    def __init__(self, binary: str = "", host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None):
+    def __init__(self, binary: str = "", host: str = "127.0.0.1", port: int = 0, log_path: Path | None = None,
+                 advertised: str = "", extra_args: tuple[str, ...] = ()):
         self.binary = resolve_tansu_binary(binary)
         self.host = host
         self.port = port or free_port(host)
         self.log_path = log_path
+        #: `host:port` clients are told to reconnect to (a TLS proxy in front, say); default: the listener.
+        self.advertised = advertised
+        self.extra_args = extra_args
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -101,11 +105,12 @@ class EmbeddedBroker:
     def start(self, timeout_s: float = 20.0) -> "EmbeddedBroker":
         """Spawn the broker and wait until it answers Kafka requests."""
         listener = f"tcp://{self.bootstrap}"
+        advertised = f"tcp://{self.advertised or self.bootstrap}"
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
             self.proc = subprocess.Popen(
-                [self.binary, "broker", "--listener-url", listener, "--advertised-listener-url", listener,
-                 "--storage-engine", "memory://tansu/"],
+                [self.binary, "broker", "--listener-url", listener, "--advertised-listener-url", advertised,
+                 "--storage-engine", "memory://tansu/", *self.extra_args],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, preexec_fn=_die_with_parent,
             )
         except OSError as exc:

@@ -20,6 +20,8 @@ __all__ = ["main", "cli"]
 
 
 def _settings():
+    from pydantic import SecretStr
+
     from streams.settings import Settings, env_name
 
     try:
@@ -27,9 +29,13 @@ def _settings():
     except ValidationError as exc:
         lines = []
         for err in exc.errors(include_url=False):
-            field = str(err["loc"][0]) if err["loc"] else "?"
+            if not err["loc"]:  # a bad combination: each line of the message names its variable
+                lines.extend(f"  {line}" for line in err["msg"].splitlines())
+                continue
+            field = str(err["loc"][0])
             var = env_name(field) if field in Settings.model_fields else field
-            lines.append(f"  {var}: {err['msg']} (got {err.get('input')!r})")
+            secret = field in Settings.model_fields and Settings.model_fields[field].annotation is SecretStr
+            lines.append(f"  {var}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r})"))
         raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
 
 
@@ -182,6 +188,7 @@ def tail(from_beginning: bool, as_json: bool) -> None:
     from healthmon.clientguard import Interrupted, guarded, watch_broker
     from healthmon.connect import require_broker_url
     from healthmon.tail import format_alert, iter_alerts
+    from streams.kafka_security import aiokafka_kwargs
 
     settings = _settings()
     try:
@@ -191,7 +198,7 @@ def tail(from_beginning: bool, as_json: bool) -> None:
 
     async def run() -> None:
         async for alert in iter_alerts(broker_url, settings.topic(settings.alerts_topic),
-                                       from_beginning=from_beginning):
+                                       from_beginning=from_beginning, security=aiokafka_kwargs(settings)):
             click.echo(orjson.dumps(alert).decode() if as_json else format_alert(alert))
 
     contact = watch_broker(settings.broker_timeout_seconds, settings.client_wait_seconds)

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaProducer
 
 from healthmon.connect import bootstrap_of
 from healthmon.generator import Record, to_batches
+from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
 
 __all__ = ["ProduceStats", "produce", "STOP_TIMEOUT_S"]
@@ -38,7 +39,8 @@ async def produce(settings: Settings, broker_url: str, records: Iterable[Record]
     """
     topics = settings.input_topics
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_of(broker_url), linger_ms=5,
-                                max_batch_size=512 * 1024, enable_idempotence=False, acks=1)
+                                max_batch_size=512 * 1024, enable_idempotence=False, acks=1,
+                                **aiokafka_kwargs(settings))
     stats = stats if stats is not None else ProduceStats()
     started = time.monotonic()
     try:

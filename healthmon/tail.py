@@ -27,13 +27,16 @@ def format_alert(alert: dict[str, Any]) -> str:
             f"{alert.get('severity', '?'):<8}  {alert.get('kind', '?'):<18}  {alert.get('summary', '')}")
 
 
-async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool,
-                      stop: asyncio.Event | None = None) -> AsyncIterator[dict[str, Any]]:
-    """Yield alerts from `topic` (a throwaway consumer group, so it never disturbs others)."""
+async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool, stop: asyncio.Event | None = None,
+                      security: dict[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Yield alerts from `topic` (a throwaway consumer group, so it never disturbs others).
+
+    `security`: the TLS/SASL arguments of `streams.kafka_security.aiokafka_kwargs(settings)`.
+    """
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_of(broker_url),
                                 group_id=f"healthmon-tail-{uuid.uuid4().hex[:8]}",
                                 auto_offset_reset="earliest" if from_beginning else "latest",
-                                enable_auto_commit=False)
+                                enable_auto_commit=False, **(security or {}))
     try:
         await consumer.start()  # inside the try: a Ctrl-C during a slow group join still closes it
         while stop is None or not stop.is_set():

@@ -6,12 +6,13 @@ import asyncio
 from typing import Any
 
 import faust
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, server_list
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, credentials_to_aiokafka_auth, server_list
 from faust.tables.recovery import Recovery
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
 from healthmon.ingest.deadletter import max_record_bytes
+from streams.kafka_security import faust_credentials
 from streams.offsets import verified_end_offsets
 from streams.settings import Settings
 
@@ -62,7 +63,10 @@ async def _verified_highwaters(self: AIOKafkaConsumerThread, partitions: list[TP
     if self.consumer.in_transaction:
         return listed
     transport = self.transport
-    verified = await verified_end_offsets(",".join(server_list(transport.url, transport.default_port)), listed)
+    conf = self.app.conf
+    auth = credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context)  # as Faust's own clients
+    verified = await verified_end_offsets(",".join(server_list(transport.url, transport.default_port)), listed,
+                                          **auth)
     return {TP(tp.topic, tp.partition): end for tp, end in verified.items()}
 
 
@@ -131,6 +135,7 @@ def create_app(settings: Settings, broker_url: str) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=broker_url,
+        broker_credentials=faust_credentials(settings),
         store=settings.store,
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,

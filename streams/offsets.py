@@ -15,7 +15,7 @@ whose ListOffsets is right it costs one small fetch per partition and changes no
 from __future__ import annotations
 
 import time
-from typing import Mapping
+from typing import Any, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -23,19 +23,20 @@ __all__ = ["verified_end_offsets"]
 
 
 async def verified_end_offsets(bootstrap: str, listed: Mapping[TopicPartition, int | None], *,
-                               timeout_s: float = 10.0) -> dict[TopicPartition, int | None]:
+                               timeout_s: float = 10.0, **security: Any) -> dict[TopicPartition, int | None]:
     """Return the true end offset of each partition, given what ListOffsets(latest) said (`listed`).
 
     A partition's end is the larger of its listed end and the high watermark of a fetch from the
     listed end - 1. Partitions listed as empty (0 or None) are returned as listed. If the broker does
-    not answer a fetch within `timeout_s`, the listed value stands for that partition.
+    not answer a fetch within `timeout_s`, the listed value stands for that partition. `security` holds
+    the client's TLS/SASL arguments (`streams.kafka_security.aiokafka_kwargs`).
     """
     out: dict[TopicPartition, int | None] = dict(listed)
     probe = {TopicPartition(tp.topic, tp.partition): tp for tp, end in listed.items() if end}
     if not probe:
         return out
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=50,
-                                max_partition_fetch_bytes=1024 * 1024)
+                                max_partition_fetch_bytes=1024 * 1024, **security)
     await consumer.start()
     try:
         consumer.assign(list(probe))

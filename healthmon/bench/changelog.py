@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from streams.kafka_security import aiokafka_kwargs
 from streams.offsets import verified_end_offsets
+from streams.settings import Settings
 
 __all__ = ["ChangelogStats", "changelog_stats", "changelog_topic"]
 
@@ -34,8 +36,9 @@ class ChangelogStats:
 async def changelog_stats(bootstrap: str, app_id: str, *, read_states: bool) -> ChangelogStats:
     """Count the changelog's messages; with `read_states`, size the latest value of every key."""
     topic = changelog_topic(app_id)
+    security = aiokafka_kwargs(Settings())
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
-                                auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024)
+                                auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024, **security)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -46,7 +49,7 @@ async def changelog_stats(bootstrap: str, app_id: str, *, read_states: bool) -> 
         if not tps:
             return ChangelogStats(0)
         start = await consumer.beginning_offsets(tps)
-        end = await verified_end_offsets(bootstrap, await consumer.end_offsets(tps))
+        end = await verified_end_offsets(bootstrap, await consumer.end_offsets(tps), **security)
         stats = ChangelogStats(sum(end[tp] - start[tp] for tp in tps))
         if not read_states or not stats.messages:
             return stats

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psutil
 
-from streams.settings import Settings, env_name
+from streams.settings import Settings, env_name, env_value
 
 __all__ = ["Child", "settings_env", "worker_command"]
 
@@ -22,7 +22,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """Return the environment that reproduces `settings` in a child process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
     for field in Settings.model_fields:
-        env[env_name(field)] = str(getattr(settings, field))
+        env[env_name(field)] = env_value(settings, field)
     return env
 
 

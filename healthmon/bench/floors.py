@@ -24,9 +24,12 @@ __all__ = ["run_bare_faust", "run_raw"]
 async def _raw(bootstrap: str, topics: list[str], group: str, expect: int) -> dict:
     from aiokafka import AIOKafkaConsumer
 
+    from streams.kafka_security import aiokafka_kwargs
+    from streams.settings import Settings
+
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024)
+                                max_partition_fetch_bytes=4 * 1024 * 1024, **aiokafka_kwargs(Settings()))
     await consumer.start()
     counts: dict[str, int] = {}
     n = 0

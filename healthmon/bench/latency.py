@@ -25,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from healthmon.bench.children import Child, settings_env, worker_command
 from healthmon.ingest import partition_for
+from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
 
 __all__ = ["LATENCY_POLICY", "LatencyRun", "percentile", "run_latency"]
@@ -98,10 +99,11 @@ async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float,
     background = [f"bg-{run}-{i}" for i in range(background_accounts)]
     n_probes = int(seconds * probes_per_s)
     probes = [f"probe-{run}-{i}" for i in range(n_probes)]
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks=1, linger_ms=2)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks=1, linger_ms=2,
+                                **aiokafka_kwargs(settings))
     consumer = AIOKafkaConsumer(settings.topic(settings.alerts_topic), bootstrap_servers=bootstrap,
                                 group_id=f"bench-latency-{run}", auto_offset_reset="earliest",
-                                enable_auto_commit=False, fetch_max_wait_ms=20)
+                                enable_auto_commit=False, fetch_max_wait_ms=20, **aiokafka_kwargs(settings))
     await producer.start()
     await consumer.start()
     stop = asyncio.Event()

@@ -24,6 +24,7 @@ from healthmon.bench.report import check_targets
 from healthmon.bench.workload import envelope_messages, produce_messages, single_messages, workload_records
 from healthmon.broker import EmbeddedBroker, free_port
 from healthmon.connect import bootstrap_of
+from streams.redis_security import redis_kwargs
 from streams.settings import Settings
 
 __all__ = ["BenchOptions", "run_bench"]
@@ -62,7 +63,7 @@ def _redis_url() -> str:
 
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
-        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1).ping()
+        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1, **redis_kwargs(Settings())).ping()
     except (redis.RedisError, OSError, ValueError):
         return ""
     return url

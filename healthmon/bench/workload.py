@@ -12,6 +12,8 @@ from aiokafka import AIOKafkaProducer
 
 from healthmon.generator import Record, standard_workload, to_batches
 from healthmon.ingest import partition_for
+from streams.kafka_security import aiokafka_kwargs
+from streams.settings import Settings
 
 __all__ = ["Produced", "envelope_messages", "produce_messages", "single_messages", "workload_records"]
 
@@ -57,7 +59,8 @@ def envelope_messages(records: Iterable[Record], partitions: int, size: int) -> 
 async def produce_messages(bootstrap: str, topics: dict[str, str], messages: Iterable[Message]) -> Produced:
     """Send `messages` to the topic of their kind as fast as the broker takes them."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1024 * 1024,
-                                max_request_size=8 * 1024 * 1024, enable_idempotence=False, acks=1)
+                                max_request_size=8 * 1024 * 1024, enable_idempotence=False, acks=1,
+                                **aiokafka_kwargs(Settings()))
     await producer.start()
     out = Produced()
     started = time.monotonic()

@@ -22,6 +22,7 @@ from healthmon.connect import bootstrap_of
 from healthmon.core import Engine, load_policy, state_from_bytes
 from healthmon.generator import Record, Traffic
 from healthmon.produce import produce
+from streams.kafka_security import aiokafka_kwargs
 from streams.runtime import ensure_topics
 from streams.settings import Settings
 
@@ -104,7 +105,7 @@ class Run:
     async def send_raw(self, kind: str, values: list[bytes], key: bytes | None) -> None:
         """Send raw messages (poison) to the input topic of `kind`."""
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=False, acks=1,
-                                    max_request_size=8 * 1024 * 1024)
+                                    max_request_size=8 * 1024 * 1024, **aiokafka_kwargs(self.settings))
         await producer.start()
         try:
             for value in values:
@@ -137,7 +138,7 @@ class Run:
     async def committed(self) -> int:
         """Return the sum of the group's committed offsets on the input topics."""
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id,
-                                    enable_auto_commit=False)
+                                    enable_auto_commit=False, **aiokafka_kwargs(self.settings))
         await consumer.start()
         try:
             offsets = [await consumer.committed(TopicPartition(t, p)) for t in self.settings.input_topics.values()
@@ -180,7 +181,8 @@ class Run:
     async def _read(self, topic: str, settle_s: float = 2.0, timeout_s: float = 120.0) -> list[Any]:
         consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=f"drill-read-{uuid.uuid4().hex}",
                                     auto_offset_reset="earliest", enable_auto_commit=False,
-                                    fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024)
+                                    fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
+                                    **aiokafka_kwargs(self.settings))
         await consumer.start()
         records: list[Any] = []
         try:

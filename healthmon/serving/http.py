@@ -1,10 +1,13 @@
 """The worker's HTTP API: account snapshots, the at-risk list, health, readiness and metrics.
 
 The contract is `docs/openapi.yaml`. Every error is JSON: `{"error": ..., "status": ..., "parameter": ...}`.
+With an API token set, `/accounts...` answer 401 unless the request carries `Authorization: Bearer <token>`;
+`/healthz`, `/readyz` and `/metrics` stay open for probes and Prometheus.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 from typing import Any, Callable
@@ -18,8 +21,8 @@ from redis.exceptions import RedisError
 from healthmon.serving.metrics import BANDS, TIERS, Metrics
 from healthmon.serving.redis_view import RedisView, ViewBusy
 
-__all__ = ["register_http_api", "explain", "install_bad_request_filter", "OneLineBadRequests", "DEFAULT_LIMIT",
-           "MAX_LIMIT", "RETRY_AFTER_SECONDS"]
+__all__ = ["register_http_api", "explain", "bearer_matches", "install_bad_request_filter", "OneLineBadRequests",
+           "DEFAULT_LIMIT", "MAX_LIMIT", "RETRY_AFTER_SECONDS"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
@@ -73,6 +76,27 @@ def install_bad_request_filter(logger_name: str = "aiohttp.server") -> None:
         logger.addFilter(_BAD_REQUEST_FILTER)
 
 
+def bearer_matches(authorization: str | None, token: str) -> bool:
+    """Return whether an `Authorization` header carries `Bearer <token>` (constant-time comparison)."""
+    scheme, _, given = (authorization or "").strip().partition(" ")
+    # compare_digest's time does not depend on where the strings differ, so the token cannot be guessed
+    # byte by byte from response times.
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+def _unauthorized(view: web.View, request: web.Request, token: str) -> web.Response | None:
+    """Return a 401 response unless the request carries the API token (None when no token is set)."""
+    if not token:
+        return None
+    header = request.headers.get("Authorization")
+    if bearer_matches(header, token):
+        return None
+    error = "invalid_token" if header else "invalid_request"
+    message = "invalid API token" if header else "missing API token: send `Authorization: Bearer <token>`"
+    return view.json({"error": message, "status": 401}, status=401,
+                     headers={"WWW-Authenticate": f'Bearer realm="healthmon", error="{error}"'})
+
+
 def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return the measures with `points_lost` (contribution short of its maximum), biggest loss first.
 
@@ -90,8 +114,9 @@ def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
                       local_snapshot: Callable[[str], dict[str, Any] | None],
-                      broker_status: Callable[[], tuple[bool, str | None]] = lambda: (True, None)) -> None:
-    """Add healthmon's routes to the Faust web server of `app`.
+                      broker_status: Callable[[], tuple[bool, str | None]] = lambda: (True, None), *,
+                      api_token: str = "") -> None:
+    """Add healthmon's routes to the Faust web server of `app`; a non-empty `api_token` guards `/accounts...`.
 
     `broker_status` returns (reachable, reason) for the Kafka broker, as this worker's clients see it.
     """
@@ -129,6 +154,9 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     @app.page("/accounts")
     class Accounts(web.View):
         async def get(self, request: web.Request) -> web.Response:
+            denied = _unauthorized(self, request, api_token)
+            if denied is not None:
+                return denied
             query = request.query
             for name in sorted(set(query)):
                 if name not in _ACCOUNTS_PARAMS:
@@ -161,6 +189,9 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     @app.page("/accounts/{account_id}")
     class Account(web.View):
         async def get(self, request: web.Request, account_id: str) -> web.Response:
+            denied = _unauthorized(self, request, api_token)
+            if denied is not None:
+                return denied
             if request.query:
                 name = sorted(request.query)[0]
                 return _error(self, 400, f"unknown query parameter {name!r} (this route takes none)", name)

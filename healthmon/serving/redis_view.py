@@ -106,7 +106,7 @@ class RedisView:
 
     def __init__(self, url: str, prefix: str, metrics: Metrics, alerts_cap: int = 10_000,
                  recent_alerts: int = 20, batch_accounts: int = 500, max_connections: int = 50,
-                 pool_timeout_s: float = 5.0) -> None:
+                 pool_timeout_s: float = 5.0, client_kwargs: dict[str, Any] | None = None) -> None:
         self.prefix = prefix
         self.metrics = metrics
         self.alerts_cap = alerts_cap
@@ -117,13 +117,17 @@ class RedisView:
         self.client: aioredis.Redis | None = None
         #: the readers' client (the HTTP API): at most `max_connections`, further reads queue for one
         self.reader: aioredis.Redis | None = None
+        # client_kwargs: TLS CA and credentials (`streams.redis_security.redis_kwargs`).
+        extra = client_kwargs or {}
         if url:
-            self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
+            self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0,
+                                            **extra)
             # Reads are idempotent: one retry on a fresh connection hides an idle connection that a
             # restarted Redis closed (the writer meets its own stale connections and recovers by itself).
             pool = _QueueingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout_s,
                                           socket_timeout=2.0, socket_connect_timeout=2.0,
-                                          retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError])
+                                          retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError],
+                                          **extra)
             self.reader = aioredis.Redis.from_pool(pool)
         self._pending: dict[str, dict[str, Any]] = {}
         #: account -> (fingerprint, place) as last written; place None: in no sorted set

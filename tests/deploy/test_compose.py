@@ -194,3 +194,19 @@ def test_dockerfile_copies_every_package_and_dockerignore_keeps_them() -> None:
                if line.strip() and not line.startswith("#")}
     assert not ignored & {"healthmon", "streams", "agents", "schemas", "pyproject.toml", "README.md"}
     assert {".git", ".venv"} <= ignored
+
+
+# --- secrets ------------------------------------------------------------------------------------------
+
+def test_secrets_come_from_an_optional_ignored_env_file() -> None:
+    for name, service in HEALTHMON.items():
+        (entry,) = service["env_file"]
+        assert entry == {"path": "./deploy/secrets/healthmon.env", "required": False}, name
+    example = REPO / "deploy" / "secrets" / "healthmon.env.example"
+    assert "deploy/secrets/*" in (REPO / ".gitignore").read_text()
+    settings = dict(line.lstrip("# ").split("=", 1) for line in example.read_text().splitlines()
+                    if re.match(r"#? ?[A-Z_]+=", line))
+    assert settings and set(settings) <= ENV_NAMES, set(settings) - ENV_NAMES
+    # Only placeholders: every password or token is written as <...>.
+    secrets = [value for var, value in settings.items() if var.endswith(("_PASSWORD", "_TOKEN"))]
+    assert len(secrets) == 3 and all(v.startswith("<") and v.endswith(">") for v in secrets)

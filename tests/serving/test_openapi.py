@@ -58,9 +58,19 @@ def test_query_parameters_match_the_code():
 
 def test_error_responses_are_documented_per_route():
     paths = openapi()["paths"]
-    assert set(paths["/accounts"]["get"]["responses"]) == {"200", "400", "429", "503"}
-    assert set(paths["/accounts/{account_id}"]["get"]["responses"]) == {"200", "400", "404", "429", "503"}
+    assert set(paths["/accounts"]["get"]["responses"]) == {"200", "400", "401", "429", "503"}
+    assert set(paths["/accounts/{account_id}"]["get"]["responses"]) == {"200", "400", "401", "404", "429", "503"}
     assert set(paths["/readyz"]["get"]["responses"]) == {"200", "503"}
+
+
+def test_the_api_token_guards_exactly_the_account_routes():
+    doc = openapi()
+    scheme = doc["components"]["securitySchemes"]["bearerToken"]
+    assert (scheme["type"], scheme["scheme"]) == ("http", "bearer") and "HEALTHMON_API_TOKEN" in scheme["description"]
+    guarded = {"/accounts", "/accounts/{account_id}"}
+    for route, ops in doc["paths"].items():
+        # Guarded: the token, or nothing when none is configured. Open: no security at all.
+        assert ops["get"]["security"] == ([{"bearerToken": []}, {}] if route in guarded else []), route
 
 
 def test_readme_links_the_contract_and_lists_every_route():
