@@ -1,4 +1,4 @@
-"""The `healthmon` command line: worker, generate, demo, tail, policy check, bench."""
+"""The `healthmon` command line: worker, generate, demo, tail, alertmanager, policy check, bench."""
 
 from __future__ import annotations
 
@@ -153,6 +153,45 @@ def tail(from_beginning: bool, as_json: bool) -> None:
         asyncio.run(run())
     except KeyboardInterrupt:
         pass
+
+
+@cli.command()
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="Alertmanager base URL, e.g. http://127.0.0.1:9093; repeat for each member of an HA "
+                   "cluster (each gets every alert). Default: HEALTHMON_ALERTMANAGER_URLS.")
+@click.option("--resend-seconds", type=click.FloatRange(min=0.1), default=None,
+              help="Re-send interval of firing alerts. Default: HEALTHMON_ALERTMANAGER_RESEND_SECONDS.")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port of the bridge's /metrics and /healthz. Default: HEALTHMON_BRIDGE_PORT.")
+def alertmanager(urls: tuple[str, ...], resend_seconds: float | None, port: int | None) -> None:
+    """Push every alert from the alerts topic to Alertmanager (API v2), re-sending what fires."""
+    from streams.settings import Settings
+
+    settings = _settings()
+    overrides: dict[str, object] = {}
+    if urls:
+        overrides["alertmanager_urls"] = ",".join(urls)
+    if resend_seconds is not None:
+        overrides["alertmanager_resend_seconds"] = resend_seconds
+    if port is not None:
+        overrides["bridge_port"] = port
+    try:
+        settings = Settings(**{**settings.model_dump(), **overrides})
+    except ValidationError as exc:
+        raise click.ClickException("invalid option: " + "; ".join(e["msg"] for e in exc.errors())) from None
+    if not settings.alertmanager_url_list:
+        raise click.UsageError("no Alertmanager: pass --url URL or set HEALTHMON_ALERTMANAGER_URLS")
+    from healthmon.alerting.run import run_bridge
+    from healthmon.connect import require_broker_url
+
+    try:
+        broker_url = require_broker_url(settings)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"healthmon: alertmanager bridge {settings.topic(settings.alerts_topic)} -> "
+               f"{', '.join(settings.alertmanager_url_list)}; metrics on "
+               f"http://{settings.bridge_host}:{settings.bridge_port}/metrics", err=True)
+    sys.exit(run_bridge(settings, broker_url))
 
 
 @cli.group()

@@ -1,0 +1,311 @@
+"""`healthmon alertmanager`: consume the alerts topic, keep the firing set, push every change to every Alertmanager.
+
+Delivery model (Prometheus' notifier, made lossless):
+- every change is POSTed to each Alertmanager's `/api/v2/alerts`, retried with backoff until each accepted it;
+  only then are the records' offsets committed in the bridge's own consumer group;
+- firing alerts are re-sent every `alertmanager_resend_seconds` with `endsAt` four intervals ahead, so
+  Alertmanager keeps them firing until healthmon resolves them, and an Alertmanager that restarted (it keeps
+  alerts in memory only) learns them again;
+- on start the bridge reads the topic from the beginning to rebuild the firing set. Records below the
+  committed offsets were delivered: they only rebuild state. Above them, resolves are delivered; firing
+  alerts are delivered only if still firing at the end of the replay (history never pages). A group with no
+  committed offset (a new bridge) delivers only what is firing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+from aiokafka.structs import TopicPartition
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import ValidationError
+
+from healthmon.alerting.firing import FiringSet
+from healthmon.alerting.mapping import LinkTemplates, alert_labels, to_alertmanager
+from healthmon.alerting.metrics import BridgeMetrics
+from healthmon.alerting.quiet import RepeatLog
+from schemas.alert import Alert
+
+__all__ = ["BridgeConfig", "Bridge", "Pusher", "make_consumer"]
+
+log = logging.getLogger("healthmon.alerting")
+
+#: firing alerts say they end this many resend intervals ahead (Prometheus: 4 x max(resend, evaluation))
+ENDS_AT_INTERVALS = 4
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 5.0
+HTTP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class BridgeConfig:
+    """What one bridge process needs: where from, where to, how often, and its own HTTP endpoint."""
+
+    bootstrap: str
+    topic: str
+    group_id: str
+    urls: tuple[str, ...]
+    resend_s: float
+    links: LinkTemplates
+    host: str
+    port: int
+
+
+def make_consumer(bootstrap: str, group_id: str) -> AIOKafkaConsumer:
+    """Build the bridge's Kafka consumer: the one place shared client options (SASL, TLS) plug in."""
+    return AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group_id, enable_auto_commit=False,
+                            auto_offset_reset="earliest", request_timeout_ms=10_000)
+
+
+def decode(value: bytes | None) -> dict[str, Any]:
+    """Return the alert in a record, checked against the alert contract; raise ValueError if it is not one."""
+    try:
+        alert = orjson.loads(value or b"")
+        Alert.model_validate(alert)
+    except (orjson.JSONDecodeError, ValidationError) as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    return alert
+
+
+class Pusher:
+    """POST alerts to every Alertmanager: retry unreachable ones and 5xx with backoff, log and count 4xx."""
+
+    def __init__(self, config: BridgeConfig, session: aiohttp.ClientSession, metrics: BridgeMetrics) -> None:
+        self.config, self.session, self.metrics = config, session, metrics
+        self.trouble = {url: RepeatLog(log, f"Alertmanager {url}") for url in config.urls}
+        self.recovered = asyncio.Event()  # set after a push that needed retries went through
+
+    def payload(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Return the API v2 body for `alerts`, firing ones ending a few resend intervals from now."""
+        now_ms = int(time.time() * 1000)
+        ends = now_ms + int(ENDS_AT_INTERVALS * self.config.resend_s * 1000)
+        return [to_alertmanager(a, self.config.links, ends_at_ms=ends, now_ms=now_ms) for a in alerts]
+
+    async def push(self, alerts: list[dict[str, Any]], *, retry: bool) -> bool:
+        """Deliver `alerts` to every Alertmanager; with `retry`, keep trying until each one has answered."""
+        pending = list(self.config.urls)
+        delay, retried = BACKOFF_FIRST_S, False
+        while True:
+            results = await asyncio.gather(*(self._post(url, alerts) for url in pending))
+            pending = [url for url, done in zip(pending, results) if not done]
+            if not pending:
+                break
+            retried = True
+            if not retry:
+                return False
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX_S)
+        self.metrics.last_success.set(time.time())
+        if retried:
+            self.recovered.set()
+        return True
+
+    async def _post(self, url: str, alerts: list[dict[str, Any]]) -> bool:
+        """POST once; True when the Alertmanager has answered for good (2xx, or 4xx logged and counted)."""
+        try:
+            async with self.session.post(f"{url}/api/v2/alerts", data=orjson.dumps(self.payload(alerts)),
+                                         headers={"Content-Type": "application/json"}) as resp:
+                status, body = resp.status, (await resp.text())[:300]
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            self.metrics.retries.labels("unreachable").inc()
+            self.trouble[url].failure(f"cannot reach it ({type(exc).__name__}: {exc})")
+            return False
+        if status < 300:
+            self.trouble[url].success()
+            for alert in alerts:
+                self.metrics.sent.labels(alert["status"]).inc()
+            return True
+        if status >= 500 or status == 429:
+            self.metrics.retries.labels("server_error").inc()
+            self.trouble[url].failure(f"HTTP {status}: {body}")
+            return False
+        self.trouble[url].success()
+        if len(alerts) > 1:
+            # Alertmanager rejects a whole batch for one bad alert: find it, deliver the rest
+            results = [await self._post(url, [alert]) for alert in alerts]
+            return all(results)
+        (alert,) = alerts
+        self.metrics.failed.labels(alert["status"]).inc()
+        log.error("Alertmanager %s rejected alert %s (%s, %s) with HTTP %s: %s", url, alert["alert_id"],
+                  alert["dedup_key"], alert["status"], status, body)
+        return True
+
+
+class Bridge:
+    """One bridge process: the consumer, the firing set, the pusher and the /metrics endpoint."""
+
+    def __init__(self, config: BridgeConfig, metrics: BridgeMetrics | None = None) -> None:
+        self.config = config
+        self.metrics = metrics or BridgeMetrics()
+        self.firing = FiringSet()
+        self.ready = False
+        self._lock = asyncio.Lock()  # one push at a time: a re-send must never overtake a resolve
+        self._kafka = RepeatLog(log, f"Kafka at {config.bootstrap}")
+        self.pusher: Pusher | None = None
+
+    async def run(self) -> None:
+        """Serve /metrics, rebuild the firing set, then deliver changes and re-send until cancelled."""
+        runner = await self._serve()
+        timeout = aiohttp.ClientTimeout(total=HTTP_TIMEOUT_S)
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                self.pusher = Pusher(self.config, session, self.metrics)
+                consumer = await self._connect()
+                resender: asyncio.Task | None = None
+                try:
+                    partitions = await self._partitions(consumer)
+                    consumer.assign(partitions)
+                    await self._rebuild(consumer, partitions)
+                    self.ready = True
+                    resender = asyncio.create_task(self._resend())
+                    await self._consume(consumer)
+                finally:
+                    if resender is not None:
+                        resender.cancel()
+                    await _quietly(consumer.stop())
+        finally:
+            await _quietly(runner.cleanup())
+
+    async def _serve(self) -> web.AppRunner:
+        async def metrics(_: web.Request) -> web.Response:
+            return web.Response(body=generate_latest(self.metrics.registry),
+                                headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+        async def healthz(_: web.Request) -> web.Response:
+            return web.json_response({"status": "ok", "ready": self.ready, "firing": len(self.firing)})
+
+        app = web.Application()
+        app.router.add_get("/metrics", metrics)
+        app.router.add_get("/healthz", healthz)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, self.config.host, self.config.port).start()
+        return runner
+
+    async def _connect(self) -> AIOKafkaConsumer:
+        delay = BACKOFF_FIRST_S
+        while True:
+            consumer = make_consumer(self.config.bootstrap, self.config.group_id)
+            try:
+                await consumer.start()
+                self._kafka.success()
+                return consumer
+            except (KafkaError, OSError) as exc:
+                await _quietly(consumer.stop())
+                self._kafka.failure(f"cannot connect ({type(exc).__name__}: {exc})")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
+    async def _partitions(self, consumer: AIOKafkaConsumer) -> list[TopicPartition]:
+        waiting = RepeatLog(log, f"topic {self.config.topic}")
+        while True:
+            try:
+                await consumer.topics()  # refreshes the metadata
+            except KafkaError as exc:
+                self._kafka.failure(exc)
+            ids = consumer.partitions_for_topic(self.config.topic)
+            if ids:
+                waiting.success()
+                return [TopicPartition(self.config.topic, p) for p in sorted(ids)]
+            waiting.failure("does not exist yet; waiting for the workers to create it")
+            await asyncio.sleep(1.0)
+
+    async def _rebuild(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        committed = {tp: await consumer.committed(tp) for tp in partitions}
+        end = await consumer.end_offsets(partitions)
+        # a group that never committed is a new bridge: what resolved before it existed stays in the record
+        delivered = {tp: end[tp] if committed[tp] is None else committed[tp] for tp in partitions}
+        resolves: dict[tuple[str, str], dict[str, Any]] = {}
+        await consumer.seek_to_beginning(*partitions)
+        remaining = {tp for tp in partitions if end[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=1000)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset >= end[tp]:
+                        break
+                    for change in self._apply(record):
+                        if record.offset >= delivered[tp] and change["status"] == "resolved":
+                            resolves[(change["dedup_key"], orjson.dumps(alert_labels(change)).decode())] = change
+                if records and records[-1].offset + 1 >= end[tp]:
+                    remaining.discard(tp)
+        for tp in partitions:
+            consumer.seek(tp, end[tp])
+        firing = self.firing.firing()
+        still = {(a["dedup_key"], orjson.dumps(alert_labels(a)).decode()) for a in firing}
+        todo = firing + [a for key, a in resolves.items() if key not in still]
+        log.warning("rebuilt %d firing alerts from %s; delivering them and %d undelivered resolves",
+                    len(firing), self.config.topic, len(todo) - len(firing))
+        await self._deliver(consumer, todo, {tp: end[tp] for tp in partitions if end[tp] > (committed[tp] or 0)})
+
+    def _apply(self, record: Any) -> list[dict[str, Any]]:
+        try:
+            alert = decode(record.value)
+        except ValueError as exc:
+            self.metrics.invalid.inc()
+            log.error("skipping a record that is not an alert at %s[%d]@%d: %s", record.topic, record.partition,
+                      record.offset, exc)
+            return []
+        changes = self.firing.apply(alert)
+        self.metrics.firing.set(len(self.firing))
+        return changes
+
+    async def _consume(self, consumer: AIOKafkaConsumer) -> None:
+        while True:
+            try:
+                batch = await consumer.getmany(timeout_ms=1000)
+            except KafkaError as exc:
+                self._kafka.failure(exc)
+                await asyncio.sleep(1.0)
+                continue
+            changes: list[dict[str, Any]] = []
+            offsets = {}
+            for tp, records in batch.items():
+                for record in records:
+                    changes.extend(self._apply(record))
+                if records:
+                    offsets[tp] = records[-1].offset + 1
+            await self._deliver(consumer, changes, offsets)
+
+    async def _deliver(self, consumer: AIOKafkaConsumer, alerts: list[dict[str, Any]],
+                       offsets: dict[TopicPartition, int]) -> None:
+        """Push `alerts` until every Alertmanager took them, then commit `offsets`."""
+        assert self.pusher is not None
+        if alerts:
+            async with self._lock:
+                await self.pusher.push(alerts, retry=True)
+        if offsets:
+            try:
+                await consumer.commit(offsets)
+                self._kafka.success()
+            except KafkaError as exc:
+                # the next commit covers these offsets; a restart before it re-delivers, which is idempotent
+                self._kafka.failure(f"commit failed ({type(exc).__name__}: {exc})")
+
+    async def _resend(self) -> None:
+        assert self.pusher is not None
+        while True:
+            try:
+                await asyncio.wait_for(self.pusher.recovered.wait(), self.config.resend_s)
+            except asyncio.TimeoutError:
+                pass
+            self.pusher.recovered.clear()
+            async with self._lock:
+                # an empty list too: a heartbeat that keeps the last-success time honest
+                await self.pusher.push(self.firing.firing(), retry=False)
+
+
+async def _quietly(awaitable: Any, timeout_s: float = 5.0) -> None:
+    try:
+        await asyncio.wait_for(awaitable, timeout_s)
+    except (asyncio.TimeoutError, KafkaError, OSError):
+        pass
