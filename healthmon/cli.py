@@ -120,12 +120,16 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
 @click.option("--accounts", type=click.IntRange(5, 2000), default=30, show_default=True,
               help="How many accounts to simulate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Traffic seed.")
-def demo(duration: float, accounts: int, seed: int) -> None:
+@click.option("--alertmanager", "alertmanager_url", default="", metavar="URL",
+              help="Also run the Alertmanager bridge, pushing the demo's alerts to this Alertmanager.")
+def demo(duration: float, accounts: int, seed: int, alertmanager_url: str) -> None:
     """Run broker, worker and generator together and print alerts as they happen."""
     from healthmon.demo import run_demo
 
+    if alertmanager_url and not alertmanager_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{alertmanager_url!r} is not an http(s) URL", param_hint="--alertmanager")
     sys.exit(run_demo(_settings(), duration_s=duration, accounts=accounts, seed=seed,
-                      out=lambda line: click.echo(line)))
+                      out=lambda line: click.echo(line), alertmanager_url=alertmanager_url.rstrip("/")))
 
 
 @cli.command()

@@ -243,7 +243,7 @@ class Bridge:
         firing = self.firing.firing()
         still = {(a["dedup_key"], orjson.dumps(alert_labels(a)).decode()) for a in firing}
         todo = firing + [a for key, a in resolves.items() if key not in still]
-        log.warning("rebuilt %d firing alerts from %s; delivering them and %d undelivered resolves",
+        log.info("rebuilt %d firing alerts from %s; delivering them and %d undelivered resolves",
                     len(firing), self.config.topic, len(todo) - len(firing))
         await self._deliver(consumer, todo, {tp: end[tp] for tp in partitions if end[tp] > (committed[tp] or 0)})
 

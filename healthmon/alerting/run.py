@@ -47,7 +47,7 @@ async def _main(config: BridgeConfig) -> None:
 def run_bridge(settings: Settings, broker_url: str) -> int:
     """Run the bridge until SIGTERM or SIGINT; return the exit code."""
     level = getattr(logging, settings.log_level.upper())
-    logging.getLogger("healthmon").setLevel(min(level, logging.WARNING))
+    logging.getLogger("healthmon").setLevel(min(level, logging.INFO))
     quiet = QuietFilter()
     for handler in logging.getLogger().handlers:
         handler.addFilter(quiet)

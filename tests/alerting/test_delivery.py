@@ -120,3 +120,19 @@ def test_an_alertmanager_outage_loses_nothing(
     for i in range(3):
         receiver.wait_for(f"acct-{i}", "firing", timeout_s=30)
     assert metric_value(bridge.metrics(), "healthmon_bridge_alerts_failed_total", status="firing") == 0
+
+
+def test_sigterm_stops_a_bridge_that_cannot_deliver(
+        settings: Any, topic_io: TopicIO, bridge_factory: Callable[..., BridgeProcess]) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"  # nothing listens: every push is retried
+    bridge = bridge_factory(settings, [nowhere], resend_s=0.2).start()
+    send(topic_io, settings, customer_alert("acme"), customer_alert("beta"))
+    deadline = time.monotonic() + 20
+    while metric_value(bridge.metrics(), "healthmon_bridge_push_retries_total", reason="unreachable") < 3:
+        assert time.monotonic() < deadline, bridge.log_tail()
+        time.sleep(0.2)
+    assert metric_value(bridge.metrics(), "healthmon_bridge_last_success_timestamp_seconds") == 0
+    assert bridge.stop() < 15
+    assert bridge.proc is not None and bridge.proc.returncode == 0
+    said = [line for line in bridge.log_path.read_text().splitlines() if nowhere in line and "healthmon:" not in line]
+    assert len(said) == 1, said  # once, not once per retry
