@@ -35,6 +35,7 @@ from healthmon.alerting.mapping import LinkTemplates, alert_labels, to_alertmana
 from healthmon.alerting.metrics import BridgeMetrics
 from healthmon.alerting.quiet import RepeatLog
 from schemas.alert import Alert
+from streams.offsets import verified_end_offsets
 
 __all__ = ["BridgeConfig", "Bridge", "Pusher", "make_consumer"]
 
@@ -221,7 +222,9 @@ class Bridge:
 
     async def _rebuild(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
         committed = {tp: await consumer.committed(tp) for tp in partitions}
-        end = await consumer.end_offsets(partitions)
+        # Tansu's ListOffsets can fall short of the true end; the fetch high watermark cannot
+        listed = await consumer.end_offsets(partitions)
+        end = {tp: int(e or 0) for tp, e in (await verified_end_offsets(self.config.bootstrap, listed)).items()}
         # a group that never committed is a new bridge: what resolved before it existed stays in the record
         delivered = {tp: end[tp] if committed[tp] is None else committed[tp] for tp in partitions}
         resolves: dict[tuple[str, str], dict[str, Any]] = {}
