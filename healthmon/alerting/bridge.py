@@ -72,8 +72,12 @@ def decode(value: bytes | None) -> dict[str, Any]:
     try:
         alert = orjson.loads(value or b"")
         Alert.model_validate(alert)
-    except (orjson.JSONDecodeError, ValidationError) as exc:
-        raise ValueError(str(exc).splitlines()[0]) from None
+    except orjson.JSONDecodeError as exc:
+        raise ValueError(f"not JSON: {exc}") from None
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(map(str, first["loc"])) or "(record)"
+        raise ValueError(f"{exc.error_count()} schema error(s), first: {where}: {first['msg']}") from None
     return alert
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
@@ -13,6 +14,7 @@ from healthmon.broker import free_port
 from streams.runtime import ensure_topics
 from tests.alerting.builders import MIN, T0, customer_alert
 from tests.alerting.conftest import AlertmanagerProcess, BridgeProcess, Receiver
+from tests.deploy.promstack import tool
 from tests.fixtures import TopicIO, metric_value, run
 
 pytestmark = pytest.mark.integration
@@ -38,6 +40,9 @@ def test_a_drop_notifies_grouped_with_labels_and_its_recovery_resolves(
         bridge_factory: Callable[..., BridgeProcess]) -> None:
     bridge = bridge_factory(settings, [alertmanager.url]).start()
     fired = customer_alert("acme", tier="strategic", csm="ann@example.com")
+    # records that are not alerts are skipped and counted; they hold nothing back
+    run(topic_io.send(settings.topic(settings.alerts_topic), [b"not json", orjson.dumps({"kind": "health_changed"})],
+                      key=b"acme"))
     send(topic_io, settings, fired)
     got = receiver.wait_for("acme", "firing")
     assert got["labels"] == {"alertname": "CustomerHealthChanged", "account_id": "acme", "tier": "strategic",
@@ -58,6 +63,9 @@ def test_a_drop_notifies_grouped_with_labels_and_its_recovery_resolves(
     assert metric_value(text, "healthmon_bridge_alerts_sent_total", status="resolved") >= 1
     assert metric_value(text, "healthmon_bridge_firing_alerts") == 0
     assert metric_value(text, "healthmon_bridge_last_success_timestamp_seconds") > 0
+    assert metric_value(text, "healthmon_bridge_invalid_records_total") == 2
+    lint = subprocess.run([tool("promtool"), "check", "metrics"], input=text.encode(), capture_output=True, timeout=30)
+    assert lint.returncode == 0 and not (lint.stdout + lint.stderr).strip(), lint
     assert bridge.stop() < 15  # SIGTERM: a prompt, clean exit
     assert bridge.proc is not None and bridge.proc.returncode == 0
 

@@ -82,3 +82,25 @@ def test_bad_templates_are_refused_with_the_placeholder(template: str) -> None:
 
 def test_good_template_passes() -> None:
     check_template("http://g/d?var-tier={tier}&kind={kind}&x={{literal}}")
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    (b"not json", "not JSON"),
+    (None, "not JSON"),
+    (b'{"kind": "health_changed"}', "schema error(s), first: alert_id: Field required"),
+    (b"[1, 2]", "1 schema error(s), first: (record)"),
+])
+def test_records_that_are_not_alerts_are_named(value: bytes | None, message: str) -> None:
+    from healthmon.alerting.bridge import decode
+
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        decode(value)
+
+
+def test_a_real_alert_decodes() -> None:
+    import orjson
+
+    from healthmon.alerting.bridge import decode
+
+    alert = customer_alert("acme")
+    assert decode(orjson.dumps(alert)) == alert
