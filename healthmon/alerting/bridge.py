@@ -88,6 +88,7 @@ class Pusher:
         self.config, self.session, self.metrics = config, session, metrics
         self.trouble = {url: RepeatLog(log, f"Alertmanager {url}") for url in config.urls}
         self.recovered = asyncio.Event()  # set after a push that needed retries went through
+        self._rejected: set[tuple[str, str]] = set()  # (url, alert_id) already logged: re-sends say it once
 
     def payload(self, alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Return the API v2 body for `alerts`, firing ones ending a few resend intervals from now."""
@@ -140,6 +141,11 @@ class Pusher:
             return all(results)
         (alert,) = alerts
         self.metrics.failed.labels(alert["status"]).inc()
+        if (url, alert["alert_id"]) in self._rejected:
+            return True
+        if len(self._rejected) > 10_000:
+            self._rejected.clear()
+        self._rejected.add((url, alert["alert_id"]))
         log.error("Alertmanager %s rejected alert %s (%s, %s) with HTTP %s: %s", url, alert["alert_id"],
                   alert["dedup_key"], alert["status"], status, body)
         return True

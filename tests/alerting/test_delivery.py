@@ -144,3 +144,39 @@ def test_sigterm_stops_a_bridge_that_cannot_deliver(
     assert bridge.proc is not None and bridge.proc.returncode == 0
     said = [line for line in bridge.log_path.read_text().splitlines() if nowhere in line and "healthmon:" not in line]
     assert len(said) == 1, said  # once, not once per retry
+
+
+def test_every_alertmanager_of_a_cluster_gets_every_alert(
+        settings: Any, topic_io: TopicIO, alertmanager: AlertmanagerProcess, receiver: Receiver, tmp_path: Any,
+        bridge_factory: Callable[..., BridgeProcess]) -> None:
+    second = AlertmanagerProcess(tmp_path / "am-2", receiver.url).start()
+    try:
+        bridge_factory(settings, [alertmanager.url, second.url]).start()
+        send(topic_io, settings, customer_alert("acme"), customer_alert("beta", rule="wau_low", severity="error"))
+        deadline = time.monotonic() + 20
+        for am in (alertmanager, second):
+            while sorted(a["labels"]["account_id"] for a in am.api("GET", "/alerts")) != ["acme", "beta"]:
+                assert time.monotonic() < deadline, am.api("GET", "/alerts")
+                time.sleep(0.2)
+    finally:
+        second.stop()
+
+
+def test_a_4xx_is_logged_with_the_alert_id_counted_and_not_retried(
+        settings: Any, topic_io: TopicIO, alertmanager: AlertmanagerProcess,
+        bridge_factory: Callable[..., BridgeProcess]) -> None:
+    # a wrong route prefix: the real Alertmanager answers 404 to every push
+    bridge = bridge_factory(settings, [f"{alertmanager.url}/wrong-prefix"], resend_s=0.5).start()
+    alerts = [customer_alert("acme"), customer_alert("beta")]
+    send(topic_io, settings, *alerts)
+    deadline = time.monotonic() + 20
+    while metric_value(bridge.metrics(), "healthmon_bridge_alerts_failed_total", status="firing") < 6:
+        assert time.monotonic() < deadline, bridge.log_tail()
+        time.sleep(0.2)
+    text = bridge.metrics()
+    assert metric_value(text, "healthmon_bridge_push_retries_total", reason="server_error") == 0
+    assert metric_value(text, "healthmon_bridge_push_retries_total", reason="unreachable") == 0
+    log = bridge.log_path.read_text()
+    for alert in alerts:
+        # once, although every re-send is rejected again
+        assert log.count(f"rejected alert {alert['alert_id']} ({alert['dedup_key']}, firing) with HTTP 404") == 1
