@@ -26,8 +26,8 @@ redis:  ## make sure a Redis answers at 127.0.0.1:6379 (starts one if absent)
 tools:  ## install Prometheus/Alertmanager tools (Debian packages) used by the deploy tests
 	@sh deploy/scripts/install-tools.sh
 
-demo: $(STAMP)  ## run broker, worker and generator together and show alerts
-	$(BIN)/healthmon demo
+demo: $(STAMP)  ## run broker, worker and generator together and show alerts (ALERTMANAGER=URL: also push them there)
+	$(BIN)/healthmon demo $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER))
 
 test: $(STAMP) redis tools  ## run the whole test suite
 	$(BIN)/python -m pytest

@@ -1,4 +1,4 @@
-"""The `healthmon` command line: worker, generate, demo, tail, policy check, bench."""
+"""The `healthmon` command line: worker, generate, demo, tail, alertmanager, policy check, bench."""
 
 from __future__ import annotations
 
@@ -170,12 +170,16 @@ def _traffic_start_ms(days: int, until: datetime | None, max_future_skew_seconds
 @click.option("--accounts", type=click.IntRange(5, 2000), default=30, show_default=True,
               help="How many accounts to simulate.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Traffic seed.")
-def demo(duration: float, accounts: int, seed: int) -> None:
+@click.option("--alertmanager", "alertmanager_url", default="", metavar="URL",
+              help="Also run the Alertmanager bridge, pushing the demo's alerts to this Alertmanager.")
+def demo(duration: float, accounts: int, seed: int, alertmanager_url: str) -> None:
     """Run broker, worker and generator together and print alerts as they happen."""
     from healthmon.demo import run_demo
 
+    if alertmanager_url and not alertmanager_url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{alertmanager_url!r} is not an http(s) URL", param_hint="--alertmanager")
     sys.exit(run_demo(_settings(), duration_s=duration, accounts=accounts, seed=seed,
-                      out=lambda line: click.echo(line)))
+                      out=lambda line: click.echo(line), alertmanager_url=alertmanager_url.rstrip("/")))
 
 
 @cli.command()
@@ -209,6 +213,45 @@ def tail(from_beginning: bool, as_json: bool) -> None:
         raise click.ClickException(str(exc)) from None
     except Interrupted:
         pass  # Ctrl-C (or SIGTERM) is how tail is meant to end
+
+
+@cli.command()
+@click.option("--url", "urls", multiple=True, metavar="URL",
+              help="Alertmanager base URL, e.g. http://127.0.0.1:9093; repeat for each member of an HA "
+                   "cluster (each gets every alert). Default: HEALTHMON_ALERTMANAGER_URLS.")
+@click.option("--resend-seconds", type=click.FloatRange(min=0.1), default=None,
+              help="Re-send interval of firing alerts. Default: HEALTHMON_ALERTMANAGER_RESEND_SECONDS.")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="Port of the bridge's /metrics and /healthz. Default: HEALTHMON_BRIDGE_PORT.")
+def alertmanager(urls: tuple[str, ...], resend_seconds: float | None, port: int | None) -> None:
+    """Push every alert from the alerts topic to Alertmanager (API v2), re-sending what fires."""
+    from streams.settings import Settings
+
+    settings = _settings()
+    overrides: dict[str, object] = {}
+    if urls:
+        overrides["alertmanager_urls"] = ",".join(urls)
+    if resend_seconds is not None:
+        overrides["alertmanager_resend_seconds"] = resend_seconds
+    if port is not None:
+        overrides["bridge_port"] = port
+    try:
+        settings = Settings(**{**settings.model_dump(), **overrides})
+    except ValidationError as exc:
+        raise click.ClickException("invalid option: " + "; ".join(e["msg"] for e in exc.errors())) from None
+    if not settings.alertmanager_url_list:
+        raise click.UsageError("no Alertmanager: pass --url URL or set HEALTHMON_ALERTMANAGER_URLS")
+    from healthmon.alerting.run import run_bridge
+    from healthmon.connect import require_broker_url
+
+    try:
+        broker_url = require_broker_url(settings)
+    except BrokerError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"healthmon: alertmanager bridge {settings.topic(settings.alerts_topic)} -> "
+               f"{', '.join(settings.alertmanager_url_list)}; metrics on "
+               f"http://{settings.bridge_host}:{settings.bridge_port}/metrics", err=True)
+    sys.exit(run_bridge(settings, broker_url))
 
 
 @cli.group()

@@ -22,7 +22,7 @@ from healthmon.tail import format_alert, iter_alerts
 from streams.runtime import ensure_topics
 from streams.settings import Settings
 
-__all__ = ["run_demo", "spawn_worker", "wait_ready"]
+__all__ = ["run_demo", "spawn_bridge", "spawn_worker", "wait_ready"]
 
 
 def spawn_worker(env: dict[str, str], log_path: Path) -> subprocess.Popen:
@@ -49,6 +49,16 @@ def wait_ready(port: int, proc: subprocess.Popen, timeout_s: float = 90.0) -> No
             pass
         time.sleep(0.25)
     raise RuntimeError(f"worker not ready after {timeout_s:.0f} s")
+
+
+def spawn_bridge(env: dict[str, str], log_path: Path, url: str) -> subprocess.Popen:
+    """Start `healthmon alertmanager --url URL` as a child process logging to `log_path`."""
+    log = open(log_path, "ab")
+    try:
+        return subprocess.Popen([sys.executable, "-m", "healthmon", "alertmanager", "--url", url], env=env,
+                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+    finally:
+        log.close()
 
 
 def stop_process(proc: subprocess.Popen, timeout_s: float = 15.0) -> None:
@@ -97,7 +107,7 @@ async def _run(settings: Settings, broker_url: str, duration_s: float, accounts:
 
 
 def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, seed: int = 7,
-             out: Callable[[str], None] = print) -> int:
+             out: Callable[[str], None] = print, alertmanager_url: str = "") -> int:
     """Run the demo and return the process exit code."""
     broker_url, embedded = connect_broker(settings)
     run_id = f"{int(time.time())}-{os.getpid()}"
@@ -109,13 +119,21 @@ def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, s
            "HEALTHMON_TOPIC_PREFIX": settings.topic_prefix, "HEALTHMON_WEB_PORT": str(port),
            "HEALTHMON_WEB_HOST": "127.0.0.1", "HEALTHMON_DATA_DIR": str(workdir / "data"),
            "HEALTHMON_PARTITIONS": str(settings.partitions)}
-    worker = None
+    worker = bridge = None
     try:
         out(f"demo: broker {broker_url}{' (embedded Tansu)' if embedded else ''}; worker log {workdir}/worker.log")
         asyncio.run(ensure_topics(bootstrap_of(broker_url), settings))
         worker = spawn_worker(env, workdir / "worker.log")
         wait_ready(port, worker)
         out(f"demo: worker ready — API http://127.0.0.1:{port}/accounts, metrics http://127.0.0.1:{port}/metrics")
+        if alertmanager_url:
+            bridge_port = free_port()
+            bridge = spawn_bridge({**env, "HEALTHMON_BRIDGE_PORT": str(bridge_port),
+                                   "HEALTHMON_ACCOUNT_URL_BASE": f"http://127.0.0.1:{port}"},
+                                  workdir / "bridge.log", alertmanager_url)
+            out(f"demo: alerts go to Alertmanager {alertmanager_url} (bridge log {workdir}/bridge.log, metrics "
+                f"http://127.0.0.1:{bridge_port}/metrics); see them with `amtool alert query "
+                f"--alertmanager.url={alertmanager_url}`")
         events, counts, elapsed = asyncio.run(_run(settings, broker_url, duration_s, accounts, seed, out))
         if worker.poll() is not None:
             raise RuntimeError(f"worker died with code {worker.returncode}")
@@ -135,6 +153,8 @@ def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, s
             out("--- last worker log lines ---\n" + "\n".join(log.read_text(errors="replace").splitlines()[-30:]))
         return 1
     finally:
+        if bridge is not None:
+            stop_process(bridge)
         if worker is not None:
             stop_process(worker)
         if embedded is not None:

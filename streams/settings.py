@@ -180,6 +180,28 @@ class Settings(BaseSettings):
                        description="Faust table store: `memory://` (recovers from changelog) or `rocksdb://`.")
     data_dir: Path = Field(Path(".healthmon-data"), validation_alias=_env("HEALTHMON_DATA_DIR"),
                            description="Directory for Faust's local state.")
+    alertmanager_urls: str = Field(
+        "", validation_alias=_env("HEALTHMON_ALERTMANAGER_URLS"),
+        description="Comma-separated Alertmanager base URLs `healthmon alertmanager` pushes every alert to "
+                    "(an HA cluster: each gets every alert); `--url` overrides.")
+    alertmanager_resend_seconds: float = Field(
+        60.0, gt=0, validation_alias=_env("HEALTHMON_ALERTMANAGER_RESEND_SECONDS"),
+        description="How often the bridge re-sends every firing alert; each says `endsAt` four intervals "
+                    "ahead, so Alertmanager keeps it firing until healthmon resolves it (Prometheus' "
+                    "resend delay).")
+    account_url_base: str = Field(
+        "http://localhost:6066", validation_alias=_env("HEALTHMON_ACCOUNT_URL_BASE"),
+        description="Base URL of the HTTP API in alert links: `account_url` is `<base>/accounts/<account_id>` "
+                    "(empty: no link).")
+    dashboard_url_template: str = Field(
+        "http://localhost:3000/d/healthmon-overview/healthmon?var-tier={tier}",
+        validation_alias=_env("HEALTHMON_DASHBOARD_URL_TEMPLATE"),
+        description="Grafana link in alerts (`dashboard_url`); may use {account_id}, {tier}, {severity}, "
+                    "{kind}, {rule}, {alertname} (empty: no link).")
+    bridge_host: str = Field("127.0.0.1", validation_alias=_env("HEALTHMON_BRIDGE_HOST"),
+                             description="Address the Alertmanager bridge's `/metrics` and `/healthz` bind to.")
+    bridge_port: int = Field(6068, ge=0, le=65535, validation_alias=_env("HEALTHMON_BRIDGE_PORT"),
+                             description="Port of the Alertmanager bridge's `/metrics` and `/healthz`.")
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "warning", validation_alias=_env("HEALTHMON_LOG_LEVEL"), description="Worker log level.")
 
@@ -231,6 +253,27 @@ class Settings(BaseSettings):
         if path is not None:
             return str(path.read_text()).strip()
         return str(getattr(self, name).get_secret_value())
+
+    @field_validator("alertmanager_urls")
+    @classmethod
+    def _check_alertmanager_urls(cls, value: str) -> str:
+        for url in (u.strip() for u in value.split(",") if u.strip()):
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value.strip()
+
+    @field_validator("dashboard_url_template")
+    @classmethod
+    def _check_dashboard_template(cls, value: str) -> str:
+        from healthmon.alerting.mapping import check_template
+
+        check_template(value)
+        return value
+
+    @property
+    def alertmanager_url_list(self) -> list[str]:
+        """Return the Alertmanager base URLs, without trailing slashes."""
+        return [u.strip().rstrip("/") for u in self.alertmanager_urls.split(",") if u.strip()]
 
     def topic(self, name: str) -> str:
         """Return the full name of a topic given its unprefixed name."""

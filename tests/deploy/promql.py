@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["HEALTHMON_METRICS", "metric_names", "is_known_metric", "exposed_names"]
+__all__ = ["BRIDGE_METRICS", "HEALTHMON_METRICS", "metric_names", "is_known_metric", "exposed_names"]
 
 #: base name -> Prometheus type, as the workers expose them on /metrics (docs/operations.md lists them)
 HEALTHMON_METRICS: dict[str, str] = {
@@ -22,6 +22,16 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_broker_unreachable": "gauge",
     "healthmon_broker_last_contact_timestamp_seconds": "gauge",
     "healthmon_build_info": "gauge",
+}
+
+#: base name -> Prometheus type, as `healthmon alertmanager` (the bridge) exposes them on its own /metrics
+BRIDGE_METRICS: dict[str, str] = {
+    "healthmon_bridge_alerts_sent": "counter",
+    "healthmon_bridge_push_retries": "counter",
+    "healthmon_bridge_alerts_failed": "counter",
+    "healthmon_bridge_invalid_records": "counter",
+    "healthmon_bridge_firing_alerts": "gauge",
+    "healthmon_bridge_last_success_timestamp_seconds": "gauge",
 }
 
 #: series Prometheus itself adds to every scrape, and prometheus_client's default collectors
@@ -43,8 +53,9 @@ _IDENT = re.compile(r"[A-Za-z_:][A-Za-z0-9_:]*")
 
 
 def exposed_names() -> set[str]:
-    """Return every series name the workers expose for the metrics above."""
-    return {base + suffix for base, kind in HEALTHMON_METRICS.items() for suffix in _SUFFIXES[kind]}
+    """Return every series name the workers and the bridge expose for the metrics above."""
+    return {base + suffix for base, kind in {**HEALTHMON_METRICS, **BRIDGE_METRICS}.items()
+            for suffix in _SUFFIXES[kind]}
 
 
 def is_known_metric(name: str) -> bool:

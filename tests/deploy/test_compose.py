@@ -43,7 +43,7 @@ def _one_shot(name: str) -> bool:
 
 def test_the_stack_has_every_service() -> None:
     assert set(SERVICES) >= {"kafka", "redis", "prometheus", "alertmanager", "grafana",
-                             "worker-1", "worker-2", "generator"}
+                             "worker-1", "worker-2", "generator", "bridge"}
     assert set(WORKERS) == {"worker-1", "worker-2"}
 
 
@@ -105,6 +105,24 @@ def test_workers_listen_where_prometheus_scrapes() -> None:
         health = " ".join(worker["healthcheck"]["test"])
         assert f":{port}/healthz" in health
     assert _scrape_targets("healthmon") == targets
+
+
+def test_the_bridge_pushes_to_alertmanager_and_is_scraped() -> None:
+    bridge = SERVICES["bridge"]
+    assert bridge["command"][:3] == ["alertmanager", "--url", "http://alertmanager:9093"]
+    assert bridge["depends_on"]["alertmanager"]["condition"] == "service_healthy"
+    env = _environment(bridge)
+    assert env[env_name("bridge_host")] == "0.0.0.0", "the bridge would bind loopback only"
+    port = env[env_name("bridge_port")]
+    assert f":{port}/healthz" in " ".join(bridge["healthcheck"]["test"])
+    assert _scrape_targets("healthmon-bridge") == {f"bridge:{port}"}
+
+
+def test_the_alerts_topic_outlives_any_episode() -> None:
+    # the bridge rebuilds its firing set from the alerts topic: a deleted firing alert would be forgotten
+    init = SERVICES["kafka-init"]
+    script = "\n".join(init["command"]) if isinstance(init["command"], list) else init["command"]
+    assert re.search(r"--topic health-alerts --config retention.ms=-1", script)
 
 
 def test_kafka_topics_match_the_workers_partitions() -> None:

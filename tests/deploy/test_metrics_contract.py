@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
+from prometheus_client import CollectorRegistry
+
+from healthmon.alerting.metrics import BridgeMetrics
 from healthmon.serving.metrics import Metrics
-from tests.deploy.promql import HEALTHMON_METRICS
+from tests.deploy.promql import BRIDGE_METRICS, HEALTHMON_METRICS
 from tests.deploy.promstack import REPO
 
 BOUNDED_LABELS = {"topic", "outcome", "reason", "kind", "severity", "status", "band", "tier", "operation",
                   "version", "policy_version", "le"}
 
 
-def _families() -> dict[str, tuple[str, set[str]]]:
+def _families(registry: CollectorRegistry | None = None) -> dict[str, tuple[str, set[str]]]:
     families = {}
-    for family in Metrics().registry.collect():
+    for family in (registry or Metrics().registry).collect():
         if family.name.startswith("healthmon_"):
             labels = {name for sample in family.samples for name in sample.labels}
             families[family.name] = (family.type, labels)
@@ -23,13 +27,20 @@ def test_workers_register_exactly_the_documented_metrics() -> None:
     assert {name: kind for name, (kind, _) in _families().items()} == HEALTHMON_METRICS
 
 
-def test_metric_labels_are_bounded() -> None:
-    for name, (_, labels) in _families().items():
+def test_the_bridge_registers_exactly_the_documented_metrics() -> None:
+    assert {name: kind for name, (kind, _) in _families(BridgeMetrics().registry).items()} == BRIDGE_METRICS
+
+
+@pytest.mark.parametrize("registry", [lambda: Metrics().registry, lambda: BridgeMetrics().registry],
+                         ids=["worker", "bridge"])
+def test_metric_labels_are_bounded(registry) -> None:
+    for name, (_, labels) in _families(registry()).items():
         assert labels <= BOUNDED_LABELS, f"{name} has unbounded labels {labels - BOUNDED_LABELS}"
 
 
 def test_operations_doc_lists_every_metric() -> None:
     doc = (REPO / "docs" / "operations.md").read_text()
-    exposed = {name + ("_total" if kind == "counter" else "") for name, kind in HEALTHMON_METRICS.items()}
+    exposed = {name + ("_total" if kind == "counter" else "")
+               for name, kind in {**HEALTHMON_METRICS, **BRIDGE_METRICS}.items()}
     missing = sorted(name for name in exposed if f"`{name}" not in doc)
     assert not missing, f"docs/operations.md does not document {missing}"

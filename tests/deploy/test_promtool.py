@@ -48,6 +48,19 @@ def test_alertmanager_config_is_valid() -> None:
     assert_ok(run(tool("amtool"), "check-config", ALERTMANAGER_CONFIG))
 
 
+def test_commented_receiver_examples_are_valid_once_uncommented(tmp_path: Path) -> None:
+    # below the examples marker, lines "  # " are example config and lines "  ## " prose about it
+    config_part, examples = ALERTMANAGER_CONFIG.read_text().split("  ## --- examples")
+    uncommented = config_part + "\n".join("  " + line[4:] if line.startswith("  # ") else line
+                                           for line in examples.splitlines()[1:])
+    assert "pagerduty_configs" in uncommented and "slack_configs" in uncommented
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(uncommented)
+    result = run(tool("amtool"), "check-config", config)
+    assert_ok(result)
+    assert "9 receivers" in result.stdout  # the two examples joined the seven real ones
+
+
 @pytest.mark.parametrize(("labels", "receivers"), [
     # pipeline alerts go to the healthmon on-call, never to customer success
     ({"alertname": "HealthmonAllWorkersDown", "component": "pipeline", "severity": "critical"}, "ops-pager"),
@@ -61,6 +74,13 @@ def test_alertmanager_config_is_valid() -> None:
     # info lines and alerts nobody owns go to the digest
     ({"severity": "info", "tier": "standard", "csm": "alice@example.com"}, "cs-digest"),
     ({"severity": "warning", "tier": "standard"}, "cs-digest"),
+    # what the bridge sends: healthmon's own stall goes to the on-call, customer alerts to CSMs
+    ({"alertname": "HealthmonIngestStalled", "kind": "ingest_stalled", "rule": "ingest_stalled:usage",
+      "severity": "error", "component": "pipeline"}, "ops-chat"),
+    ({"alertname": "CustomerHealthChanged", "kind": "health_changed", "rule": "health", "severity": "critical",
+      "account_id": "acme", "tier": "strategic", "csm": "alice@example.com"}, "cs-pager,csm-alice"),
+    ({"alertname": "CustomerBelowWarningLine", "kind": "below_warning_line", "rule": "wau_low",
+      "severity": "warning", "account_id": "beta", "tier": "key", "csm": "bob@example.com"}, "csm-bob"),
 ])
 def test_alertmanager_routes(labels: dict[str, str], receivers: str) -> None:
     result = run(tool("amtool"), "config", "routes", "test", f"--config.file={ALERTMANAGER_CONFIG}",

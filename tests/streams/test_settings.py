@@ -34,6 +34,10 @@ def test_environment_overrides_defaults(monkeypatch):
     ("HEALTHMON_PARTITIONS", "0"),
     ("HEALTHMON_WEB_PORT", "70000"),
     ("HEALTHMON_LOG_LEVEL", "loud"),
+    ("HEALTHMON_ALERTMANAGER_URLS", "http://am-1:9093,am-2:9093"),
+    ("HEALTHMON_ALERTMANAGER_RESEND_SECONDS", "0"),
+    ("HEALTHMON_DASHBOARD_URL_TEMPLATE", "http://grafana/d/x?var-account={account}"),
+    ("HEALTHMON_BRIDGE_PORT", "-1"),
 ])
 def test_bad_environment_values_are_rejected(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
@@ -44,3 +48,8 @@ def test_bad_environment_values_are_rejected(monkeypatch, var, value):
 def test_readme_configuration_table_matches_settings():
     text = README.read_text()
     assert config_table() in text, "README's configuration table is stale: run `python -m streams.settings`"
+
+
+def test_alertmanager_urls_are_a_comma_separated_list(monkeypatch):
+    monkeypatch.setenv("HEALTHMON_ALERTMANAGER_URLS", " http://am-1:9093/, https://am-2:9093 ,")
+    assert Settings().alertmanager_url_list == ["http://am-1:9093", "https://am-2:9093"]
