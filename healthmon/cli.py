@@ -1,4 +1,4 @@
-"""The `healthmon` command line: worker, generate, demo, tail, policy check, bench."""
+"""The `healthmon` command line: worker, generate, demo, tail, policy check/explain, backtest, bench."""
 
 from __future__ import annotations
 
@@ -93,7 +93,10 @@ def worker() -> None:
               help="Days of event time to generate, ending now.")
 @click.option("--batch-size", type=click.IntRange(1, 10_000), default=1, show_default=True,
               help="Events per message; above 1, messages are {\"events\": [...]} envelopes.")
-def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int) -> None:
+@click.option("--to-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Write the traffic as a backtest input directory (one .jsonl per topic) instead of sending it.")
+def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int,
+             to_dir: Path | None) -> None:
     """Send realistic synthetic traffic (profiles, usage, tickets, NPS) to the input topics."""
     from healthmon.connect import require_broker_url
     from healthmon.generator import generate as make_traffic, scenario_names
@@ -103,6 +106,9 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
         raise click.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(scenario_names())}",
                                  param_hint="--scenario")
     settings = _settings()
+    if to_dir is not None:
+        _generate_to_dir(settings, to_dir, accounts=accounts, scenario=scenario, seed=seed, days=days)
+        return
     try:
         broker_url = require_broker_url(settings)
     except BrokerError as exc:
@@ -112,6 +118,21 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
     stats = asyncio.run(produce(settings, broker_url, traffic.records(), rate=rate, batch_size=batch_size))
     click.echo(f"sent {stats.events:,} events in {stats.messages:,} messages in {stats.seconds:.1f} s "
                f"({stats.events / max(stats.seconds, 1e-9):,.0f} events/s)")
+
+
+def _generate_to_dir(settings, directory: Path, *, accounts: int, scenario: str, seed: int, days: int) -> None:
+    from healthmon.backtest.files import write_input_files
+    from healthmon.backtest.inputs import file_names
+    from healthmon.generator import generate as make_traffic
+
+    traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed,
+                           start_ms=int(time.time() * 1000) - (days + 1) * 86_400_000, days=days)
+    try:
+        counts = write_input_files(traffic.records(), directory, file_names(settings))
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {directory}: {exc}") from None
+    click.echo(f"wrote {sum(counts.values()):,} lines to {directory}: "
+               + ", ".join(f"{name}.jsonl {counts[kind]:,}" for kind, name in file_names(settings).items()))
 
 
 @cli.command()
@@ -174,6 +195,101 @@ def policy_check(file: Path) -> None:
         click.echo(f"{file}: {len(exc.errors)} error(s)", err=True)
         sys.exit(1)
     click.echo(f"{file}: ok (version {loaded.version})")
+
+
+def _progress_printer():
+    """Return a progress callback: one rewritten line on a terminal, a plain line every 10 s otherwise."""
+    from datetime import datetime, timezone
+
+    tty = sys.stderr.isatty()
+    last = [0.0]
+
+    def show(stats) -> None:
+        now = time.monotonic()
+        if now - last[0] < (0.5 if tty else 10):
+            return
+        last[0] = now
+        rate = stats.lines / stats.seconds if stats.seconds else 0
+        at = datetime.fromtimestamp(stats.end_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") \
+            if stats.end_ms else "-"
+        line = f"backtest: {stats.lines:,} lines, {rate:,.0f} lines/s, event time {at}"
+        if tty:
+            click.echo("\r" + line + "   ", nl=False, err=True)
+        else:
+            click.echo(line, err=True)
+
+    def done() -> None:
+        if tty and last[0]:
+            click.echo("", err=True)
+
+    return show, done
+
+
+@cli.command()
+@click.option("--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The policy to replay.")
+@click.option("--input", "input_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Directory of accounts.jsonl, product-usage.jsonl, support-tickets.jsonl, nps-responses.jsonl "
+                   "(any may be missing; .jsonl.gz too).")
+@click.option("--from-kafka", is_flag=True,
+              help="Read the input topics' retained history from KAFKA_BROKER_URL instead (no consumer group, "
+                   "nothing written).")
+@click.option("--labels", "labels_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Churn labels, CSV or JSONL with account_id and churned_at: adds precision, recall and lead time.")
+@click.option("--horizon-days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="An alert counts as a hit if the account churned within this many days after it.")
+@click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write every alert of --policy here, one JSON object a line.")
+@click.option("--report-json", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the report as JSON here.")
+@click.option("--compare", "compare_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="A second policy: both side by side, and what only one of them fires.")
+def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels_file: Path | None,
+             horizon_days: int, out_file: Path | None, report_json: Path | None, compare_file: Path | None) -> None:
+    """Replay a history through the worker's engine under a policy; report its noise and hit rate."""
+    import orjson
+
+    from healthmon.backtest import BacktestOptions, run_backtest
+    from healthmon.backtest.labels import LabelsError, load_labels
+    from healthmon.backtest.render import render_report
+    from healthmon.connect import require_broker_url
+
+    if (input_dir is None) == (not from_kafka):
+        raise click.UsageError("give exactly one of --input DIR and --from-kafka")
+    if input_dir is not None and not input_dir.is_dir():
+        raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
+    settings = _settings()
+    policies = [(str(policy_file), _load_policy(policy_file))]
+    if compare_file is not None:
+        policies.append((str(compare_file), _load_policy(compare_file)))
+    try:
+        labels = load_labels(labels_file) if labels_file is not None else None
+    except LabelsError as exc:
+        raise click.ClickException(f"invalid labels:\n{exc}") from None
+    broker_url = None
+    if from_kafka:
+        try:
+            broker_url = require_broker_url(settings)
+        except BrokerError as exc:
+            raise click.ClickException(str(exc)) from None
+    show, done = _progress_printer()
+    try:
+        out = open(out_file, "wb") if out_file is not None else None  # noqa: SIM115
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out_file}: {exc}") from None
+    try:
+        report = run_backtest(settings, BacktestOptions(policies=policies, input_dir=input_dir, broker_url=broker_url,
+                                                        labels=labels, horizon_days=horizon_days, out=out),
+                              progress=show)
+    except OSError as exc:
+        raise click.ClickException(f"backtest failed: {exc}") from None
+    finally:
+        done()
+        if out is not None:
+            out.close()
+    click.echo(render_report(report))
+    if report_json is not None:
+        report_json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
 
 
 @cli.command()

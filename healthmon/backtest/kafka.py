@@ -1,0 +1,50 @@
+"""Read the input topics' retained history for a backtest: no consumer group, nothing written."""
+
+from __future__ import annotations
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from healthmon.backtest.inputs import Sorter
+from healthmon.connect import bootstrap_of
+
+__all__ = ["read_history"]
+
+
+async def read_history(broker_url: str, topic: str, sorter: Sorter) -> int:
+    """Add every message `topic` holds now (from its earliest offset) to `sorter`; return how many.
+
+    The consumer is assigned the partitions by hand with no group id, so it joins no consumer group,
+    commits nothing and cannot disturb the workers' offsets. Tombstones (compacted-away profiles) are
+    skipped.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_of(broker_url), group_id=None,
+                                enable_auto_commit=False, auto_offset_reset="earliest")
+    await consumer.start()
+    count = 0
+    try:
+        partitions = await consumer._client.fetch_all_metadata()  # noqa: SLF001 - no public metadata refresh
+        ids = partitions.partitions_for_topic(topic) or set()
+        assigned = [TopicPartition(topic, p) for p in sorted(ids)]
+        if not assigned:
+            return 0
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        end = await consumer.end_offsets(assigned)
+        remaining = {tp for tp in assigned if end[tp] > 0}
+        for tp in assigned:
+            if tp in remaining and await consumer.position(tp) >= end[tp]:
+                remaining.discard(tp)
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.offset >= end[tp]:
+                        break
+                    if record.value is not None:
+                        sorter.add(record.value)
+                        count += 1
+                if await consumer.position(tp) >= end[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    return count
