@@ -19,7 +19,7 @@ from healthmon.backtest.runner import Replay, ReplayStats, replay
 from healthmon.core import Policy
 from streams.settings import Settings
 
-__all__ = ["BacktestOptions", "BASELINE_DAYS", "load_sorted", "run_backtest"]
+__all__ = ["BacktestOptions", "BASELINE_DAYS", "backtest", "load_sorted", "run_backtest"]
 
 #: The plain "no activity for N days" rules printed beside a policy's hit rate.
 BASELINE_DAYS = (30, 60, 90)
@@ -43,19 +43,15 @@ class BacktestOptions:
     processing_ms: int = field(default_factory=lambda: int(time.time() * 1000))
 
 
-def load_sorted(settings: Settings, input_dir: Path | None, broker_url: str | None,
-                run_lines: int = RUN_LINES) -> dict[str, Sorter]:
+async def load_sorted(settings: Settings, input_dir: Path | None, broker_url: str | None,
+                      run_lines: int = RUN_LINES) -> dict[str, Sorter]:
     """Read every input (files of `input_dir`, or the topics' history) into event-time sorters."""
-    names = settings.input_topics
     sorters = {kind: Sorter(kind, run_lines=run_lines) for kind in KINDS}
     if broker_url is not None:
         from healthmon.backtest.kafka import read_history
 
-        async def read_all() -> None:
-            for kind in KINDS:
-                await read_history(broker_url, names[kind], sorters[kind])
-
-        asyncio.run(read_all())
+        for kind in KINDS:
+            await read_history(broker_url, settings.input_topics[kind], sorters[kind])
     elif input_dir is not None:
         for item in input_files(input_dir, file_names(settings)):
             for raw in read_lines(item.path):
@@ -66,7 +62,13 @@ def load_sorted(settings: Settings, input_dir: Path | None, broker_url: str | No
 def run_backtest(settings: Settings, opts: BacktestOptions,
                  progress: Callable[[ReplayStats], None] | None = None) -> dict[str, Any]:
     """Replay the input under each policy; write the first one's alerts; return the report as data."""
-    sorters = load_sorted(settings, opts.input_dir, opts.broker_url, opts.run_lines)
+    return asyncio.run(backtest(settings, opts, progress))
+
+
+async def backtest(settings: Settings, opts: BacktestOptions,
+                   progress: Callable[[ReplayStats], None] | None = None) -> dict[str, Any]:
+    """Do what `run_backtest` does, inside a running event loop."""
+    sorters = await load_sorted(settings, opts.input_dir, opts.broker_url, opts.run_lines)
     collected: list[list[AlertRow]] = [[] for _ in opts.policies]
 
     def collector(n: int) -> Callable[[dict[str, Any]], None]:
@@ -81,8 +83,12 @@ def run_backtest(settings: Settings, opts: BacktestOptions,
     runs = [Replay(settings, policy, processing_ms=opts.processing_ms, on_alert=collector(n))
             for n, (_, policy) in enumerate(opts.policies)]
     inactivity = Inactivity(min_gap_ms=min(BASELINE_DAYS) * DAY_MS)
-    lines = merged({kind: sorter for kind, sorter in sorters.items()})
-    stats = asyncio.run(replay(lines, runs, settings.input_topics, progress=progress, inactivity=inactivity))
+    lines = merged(dict(sorters))
+    try:
+        stats = await replay(lines, runs, settings.input_topics, progress=progress, inactivity=inactivity)
+    finally:
+        for sorter in sorters.values():
+            sorter.close()
     return build_report(opts, stats, runs, collected, inactivity)
 
 

@@ -69,8 +69,9 @@ class Replay:
                  on_alert: Callable[[dict[str, Any]], None]) -> None:
         from streams.processor import Processor
 
-        # Stalls are judged on event time only: a replay has no idle processing time to measure.
-        config = EngineConfig(lateness_seconds=settings.lateness_seconds, stall_idle_seconds=0)
+        config = EngineConfig.from_settings(settings)
+        # Processing time stands still, so no source is ever idle long enough to count as stalled: a
+        # replay, like a worker's catch-up, never reports an ingest stall or holds alerts back for one.
         frozen = lambda: processing_ms  # noqa: E731 - the one processing time of the whole run
         self.engine = Engine(policy, config, clock=frozen)
         self.policy = policy
