@@ -9,6 +9,10 @@ from healthmon.connect import bootstrap_of
 
 __all__ = ["read_history"]
 
+QUIET_POLL_MS = 250
+#: empty polls in a row (with every partition past its start-time end offset) that end the read
+QUIET_POLLS = 4
+
 
 async def read_history(broker_url: str, topic: str, sorter: Sorter) -> int:
     """Add every message `topic` holds now (from its earliest offset) to `sorter`; return how many.
@@ -30,21 +34,22 @@ async def read_history(broker_url: str, topic: str, sorter: Sorter) -> int:
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         end = await consumer.end_offsets(assigned)
-        remaining = {tp for tp in assigned if end[tp] > 0}
-        for tp in assigned:
-            if tp in remaining and await consumer.position(tp) >= end[tp]:
-                remaining.discard(tp)
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, records in batch.items():
+        quiet = 0
+        # Read until every partition is at least at the end offset it had at the start, and a whole
+        # second passes with nothing more: some brokers (the embedded Tansu) report an end offset that
+        # lags what a fetch returns, and a record beyond it is still history, not something to drop.
+        while True:
+            batch = await consumer.getmany(timeout_ms=QUIET_POLL_MS)
+            got = 0
+            for records in batch.values():
                 for record in records:
-                    if record.offset >= end[tp]:
-                        break
                     if record.value is not None:
                         sorter.add(record.value)
                         count += 1
-                if await consumer.position(tp) >= end[tp]:
-                    remaining.discard(tp)
+                got += len(records)
+            quiet = 0 if got else quiet + 1
+            if quiet >= QUIET_POLLS and all([await consumer.position(tp) >= end[tp] for tp in assigned]):
+                break
     finally:
         await consumer.stop()
     return count
