@@ -292,6 +292,25 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
         report_json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
 
 
+@policy.command("explain")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("account_id")
+@click.option("--input", "input_dir", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Backtest input directory (see `healthmon backtest --input`).")
+def policy_explain(file: Path, account_id: str, input_dir: Path) -> None:
+    """Replay the input under a policy and show one account's score, band and warning lines day by day."""
+    from healthmon.backtest.explain import explain_account, render_explain
+
+    if not input_dir.is_dir():
+        raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
+    settings = _settings()
+    loaded = _load_policy(file)
+    rows = asyncio.run(explain_account(settings, loaded, account_id, input_dir))
+    if not rows:
+        raise click.ClickException(f"account {account_id!r} is not in {input_dir}")
+    click.echo(render_explain(rows, loaded))
+
+
 @cli.command()
 @click.option("--events", type=click.IntRange(0), default=1_000_000, show_default=True,
               help="Events of the standard workload (besides one profile per account).")

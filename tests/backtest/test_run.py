@@ -88,3 +88,22 @@ def test_labels_add_hit_rates_and_the_no_activity_baseline(history: Path) -> Non
     overall = report["policies"][0]["hit_rate"]["overall"]
     assert overall["churned"] == len(silent) and overall["caught"] == len(silent)  # the default policy sees them all
     assert set(report["baseline"]) == {"no_activity_30d", "no_activity_60d", "no_activity_90d"}
+
+
+def test_explain_shows_the_accounts_days_and_exactly_its_alerts(history: Path) -> None:
+    import asyncio
+
+    from healthmon.backtest.explain import explain_account, render_explain
+
+    _, alerts = backtest(history)
+    account = alerts[0]["account_id"]
+    policy = load_policy(DEFAULT_POLICY_FILE)
+    rows = asyncio.run(explain_account(SETTINGS, policy, account, history))
+    mine = [a for a in alerts if a["account_id"] == account]
+    assert [r.at_ms for r in rows if r.alert] == [a["event_time"] for a in mine]
+    days = [r for r in rows if r.alert is None]
+    assert len(days) >= 40 and all(r.at_ms % 86_400_000 == 0 for r in days)
+    assert [r.at_ms for r in rows] == sorted(r.at_ms for r in rows)
+    text = render_explain(rows, policy)
+    assert text.count(">> FIRING") == sum(a["status"] == "firing" for a in mine)
+    assert asyncio.run(explain_account(SETTINGS, policy, "no-such-account", history)) == []
