@@ -22,7 +22,7 @@ import orjson
 
 from schemas.events import parse_epoch_ms
 
-__all__ = ["KINDS", "InputFile", "Line", "RUN_LINES", "Sorter", "file_names", "input_files", "merged", "occurred_at_of", "read_lines",
+__all__ = ["KINDS", "InputFile", "Line", "RUN_LINES", "Sorter", "file_names", "input_files", "line_keys", "merged", "occurred_at_of", "read_lines",
            "sorted_lines"]
 
 #: Input kinds in the worker's tie-break order (that of `Settings.input_topics`).
@@ -31,14 +31,24 @@ KINDS = ("usage", "ticket", "nps", "account")
 RUN_LINES = 250_000
 #: Sort key of a line without a usable event time: profiles and lines that will be dead-lettered go first.
 NO_TIME = -1
+#: Merge position of every profile: before any event
+PROFILE_ORDER = NO_TIME - 1
 
 
 class Line(NamedTuple):
-    """One input line: its sort key, its position in its input, its kind and its raw bytes."""
+    """One input line. Lines compare by (order, rank, seq): the merge order, unique per line."""
 
-    occurred_at: int
+    #: the merge position: `occurred_at`, or `PROFILE_ORDER` for every profile
+    order: int
+    #: the input's place in `KINDS`, which breaks ties between inputs as the worker does
+    rank: int
+    #: the line's position in its input, which keeps equal times in input order
     seq: int
+    #: the earliest event time of the line, or `NO_TIME`
+    occurred_at: int
     kind: str
+    #: the account of the line's (first) event, or "" if it has none
+    account: str
     raw: bytes
 
 
@@ -77,40 +87,52 @@ def read_lines(path: Path) -> Iterator[bytes]:
                 yield line
 
 
-def occurred_at_of(raw: bytes) -> int:
-    """Return a line's sort key: its (earliest) `occurred_at`, or `NO_TIME` if it has none that parses."""
+def line_keys(raw: bytes) -> tuple[int, str]:
+    """Return a line's earliest `occurred_at` (`NO_TIME` if none parses) and its first account ("" if none)."""
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return NO_TIME
+        return NO_TIME, ""
     if isinstance(doc, dict) and isinstance(doc.get("events"), list):
         doc = doc["events"]
     items = doc if isinstance(doc, list) else [doc]
     best = None
+    account = ""
     for item in items:
-        if isinstance(item, dict) and "occurred_at" in item:
+        if not isinstance(item, dict):
+            continue
+        if not account and isinstance(item.get("account_id"), str):
+            account = item["account_id"]
+        if "occurred_at" in item:
             try:
                 t = parse_epoch_ms(item["occurred_at"])
             except ValueError:
                 continue
             if best is None or t < best:
                 best = t
-    return NO_TIME if best is None else best
+    return NO_TIME if best is None else best, account
+
+
+def occurred_at_of(raw: bytes) -> int:
+    """Return a line's sort key: its (earliest) `occurred_at`, or `NO_TIME` if it has none that parses."""
+    return line_keys(raw)[0]
 
 
 def _spill(run: list[Line], directory: str) -> Path:
     handle = tempfile.NamedTemporaryFile("wb", dir=directory, suffix=".run", delete=False)
     with handle:
         for line in run:
-            handle.write(b"%d\t%d\t%s\n" % (line.occurred_at, line.seq, line.raw))
+            handle.write(b"%d\t%d\t%d\t%s\t%s\n" % (line.order, line.seq, line.occurred_at,
+                                                     orjson.dumps(line.account), line.raw))
     return Path(handle.name)
 
 
 def _read_run(path: Path, kind: str) -> Iterator[Line]:
+    rank = KINDS.index(kind)
     with open(path, "rb") as handle:
         for raw in handle:
-            t, seq, body = raw.rstrip(b"\n").split(b"\t", 2)
-            yield Line(int(t), int(seq), kind, body)
+            order, seq, t, account, body = raw.rstrip(b"\n").split(b"\t", 4)
+            yield Line(int(order), rank, int(seq), int(t), kind, orjson.loads(account), body)
 
 
 class Sorter:
@@ -120,6 +142,8 @@ class Sorter:
         if run_lines < 1:
             raise ValueError("run_lines must be at least 1")
         self.kind = kind
+        self._rank = KINDS.index(kind)
+        self._profiles = kind == "account"
         self.run_lines = run_lines
         self.tmp_dir = tmp_dir
         self.lines = 0
@@ -129,7 +153,10 @@ class Sorter:
 
     def add(self, raw: bytes) -> None:
         """Take one line."""
-        self._run.append(Line(occurred_at_of(raw), self.lines, self.kind, raw))
+        t, account = line_keys(raw)
+        # Profiles carry no event time: they go before every event, in their own order.
+        self._run.append(Line(PROFILE_ORDER if self._profiles else t, self._rank, self.lines, t, self.kind, account,
+                              raw))
         self.lines += 1
         if len(self._run) >= self.run_lines:
             self._run.sort()
@@ -177,19 +204,6 @@ def sorted_lines(kind: str, lines: Iterable[bytes], *, run_lines: int = RUN_LINE
     return sorter
 
 
-def _rank(kind: str) -> int:
-    return KINDS.index(kind)
-
-
 def merged(inputs: dict[str, Iterable[Line]]) -> Iterator[Line]:
     """Merge sorted inputs by event time: profiles first, then the lowest time, ties in `KINDS` order."""
-    def keyed(kind: str, lines: Iterable[Line]) -> Iterator[tuple[tuple[int, int, int], Line]]:
-        rank = _rank(kind)
-        for line in lines:
-            # Profiles carry no event time: they go before every event, in their own order.
-            t = NO_TIME - 1 if kind == "account" else line.occurred_at
-            yield (t, rank, line.seq), line
-
-    for _, line in heapq.merge(*(keyed(k, v) for k, v in inputs.items())):
-        yield line
-
+    return heapq.merge(*inputs.values())

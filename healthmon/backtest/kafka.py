@@ -6,12 +6,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from healthmon.backtest.inputs import Sorter
 from healthmon.connect import bootstrap_of
+from streams.offsets import verified_end_offsets
 
 __all__ = ["read_history"]
-
-QUIET_POLL_MS = 250
-#: empty polls in a row (with every partition past its start-time end offset) that end the read
-QUIET_POLLS = 4
 
 
 async def read_history(broker_url: str, topic: str, sorter: Sorter) -> int:
@@ -33,23 +30,20 @@ async def read_history(broker_url: str, topic: str, sorter: Sorter) -> int:
             return 0
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
-        end = await consumer.end_offsets(assigned)
-        quiet = 0
-        # Read until every partition is at least at the end offset it had at the start, and a whole
-        # second passes with nothing more: some brokers (the embedded Tansu) report an end offset that
-        # lags what a fetch returns, and a record beyond it is still history, not something to drop.
-        while True:
-            batch = await consumer.getmany(timeout_ms=QUIET_POLL_MS)
-            got = 0
-            for records in batch.values():
+        # The history is what the topic holds now; the embedded broker's listed end offsets run short.
+        end = await verified_end_offsets(bootstrap_of(broker_url), await consumer.end_offsets(assigned))
+        remaining = {tp for tp in assigned if (end[tp] or 0) > await consumer.position(tp)}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batch.items():
                 for record in records:
+                    if record.offset >= (end[tp] or 0):
+                        break
                     if record.value is not None:
                         sorter.add(record.value)
                         count += 1
-                got += len(records)
-            quiet = 0 if got else quiet + 1
-            if quiet >= QUIET_POLLS and all([await consumer.position(tp) >= end[tp] for tp in assigned]):
-                break
+                if await consumer.position(tp) >= (end[tp] or 0):
+                    remaining.discard(tp)
     finally:
         await consumer.stop()
     return count

@@ -25,23 +25,9 @@ from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
 from streams.settings import Settings
 
-__all__ = ["Replay", "ReplayStats", "account_of", "replay"]
+__all__ = ["Replay", "ReplayStats", "replay"]
 
 REPARTITION_TOPIC = "__backtest_repartition__"
-
-
-def account_of(raw: bytes) -> str | None:
-    """Return the account of a line holding one event or profile (the first one of a batch), if any."""
-    try:
-        doc = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return None
-    if isinstance(doc, dict) and isinstance(doc.get("events"), list):
-        doc = doc["events"]
-    if isinstance(doc, list):
-        doc = doc[0] if doc else None
-    account = doc.get("account_id") if isinstance(doc, dict) else None
-    return account if isinstance(account, str) and account else None
 
 
 @dataclass
@@ -138,7 +124,7 @@ async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[st
     next_day = None
     last_progress = 0
     for line in lines:
-        account = account_of(line.raw)
+        account = line.account or None
         t = line.occurred_at
         if t != NO_TIME:
             if next_day is None:

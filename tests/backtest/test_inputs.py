@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from healthmon.backtest.inputs import NO_TIME, Line, Sorter, input_files, merged, occurred_at_of, sorted_lines
+from healthmon.backtest.inputs import NO_TIME, Sorter, line_keys, input_files, merged, occurred_at_of, sorted_lines
 
 T = 1_767_571_200_000  # 2026-01-05T00:00:00Z
 
@@ -51,13 +51,22 @@ def test_sort_key_of_a_line(raw: bytes, expected: int) -> None:
     assert occurred_at_of(raw) == expected
 
 
+def test_a_lines_account_is_that_of_its_first_event() -> None:
+    assert line_keys(b'{"events": [{"account_id": "b"}, {"account_id": "c"}]}') == (NO_TIME, "b")
+    assert line_keys(b'{"account_id": 7, "occurred_at": 1767571200000}') == (T, "")
+
+
 def test_merge_puts_profiles_first_then_lowest_time_ties_in_worker_topic_order() -> None:
-    def lines(kind: str, *times: int) -> list[Line]:
-        return [Line(t, n, kind, f"{kind}{n}".encode()) for n, t in enumerate(times)]
+    def lines(kind: str, *times: int) -> Sorter:
+        sorter = Sorter(kind)
+        for n, t in enumerate(times):
+            at = "" if t == NO_TIME else f', "occurred_at": {T + t}'
+            sorter.add(f'{{"n": "{kind}{n}", "account_id": "a"{at}}}'.encode())
+        return sorter
 
     out = merged({"nps": lines("nps", 5, 9), "account": lines("account", NO_TIME, NO_TIME),
                   "ticket": lines("ticket", 5), "usage": lines("usage", NO_TIME, 5, 6)})
-    assert [ln.raw.decode() for ln in out] == ["account0", "account1", "usage0", "usage1", "ticket0", "nps0",
+    assert [orjson.loads(ln.raw)["n"] for ln in out] == ["account0", "account1", "usage0", "usage1", "ticket0", "nps0",
                                               "usage2", "nps1"]
 
 
@@ -74,3 +83,9 @@ def test_input_files_are_named_after_topics_and_may_be_gzipped(tmp_path: Path) -
 def test_sorter_rejects_a_zero_run_size() -> None:
     with pytest.raises(ValueError, match="run_lines"):
         Sorter("usage", run_lines=0)
+
+
+def test_spilled_runs_keep_odd_account_ids_and_tabs(tmp_path: Path) -> None:
+    lines = [orjson.dumps({"account_id": f"a\t{n}\n", "occurred_at": T + 10 - n}) + b"\t" for n in range(5)]
+    out = list(sorted_lines("usage", lines, run_lines=2, tmp_dir=str(tmp_path)))
+    assert [(ln.account, ln.raw) for ln in out] == [(f"a\t{n}\n", lines[n]) for n in reversed(range(5))]
