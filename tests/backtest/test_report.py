@@ -102,11 +102,17 @@ def test_inactivity_gaps_give_the_no_activity_baseline() -> None:
     tracker.seen("B")  # a profile, never any usage
     for day in (0, 40, 45):
         tracker.usage("A", day * DAY_MS)
+    for day in (10, 70, 75, 99):
+        tracker.usage("C", day * DAY_MS)
     gaps = tracker.finish(0, 100 * DAY_MS)
-    # A: idle from day 0 to 40, and from 45 to the end (day 100); B: from the start to the end.
-    assert sorted(gaps) == [("A", 0, 40 * DAY_MS), ("A", 45 * DAY_MS, 100 * DAY_MS), ("B", 0, 100 * DAY_MS)]
-    assert baseline_alerts(gaps, 30) == [("A", 30 * DAY_MS), ("A", 75 * DAY_MS), ("B", 30 * DAY_MS)]
-    assert baseline_alerts(gaps, 60) == [("B", 60 * DAY_MS)]  # A's gaps are 40 and 55 days
+    # A: idle from day 0 to 40, and from 45 to the end (day 100); B: from the start to the end;
+    # C: exactly 60 days from day 10 to 70, then never 30.
+    assert sorted(gaps) == [("A", 0, 40 * DAY_MS), ("A", 45 * DAY_MS, 100 * DAY_MS), ("B", 0, 100 * DAY_MS),
+                            ("C", 10 * DAY_MS, 70 * DAY_MS)]
+    assert baseline_alerts(gaps, 30) == [("A", 30 * DAY_MS), ("A", 75 * DAY_MS), ("B", 30 * DAY_MS),
+                                         ("C", 40 * DAY_MS)]
+    # A's gaps are 40 and 55 days; C's 60 days reach the line exactly, at the instant it is active again.
+    assert baseline_alerts(gaps, 60) == [("B", 60 * DAY_MS), ("C", 70 * DAY_MS)]
     assert baseline_alerts(gaps, 90) == [("B", 90 * DAY_MS)]
 
 
