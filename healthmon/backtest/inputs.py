@@ -22,8 +22,8 @@ import orjson
 
 from schemas.events import parse_epoch_ms
 
-__all__ = ["KINDS", "InputFile", "Line", "RUN_LINES", "Sorter", "file_names", "input_files", "line_keys", "merged", "occurred_at_of", "read_lines",
-           "sorted_lines"]
+__all__ = ["KINDS", "InputFile", "Line", "NO_TIME", "PROFILE_ORDER", "RUN_LINES", "Sorter", "file_names",
+           "input_files", "line_keys", "merged", "occurred_at_of", "read_lines", "sorted_lines"]
 
 #: Input kinds in the worker's tie-break order (that of `Settings.input_topics`).
 KINDS = ("usage", "ticket", "nps", "account")

@@ -49,7 +49,8 @@ def _rows(path: Path, text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
     missing = {"account_id", "churned_at"} - set(reader.fieldnames or ())
     if missing:
-        raise LabelsError(f"{path}:1: header must name account_id and churned_at (missing {', '.join(sorted(missing))})")
+        raise LabelsError(f"{path}:1: header must name account_id and churned_at "
+                          f"(missing {', '.join(sorted(missing))})")
     return [(n, row) for n, row in enumerate(reader, 2)]
 
 

@@ -44,7 +44,8 @@ def render_report(report: dict[str, Any]) -> str:
         n = policy["noise"]
         rate = n["per_account_per_30d"]
         out += ["", f"policy {policy['name']} ({policy['version']})",
-                f"  alerts: {n['alerts']:,} ({n['firing']:,} firing) over {n['days']:g} days, {n['accounts']:,} accounts",
+                f"  alerts: {n['alerts']:,} ({n['firing']:,} firing) over {n['days']:g} days, "
+                f"{n['accounts']:,} accounts",
                 f"    by kind: {_counts(n['by_kind'])}",
                 f"    by rule: {_counts(n['by_rule'])}",
                 f"    by tier: {_counts(n['by_tier'])}",

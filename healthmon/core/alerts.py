@@ -57,7 +57,8 @@ def _summary(who: str, tr: Transition, card: Scorecard) -> str:
         value = format_value(d["metric"], d["value"])
         past, back = ("above", "below") if d.get("direction") == "above" else ("below", "above")
         if tr.status == FIRING:
-            return f"{who} {past} warning line {tr.rule}: {label} {value} (line {format_value(d['metric'], d['line'])})"
+            line = format_value(d["metric"], d["line"])
+            return f"{who} {past} warning line {tr.rule}: {label} {value} (line {line})"
         return f"{who} back {back} warning line {tr.rule}: {label} {value} (exit {format_value(d['metric'], d['exit'])})"
     change = (f"{label} {d['current']:g} vs {d['baseline']:g} average of the previous four weeks, "
               f"down {d['value'] * 100:.0f}%")

@@ -77,7 +77,8 @@ def test_input_files_are_named_after_topics_and_may_be_gzipped(tmp_path: Path) -
         handle.write(b'{"account_id": "a"}\r\n')
     (tmp_path / "other.jsonl").write_bytes(b"{}\n")
     found = input_files(tmp_path, names)
-    assert [(f.kind, f.path.name) for f in found] == [("usage", "product-usage.jsonl"), ("account", "accounts.jsonl.gz")]
+    assert [(f.kind, f.path.name) for f in found] == [("usage", "product-usage.jsonl"),
+                                                      ("account", "accounts.jsonl.gz")]
 
 
 def test_sorter_rejects_a_zero_run_size() -> None:
