@@ -55,13 +55,16 @@ async def test_backtest_from_kafka_history_equals_backtest_from_files(settings_f
     assert await topic_io.read(settings.topic(settings.alerts_topic), settle_s=1.0, timeout_s=10) == []
 
 
-# The worker merges its input topics by Kafka record time today; under a catch-up that order can differ
-# from event time (a sparse topic's fetch lands ahead of the usage backlog), and so can its alerts. The
-# backtest merges by event time, as the worker will once its per-partition event-time merge lands; then
-# this must pass every time and the mark must go. Not strict: today it passes on some runs.
+# The worker merges its input topics by Kafka record time today. The producer stamps records with its
+# send time, and at full speed one millisecond holds about a quarter of an hour of this traffic's event
+# time, so on a tie a later usage event can cross an evaluation boundary before an earlier ticket is
+# applied; an account near a band cut-off then changes band at another instant (seen: one ticket_spike
+# account, the final states equal). The backtest merges by event time, as the worker will once its
+# per-partition event-time merge lands; then this must pass every time and the mark must go. Not strict:
+# today it passes on some runs. The long aligner wait keeps a slow fetch from adding a second cause.
 @pytest.mark.xfail(reason="the worker still merges its inputs by record time, not event time", strict=False)
 async def test_worker_and_backtest_agree_on_a_mixed_scenario(worker_factory, topic_io, tmp_path):
-    worker = worker_factory(start=False)
+    worker = worker_factory(start=False, align_max_wait_ms=60_000)
     settings = worker.settings
     await ensure_topics(topic_io.bootstrap, settings)
     traffic = mixed_traffic(accounts=30, seed=21)
