@@ -248,6 +248,7 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
              horizon_days: int, out_file: Path | None, report_json: Path | None, compare_file: Path | None) -> None:
     """Replay a history through the worker's engine under a policy; report its noise and hit rate."""
     import orjson
+    from aiokafka.errors import KafkaError
 
     from healthmon.backtest import BacktestOptions, run_backtest
     from healthmon.backtest.labels import LabelsError, load_labels
@@ -281,7 +282,7 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
         report = run_backtest(settings, BacktestOptions(policies=policies, input_dir=input_dir, broker_url=broker_url,
                                                         labels=labels, horizon_days=horizon_days, out=out),
                               progress=show)
-    except OSError as exc:
+    except (OSError, KafkaError) as exc:
         raise click.ClickException(f"backtest failed: {exc}") from None
     finally:
         done()
