@@ -225,6 +225,14 @@ def _progress_printer():
     return show, done
 
 
+def _require_input_files(settings, input_dir: Path) -> None:
+    from healthmon.backtest.inputs import file_names, input_files
+
+    if not input_files(input_dir, file_names(settings)):
+        expected = ", ".join(f"{name}.jsonl" for name in file_names(settings).values())
+        raise click.ClickException(f"no input files in {input_dir} (expected any of {expected}, or .jsonl.gz)")
+
+
 @cli.command()
 @click.option("--policy", "policy_file", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The policy to replay.")
@@ -260,6 +268,8 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     if input_dir is not None and not input_dir.is_dir():
         raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
     settings = _settings()
+    if input_dir is not None:
+        _require_input_files(settings, input_dir)
     policies = [(str(policy_file), _load_policy(policy_file))]
     if compare_file is not None:
         policies.append((str(compare_file), _load_policy(compare_file)))
@@ -305,6 +315,7 @@ def policy_explain(file: Path, account_id: str, input_dir: Path) -> None:
     if not input_dir.is_dir():
         raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
     settings = _settings()
+    _require_input_files(settings, input_dir)
     loaded = _load_policy(file)
     rows = asyncio.run(explain_account(settings, loaded, account_id, input_dir))
     if not rows:

@@ -48,6 +48,7 @@ def test_backtest_with_labels_compare_and_json(history: Path, tmp_path: Path) ->
     (["--policy", POLICY], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{hist}", "--from-kafka"], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{tmp}/missing"], "is not a directory"),
+    (["--policy", POLICY, "--input", "{tmp}"], "no input files in"),
     (["--policy", "{tmp}/nope.yaml", "--input", "{hist}"], "invalid policy"),
     (["--policy", POLICY, "--input", "{hist}", "--labels", "{tmp}/bad.csv"], "bad.csv:3: churned_at"),
 ])
