@@ -55,9 +55,11 @@ def _summary(who: str, tr: Transition, card: Scorecard) -> str:
     label = METRICS[d["metric"]].label
     if d["kind"] == "absolute":
         value = format_value(d["metric"], d["value"])
+        past, back = ("above", "below") if d.get("direction") == "above" else ("below", "above")
         if tr.status == FIRING:
-            return f"{who} below warning line {tr.rule}: {label} {value} (line {format_value(d['metric'], d['line'])})"
-        return f"{who} back above warning line {tr.rule}: {label} {value} (exit {format_value(d['metric'], d['exit'])})"
+            line = format_value(d["metric"], d["line"])
+            return f"{who} {past} warning line {tr.rule}: {label} {value} (line {line})"
+        return f"{who} back {back} warning line {tr.rule}: {label} {value} (exit {format_value(d['metric'], d['exit'])})"
     change = (f"{label} {d['current']:g} vs {d['baseline']:g} average of the previous four weeks, "
               f"down {d['value'] * 100:.0f}%")
     if tr.status == FIRING:

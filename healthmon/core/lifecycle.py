@@ -43,9 +43,15 @@ class Transition:
 
 
 def line_value(line: WarningLine, metrics: dict, series: dict) -> tuple[float | None, bool, bool, dict]:
-    """Return (value, below the enter line, past the exit line, details) of a warning line; None: no data."""
+    """Return (value, past the enter line, past the exit line, details) of a warning line; None: no data."""
     if line.kind == "absolute":
         value = metrics.get(line.metric)
+        if line.above is not None:  # a metric where higher is worse: enter above, leave at or below
+            details = {"metric": line.metric, "kind": "absolute", "direction": "above", "value": value,
+                       "line": line.above, "exit": line.exit_below}
+            if value is None:
+                return None, False, False, details
+            return value, value > line.above, value <= line.exit_below, details
         details = {"metric": line.metric, "kind": "absolute", "value": value, "line": line.below,
                    "exit": line.exit_above}
         if value is None:

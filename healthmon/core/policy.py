@@ -51,7 +51,8 @@ class MeasureSpec:
 
 @dataclass(frozen=True)
 class WarningLine:
-    """An activity line: absolute (`metric < below`) or relative (`metric` down `drop` vs its baseline)."""
+    """An activity line: absolute (`metric < below`, or `metric > above` where higher is worse) or relative
+    (`metric` down `drop` vs its baseline)."""
 
     name: str
     metric: str
@@ -61,6 +62,8 @@ class WarningLine:
     enabled: bool = True
     below: float | None = None
     exit_above: float | None = None
+    above: float | None = None
+    exit_below: float | None = None
     drop: float | None = None
     exit_drop: float | None = None
     min_baseline: float | None = None

@@ -19,7 +19,21 @@ _NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
 _MISSING = object()
 
 _LINE_COMMON = ("for_seconds", "cooldown_seconds", "enabled")
-_LINE_FIELDS = {"absolute": ("below", "exit_above"), "relative": ("drop", "exit_drop", "min_baseline")}
+_LINE_FIELDS = {"absolute": ("below", "exit_above", "above", "exit_below"),
+                "relative": ("drop", "exit_drop", "min_baseline")}
+#: an absolute line's two directions: (enter, exit) keys of "low is bad" and of "high is bad"
+_DIRECTIONS = (("below", "exit_above"), ("above", "exit_below"))
+
+
+def _direction(data: dict, base: dict) -> tuple[str, str] | None:
+    """Return the (enter, exit) keys of an absolute line, from its own keys or else its base line's."""
+    for pair in _DIRECTIONS:
+        if any(k in data for k in pair):
+            return pair
+    for pair in _DIRECTIONS:
+        if base.get(pair[0]) is not None:
+            return pair
+    return None
 
 
 class _Checker:
@@ -173,11 +187,31 @@ def _line_values(c: _Checker, data: dict, path: str, kind: str | None, base: dic
                 if key in data:
                     c.error(f"{path}.{key}", f"only for {other} lines")
     if kind == "absolute":
-        values["below"] = c.number(data, "below", path, base.get("below"))
-        values["exit_above"] = c.number(data, "exit_above", path, base.get("exit_above"))
-        if values["below"] is not None and values["exit_above"] is not None \
-                and values["exit_above"] <= values["below"]:
-            c.error(f"{path}.exit_above", f"must be greater than below ({values['below']:g})")
+        pair = _direction(data, base)
+        if pair is None:
+            c.error(path, "an absolute line needs below and exit_above, or above and exit_below")
+            return values
+        enter, leave = pair
+        other = _DIRECTIONS[1] if pair == _DIRECTIONS[0] else _DIRECTIONS[0]
+        mixed = [k for k in other if k in data]
+        if mixed:
+            mine = [k for k in pair if k in data]
+            c.error(f"{path}.{mixed[0]}", f"cannot be combined with {mine[0]}: a line is either below/exit_above "
+                                          "(low is bad) or above/exit_below (high is bad)")
+            return values
+        if base and base.get(enter) is None:
+            c.error(f"{path}.{enter}", "cannot change the direction of the line it overrides")
+            return values
+        for key in pair:
+            if key not in data and base.get(key) is None:
+                c.error(f"{path}.{key}", "required")
+        values[enter] = c.number(data, enter, path, base.get(enter))
+        values[leave] = c.number(data, leave, path, base.get(leave))
+        if values[enter] is not None and values[leave] is not None:
+            if enter == "below" and values[leave] <= values[enter]:
+                c.error(f"{path}.exit_above", f"must be greater than below ({values['below']:g})")
+            elif enter == "above" and values[leave] >= values[enter]:
+                c.error(f"{path}.exit_below", f"must be smaller than above ({values['above']:g})")
     elif kind == "relative":
         values["drop"] = c.number(data, "drop", path, base.get("drop"), low=0, high=1)
         values["exit_drop"] = c.number(data, "exit_drop", path, base.get("exit_drop"), low=0, high=1)
@@ -197,8 +231,8 @@ def _lines(c: _Checker, raw: Any) -> list[dict]:
         path = f"warning_lines[{i}]"
         kind_raw = item.get("kind") if isinstance(item, dict) else None
         allowed = ("name", "metric", "kind", *_LINE_COMMON, *_LINE_FIELDS["absolute"], *_LINE_FIELDS["relative"])
-        required = ("name", "metric", "kind",
-                    *{"absolute": ("below", "exit_above"), "relative": ("drop", "exit_drop")}.get(kind_raw, ()))
+        # An absolute line's keys depend on its direction; `_line_values` requires them.
+        required = ("name", "metric", "kind", *{"relative": ("drop", "exit_drop")}.get(kind_raw, ()))
         data = c.mapping(item, path, allowed, required)
         name = data.get("name")
         if "name" in data:

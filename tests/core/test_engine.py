@@ -339,3 +339,21 @@ def test_kafka_position_guards_redelivery_beyond_the_dedupe_memory(deliveries, e
     assert restored.positions == state.positions
     assert engine.snapshot(restored, T0 + DAY)["metrics"]["events_7d"] == expected_events
     assert result.outcomes == [last_outcome] * 200
+
+
+def test_an_above_line_on_idle_days_fires_and_resolves_with_its_own_wording() -> None:
+    idle = {"name": "idle", "metric": "days_since_last_activity", "kind": "absolute", "above": 3, "exit_below": 0}
+    engine = make_engine(warning_lines=[idle])
+    state = engine.new_state("acme")
+    engine.apply(state, [profile()])
+    engine.apply(state, daily_usage(0, 2, users=5))
+    # Last active on day 1: idle for 4 days (more than 3) on day 5.
+    fired = [a for day in range(2, 7) for a in engine.tick(state, T0 + day * DAY + HOUR).alerts if a["rule"] == "idle"]
+    assert [(a["status"], a["event_time"]) for a in fired] == [("firing", T0 + 5 * DAY + HOUR)]
+    assert fired[0]["summary"] == ("Acme Corp (standard) above warning line idle: "
+                                   "days since the last activity 4 days (line 3 days)")
+    # Active again on day 8 (idle 0 days): resolved, in the other direction's words.
+    back = engine.apply(state, daily_usage(8, 1, users=5)).alerts + engine.tick(state, T0 + 9 * DAY).alerts
+    resolved = [a for a in back if a["rule"] == "idle"]
+    assert [a["status"] for a in resolved] == ["resolved"]
+    assert "back below warning line idle" in resolved[0]["summary"]

@@ -89,3 +89,29 @@ def test_warning_line(values, for_h, cooldown_h, expected) -> None:
 ])
 def test_warning_line_is_frozen_while_held_back(values, held_back_at, expected) -> None:
     assert _run_line(values, 1, 0, held_back_at) == expected
+
+
+def _run_above_line(values, for_h=0, cooldown_h=0):
+    line = {"name": "urgent_high", "metric": "open_urgent_tickets", "kind": "absolute", "above": 2,
+            "exit_below": 0, "for_seconds": for_h * 3600, "cooldown_seconds": cooldown_h * 3600}
+    tier = parse_policy(policy_doc(warning_lines=[line])).for_tier("standard")
+    life, out = Lifecycle(), []
+    for i, v in enumerate(values):
+        timing = Timing(T0 + i * HOUR, True, 0, 0)
+        for tr in evaluate_lifecycle(life, Scorecard(None, None, ()), {"open_urgent_tickets": v}, {}, tier, timing):
+            assert (tr.details["direction"], tr.details["line"], tr.details["exit"]) == ("above", 2, 0)
+            out.append((i, tr.status))
+    return out
+
+
+@pytest.mark.parametrize(("values", "for_h", "cooldown_h", "expected"), [
+    pytest.param([0, 3, 0], 0, 0, [(1, "firing"), (2, "resolved")], id="fire-resolve"),
+    pytest.param([0, 2, 1, 2], 0, 0, [], id="at-the-line-is-not-past-it"),
+    pytest.param([0, 3, 2, 1, 3, 1, 0], 0, 0, [(1, "firing"), (6, "resolved")],
+                 id="hysteresis-between-enter-and-exit"),
+    pytest.param([0, 3, 3, 3], 2, 0, [(3, "firing")], id="for-two-hours"),
+    pytest.param([3, 3, 2, 3, 3], 2, 0, [], id="for-restarts-when-condition-breaks"),
+    pytest.param([3, 0, 3, 3, 3], 0, 3, [(0, "firing"), (1, "resolved"), (4, "firing")], id="cooldown"),
+])
+def test_above_warning_line(values, for_h, cooldown_h, expected) -> None:
+    assert _run_above_line(values, for_h, cooldown_h) == expected

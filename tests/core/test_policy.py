@@ -9,6 +9,7 @@ from streams.settings import DEFAULT_POLICY_FILE
 from tests.core.builders import BASE_POLICY, policy_doc
 
 LINE = BASE_POLICY["warning_lines"][0]
+IDLE = {"name": "idle", "metric": "days_since_last_activity", "kind": "absolute", "above": 7, "exit_below": 1}
 
 
 def _errors(doc) -> list[str]:
@@ -63,6 +64,21 @@ def _errors(doc) -> list[str]:
                   "tiers.key.measures.nps_90d: not a measure of this policy",
                   "tiers.key.warning_lines.wau_low.exit_above: must be greater than below (0.5)"],
                  id="tier-overrides"),
+    pytest.param(policy_doc(warning_lines=[{**IDLE, "above": 2, "exit_below": 5},
+                                           {**IDLE, "name": "idle_mixed", "exit_above": 9},
+                                           {"name": "idle_half", "metric": "days_since_last_activity",
+                                            "kind": "absolute", "above": 7},
+                                           {"name": "idle_none", "metric": "days_since_last_activity",
+                                            "kind": "absolute"}]),
+                 ["warning_lines[0].exit_below: must be smaller than above (2)",
+                  "warning_lines[1].above: cannot be combined with exit_above: a line is either below/exit_above "
+                  "(low is bad) or above/exit_below (high is bad)",
+                  "warning_lines[2].exit_below: required",
+                  "warning_lines[3]: an absolute line needs below and exit_above, or above and exit_below"],
+                 id="above-lines"),
+    pytest.param(policy_doc(warning_lines=[IDLE], tiers={"key": {"warning_lines": {"idle": {"below": 3}}}}),
+                 ["tiers.key.warning_lines.idle.below: cannot change the direction of the line it overrides"],
+                 id="above-line-override-changes-direction"),
     pytest.param(policy_doc(tiers={"strategic": {"bands": {"yellow": 80}}}),
                  ["tiers.strategic.bands.yellow: must be below green (75)"], id="tier-bands-inverted"),
     pytest.param(policy_doc(pipeline={"sources": {"clicks": {"stale_after_seconds": 60},
@@ -83,6 +99,14 @@ def _errors(doc) -> list[str]:
 ])
 def test_broken_policy_reports_every_error_with_its_path(doc, expected) -> None:
     assert _errors(doc) == expected
+
+
+def test_above_line_and_its_tier_override_load() -> None:
+    policy = parse_policy(policy_doc(warning_lines=[IDLE], tiers={"key": {"warning_lines": {"idle": {"above": 3}}}}))
+    (standard,), (key,) = policy.for_tier("standard").warning_lines, policy.for_tier("key").warning_lines
+    assert (standard.above, standard.exit_below, standard.below, standard.exit_above) == (7, 1, None, None)
+    assert (key.above, key.exit_below) == (3, 1)
+    assert "below" not in policy.document["warning_lines"][0]  # a below line's version is unchanged by this
 
 
 def test_default_policy_is_valid_and_versioned() -> None:
@@ -142,6 +166,6 @@ def test_every_policy_knob_is_documented() -> None:
     document = load_policy(DEFAULT_POLICY_FILE).document
     knobs = _keys(document, set()) - set(document["tiers"]) - {"usage", "ticket", "sources"} \
         - {ln["name"] for ln in document["warning_lines"]}
-    knobs |= {"drop", "exit_drop", "min_baseline", "below", "exit_above", "enabled"}
+    knobs |= {"drop", "exit_drop", "min_baseline", "below", "exit_above", "above", "exit_below", "enabled"}
     missing = sorted(k for k in knobs if f"`{k}`" not in docs and f".{k}`" not in docs)
     assert missing == []

@@ -1,0 +1,78 @@
+"""Render a backtest report (the data `run_backtest` returns) as text for a terminal."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["render_report"]
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _day(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d") if ms else "-"
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counts.items()) or "none"
+
+
+def _hit_rows(rates: dict[str, dict[str, Any]]) -> list[str]:
+    rows = [f"    {'rule':<28} {'alerts':>7} {'precision':>9} {'recall':>8} {'lead p10':>8} {'median':>7} "
+            f"{'p90':>6}  (days)"]
+    for rule, hr in rates.items():
+        rows.append(f"    {rule:<28} {hr['alerts']:>7} {_pct(hr['precision']):>9} {_pct(hr['recall']):>8} "
+                    f"{_num(hr['lead_days_p10']):>8} {_num(hr['lead_days_median']):>7} {_num(hr['lead_days_p90']):>6}")
+    return rows
+
+
+def render_report(report: dict[str, Any]) -> str:
+    """Return the report as readable lines."""
+    inp = report["input"]
+    out = [f"input: {inp['lines']:,} lines ({_counts(inp['by_kind'])}), event time {_day(inp['start_ms'])} to "
+           f"{_day(inp['end_ms'])}; {inp['seconds']:.1f} s"
+           + (f", {inp['lines_per_s']:,} lines/s" if inp["lines_per_s"] else ""),
+           f"dead letters: {_counts(inp['dead_letters'])}"]
+    for policy in report["policies"]:
+        n = policy["noise"]
+        rate = n["per_account_per_30d"]
+        out += ["", f"policy {policy['name']} ({policy['version']})",
+                f"  alerts: {n['alerts']:,} ({n['firing']:,} firing) over {n['days']:g} days, "
+                f"{n['accounts']:,} accounts",
+                f"    by kind: {_counts(n['by_kind'])}",
+                f"    by rule: {_counts(n['by_rule'])}",
+                f"    by tier: {_counts(n['by_tier'])}",
+                f"    by status: {_counts(n['by_status'])}",
+                f"  firing alerts per account per 30 days: mean {rate['mean']:.2f}, p90 {rate['p90']:.2f}, "
+                f"max {rate['max']:.2f}",
+                f"  accounts alerted: {_pct(n['accounts_alerted_ratio'])}",
+                f"  re-fires within 7 days of a resolve (flapping): {n['flapping_refires']}",
+                "  noisiest accounts: " + (", ".join(f"{a} ({c})" for a, c in n["noisiest"]) or "none"),
+                "  time in each announced band: " + (", ".join(f"{b} {_pct(r)}" for b, r in n["band_ratio"].items())
+                                                     or "-"),
+                "  firing alerts per CSM per week: " + (", ".join(f"{c} {r:.2f}"
+                                                                  for c, r in n["per_csm_per_week"].items()) or "-")]
+        if "hit_rate" in policy:
+            out.append(f"  against churn labels (horizon {report['labels']['horizon_days']} days):")
+            out += _hit_rows(policy["hit_rate"])
+    if "baseline" in report:
+        lab = report["labels"]
+        out += ["", f"baseline, no usage for N days ({lab['known']} of {lab['accounts']} labelled accounts "
+                    f"are in the input):"]
+        out += _hit_rows(report["baseline"])
+    if "compare" in report:
+        first, second = (p["name"] for p in report["policies"])
+        for key, name, other in (("only_first", first, second), ("only_second", second, first)):
+            items = report["compare"][key]
+            out += ["", f"fires under {name} only, never under {other}: {len(items)} (account, kind, rule)"]
+            out += [f"    {a}  {k}  {r}" for a, k, r in items[:20]]
+            if len(items) > 20:
+                out.append(f"    ... and {len(items) - 20} more (see --report-json)")
+    return "\n".join(out)

@@ -1,0 +1,125 @@
+"""A whole backtest: read and sort the inputs, replay them under one or two policies, build the report."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from healthmon.backtest.inputs import KINDS, RUN_LINES, Sorter, file_names, input_files, merged, read_lines
+from healthmon.backtest.report import (DAY_MS, AlertRow, Inactivity, baseline_alerts, hit_rate, noise_report,
+                                       only_in, rule_hit_rates)
+from healthmon.backtest.runner import Replay, ReplayStats, replay
+from healthmon.core import Policy
+from streams.kafka_security import aiokafka_kwargs
+from streams.settings import Settings
+
+__all__ = ["BacktestOptions", "BASELINE_DAYS", "backtest", "load_sorted", "run_backtest"]
+
+#: The plain "no activity for N days" rules printed beside a policy's hit rate.
+BASELINE_DAYS = (30, 60, 90)
+
+
+@dataclass
+class BacktestOptions:
+    """What to replay and what to report."""
+
+    #: (name shown in the report, policy); a second one is compared with the first
+    policies: list[tuple[str, Policy]]
+    input_dir: Path | None = None
+    #: read the input topics' history from this broker instead of files
+    broker_url: str | None = None
+    labels: dict[str, int] | None = None
+    horizon_days: int = 90
+    #: where the first policy's alerts go, one JSON object a line
+    out: IO[bytes] | None = None
+    run_lines: int = RUN_LINES
+    #: epoch ms every alert's `processed_at` gets (a replay has no processing time of its own)
+    processing_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+
+
+async def load_sorted(settings: Settings, input_dir: Path | None, broker_url: str | None,
+                      run_lines: int = RUN_LINES) -> dict[str, Sorter]:
+    """Read every input (files of `input_dir`, or the topics' history) into event-time sorters."""
+    sorters = {kind: Sorter(kind, run_lines=run_lines) for kind in KINDS}
+    if broker_url is not None:
+        from healthmon.backtest.kafka import read_history
+
+        for kind in KINDS:
+            await read_history(broker_url, settings.input_topics[kind], sorters[kind], aiokafka_kwargs(settings))
+    elif input_dir is not None:
+        for item in input_files(input_dir, file_names(settings)):
+            for raw in read_lines(item.path):
+                sorters[item.kind].add(raw)
+    return sorters
+
+
+def run_backtest(settings: Settings, opts: BacktestOptions,
+                 progress: Callable[[ReplayStats], None] | None = None) -> dict[str, Any]:
+    """Replay the input under each policy; write the first one's alerts; return the report as data."""
+    return asyncio.run(backtest(settings, opts, progress))
+
+
+async def backtest(settings: Settings, opts: BacktestOptions,
+                   progress: Callable[[ReplayStats], None] | None = None) -> dict[str, Any]:
+    """Do what `run_backtest` does, inside a running event loop."""
+    sorters = await load_sorted(settings, opts.input_dir, opts.broker_url, opts.run_lines)
+    collected: list[list[AlertRow]] = [[] for _ in opts.policies]
+
+    def collector(n: int) -> Callable[[dict[str, Any]], None]:
+        rows = collected[n]
+
+        def on_alert(alert: dict[str, Any]) -> None:
+            rows.append(AlertRow.of(alert))
+            if n == 0 and opts.out is not None:
+                opts.out.write(orjson.dumps(alert) + b"\n")
+        return on_alert
+
+    runs = [Replay(settings, policy, processing_ms=opts.processing_ms, on_alert=collector(n))
+            for n, (_, policy) in enumerate(opts.policies)]
+    inactivity = Inactivity(min_gap_ms=min(BASELINE_DAYS) * DAY_MS)
+    lines = merged(dict(sorters))
+    try:
+        stats = await replay(lines, runs, settings.input_topics, progress=progress, inactivity=inactivity)
+    finally:
+        for sorter in sorters.values():
+            sorter.close()
+    return build_report(opts, stats, runs, collected, inactivity)
+
+
+def build_report(opts: BacktestOptions, stats: ReplayStats, runs: list[Replay], collected: list[list[AlertRow]],
+                 inactivity: Inactivity) -> dict[str, Any]:
+    """Assemble the report data of a finished replay."""
+    dead: Counter[str] = runs[0].dead_letters if runs else Counter()
+    report: dict[str, Any] = {
+        "input": {"lines": stats.lines, "by_kind": dict(sorted(stats.by_kind.items())),
+                  "dead_letters": dict(sorted(dead.items())), "start_ms": stats.start_ms, "end_ms": stats.end_ms,
+                  "seconds": round(stats.seconds, 3),
+                  "lines_per_s": round(stats.lines / stats.seconds) if stats.seconds else None},
+        "policies": [],
+    }
+    horizon_ms = opts.horizon_days * DAY_MS
+    churned = None
+    if opts.labels is not None:
+        churned = {a: t for a, t in opts.labels.items() if a in stats.accounts}
+        gaps = inactivity.finish(stats.start_ms, stats.end_ms)
+        report["labels"] = {"accounts": len(opts.labels), "known": len(churned), "horizon_days": opts.horizon_days}
+        report["baseline"] = {f"no_activity_{d}d": hit_rate(baseline_alerts(gaps, d), churned, horizon_ms).as_dict()
+                              for d in BASELINE_DAYS}
+    for (name, policy), rows, run, band_days in zip(opts.policies, collected, runs, stats.band_days):
+        entry: dict[str, Any] = {"name": name, "version": policy.version,
+                                 "noise": noise_report(rows, stats.accounts, stats.start_ms, stats.end_ms,
+                                                       dict(band_days))}
+        if churned is not None:
+            entry["hit_rate"] = {rule: hr.as_dict() for rule, hr in rule_hit_rates(rows, churned, horizon_ms).items()}
+        report["policies"].append(entry)
+    if len(collected) == 2:
+        report["compare"] = {"only_first": [list(x) for x in only_in(collected[0], collected[1])],
+                             "only_second": [list(x) for x in only_in(collected[1], collected[0])]}
+    return report

@@ -1,0 +1,170 @@
+"""Run the worker's own processor over a history in one process: no broker, no Redis, no wall clock.
+
+The processor is `streams.processor.Processor`, as in `healthmon.bench.inprocess`: a dict for the
+table, topics that collect instead of sending. Each line is fed as one message to the partition
+`partition_for(account_id)` names, in the merged event-time order of `healthmon.backtest.inputs`, so
+the per-partition watermarks, tick instants and therefore alert ids are those of a worker that
+consumed the same input merged the same way. Processing time is frozen at the start of the run.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from healthmon.backtest.inputs import NO_TIME, Line
+from healthmon.backtest.report import DAY_MS, Inactivity
+from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
+from healthmon.ingest import partition_for
+from healthmon.serving.metrics import Metrics
+from healthmon.serving.redis_view import RedisView
+from streams.settings import Settings
+
+__all__ = ["Replay", "ReplayStats", "replay"]
+
+REPARTITION_TOPIC = "__backtest_repartition__"
+
+
+@dataclass
+class _Collect:
+    """A topic stand-in that hands each record to a callback."""
+
+    on_send: Callable[[bytes | None, bytes], None]
+
+    async def send(self, key: bytes | None = None, value: bytes | None = None) -> None:
+        self.on_send(key, value or b"")
+
+
+@dataclass
+class _Topics:
+    kind_by_name: dict[str, str]
+    repartition: _Collect
+    alerts: _Collect
+    deadletter: _Collect
+
+
+class Replay:
+    """One policy's processor, fed line by line; it collects alerts and counts dead letters."""
+
+    def __init__(self, settings: Settings, policy: Policy, *, processing_ms: int,
+                 on_alert: Callable[[dict[str, Any]], None]) -> None:
+        from streams.processor import Processor
+
+        config = EngineConfig.from_settings(settings)
+        # Processing time stands still, so no source is ever idle long enough to count as stalled: a
+        # replay, like a worker's catch-up, never reports an ingest stall or holds alerts back for one.
+        frozen = lambda: processing_ms  # noqa: E731 - the one processing time of the whole run
+        self.engine = Engine(policy, config, clock=frozen)
+        self.policy = policy
+        self.dead_letters: Counter[str] = Counter()
+        self._rerouted: list[tuple[bytes, bytes]] = []
+        self.topics = _Topics({name: kind for kind, name in settings.input_topics.items()}
+                              | {REPARTITION_TOPIC: "repartition"},
+                              repartition=_Collect(lambda k, v: self._rerouted.append((k or b"", v))),
+                              alerts=_Collect(lambda k, v: on_alert(orjson.loads(v))),
+                              deadletter=_Collect(self._dead_letter))
+        metrics = Metrics()
+        self.clock = PipelineClock(policy, config, clock=frozen, backlog=lambda source: False)
+        self.processor = Processor(settings, self.engine, {}, self.topics, metrics, RedisView("", "", metrics),
+                                   self.clock, tick_interval_ms=self.engine.tick_interval_ms, wall_ms=frozen)
+        self.partitions = settings.partitions
+        self._offsets: dict[tuple[str, int], int] = {}
+
+    def _dead_letter(self, key: bytes | None, value: bytes) -> None:
+        self.dead_letters[orjson.loads(value)["reason"]] += 1
+
+    def _offset(self, topic: str, partition: int) -> int:
+        offset = self._offsets.get((topic, partition), 0)
+        self._offsets[(topic, partition)] = offset + 1
+        return offset
+
+    async def feed(self, topic: str, account: str | None, raw: bytes) -> None:
+        """Process one line of `topic` as a message to its account's partition."""
+        partition = partition_for(account, self.partitions) if account else 0
+        key = account.encode() if account else None
+        await self.processor.on_message(topic, partition, self._offset(topic, partition), key, raw)
+        while self._rerouted:  # a batch of several accounts: the worker repartitions the others
+            rerouted, self._rerouted = self._rerouted, []
+            for k, v in rerouted:
+                p = partition_for(k.decode(), self.partitions)
+                await self.processor.on_message(REPARTITION_TOPIC, p, self._offset(REPARTITION_TOPIC, p), k, v)
+
+    def band_counts(self) -> Counter[str]:
+        """Return how many accounts are in each announced band now ("none": no score yet)."""
+        return Counter(state.life.health.band or "none" for state in self.processor.states.values())
+
+
+@dataclass
+class ReplayStats:
+    """What a replay read."""
+
+    lines: int = 0
+    by_kind: Counter[str] = field(default_factory=Counter)
+    start_ms: int = 0
+    end_ms: int = 0
+    seconds: float = 0.0
+    #: account -> csm, from the latest profile line
+    accounts: dict[str, str | None] = field(default_factory=dict)
+    #: account-days in each announced band, sampled at every UTC midnight of event time
+    band_days: list[Counter[str]] = field(default_factory=list)
+
+
+async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[str, str],
+                 *, progress: Callable[[ReplayStats], None] | None = None,
+                 inactivity: Inactivity | None = None,
+                 on_day: Callable[[int], None] | None = None) -> ReplayStats:
+    """Feed merged `lines` to every run (one per policy); return what was read."""
+    stats = ReplayStats(band_days=[Counter() for _ in runs])
+    started = time.perf_counter()
+    next_day = None
+    last_progress = 0
+    for line in lines:
+        account = line.account or None
+        t = line.occurred_at
+        if t != NO_TIME:
+            if next_day is None:
+                stats.start_ms, next_day = t, t - t % DAY_MS + DAY_MS
+            while t >= next_day:
+                # Sample the announced bands at each midnight the stream passes (before its events).
+                for run, days in zip(runs, stats.band_days):
+                    days.update(run.band_counts())
+                if on_day is not None:
+                    on_day(next_day)
+                next_day += DAY_MS
+            stats.end_ms = max(stats.end_ms, t)
+        if account is not None:
+            if line.kind == "account":
+                csm = _csm_of(line.raw)
+                if csm is not None or account not in stats.accounts:
+                    stats.accounts[account] = csm
+            else:
+                stats.accounts.setdefault(account, None)
+            if inactivity is not None:
+                inactivity.seen(account)
+                if line.kind == "usage" and t != NO_TIME:
+                    inactivity.usage(account, t)
+        topic = topic_names[line.kind]
+        for run in runs:
+            await run.feed(topic, account, line.raw)
+        stats.lines += 1
+        stats.by_kind[line.kind] += 1
+        if progress is not None and stats.lines - last_progress >= 5000:
+            last_progress = stats.lines
+            stats.seconds = time.perf_counter() - started
+            progress(stats)
+    stats.seconds = time.perf_counter() - started
+    return stats
+
+
+def _csm_of(raw: bytes) -> str | None:
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    csm = doc.get("csm") if isinstance(doc, dict) else None
+    return csm if isinstance(csm, str) and csm else None

@@ -1,0 +1,69 @@
+"""The backtest commands as a user runs them: generate --to-dir, backtest (labels, compare, JSON), explain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from click.testing import CliRunner
+
+from healthmon.cli import cli
+from streams.settings import DEFAULT_POLICY_FILE
+
+POLICY = str(DEFAULT_POLICY_FILE)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("hist")
+    result = CliRunner().invoke(cli, ["generate", "--accounts", "8", "--days", "42", "--seed", "3",
+                                      "--to-dir", str(directory)])
+    assert result.exit_code == 0, result.output
+    assert "accounts.jsonl 8" in result.output
+    assert sorted(p.name for p in directory.iterdir()) == ["accounts.jsonl", "nps-responses.jsonl",
+                                                           "product-usage.jsonl", "support-tickets.jsonl"]
+    return directory
+
+
+def test_backtest_with_labels_compare_and_json(history: Path, tmp_path: Path) -> None:
+    strict = tmp_path / "strict.yaml"
+    strict.write_text(DEFAULT_POLICY_FILE.read_text().replace("for_seconds: 86400", "for_seconds: 604800"))
+    labels = tmp_path / "churn.csv"
+    labels.write_text("account_id,churned_at\nacc-00001,2099-01-01\n")
+    out, report = tmp_path / "alerts.jsonl", tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["backtest", "--policy", POLICY, "--input", str(history), "--labels", str(labels),
+                                      "--out", str(out), "--report-json", str(report), "--compare", str(strict)])
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(report.read_bytes())
+    assert [p["name"] for p in data["policies"]] == [POLICY, str(strict)]
+    assert data["policies"][0]["noise"]["alerts"] == len(out.read_bytes().splitlines())
+    assert set(data["compare"]) == {"only_first", "only_second"}
+    for text in ("firing alerts per account per 30 days", "baseline, no usage for N days", "no_activity_30d",
+                 f"fires under {POLICY} only", "precision"):
+        assert text in result.output
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--policy", POLICY], "give exactly one of --input DIR and --from-kafka"),
+    (["--policy", POLICY, "--input", "{hist}", "--from-kafka"], "give exactly one of --input DIR and --from-kafka"),
+    (["--policy", POLICY, "--input", "{tmp}/missing"], "is not a directory"),
+    (["--policy", POLICY, "--input", "{tmp}"], "no input files in"),
+    (["--policy", "{tmp}/nope.yaml", "--input", "{hist}"], "invalid policy"),
+    (["--policy", POLICY, "--input", "{hist}", "--labels", "{tmp}/bad.csv"], "bad.csv:3: churned_at"),
+])
+def test_backtest_bad_arguments_get_a_clear_error(history: Path, tmp_path: Path, args: list[str],
+                                                  message: str) -> None:
+    (tmp_path / "bad.csv").write_text("account_id,churned_at\na,2026-01-01\nb,soon\n")
+    argv = ["backtest", *[a.format(hist=history, tmp=tmp_path) for a in args]]
+    result = CliRunner().invoke(cli, argv)
+    assert result.exit_code != 0
+    assert message in result.output
+
+
+def test_policy_explain_prints_the_accounts_table(history: Path) -> None:
+    result = CliRunner().invoke(cli, ["policy", "explain", POLICY, "acc-00001", "--input", str(history)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("as of (UTC)")
+    missing = CliRunner().invoke(cli, ["policy", "explain", POLICY, "acc-99999", "--input", str(history)])
+    assert missing.exit_code == 1 and "is not in" in missing.output
