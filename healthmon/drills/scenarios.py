@@ -76,18 +76,18 @@ class Drills:
         return self._clean
 
     async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str],
-                      expected_dead_letters: Counter | None = None) -> Outcome:
+                      check: Callable[[Outcome, RunOutputs], None] = lambda outcome, got: None) -> Outcome:
         done = await run.wait_committed()
         codes = run.stop()
         if any(code not in (0, None) for code in codes):
             notes.append(f"workers exited with {codes}")
         got = await run.outputs(self.traffic)
         clean = await self.clean()
-        dead = got.dead_letters - (expected_dead_letters or Counter())
         outcome = Outcome(name=name, fault=fault, alerts=diff_alerts(clean.alerts, got.alerts),
-                          dead_letters=dead, clean_dead_letters=clean.dead_letters,
+                          dead_letters=got.dead_letters, clean_dead_letters=clean.dead_letters,
                           accounts_differing=diff_health(clean.health, got.health),
                           recovery_seconds=max(0.0, done - fault_end), events=self.events, notes=notes)
+        check(outcome, got)
         self.say(f"{name}: {'ok' if outcome.passed else 'CHANGED'} {outcome.alerts}")
         return outcome
 
@@ -188,19 +188,24 @@ class Drills:
             await run.send_raw(kind, values, key)
         await run.send(self.records[half:])
         run.start_worker()
-        outcome = await self._finish(run, "poison", "a 2 MB message, events dated 1970 and year 1 with null and "
-                                     "non-UTF-8 keys, a non-JSON message", time.monotonic(), [])
-        got = await run.outputs(self.traffic)
-        letters = [d for d in got.dead_letter_records if d["reason"] not in outcome.clean_dead_letters]
-        sources = {(d.get("topic"), d.get("offset")) for d in letters}
-        if len(letters) != len(poison) or len(sources) != len(poison):
-            outcome.problems.append(f"expected {len(poison)} dead letters, one per poison message; got "
-                                 f"{[(d['reason'], d.get('topic'), d.get('offset')) for d in letters]}")
-        if any(d["reason"] == "processing_error" for d in letters):
-            outcome.problems.append("a poison message was judged only while processing (processing_error)")
-        outcome.dead_letters = outcome.dead_letters - Counter(d["reason"] for d in letters)
-        outcome.notes.append("dead letters: " + ", ".join(sorted(f"{d['reason']}@{d.get('topic')}" for d in letters)))
-        return outcome
+
+        def check(outcome: Outcome, got: RunOutputs) -> None:
+            letters = [d for d in got.dead_letter_records if d["reason"] not in outcome.clean_dead_letters]
+            sources = {(d["source_topic"], d["source_partition"], d["source_offset"]) for d in letters}
+            if not {topic for topic, _, _ in sources} <= set(run.settings.input_topics.values()):
+                outcome.problems.append(f"a poison message's dead letter names no input topic: {sorted(sources)}")
+            if len(letters) != len(poison) or len(sources) != len(poison):
+                outcome.problems.append(f"expected {len(poison)} dead letters, one per poison message; got "
+                                        f"{[(d['reason'], d['source_topic'], d['source_offset']) for d in letters]}")
+            if any(d["reason"] == "processing_error" for d in letters):
+                outcome.problems.append("a poison message was judged only while processing (processing_error)")
+            outcome.dead_letters = outcome.dead_letters - Counter(d["reason"] for d in letters)
+            outcome.notes.append("dead letters: " + ", ".join(sorted(
+                f"{d['reason']} at {d['source_topic'].removeprefix(run.settings.topic_prefix)}"
+                f"[{d['source_partition']}]@{d['source_offset']}" for d in letters)))
+
+        return await self._finish(run, "poison", "a 2 MB message, events dated 1970 and year 1 with null and "
+                                  "non-UTF-8 keys, a non-JSON message", time.monotonic(), [], check)
 
 
 DRILLS: dict[str, Callable[[Drills], Awaitable[Outcome]]] = {

@@ -13,7 +13,9 @@ from healthmon.drills.harness import Broker
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CONFIG = DrillConfig(accounts=20, days=28, seed=7, pause_seconds=10.0, leave_after_seconds=4.0)
+# Small: the full sizes run in `make drills`. The SIGTERM rebalance and the restarts are covered there and
+# by tests/integration (crash recovery, broker outage).
+CONFIG = DrillConfig(accounts=12, days=42, seed=7, pause_seconds=6.0)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def drills(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield drills
 
 
-@pytest.mark.parametrize("name", ["broker-pause", "rebalance-sigterm", "rebalance-sigkill", "poison"])
+@pytest.mark.parametrize("name", ["broker-pause", "rebalance-sigkill", "poison"])
 def test_fault_changes_no_alert_no_dead_letter_and_no_state(drills: Drills, name: str) -> None:
     outcome = asyncio.run(DRILLS[name](drills))
     assert outcome.alerts.identical, outcome.alerts
