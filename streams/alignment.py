@@ -57,15 +57,18 @@ class Aligner:
     """Per-partition queues of the `aligned` topics; releases messages in event-time order.
 
     `backlog(topic, partition, received_offset)` says what the broker still holds past
-    `received_offset` (-1: nothing received yet). `pause(topic, partition)` and `resume(...)` stop and
-    restart fetching a topic-partition whose queue is over `max_queued` (`resume` returns False when it
-    cannot now, and is asked again at the next release).
+    `received_offset` (-1: nothing received yet). `pause(topic, partition)` stops fetching a
+    topic-partition whose queue is over `max_queued`; `resume(topic, partition, next_offset)` fetches it
+    again from `next_offset`, the one after the last received (a consumer drops what it had fetched
+    for a partition when it is paused), and returns False when it cannot now (asked again at the next
+    release). A message at or below the last offset received from its topic-partition is a copy fetched
+    again: `add` refuses it.
     """
 
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
                  wall_ms: Callable[[], int], *, max_queued: int = 10_000,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
-                 resume: Callable[[str, int], bool] = lambda topic, partition: True) -> None:
+                 resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
         self.backlog = backlog
@@ -88,8 +91,8 @@ class Aligner:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
 
     def add(self, item: Pending) -> bool:
-        """Queue a message as it arrives from the consumer; False if closed (the caller lets it go)."""
-        if self.closed:
+        """Queue a message as it arrives; False if closed or a copy already received (the caller lets it go)."""
+        if self.closed or item.offset <= self._received.get((item.topic, item.partition), -1):
             return False
         queues = self._queues.get(item.partition)
         if queues is None:
@@ -158,7 +161,8 @@ class Aligner:
         for key in list(self.paused):
             topic, partition = key
             queue = self._queues.get(partition, {}).get(topic)
-            if (not queue or len(queue) <= self.max_queued // 2) and self._resume(topic, partition):
+            if (not queue or len(queue) <= self.max_queued // 2) and \
+                    self._resume(topic, partition, self._received.get(key, -1) + 1):
                 self.paused.discard(key)
 
     def processed(self) -> None:

@@ -157,19 +157,27 @@ def pause_partition(app: faust.App) -> Callable[[str, int], None]:
     return pause
 
 
-def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int], bool]:
-    """Return a function resuming a topic-partition the aligner paused, unless a rebalance owns it now."""
+def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int, int], bool]:
+    """Return a function fetching a paused topic-partition again from an offset, unless a rebalance runs."""
 
-    def resume(topic: str, partition: int) -> bool:
+    def resume(topic: str, partition: int, next_offset: int) -> bool:
         tp = TP(topic, partition)
         consumer = app.consumer
         # During a rebalance Faust pauses and resumes partitions itself (table recovery): try again later.
         if app.rebalancing:
             log.info("alignment: not resuming %s[%d] during a rebalance", topic, partition)
             return False
-        if tp in consumer.assignment():
-            log.info("alignment: resuming %s[%d]", topic, partition)
+        if tp not in consumer.assignment():
+            return True
+
+        async def seek_then_resume() -> None:
+            # Faust drops the records it had fetched for a partition once it is paused, and the client's
+            # position is already past them: without the seek they would never be delivered.
+            await consumer.seek(tp, next_offset)
             consumer.resume_partitions({tp})
+            log.info("alignment: resumed %s[%d] from offset %d", topic, partition, next_offset)
+
+        asyncio.ensure_future(seek_then_resume())
         return True
 
     return resume

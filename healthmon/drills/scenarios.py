@@ -99,6 +99,16 @@ class Drills:
         run.wait_processed(self.events * self.config.trigger_ratio)
         return run, []
 
+    async def tight_buffer(self) -> Outcome:
+        """The inputs that run ahead are paused after a handful of queued messages, again and again."""
+        run = Run(self.broker, self.redis_url, self.workdir, "tight-buffer", align_max_queued_messages=8)
+        await run.create_topics()
+        await run.send(self.records)
+        began = time.monotonic()
+        run.start_worker()
+        return await self._finish(run, "tight-buffer", "inputs running ahead paused after 8 queued messages "
+                                  "(HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES=8)", began, [])
+
     async def rebalance_sigterm(self) -> Outcome:
         """A second worker joins mid-load and leaves by SIGTERM a few seconds later."""
         run, notes = await self._started("rebalance-sigterm")
@@ -215,4 +225,5 @@ DRILLS: dict[str, Callable[[Drills], Awaitable[Outcome]]] = {
     "outage": Drills.outage,
     "sigkills": Drills.sigkills,
     "poison": Drills.poison,
+    "tight-buffer": Drills.tight_buffer,
 }

@@ -148,7 +148,7 @@ def test_a_topic_that_runs_ahead_is_paused_at_the_limit_and_resumed_once_drained
     broker = Broker({(A, 0): 100, (B, 0): 20})
     aligner = Aligner([A, B], 500, broker.backlog, lambda: wall["ms"], max_queued=8,
                       pause=lambda t, p: calls.append(("pause", t, p)),
-                      resume=lambda t, p: calls.append(("resume", t, p)) is None)
+                      resume=lambda t, p, o: calls.append(("resume", t, p, o)) is None)
     for offset in range(20):  # tickets far ahead; the usage backlog is still on the broker
         aligner.add(_msg(B, offset, 1000 + offset))
     assert aligner.release() == []
@@ -156,7 +156,7 @@ def test_a_topic_that_runs_ahead_is_paused_at_the_limit_and_resumed_once_drained
     for offset in range(100):
         aligner.add(_msg(A, offset, offset * 10))  # usage catches up, interleaving with the tickets
         aligner.release()
-    assert calls == [("pause", B, 0), ("resume", B, 0)]
+    assert calls == [("pause", B, 0), ("resume", B, 0, 20)]  # fetched again after the last one received
     assert not aligner.paused
 
 
@@ -195,10 +195,22 @@ def test_a_refused_resume_is_asked_again_at_the_next_release():
     calls: list[str] = []
     aligner = Aligner([A, B], 500, Broker({(A, 0): 0, (B, 0): 20}).backlog, lambda: wall["ms"], max_queued=4,
                       pause=lambda t, p: calls.append("pause"),
-                      resume=lambda t, p: calls.append("resume") is None and answers.pop(0))
+                      resume=lambda t, p, o: calls.append("resume") is None and answers.pop(0))
     for offset in range(4):
         aligner.add(_msg(B, offset, offset))
     assert len(aligner.release()) == 4
     assert aligner.paused == {(B, 0)}  # the rebalance said no: still paused, still ours to resume
     aligner.release()
     assert calls == ["pause", "resume", "resume"] and not aligner.paused
+
+
+def test_a_copy_of_a_message_already_received_is_refused():
+    # After a pause the topic-partition is fetched again from the last offset received + 1, but the
+    # messages already on their way may still arrive: each offset is held once.
+    wall = {"ms": 0}
+    aligner = _aligner({(A, 0): 10}, wall)
+    assert aligner.add(_msg(A, 0, 1)) and aligner.add(_msg(A, 1, 2))
+    assert not aligner.add(_msg(A, 1, 2))
+    assert not aligner.add(_msg(A, 0, 1))
+    assert aligner.add(_msg(A, 2, 3))
+    assert [m.offset for m in aligner.release()] == [0, 1, 2]
