@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from healthmon.broker import free_port
+from healthmon.drills.harness import read_topic
 from healthmon.demo import spawn_worker, stop_process
 from healthmon.connect import bootstrap_of
 
@@ -135,24 +136,8 @@ class TopicIO:
     async def read(self, topic: str, *, min_count: int = 0, timeout_s: float = 30.0,
                    settle_s: float = 2.0) -> list[Any]:
         """Read `topic` from the start until `min_count` records arrived and `settle_s` passed quietly."""
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=unique_id("read-"),
-                                    auto_offset_reset="earliest", enable_auto_commit=False)
-        await consumer.start()
-        records: list[Any] = []
-        try:
-            deadline = time.monotonic() + timeout_s
-            quiet_since = time.monotonic()
-            while time.monotonic() < deadline:
-                batch = await consumer.getmany(timeout_ms=200)
-                got = [r for rs in batch.values() for r in rs]
-                if got:
-                    records.extend(got)
-                    quiet_since = time.monotonic()
-                elif len(records) >= min_count and time.monotonic() - quiet_since >= settle_s:
-                    break
-        finally:
-            await consumer.stop()
-        return records
+        return await read_topic(topic, bootstrap_servers=self.bootstrap, min_count=min_count,
+                                timeout_s=timeout_s, settle_s=settle_s)
 
     async def committed(self, group_id: str, topics: list[str], partitions: int) -> int:
         """Return the sum of the offsets `group_id` has committed on `partitions` partitions of each topic.

@@ -26,7 +26,7 @@ from streams.kafka_security import aiokafka_kwargs
 from streams.runtime import ensure_topics
 from streams.settings import Settings
 
-__all__ = ["Broker", "Run", "RunOutputs"]
+__all__ = ["Broker", "Run", "RunOutputs", "read_topic"]
 
 
 class Broker:
@@ -178,24 +178,29 @@ class Run:
             health[account] = {"score": snap["score"], "band": snap["band"], "metrics": snap["metrics"]}
         return RunOutputs(alerts, Counter(d["reason"] for d in letters), health, letters)
 
-    async def _read(self, topic: str, settle_s: float = 2.0, timeout_s: float = 120.0) -> list[Any]:
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=self.bootstrap, group_id=f"drill-read-{uuid.uuid4().hex}",
-                                    auto_offset_reset="earliest", enable_auto_commit=False,
-                                    fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
-                                    **aiokafka_kwargs(self.settings))
-        await consumer.start()
-        records: list[Any] = []
-        try:
-            deadline = time.monotonic() + timeout_s
-            quiet_since = time.monotonic()
-            while time.monotonic() < deadline:
-                batch = await consumer.getmany(timeout_ms=200)
-                got = [r for rs in batch.values() for r in rs]
-                if got:
-                    records.extend(got)
-                    quiet_since = time.monotonic()
-                elif time.monotonic() - quiet_since >= settle_s:
-                    break
-        finally:
-            await consumer.stop()
-        return records
+    async def _read(self, topic: str) -> list[Any]:
+        return await read_topic(topic, bootstrap_servers=self.bootstrap, fetch_max_bytes=16 * 1024 * 1024,
+                                max_partition_fetch_bytes=8 * 1024 * 1024, **aiokafka_kwargs(self.settings))
+
+
+async def read_topic(topic: str, *, min_count: int = 0, settle_s: float = 2.0, timeout_s: float = 120.0,
+                     **consumer_options: Any) -> list[Any]:
+    """Read `topic` from its start until `min_count` records arrived and `settle_s` passed quietly."""
+    consumer = AIOKafkaConsumer(topic, group_id=f"read-{uuid.uuid4().hex}", auto_offset_reset="earliest",
+                                enable_auto_commit=False, **consumer_options)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout_s
+        quiet_since = time.monotonic()
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            got = [r for rs in batch.values() for r in rs]
+            if got:
+                records.extend(got)
+                quiet_since = time.monotonic()
+            elif len(records) >= min_count and time.monotonic() - quiet_since >= settle_s:
+                break
+    finally:
+        await consumer.stop()
+    return records
