@@ -27,8 +27,9 @@ class PipelineClock:
 
     A lag alone is not a stall either: a consumer's fetches hold seconds of one topic before another, which
     in a fast replay is days of event time. A source is stale only once it has also gone
-    `stall_idle_seconds` of processing time (the injected clock) without a single event: pipeline
-    silence is silence of the pipeline. `backlog(source)` tells whether the source still has unread input. A consumer reads topics at
+    `stall_idle_seconds` of processing time (the injected clock) without a single event while other
+    sources flowed: pipeline silence is silence of the pipeline. A gap in which no source delivered
+    anything (a paused broker, a rebalance) counts at most half of `stall_idle_seconds`. `backlog(source)` tells whether the source still has unread input. A consumer reads topics at
     different speeds, so during a catch-up a busy source lags a sparse one in event time although
     nothing is missing; a source with a backlog is therefore never stale. A real stall has none.
     """
@@ -42,7 +43,12 @@ class PipelineClock:
         self._clock = clock
         self._backlog = backlog
         self._idle_ms = int(getattr(config, "stall_idle_seconds", 0) * 1000)
-        self._seen_wall_ms: dict[str, int] = {}
+        #: the most of one gap in which no source delivered anything that counts as idle time
+        self._max_gap_ms = max(1, self._idle_ms // 2)
+        #: processing time during which the pipeline flowed (see `_flow_now`)
+        self._flow_ms = 0
+        self._last_any_ms: int | None = None
+        self._seen_flow_ms: dict[str, int] = {}
         self._source_ms: dict[str, int] = {}
         self._watermark_ms = 0
         self._reported: dict[str, int] = {}  # stale source -> episode start (its watermark when it stalled)
@@ -50,11 +56,23 @@ class PipelineClock:
     def observe(self, source: str, occurred_at_ms: int) -> None:
         """Record that an event of `source` occurred at `occurred_at_ms`."""
         if self._idle_ms:
-            self._seen_wall_ms[source] = self._clock()
+            self._flow_ms = self._flow_now()
+            self._last_any_ms = self._clock()
+            self._seen_flow_ms[source] = self._flow_ms
         if occurred_at_ms > self._source_ms.get(source, 0):
             self._source_ms[source] = occurred_at_ms
             if occurred_at_ms > self._watermark_ms:
                 self._watermark_ms = occurred_at_ms
+
+    def _flow_now(self) -> int:
+        """Return the processing time the pipeline has flowed: a gap with no event at all counts half an idle.
+
+        A paused broker, a rebalance or a stopped worker silences every source at once, which says
+        nothing about any one of them; a source is idle only while others deliver without it.
+        """
+        if self._last_any_ms is None:
+            return self._flow_ms
+        return self._flow_ms + min(max(0, self._clock() - self._last_any_ms), self._max_gap_ms)
 
     @property
     def watermark_ms(self) -> int:
@@ -76,8 +94,8 @@ class PipelineClock:
         lagging = [s for s, limit in self._stale_after_ms.items()
                    if s in self._source_ms and wm - self._source_ms[s] > limit]
         if lagging and self._idle_ms:
-            now = self._clock()
-            lagging = [s for s in lagging if now - self._seen_wall_ms.get(s, 0) >= self._idle_ms]
+            flow = self._flow_now()
+            lagging = [s for s in lagging if flow - self._seen_flow_ms.get(s, 0) >= self._idle_ms]
         if lagging and self._backlog is not None:
             lagging = [s for s in lagging if not self._backlog(s)]
         return frozenset(lagging)

@@ -88,6 +88,13 @@ class Drills:
                           accounts_differing=diff_health(clean.health, got.health),
                           recovery_seconds=max(0.0, done - fault_end), events=self.events, notes=notes)
         check(outcome, got)
+        if not outcome.alerts.identical:
+            kinds = {a["alert_id"]: (a["kind"], a["status"]) for a in [*clean.alerts, *got.alerts]}
+            for label, ids in (("missing", outcome.alerts.missing), ("extra", outcome.alerts.extra),
+                               ("changed", outcome.alerts.changed)):
+                if ids:
+                    counts = Counter(f"{k} {s}" for k, s in (kinds[i] for i in ids))
+                    notes.append(f"{label} alerts: " + ", ".join(f"{n} {ks}" for ks, n in sorted(counts.items())))
         self.say(f"{name}: {'ok' if outcome.passed else 'CHANGED'} {outcome.alerts}")
         return outcome
 

@@ -152,6 +152,29 @@ def test_a_lagging_source_must_also_be_idle_in_processing_time(usage_seen_at_s, 
                           clock=lambda: wall["ms"])
     wall["ms"] = usage_seen_at_s * 1000
     clock.observe("usage", T0)
-    wall["ms"] = now_s * 1000
-    clock.observe("ticket", T0 + 3 * HOUR)
+    for second in range(usage_seen_at_s + 1, now_s + 1):  # tickets flow, a second apart
+        wall["ms"] = second * 1000
+        clock.observe("ticket", T0 + 3 * HOUR)
     assert clock.stale_sources() == stale
+
+
+@pytest.mark.parametrize(("silence_s", "stale"), [
+    pytest.param(4, set(), id="short-silence"),
+    pytest.param(32, set(), id="a-32s-broker-pause-stalls-nothing"),
+    pytest.param(3600, set(), id="a-stopped-worker-stalls-nothing"),
+])
+def test_a_silence_of_every_source_makes_none_of_them_stale(silence_s, stale) -> None:
+    # Before the pause tickets ran a few hours ahead of usage in event time (a catch-up): as soon as the
+    # first ticket arrives afterwards, usage must not look idle for the length of the pause.
+    wall = {"ms": 0}
+    clock = PipelineClock(parse_policy(policy_doc(pipeline=WATCH)), EngineConfig(stall_idle_seconds=10),
+                          clock=lambda: wall["ms"])
+    clock.observe("usage", T0)
+    clock.observe("ticket", T0 + 3 * HOUR)
+    wall["ms"] = silence_s * 1000
+    clock.observe("ticket", T0 + 3 * HOUR + 1)
+    assert clock.stale_sources() == stale
+    for second in range(1, 11):  # then tickets flow without usage for 10 s: that is a stall
+        wall["ms"] = (silence_s + second) * 1000
+        clock.observe("ticket", T0 + 3 * HOUR + 1 + second)
+    assert clock.stale_sources() == {"usage"}
