@@ -118,8 +118,7 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
                 inbound, event_time = exc, NO_EVENT_TIME
             if not aligner.add(Pending(msg.topic, msg.partition, msg.offset, event_time,
                                        int(time.time() * 1000), (event, inbound))):
-                # Closed for a revoke or a stop (read again by the partition's next owner), or a copy of a
-                # message already held (fetched again after a pause): not processed, not acked.
+                # Closed for a revoke or a stop: not processed, not acked, read again by the next owner.
                 app.consumer._unacked_messages.discard(msg)
                 continue
             await drain(msg.partition)

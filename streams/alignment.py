@@ -61,8 +61,8 @@ class Aligner:
     topic-partition whose queue is over `max_queued`; `resume(topic, partition, next_offset)` fetches it
     again from `next_offset`, the one after the last received (a consumer drops what it had fetched
     for a partition when it is paused), and returns False when it cannot now (asked again at the next
-    release). A message at or below the last offset received from its topic-partition is a copy fetched
-    again: `add` refuses it.
+    release). The messages fetched again after a resume may repeat some already held: the processor
+    judges a repeated offset a duplicate (`AccountState.positions`), so they change nothing.
     """
 
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
@@ -91,8 +91,8 @@ class Aligner:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
 
     def add(self, item: Pending) -> bool:
-        """Queue a message as it arrives; False if closed or a copy already received (the caller lets it go)."""
-        if self.closed or item.offset <= self._received.get((item.topic, item.partition), -1):
+        """Queue a message as it arrives from the consumer; False if closed (the caller lets it go)."""
+        if self.closed:
             return False
         queues = self._queues.get(item.partition)
         if queues is None:

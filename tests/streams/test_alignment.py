@@ -202,15 +202,3 @@ def test_a_refused_resume_is_asked_again_at_the_next_release():
     assert aligner.paused == {(B, 0)}  # the rebalance said no: still paused, still ours to resume
     aligner.release()
     assert calls == ["pause", "resume", "resume"] and not aligner.paused
-
-
-def test_a_copy_of_a_message_already_received_is_refused():
-    # After a pause the topic-partition is fetched again from the last offset received + 1, but the
-    # messages already on their way may still arrive: each offset is held once.
-    wall = {"ms": 0}
-    aligner = _aligner({(A, 0): 10}, wall)
-    assert aligner.add(_msg(A, 0, 1)) and aligner.add(_msg(A, 1, 2))
-    assert not aligner.add(_msg(A, 1, 2))
-    assert not aligner.add(_msg(A, 0, 1))
-    assert aligner.add(_msg(A, 2, 3))
-    assert [m.offset for m in aligner.release()] == [0, 1, 2]
