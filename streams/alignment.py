@@ -66,7 +66,7 @@ class Aligner:
     """
 
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
-                 wall_ms: Callable[[], int], *, max_queued: int = 10_000,
+                 wall_ms: Callable[[], int], *, max_queued: int = 0,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
                  resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True) -> None:
         self.aligned = list(aligned)
@@ -104,7 +104,7 @@ class Aligner:
         key = (item.topic, item.partition)
         self._received[key] = item.offset
         self._last_arrival[key] = item.arrived_ms
-        if len(queue) >= self.max_queued and key not in self.paused:
+        if 0 < self.max_queued <= len(queue) and key not in self.paused:
             self.paused.add(key)
             self._pause(*key)
         return True

@@ -142,9 +142,10 @@ class Settings(BaseSettings):
                     "last messages are still on their way (event-time alignment across topics). An input "
                     "with unread messages on the broker is always waited for, however long it takes.")
     align_max_queued_messages: int = Field(
-        10_000, ge=2, validation_alias=_env("HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES"),
-        description="Messages of one topic-partition held while another input of the partition catches up; "
-                    "beyond it that topic-partition is paused, so memory stays bounded.")
+        0, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES"),
+        description="Messages of one topic-partition held while another input of the partition catches up "
+                    "before that topic-partition is paused (0: never pause; see the README's limitations: "
+                    "pausing loses messages on faust-streaming 0.15).")
     view_accounts_per_second: int = Field(
         500, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
         description="Most changed accounts scored into the Redis view and the gauges per second; when more "
