@@ -59,10 +59,11 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     view = RedisView(settings.redis_url, settings.redis_prefix, metrics,
                      max_connections=settings.redis_max_connections,
                      pool_timeout_s=settings.redis_pool_timeout_seconds, client_kwargs=redis_kwargs(settings))
-    engine = Engine(policy, EngineConfig.from_settings(settings))
-    clock = PipelineClock(policy, EngineConfig.from_settings(settings), backlog=backlog_probe(app, settings))
+    config = EngineConfig.from_settings(settings)
+    engine = Engine(policy, config)
+    clock = PipelineClock(policy, config, backlog=backlog_probe(app, settings))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
-                          tick_interval_ms=engine.tick_interval_ms, reports_pipeline=pipeline_reporter(app, settings))
+                          tick_interval_ms=engine.tick_interval_ms, reports_stalls=pipeline_reporter(app, settings))
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
@@ -70,7 +71,8 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                       max_queued=settings.align_max_queued_messages,
                       pause=pause_partition(app), resume=resume_unless_rebalancing(app))
     register_engine_agent(app, channel, processor, aligner)
-    register_view_timer(app, processor, interval_s=1.0)
+    register_view_timer(app, processor.view_refresh, processor.states.saved_accounts, set(topics.kind_by_name),
+                        settings.partitions, max_accounts=max(1, settings.view_accounts_per_second), interval_s=1.0)
 
     def local_snapshot(account_id: str) -> dict | None:
         # The live state: the table lags it by up to one commit interval.
