@@ -125,7 +125,7 @@ def run_bench(opts: BenchOptions, say: Callable[[str], None] = lambda line: None
 
 def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: str, workdir: Path,
              say: Callable[[str], None], broker_url: str, redis_url: str) -> dict[str, Any]:
-    from streams.runtime import ensure_topics
+    from streams.topics import ensure_topics
 
     expect = opts.events + opts.accounts  # every run also consumes one profile per account
     single, batch, batch2 = settings("single", "single"), settings("batch", "batch"), settings("batch2", "batch2")
