@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 
-.PHONY: help venv demo test test-unit bench drills tools redis schemas clean
+.PHONY: help venv demo lint test bench drills tools redis schemas clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -29,7 +29,12 @@ tools:  ## install Prometheus/Alertmanager tools (Debian packages) used by the d
 demo: $(STAMP)  ## run broker, worker and generator together and show alerts (ALERTMANAGER=URL: also push them there)
 	$(BIN)/healthmon demo $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER))
 
-test: $(STAMP) redis tools  ## run the whole test suite
+lint: $(STAMP)  ## ruff (lint and import order) and mypy (healthmon/core strict, the rest checked)
+	$(BIN)/ruff check .
+	$(BIN)/mypy --strict --no-warn-unused-configs healthmon/core
+	$(BIN)/mypy
+
+test: $(STAMP) lint redis tools  ## run lint, then the whole test suite
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)  ## run the throughput benchmark (see BENCHMARKS.md)

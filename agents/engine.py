@@ -111,9 +111,9 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
         async for event in manual.events():
             msg = event.message
             try:
-                inbound: Inbound | Exception = processor.decode(msg.topic, msg.partition, msg.offset, msg.key,
-                                                                msg.value)
-                event_time = inbound.event_time
+                decoded = processor.decode(msg.topic, msg.partition, msg.offset, msg.key, msg.value)
+                inbound: Inbound | Exception = decoded
+                event_time = decoded.event_time
             except Exception as exc:  # noqa: BLE001 - dead-lettered in order, by `handle`
                 inbound, event_time = exc, NO_EVENT_TIME
             if not aligner.add(Pending(msg.topic, msg.partition, msg.offset, event_time,

@@ -102,7 +102,7 @@ class EmbeddedBroker:
         """Return the broker URL in Faust's form."""
         return f"kafka://{self.bootstrap}"
 
-    def start(self, timeout_s: float = 20.0) -> "EmbeddedBroker":
+    def start(self, timeout_s: float = 20.0) -> EmbeddedBroker:
         """Spawn the broker and wait until it answers Kafka requests."""
         listener = f"tcp://{self.bootstrap}"
         advertised = f"tcp://{self.advertised or self.bootstrap}"
@@ -116,7 +116,7 @@ class EmbeddedBroker:
         except OSError as exc:
             raise BrokerError(f"could not run {self.binary}: {exc}") from exc
         finally:
-            if log is not subprocess.DEVNULL:
+            if not isinstance(log, int):  # a file we opened, not subprocess.DEVNULL
                 log.close()
         atexit.register(self.stop)
         try:
@@ -139,7 +139,7 @@ class EmbeddedBroker:
             proc.kill()
             proc.wait(5)
 
-    def __enter__(self) -> "EmbeddedBroker":
+    def __enter__(self) -> EmbeddedBroker:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

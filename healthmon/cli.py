@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -65,8 +65,8 @@ def worker() -> None:
     """Run a Faust worker (starts an embedded broker when KAFKA_BROKER_URL is unset)."""
     from healthmon.connect import bootstrap_of, connect_broker
     from healthmon.worker import build_worker
-    from streams.topics import ensure_topics
     from streams.shutdown import BoundedStopWorker
+    from streams.topics import ensure_topics
 
     settings = _settings()
     policy = _load_policy(settings.policy_file)
@@ -83,7 +83,7 @@ def worker() -> None:
                    f"export KAFKA_BROKER_URL={broker_url} to point generate/tail at it", err=True)
     try:
         asyncio.run(ensure_topics(bootstrap_of(broker_url), settings))
-    except (OSError, asyncio.TimeoutError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
+    except (TimeoutError, OSError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
         if embedded is not None:
             embedded.stop()
         raise click.ClickException(f"cannot create topics on {broker_url}: {exc}") from None
@@ -123,7 +123,8 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
     """Send realistic synthetic traffic (profiles, usage, tickets, NPS) to the input topics."""
     from healthmon.clientguard import Interrupted, guarded, watch_broker
     from healthmon.connect import require_broker_url
-    from healthmon.generator import generate as make_traffic, scenario_names
+    from healthmon.generator import generate as make_traffic
+    from healthmon.generator import scenario_names
     from healthmon.produce import ProduceStats, produce
 
     if scenario not in scenario_names():
@@ -164,7 +165,7 @@ def _traffic_start_ms(days: int, until: datetime | None, max_future_skew_seconds
     now_ms = int(time.time() * 1000)
     if until is None:
         return now_ms - (days + 1) * 86_400_000
-    end_ms = int(until.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    end_ms = int(until.replace(tzinfo=UTC).timestamp() * 1000)
     if end_ms > now_ms + max_future_skew_seconds * 1000:
         raise click.BadParameter(f"{until:%Y-%m-%dT%H:%M:%S}Z is in the future: the worker would dead-letter "
                                  "those events as future_timestamp", param_hint="--until")
@@ -299,7 +300,7 @@ def policy_check(file: Path) -> None:
 
 def _progress_printer():
     """Return a progress callback: one rewritten line on a terminal, a plain line every 10 s otherwise."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     tty = sys.stderr.isatty()
     last = [0.0]
@@ -310,7 +311,7 @@ def _progress_printer():
             return
         last[0] = now
         rate = stats.lines / stats.seconds if stats.seconds else 0
-        at = datetime.fromtimestamp(stats.end_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") \
+        at = datetime.fromtimestamp(stats.end_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M") \
             if stats.end_ms else "-"
         line = f"backtest: {stats.lines:,} lines, {rate:,.0f} lines/s, event time {at}"
         if tty:

@@ -13,7 +13,8 @@ import os
 import signal
 import threading
 import time
-from typing import Awaitable, Callable, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
 from healthmon.broker import BrokerError
 from streams.brokerlog import BrokerErrorLimiter, attach

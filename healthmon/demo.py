@@ -11,16 +11,16 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from healthmon.broker import BrokerError, free_port
 from healthmon.connect import bootstrap_of, connect_broker
 from healthmon.generator import generate
 from healthmon.produce import produce
 from healthmon.tail import format_alert, iter_alerts
-from streams.topics import ensure_topics
 from streams.settings import Settings
+from streams.topics import ensure_topics
 
 __all__ = ["run_demo", "spawn_bridge", "spawn_worker", "wait_ready"]
 
@@ -138,7 +138,7 @@ def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, s
         if worker.poll() is not None:
             raise RuntimeError(f"worker died with code {worker.returncode}")
         total = sum(counts.values())
-        kinds = Counter()
+        kinds: Counter[str] = Counter()
         for (kind, _status), n in counts.items():
             kinds[kind] += n
         firing = sum(n for (k, s), n in counts.items() if s == "firing")
@@ -146,7 +146,7 @@ def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, s
             f"({firing} firing, {total - firing} resolved): "
             + ", ".join(f"{k} {n}" for k, n in sorted(kinds.items())))
         return 0
-    except (RuntimeError, BrokerError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, RuntimeError, BrokerError) as exc:
         out(f"demo failed: {exc}")
         log = workdir / "worker.log"
         if log.exists():

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timezone
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer
@@ -22,7 +23,7 @@ _MARK = {"firing": "FIRING  ", "resolved": "RESOLVED"}
 def format_alert(alert: dict[str, Any]) -> str:
     """Return one readable line for an alert."""
     when = alert.get("event_time")
-    stamp = datetime.fromtimestamp(when / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M") if when else "?"
+    stamp = datetime.fromtimestamp(when / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M") if when else "?"
     return (f"{stamp}  {_MARK.get(alert.get('status', ''), alert.get('status', '?'))}  "
             f"{alert.get('severity', '?'):<8}  {alert.get('kind', '?'):<18}  {alert.get('summary', '')}")
 

@@ -1,15 +1,15 @@
 """Contracts: typed models of every input, the dead-letter record and the alert; JSON Schemas in `json/`."""
 
+from schemas.alert import Alert
+from schemas.deadletter import DeadLetter, DeadLetterReason
 from schemas.events import (
+    EVENT_MODELS,
     AccountProfile,
     Event,
     NpsResponse,
     SupportTicket,
     UsageEvent,
-    EVENT_MODELS,
 )
-from schemas.deadletter import DeadLetter, DeadLetterReason
-from schemas.alert import Alert
 
 __all__ = [
     "Alert",

@@ -7,8 +7,8 @@ once, so an event that decodes also re-validates after its epoch-milliseconds ro
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
-from typing import Annotated, Any, ClassVar, Literal, Union
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
 
@@ -30,7 +30,7 @@ __all__ = [
 MIN_OCCURRED_AT_MS = 946_684_800_000
 #: The latest instant representable at all (5138-11-16); the future-skew check rejects far less.
 MAX_OCCURRED_AT_MS = 99_999_999_999_999
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SECONDS = range(MIN_OCCURRED_AT_MS // 1000, MAX_OCCURRED_AT_MS // 1000 + 1)
 
 
@@ -151,7 +151,7 @@ class AccountProfile(_Contract):
     updated_at: EpochMillis | None = None
 
 
-Event = Union[UsageEvent, SupportTicket, NpsResponse, AccountProfile]
+Event = UsageEvent | SupportTicket | NpsResponse | AccountProfile
 
 #: input kind -> model
 EVENT_MODELS: dict[str, type[_Contract]] = {

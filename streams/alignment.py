@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["Aligner", "Backlog", "NO_EVENT_TIME", "Pending"]
 
@@ -181,7 +182,7 @@ class Aligner:
 
     def drop_partitions(self, partitions: set[int]) -> list[Pending]:
         """Forget queued messages of revoked partitions (they are redelivered elsewhere); return them."""
-        dropped = []
+        dropped: list[Pending] = []
         for p in partitions:
             for queue in self._queues.pop(p, {}).values():
                 dropped.extend(queue)

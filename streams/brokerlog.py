@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 __all__ = ["BrokerErrorLimiter", "CONNECTION_ERROR_MARKERS", "attach"]
 

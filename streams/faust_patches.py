@@ -50,7 +50,7 @@ async def flush_until_empty(self: ProducerBuffer) -> None:
         self.message_sent.clear()  # the buffer's task sets it after each publish
         try:
             await asyncio.wait_for(self.message_sent.wait(), timeout=1.0)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
 
 

@@ -15,7 +15,8 @@ whose ListOffsets is right it costs one small fetch per partition and changes no
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 

@@ -17,8 +17,9 @@ import asyncio
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["BrokerContact", "ContactStatus", "install", "installed_contact"]
 
@@ -119,7 +120,7 @@ async def _tracked(contact: BrokerContact, token: int, waiter: Any) -> Any:
     except asyncio.CancelledError:
         contact.abandoned(token)
         raise
-    except (asyncio.TimeoutError, OSError) as exc:
+    except (TimeoutError, OSError) as exc:
         contact.failed(f"request timed out or connection broke ({type(exc).__name__})", token)
         raise
     except Exception as exc:  # noqa: BLE001 - aiokafka's errors; re-raised untouched

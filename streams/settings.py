@@ -222,7 +222,7 @@ class Settings(BaseSettings):
         return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
-    def _check_combinations(self) -> "Settings":
+    def _check_combinations(self) -> Settings:
         from streams.kafka_security import kafka_problems
         from streams.redis_security import redis_problems
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
@@ -12,6 +13,9 @@ import redis
 from healthmon.broker import EmbeddedBroker
 from streams.settings import Settings
 from tests.fixtures import TopicIO, WorkerProcess, isolated_settings
+
+if TYPE_CHECKING:
+    from tests.redis_server import RedisServer
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -152,7 +156,7 @@ def live_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture
-def redis_server_factory(tmp_path: Path) -> Iterator[Callable[[], "RedisServer"]]:
+def redis_server_factory(tmp_path: Path) -> Iterator[Callable[[], RedisServer]]:
     """Start private redis-server processes on free ports; all are stopped at the end of the test."""
     from tests.redis_server import RedisServer
 

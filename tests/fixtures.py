@@ -18,9 +18,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from healthmon.broker import free_port
-from healthmon.drills.harness import read_topic
-from healthmon.demo import spawn_worker, stop_process
 from healthmon.connect import bootstrap_of
+from healthmon.demo import spawn_worker, stop_process
+from healthmon.drills.harness import read_topic
 
 __all__ = ["WorkerProcess", "TopicIO", "isolated_settings", "unique_id"]
 
@@ -52,7 +52,7 @@ class WorkerProcess:
     proc: subprocess.Popen | None = None
     starts: int = 0
 
-    def start(self) -> "WorkerProcess":
+    def start(self) -> WorkerProcess:
         """Spawn the worker."""
         self.starts += 1
         self.proc = spawn_worker(self.env, self.log_path)

@@ -51,7 +51,7 @@ class SaslProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, name="sasl-proxy", daemon=True)
         self._server: asyncio.AbstractServer | None = None
 
-    def start(self) -> "SaslProxy":
+    def start(self) -> SaslProxy:
         """Listen and return once the port accepts connections."""
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(

@@ -36,7 +36,7 @@ class RedisServer:
         """Return a synchronous client."""
         return redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=5)
 
-    def start(self, timeout_s: float = 20.0) -> "RedisServer":
+    def start(self, timeout_s: float = 20.0) -> RedisServer:
         """Start the server (no persistence) and wait until it answers PING."""
         binary = shutil.which("redis-server")
         if binary is None:

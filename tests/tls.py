@@ -47,7 +47,7 @@ def _key_pem(key: ec.EllipticCurvePrivateKey, password: str = "") -> bytes:
 
 def _cert(subject: str, key: ec.EllipticCurvePrivateKey, issuer: str, issuer_key: ec.EllipticCurvePrivateKey,
           *, ca: bool = False, server: bool = False) -> x509.Certificate:
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     builder = (x509.CertificateBuilder().subject_name(_name(subject)).issuer_name(_name(issuer))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=2))
@@ -109,7 +109,7 @@ class TlsProxy:
         self._thread = threading.Thread(target=self._loop.run_forever, name="tls-proxy", daemon=True)
         self._server: asyncio.AbstractServer | None = None
 
-    def start(self) -> "TlsProxy":
+    def start(self) -> TlsProxy:
         """Listen and return once the port accepts connections."""
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(self._listen(), self._loop).result(10)

@@ -239,7 +239,7 @@ class Bridge:
         while True:
             try:
                 await asyncio.wait_for(self.pusher.recovered.wait(), self.config.resend_s)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             self.pusher.recovered.clear()
             async with self._lock:
@@ -250,5 +250,5 @@ class Bridge:
 async def _quietly(awaitable: Any, timeout_s: float = 5.0) -> None:
     try:
         await asyncio.wait_for(awaitable, timeout_s)
-    except (asyncio.TimeoutError, KafkaError, OSError):
+    except (TimeoutError, KafkaError, OSError):
         pass

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from healthmon.core.measures import METRICS, format_value
 
-__all__ = ["ALERTNAMES", "LinkTemplates", "TEMPLATE_FIELDS", "alert_labels", "annotations", "check_template",
+__all__ = ["ALERTNAMES", "LinkTemplates", "TEMPLATE_FIELDS", "alert_annotations", "alert_labels", "check_template",
            "description", "iso_ms", "to_alertmanager"]
 
 #: alert kind -> Alertmanager `alertname`
@@ -44,7 +44,7 @@ def check_template(template: str) -> None:
 
 def iso_ms(epoch_ms: int) -> str:
     """Return an RFC 3339 UTC timestamp with milliseconds, as Alertmanager's API takes."""
-    return datetime.fromtimestamp(epoch_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def alert_labels(alert: dict[str, Any]) -> dict[str, str]:
@@ -100,7 +100,7 @@ def description(alert: dict[str, Any]) -> str:
     return text + "."
 
 
-def annotations(alert: dict[str, Any], links: LinkTemplates) -> dict[str, str]:
+def alert_annotations(alert: dict[str, Any], links: LinkTemplates) -> dict[str, str]:
     """Return the alert's annotations: what a human reads, and links to the account."""
     notes = {
         "summary": alert["summary"],
@@ -129,7 +129,7 @@ def to_alertmanager(alert: dict[str, Any], links: LinkTemplates, *, ends_at_ms: 
         ends = max(starts, ends_at_ms if ends_at_ms is not None else now_ms)
     return {
         "labels": alert_labels(alert),
-        "annotations": annotations(alert, links),
+        "annotations": alert_annotations(alert, links),
         "startsAt": iso_ms(starts),
         "endsAt": iso_ms(ends),
     }

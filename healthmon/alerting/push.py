@@ -65,7 +65,7 @@ class Pusher:
             async with self.session.post(f"{url}/api/v2/alerts", data=orjson.dumps(self.payload(alerts)),
                                          headers={"Content-Type": "application/json"}) as resp:
                 status, body = resp.status, (await resp.text())[:300]
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             self.metrics.retries.labels("unreachable").inc()
             self.trouble[url].failure(f"cannot reach it ({type(exc).__name__}: {exc})")
             return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +12,9 @@ from healthmon.backtest.inputs import merged
 from healthmon.backtest.run import load_sorted
 from healthmon.backtest.runner import Replay, replay
 from healthmon.core import Policy
-from healthmon.core.policy import WarningLine
 from healthmon.core.lifecycle import line_value
 from healthmon.core.measures import compute_metrics, format_value
+from healthmon.core.policy import WarningLine
 from streams.settings import Settings
 
 __all__ = ["ExplainRow", "explain_account", "render_explain"]
@@ -90,7 +90,7 @@ def render_explain(rows: list[ExplainRow], policy: Policy) -> str:
     header = f"{'as of (UTC)':<17} {'score':>5} {'band':<7} {'alerted':<7} " + " ".join(f"{n:<27}" for n in names)
     out = [header, "-" * len(header)]
     for row in rows:
-        stamp = datetime.fromtimestamp(row.at_ms / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M")
+        stamp = datetime.fromtimestamp(row.at_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
         if row.alert is not None:
             out.append(f"{stamp:<17} {'':>5} {'':<7} {'':<7} >> {row.alert}")
             continue

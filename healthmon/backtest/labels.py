@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ def parse_churned_at(value: Any) -> int:
             day = date.fromisoformat(value.strip())
         except ValueError as exc:
             raise ValueError(f"not a date: {exc}") from None
-        return int(datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp() * 1000)
+        return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     return parse_epoch_ms(value)

@@ -13,8 +13,16 @@ from typing import IO, Any
 import orjson
 
 from healthmon.backtest.inputs import KINDS, RUN_LINES, Sorter, file_names, input_files, merged, read_lines
-from healthmon.backtest.report import (DAY_MS, AlertRow, Inactivity, baseline_alerts, hit_rate, noise_report,
-                                       only_in, rule_hit_rates)
+from healthmon.backtest.report import (
+    DAY_MS,
+    AlertRow,
+    Inactivity,
+    baseline_alerts,
+    hit_rate,
+    noise_report,
+    only_in,
+    rule_hit_rates,
+)
 from healthmon.backtest.runner import Replay, ReplayStats, replay
 from healthmon.core import Policy
 from streams.kafka_security import aiokafka_kwargs
@@ -112,7 +120,7 @@ def build_report(opts: BacktestOptions, stats: ReplayStats, runs: list[Replay], 
         report["labels"] = {"accounts": len(opts.labels), "known": len(churned), "horizon_days": opts.horizon_days}
         report["baseline"] = {f"no_activity_{d}d": hit_rate(baseline_alerts(gaps, d), churned, horizon_ms).as_dict()
                               for d in BASELINE_DAYS}
-    for (name, policy), rows, run, band_days in zip(opts.policies, collected, runs, stats.band_days):
+    for (name, policy), rows, _run, band_days in zip(opts.policies, collected, runs, stats.band_days):
         entry: dict[str, Any] = {"name": name, "version": policy.version,
                                  "noise": noise_report(rows, stats.accounts, stats.start_ms, stats.end_ms,
                                                        dict(band_days))}

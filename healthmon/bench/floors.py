@@ -31,7 +31,7 @@ async def _raw(bootstrap: str, topics: list[str], group: str, expect: int) -> di
                                 auto_offset_reset="earliest", enable_auto_commit=False,
                                 max_partition_fetch_bytes=4 * 1024 * 1024, **aiokafka_kwargs(Settings()))
     await consumer.start()
-    counts: dict[str, int] = {}
+    counts: dict[str | None, int] = {}
     n = 0
     first = 0.0
     try:

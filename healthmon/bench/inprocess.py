@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+
 from healthmon.bench.workload import envelope_messages, single_messages, workload_records
 from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_to_bytes
 from healthmon.ingest import partition_for
@@ -88,10 +89,11 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
                           tick_interval_ms=engine.tick_interval_ms)
     records = workload_records(events, accounts, seed)
     if batch_size is None:
-        messages = [(k, key, partition_for(key.decode(), PARTITIONS), body, n)
+        messages = [(k, key, partition_for((key or b"").decode(), PARTITIONS), body, n)
                     for k, key, _, body, n in single_messages(records)]
     else:
-        messages = list(envelope_messages(records, PARTITIONS, batch_size))
+        messages = [(k, key, partition or 0, body, n)  # envelopes always name their partition
+                    for k, key, partition, body, n in envelope_messages(records, PARTITIONS, batch_size)]
     # The worker merges its inputs by record time; the workload is already in event-time order.
     names = settings.input_topics
     offsets: dict[tuple[str, int], int] = {}
@@ -122,7 +124,9 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
     # The live states: the table may hold older ones where only unsaved clocks moved (by design).
     states = hashlib.sha256()
     for account_id in sorted(table):
-        states.update(account_id + b"=" + state_to_bytes(processor.state_of(account_id.decode())))
+        state = processor.state_of(account_id.decode())
+        assert state is not None  # every account in the table has a state
+        states.update(account_id + b"=" + state_to_bytes(state))
     return InProcessResult(sum(m[4] for m in messages), len(messages), seconds, topics.alerts.sent,
                            topics.deadletter.sent, writes, topics.alerts.digest.hexdigest()[:16],
                            states.hexdigest()[:16])

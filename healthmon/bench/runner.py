@@ -9,9 +9,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -52,8 +53,10 @@ class BenchOptions:
     workdir: Path | None = None
 
 
-def _ratio(a: float, b: float) -> float:
-    """Return a / b to 4 significant digits (a tiny smoke run's ratio must not round to 0)."""
+def _ratio(a: float | None, b: float | None) -> float | None:
+    """Return a / b to 4 significant digits (a tiny smoke run's ratio must not round to 0); None without both."""
+    if a is None or b is None:
+        return None
     return float(f"{a / b:.4g}")
 
 
@@ -187,7 +190,8 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         lat = run_latency(settings("latency", "latency", policy_file=LATENCY_POLICY), bootstrap, workdir,
                           rate=opts.latency_rate, seconds=opts.latency_seconds,
                           envelopes=opts.latency_envelopes)
-        latency = {"offered_events_per_s": lat.rate, "envelopes": opts.latency_envelopes, "seconds": lat.seconds, "sent_events": lat.sent_events,
+        latency = {"offered_events_per_s": lat.rate, "envelopes": opts.latency_envelopes, "seconds": lat.seconds,
+                   "sent_events": lat.sent_events,
                    "probes": lat.probes, "alerts": len(lat.total_s),
                    "p50_s": percentile(lat.total_s, 0.5), "p99_s": percentile(lat.total_s, 0.99),
                    "p50_after_boundary_s": percentile(lat.after_boundary_s, 0.5),

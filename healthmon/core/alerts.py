@@ -59,7 +59,8 @@ def _summary(who: str, tr: Transition, card: Scorecard) -> str:
         if tr.status == FIRING:
             line = format_value(d["metric"], d["line"])
             return f"{who} {past} warning line {tr.rule}: {label} {value} (line {line})"
-        return f"{who} back {back} warning line {tr.rule}: {label} {value} (exit {format_value(d['metric'], d['exit'])})"
+        exit_value = format_value(d["metric"], d["exit"])
+        return f"{who} back {back} warning line {tr.rule}: {label} {value} (exit {exit_value})"
     change = (f"{label} {d['current']:g} vs {d['baseline']:g} average of the previous four weeks, "
               f"down {d['value'] * 100:.0f}%")
     if tr.status == FIRING:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from healthmon.core.alerts import account_alert
 from healthmon.core.ingest import apply_nps, apply_profile, apply_ticket, apply_usage, cap_tickets, remember

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from healthmon.core.state import CORE_SHIFT, DAY_MS, AccountState
 from healthmon.core.windows import asof_day, count_users, shifted_bits, shifted_events

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from healthmon.core.alerts import pipeline_alert
 from healthmon.core.lifecycle import FIRING, RESOLVED
@@ -29,7 +30,8 @@ class PipelineClock:
     in a fast replay is days of event time. A source is stale only once it has also gone
     `stall_idle_seconds` of processing time (the injected clock) without a single event while other
     sources flowed: pipeline silence is silence of the pipeline. A gap in which no source delivered
-    anything (a paused broker, a rebalance) counts at most half of `stall_idle_seconds`. `backlog(source)` tells whether the source still has unread input. A consumer reads topics at
+    anything (a paused broker, a rebalance) counts at most half of `stall_idle_seconds`.
+    `backlog(source)` tells whether the source still has unread input. A consumer reads topics at
     different speeds, so during a catch-up a busy source lags a sparse one in event time although
     nothing is missing; a source with a backlog is therefore never stale. A real stall has none.
     """

@@ -45,7 +45,8 @@ class _Checker:
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
 
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any]:
+    def mapping(self, value: Any, path: str, allowed: tuple[str, ...],
+                required: tuple[str, ...] = ()) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.error(path, "must be a mapping")
             return {}
@@ -87,7 +88,8 @@ class _Checker:
                 self.error(f"{path}.{key}", message)
         return {k: v for k, v in value.items() if k in allowed}
 
-    def choice(self, data: dict[str, Any], key: str, path: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
+    def choice(self, data: dict[str, Any], key: str, path: str, options: tuple[str, ...],
+               default: Any = _MISSING) -> Any:
         if key not in data:
             return None if default is _MISSING else default
         value = data[key]
@@ -170,7 +172,8 @@ def _measures(c: _Checker, raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _line_values(c: _Checker, data: dict[str, Any], path: str, kind: str | None, base: dict[str, Any]) -> dict[str, Any]:
+def _line_values(c: _Checker, data: dict[str, Any], path: str, kind: str | None,
+                 base: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "for_seconds": c.number(data, "for_seconds", path, base.get("for_seconds", 0), low=0, integer=True),
         "cooldown_seconds": c.number(data, "cooldown_seconds", path, base.get("cooldown_seconds", 0), low=0,

@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from healthmon.drills.compare import Outcome
@@ -45,14 +45,17 @@ def write_into(path: Path, text: str) -> None:
 
 
 async def _main(args: argparse.Namespace) -> int:
-    until = datetime.combine(args.until, datetime.min.time(), tzinfo=timezone.utc) if args.until else None
+    until = datetime.combine(args.until, datetime.min.time(), tzinfo=UTC) if args.until else None
     config = DrillConfig(accounts=args.accounts, days=args.days, seed=args.seed,
                          until_ms=int(until.timestamp() * 1000) if until else 0, pause_seconds=args.pause_seconds,
                          kills=args.kills)
     names = args.only or list(DRILLS)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="healthmon-drills-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    say = (lambda line: print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True))
+
+    def say(line: str) -> None:
+        print(f"[{time.strftime('%H:%M:%S')}] {line}", file=sys.stderr, flush=True)
+
     say(f"logs in {workdir}")
     with Broker(workdir) as broker:
         drills = Drills(config, broker, os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"), workdir, say)

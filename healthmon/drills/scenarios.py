@@ -6,9 +6,9 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import orjson
 
@@ -150,7 +150,8 @@ class Drills:
             await asyncio.sleep(self.config.pause_seconds)
         finally:
             self.broker.resume()
-        return await self._finish(run, "broker-pause", f"broker paused (SIGSTOP) {self.config.pause_seconds:g} s mid-load",
+        return await self._finish(run, "broker-pause",
+                                  f"broker paused (SIGSTOP) {self.config.pause_seconds:g} s mid-load",
                                   time.monotonic(), notes)
 
     async def outage(self) -> Outcome:
@@ -184,7 +185,8 @@ class Drills:
         began = time.monotonic()
         run.start_worker()
         return await self._finish(run, "sigkills", f"{self.config.kills} SIGKILLs at random points",
-                                  began, [f"{committed:,} of {run.messages:,} input offsets committed before the last start"])
+                                  began,
+                                  [f"{committed:,} of {run.messages:,} input offsets committed before the last start"])
 
     async def poison(self) -> Outcome:
         """Malformed and oversized messages mid-stream: each dead-lettered once, the rest unchanged."""

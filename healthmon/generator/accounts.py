@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .records import DAY_MS
 
@@ -128,7 +128,7 @@ def make_accounts(
     seats = [draw_seats(rng) for _ in range(count)]
     tiers = _tiers_by_size(rng, seats)
     names = _names(rng, count)
-    start_date = datetime.fromtimestamp(start_ms // DAY_MS * 86_400, tz=timezone.utc).date()
+    start_date = datetime.fromtimestamp(start_ms // DAY_MS * 86_400, tz=UTC).date()
     accounts = []
     for i in range(count):
         tier = tiers[i]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 __all__ = ["DAY_MS", "HOUR_MS", "MINUTE_MS", "Record", "TimestampFormatter", "to_batches"]
 
@@ -49,7 +49,7 @@ class TimestampFormatter:
 
     def minute_prefix(self, minute: int) -> str:
         """Return (and cache) `YYYY-MM-DDTHH:MM:` for epoch minute `minute`."""
-        prefix = datetime.fromtimestamp(minute * 60, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:")
+        prefix = datetime.fromtimestamp(minute * 60, tz=UTC).strftime("%Y-%m-%dT%H:%M:")
         self.minutes[minute] = prefix
         return prefix
 

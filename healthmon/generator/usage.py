@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import random
 import math
+import random
 from bisect import bisect
 from dataclasses import dataclass
 from itertools import accumulate
+from typing import Any
 
 from .accounts import Account
 from .records import DAY_MS, HOUR_MS, MINUTE_MS, Record, TimestampFormatter
@@ -144,7 +145,7 @@ def day_usage(
                 feature = FEATURES[bisect(cum, rand() * total)]
             else:
                 feature = _PRE_VALUE_FEATURES[int(rand() * len(_PRE_VALUE_FEATURES))]
-            value = {
+            value: dict[str, Any] = {
                 "event_id": f"u-{acc_id}-{seq[0]}",
                 "account_id": acc_id,
                 "user_id": uid,

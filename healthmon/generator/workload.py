@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from itertools import accumulate
+from typing import Any
 
 from .accounts import Account, make_accounts, power_law_seats
 from .records import DAY_MS, HOUR_MS, Record, TimestampFormatter
@@ -141,6 +142,7 @@ def _workload_records(accs: list[Account], events: int, days: int, seed: int, st
             user = int(seats[a] * r * r)
             n = usage_seq[a]
             usage_seq[a] = n + 1
+            occurred: str | int
             if rand() < 0.8:
                 m = t // 60_000
                 occurred = (minutes.get(m) or minute_prefix(m)) + seconds[t % 60_000]
@@ -156,7 +158,8 @@ def _workload_records(accs: list[Account], events: int, days: int, seed: int, st
         yield from others[k:]
 
 
-def _day_tickets(folio: _Portfolio, rng: random.Random, day_start: int, count: int, fmt: TimestampFormatter) -> list[Record]:
+def _day_tickets(folio: _Portfolio, rng: random.Random, day_start: int, count: int,
+                 fmt: TimestampFormatter) -> list[Record]:
     rand = rng.random
     ids, open_tickets = folio.ids, folio.open_tickets
     out = []
@@ -167,7 +170,7 @@ def _day_tickets(folio: _Portfolio, rng: random.Random, day_start: int, count: i
         if carried and rand() < 0.6:
             j = int(rand() * carried)
             a, ticket_id, priority = open_tickets[j]
-            value = {"ticket_id": ticket_id, "priority": priority}
+            value: dict[str, Any] = {"ticket_id": ticket_id, "priority": priority}
             if rand() < 0.5:
                 value["status"] = "updated"
             else:
@@ -196,7 +199,8 @@ def _day_tickets(folio: _Portfolio, rng: random.Random, day_start: int, count: i
     return out
 
 
-def _day_nps(folio: _Portfolio, rng: random.Random, day_start: int, count: int, fmt: TimestampFormatter) -> list[Record]:
+def _day_nps(folio: _Portfolio, rng: random.Random, day_start: int, count: int,
+             fmt: TimestampFormatter) -> list[Record]:
     rand = rng.random
     out = []
     for a in rng.choices(folio.indices, cum_weights=folio.nps_cw, k=count):

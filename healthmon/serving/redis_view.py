@@ -5,7 +5,8 @@ changed; within a pipeline each sorted set gets one ZADD and one ZREM for all it
 is down, errors are counted, pending writes are kept (one entry per account and at most `alerts_cap`
 alerts, so memory stays bounded) and the view catches up at the next successful flush.
 Whenever Redis may have lost data (it came back after errors, or this writer's marker key is gone; the
-marker is checked at every flush, even with nothing to write), the view asks for a resync: `resync_requested` tells the owner to put every local account again.
+marker is checked at every flush, even with nothing to write), the view asks for a resync:
+`resync_requested` tells the owner to put every local account again.
 
 Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
 
@@ -23,7 +24,7 @@ import asyncio
 import logging
 import uuid
 from collections import deque
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import redis.asyncio as aioredis
@@ -347,7 +348,7 @@ class RedisView:
             if members:
                 pipe = self.reader.pipeline(transaction=False)
                 for member in members:
-                    pipe.hget(self.account_key(member.decode()), "snapshot")
+                    pipe.hget(self.account_key(cast(bytes, member).decode()), "snapshot")
                 snaps = await pipe.execute()
         except ViewBusy:
             raise  # Redis is fine; this worker is saturated

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from healthmon.core.alerts import account_alert, pipeline_alert
-from healthmon.core.scoring import MeasureResult, Scorecard
 from healthmon.core.lifecycle import Transition
+from healthmon.core.scoring import MeasureResult, Scorecard
 from healthmon.core.state import AccountState
 from schemas.alert import Alert
 
@@ -39,7 +39,8 @@ def customer_alert(account: str, status: str = "firing", *, tier: str = "strateg
                     score_after=score_after,
                     details={} if rule == "health" else {"metric": "weekly_active_ratio", "kind": "absolute",
                                                          "value": 0.2, "line": 0.3, "exit": 0.4})
-    alert = account_alert(state, tr, CARD, severity=severity, at_ms=at_ms or episode_start, policy_version="sha256:test",
+    alert = account_alert(state, tr, CARD, severity=severity, at_ms=at_ms or episode_start,
+                          policy_version="sha256:test",
                           processed_at=0)
     Alert.model_validate(alert)
     return alert

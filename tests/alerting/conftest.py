@@ -11,10 +11,11 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -58,7 +59,8 @@ class Receiver:
             if found:
                 return found[-1]
             time.sleep(0.1)
-        seen = [(a["labels"].get("account_id"), a["status"], a["endsAt"]) for n in self.notifications for a in n["alerts"]]
+        seen = [(a["labels"].get("account_id"), a["status"], a["endsAt"])
+                for n in self.notifications for a in n["alerts"]]
         raise AssertionError(f"no {status} notification for {account}; got {seen}")
 
 
@@ -75,7 +77,7 @@ class AlertmanagerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "AlertmanagerProcess":
+    def start(self) -> AlertmanagerProcess:
         """Start (or restart) it with the same port and storage, and wait until it is ready."""
         config = {
             "route": {"receiver": "hook", "group_by": ["alertname", "account_id"], "group_wait": "1s",
@@ -125,7 +127,7 @@ class BridgeProcess:
     port: int
     proc: subprocess.Popen | None = None
 
-    def start(self) -> "BridgeProcess":
+    def start(self) -> BridgeProcess:
         """Spawn the bridge and wait until it has rebuilt its firing set."""
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "healthmon", "alertmanager", *self.args], env=self.env,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import orjson
 import pytest
@@ -73,7 +74,7 @@ def test_a_drop_notifies_grouped_with_labels_and_its_recovery_resolves(
 def test_a_silence_suppresses_one_account_and_not_another(
         settings: Any, topic_io: TopicIO, alertmanager: AlertmanagerProcess, receiver: Receiver,
         bridge_factory: Callable[..., BridgeProcess]) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     alertmanager.api("POST", "/silences", {
         "matchers": [{"name": "account_id", "value": "quiet-co", "isRegex": False, "isEqual": True}],
         "startsAt": now.isoformat(), "endsAt": (now + timedelta(hours=1)).isoformat(),

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from healthmon.backtest.inputs import NO_TIME, Sorter, line_keys, input_files, merged, occurred_at_of, sorted_lines
+from healthmon.backtest.inputs import NO_TIME, Sorter, input_files, line_keys, merged, occurred_at_of, sorted_lines
 
 T = 1_767_571_200_000  # 2026-01-05T00:00:00Z
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from healthmon.backtest.report import (DAY_MS, AlertRow, Inactivity, baseline_alerts, flapping, hit_rate,
-                                       noise_report, only_in, quantile, rule_hit_rates)
+from healthmon.backtest.report import (
+    DAY_MS,
+    AlertRow,
+    Inactivity,
+    baseline_alerts,
+    flapping,
+    hit_rate,
+    noise_report,
+    only_in,
+    quantile,
+    rule_hit_rates,
+)
 
 
 def fire(account: str, day: float, rule: str = "wau_low", kind: str = "below_warning_line", csm: str | None = None,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from healthmon.core import codec
-from healthmon.core import DUPLICATE, OK, TOO_LATE, EngineConfig, state_from_bytes, state_to_bytes
+from healthmon.core import DUPLICATE, OK, TOO_LATE, EngineConfig, codec, state_from_bytes, state_to_bytes
 from schemas.alert import Alert
 from tests.core.builders import (
     DAY,

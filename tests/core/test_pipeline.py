@@ -93,7 +93,8 @@ def test_stall_holds_back_activity_alerts_for_every_account() -> None:
     for hour in (2, 3, 4):
         for account, state in states.items():
             now = T0 + 15 * DAY + hour * HOUR
-            after[account] += [(hour, a["rule"]) for a in engine.tick(state, now, held_back=clock.held_back_sources()).alerts]
+            ticked = engine.tick(state, now, held_back=clock.held_back_sources())
+            after[account] += [(hour, a["rule"]) for a in ticked.alerts]
     assert after == {"a": [(3, "health"), (3, "wau_low")], "b": []}
 
 

@@ -6,13 +6,21 @@ import json
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from tests.deploy.promstack import (REPO, dashboard_expressions, query, start_prometheus, stop_prometheus, tool,
-                                    wait_for_series)
+from tests.deploy.promstack import (
+    REPO,
+    dashboard_expressions,
+    query,
+    start_prometheus,
+    stop_prometheus,
+    tool,
+    wait_for_series,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -51,7 +51,8 @@ def test_profiles_come_first_then_events_in_time_order(mixed):
     n = len(traffic.profiles)
     assert [r.kind for r in records[:n]] == ["account"] * n
     assert all(r.occurred_at == traffic.start_ms for r in records[:n])
-    assert [r.value for r in records[:n]] == [{**p, "updated_at": r.value["updated_at"]} for p, r in zip(traffic.profiles, records)]
+    assert [r.value for r in records[:n]] == [{**p, "updated_at": r.value["updated_at"]}
+                                              for p, r in zip(traffic.profiles, records)]
     assert "account" not in {r.kind for r in records[n:]}
     times = [r.occurred_at for r in records]
     assert times == sorted(times)

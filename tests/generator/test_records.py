@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -26,7 +26,7 @@ def test_record_is_frozen():
 
 
 def test_default_start_is_a_monday_midnight_utc():
-    start = datetime.fromtimestamp(generator.DEFAULT_START_MS / 1000, tz=timezone.utc)
+    start = datetime.fromtimestamp(generator.DEFAULT_START_MS / 1000, tz=UTC)
     assert (start.weekday(), start.hour, start.minute) == (0, 0, 0)
 
 
@@ -37,7 +37,7 @@ def test_timestamps_are_rfc3339():
     assert fmt(1_767_657_599_999) == "2026-01-05T23:59:59.999Z"
     for _ in range(5_000):
         ms = rng.randrange(1_000_000_000_000, 4_000_000_000_000)
-        whole = datetime.fromtimestamp(ms // 1000, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        whole = datetime.fromtimestamp(ms // 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
         assert fmt(ms) == f"{whole}.{ms % 1000:03d}Z"
 
 
@@ -94,7 +94,8 @@ def test_consecutive_batches_keep_the_exact_order():
     ],
 )
 def test_windowed_batches(spec, size, window_s, expected):
-    got = [(k, key, [v["n"] for v in values]) for k, key, values in to_batches(_recs(spec), size, window_ms=window_s * 1000)]
+    batches = to_batches(_recs(spec), size, window_ms=window_s * 1000)
+    got = [(k, key, [v["n"] for v in values]) for k, key, values in batches]
     assert sorted(got) == sorted(expected)
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from healthmon.generator import generate, scenario_names
 from healthmon.generator.records import DAY_MS
-from healthmon.generator.scenarios import RECOVER_AFTER_DAYS, STALL_DAYS, assign_plan
 from healthmon.generator.rng import derive_rng
+from healthmon.generator.scenarios import RECOVER_AFTER_DAYS, STALL_DAYS, assign_plan
 
 from .measures import of_account, weekly_active_users
 

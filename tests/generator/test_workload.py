@@ -10,10 +10,9 @@ from itertools import islice
 
 import pytest
 
-from healthmon.generator import Record, standard_workload
+from healthmon.generator import Record, standard_workload, workload
 from healthmon.generator.records import DAY_MS
 from healthmon.generator.usage import weekday
-from healthmon.generator import workload
 from healthmon.generator.workload import day_budgets
 from schemas.events import EVENT_MODELS
 

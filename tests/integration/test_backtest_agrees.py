@@ -13,8 +13,7 @@ from healthmon.backtest.inputs import file_names
 from healthmon.core import load_policy
 from streams.topics import ensure_topics
 from tests.fixtures import metric_value
-from tests.integration.scenario import (TOPICS, mixed_traffic, read_alerts, send, wait_processed,
-                                        without_processing_time)
+from tests.integration.scenario import TOPICS, mixed_traffic, read_alerts, send, wait_processed, without_processing_time
 
 pytestmark = pytest.mark.integration
 

@@ -12,8 +12,14 @@ import pytest
 from healthmon.broker import free_port
 from healthmon.core import Engine, load_policy, state_from_bytes
 from streams.topics import ensure_topics
-from tests.integration.scenario import (mixed_traffic, processed, read_alerts, send, wait_processed,
-                                        without_processing_time)
+from tests.integration.scenario import (
+    mixed_traffic,
+    processed,
+    read_alerts,
+    send,
+    wait_processed,
+    without_processing_time,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -92,7 +98,8 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     time.sleep(2)
     assert crashed.stop() == 0
     inputs = list(shared.input_topics.values())
-    assert await topic_io.committed(crashed_settings.app_id, inputs, shared.partitions) == first  # one event per message
+    # one event per message
+    assert await topic_io.committed(crashed_settings.app_id, inputs, shared.partitions) == first
     second = await send(shared, traffic, records[half:])
     crashed.start().wait_ready()
     await _wait_committed(topic_io, crashed, inputs, at_least=first + 1)

@@ -41,7 +41,7 @@ async def test_events_before_2000_with_null_and_non_utf8_keys_are_dead_lettered_
     records = await topic_io.read(settings.topic(settings.deadletter_topic), min_count=len(sent), timeout_s=60)
     letters = sorted((orjson.loads(r.value) for r in records), key=lambda d: d["source_offset"])
     assert len(letters) == len(sent), worker.log_tail()
-    for letter, (offset, key, raw) in zip(letters, sent):
+    for letter, (offset, key, _raw) in zip(letters, sent):
         assert letter["reason"] == "schema_violation", letter
         assert letter["error"].startswith("occurred_at: before 2000-01-01T00:00:00Z"), letter
         assert (letter["source_topic"], letter["source_partition"], letter["source_offset"]) == \

@@ -7,8 +7,9 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import orjson
 import pytest
@@ -147,7 +148,7 @@ async def _read_alerts(url: str, settings: Settings, want: int, timeout_s: float
     task = asyncio.create_task(collect())
     try:
         await asyncio.wait_for(asyncio.shield(task), timeout_s)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         stop.set()
         await task
     return alerts

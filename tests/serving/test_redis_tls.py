@@ -5,8 +5,9 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pytest
 import redis
@@ -41,7 +42,7 @@ class TlsRedis:
         return redis.Redis.from_url(self.url(), ssl_ca_certs=str(self.pki.ca), password=PASSWORD, socket_timeout=5,
                                     **kwargs)
 
-    def start(self) -> "TlsRedis":
+    def start(self) -> TlsRedis:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed (make test installs it)"
         self.workdir.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,8 @@ class Clock:
         return self.now
 
 
-def _record(message: str, name: str = "aiokafka.client", level: int = logging.ERROR, *args: object) -> logging.LogRecord:
+def _record(message: str, name: str = "aiokafka.client", level: int = logging.ERROR,
+            *args: object) -> logging.LogRecord:
     return logging.LogRecord(name, level, __file__, 1, message, args or None, None)
 
 
