@@ -24,4 +24,5 @@ __all__ = [
     "SCHEMA_VERSION",
 ]
 
+#: Version of the contracts, named in each exported JSON Schema's `$id` (`.../v1/...`).
 SCHEMA_VERSION = 1

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from healthmon.core.vocabulary import (
+    ALERT_SCHEMA_VERSION,
+    AlertKind,
+    AlertSchemaVersion,
+    AlertStatus,
+    Band,
+    Severity,
+    Tier,
+)
 
 __all__ = ["Alert", "AlertMeasure"]
 
@@ -28,27 +38,27 @@ class Alert(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: Literal[1] = 1
+    schema_version: AlertSchemaVersion = ALERT_SCHEMA_VERSION
     alert_id: str = Field(description="Deterministic id of this alert: the same input always yields the same id.")
     dedup_key: str = Field(max_length=255, description="`account_id/rule`: stable across episodes "
                                                        "(PagerDuty dedup_key, Alertmanager grouping).")
     episode_id: str = Field(description="Id of the episode (from the account, the rule and the episode start); "
                                         "the firing and resolved alerts of one episode share it.")
-    kind: Literal["health_changed", "below_warning_line", "ingest_stalled"]
-    status: Literal["firing", "resolved"]
-    severity: Literal["critical", "error", "warning", "info"] = Field(
+    kind: AlertKind
+    status: AlertStatus
+    severity: Severity = Field(
         description="From the account's tier (policy `tiers.<tier>.severity`) or `pipeline.severity`.")
     account_id: str | None = Field(description="The account; null for pipeline alerts (`ingest_stalled`).")
     account_name: str | None = Field(description="The account's name; null before its profile arrived.")
-    tier: Literal["strategic", "key", "standard"] | None = Field(
+    tier: Tier | None = Field(
         description="The tier the account was scored as (`standard` without a profile); null for pipeline alerts.")
     csm: str | None = Field(description="The account's customer-success manager, if known.")
     rule: str = Field(description="`health`, a warning line name, or `ingest_stalled:<source>`.")
     score_before: float | None = Field(description="Health score before: at the last band announcement for "
                                                    "`health_changed`, at the previous evaluation otherwise.")
     score_after: float | None = Field(description="Health score at this evaluation.")
-    band_before: Literal["green", "yellow", "red"] | None
-    band_after: Literal["green", "yellow", "red"] | None
+    band_before: Band | None
+    band_after: Band | None
     measures: list[AlertMeasure] = Field(description="Every measure of the policy at this evaluation.")
     summary: str = Field(description="One human line, e.g. 'Acme (strategic) turned red: score 72→41; ...'.")
     details: dict[str, Any] = Field(description="Rule specifics: metric, value, line, exit, baseline, "

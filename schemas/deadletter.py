@@ -6,6 +6,8 @@ from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from healthmon.core.vocabulary import DEADLETTER_SCHEMA_VERSION
+
 __all__ = ["DeadLetter", "DeadLetterReason", "MAX_ERROR_CHARS"]
 
 #: The `error` text is cut to this many characters (a pydantic message may quote a huge input value).
@@ -30,7 +32,7 @@ class DeadLetter(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    schema_version: int = 1
+    schema_version: int = DEADLETTER_SCHEMA_VERSION
     source_topic: str = Field(description="The input topic the message was read from (never an internal topic).")
     source_partition: int
     source_offset: int

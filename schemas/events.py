@@ -8,9 +8,11 @@ once, so an event that decodes also re-validates after its epoch-milliseconds ro
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, StrictStr, WithJsonSchema
+
+from healthmon.core.vocabulary import InputKind, TicketPriority, TicketStatus, Tier
 
 __all__ = [
     "AccountProfile",
@@ -95,7 +97,7 @@ class _Contract(BaseModel):
 class UsageEvent(_Contract):
     """One product-usage event: a user of an account used a feature."""
 
-    kind: ClassVar[str] = "usage"
+    kind: ClassVar[InputKind] = "usage"
     schema_name: ClassVar[str] = "product-usage"
 
     event_id: Id
@@ -109,14 +111,14 @@ class UsageEvent(_Contract):
 class SupportTicket(_Contract):
     """One support-ticket lifecycle event."""
 
-    kind: ClassVar[str] = "ticket"
+    kind: ClassVar[InputKind] = "ticket"
     schema_name: ClassVar[str] = "support-ticket"
 
     event_id: Id
     ticket_id: Id
     account_id: Id
-    status: Literal["opened", "updated", "closed", "reopened"]
-    priority: Literal["low", "normal", "high", "urgent"]
+    status: TicketStatus
+    priority: TicketPriority
     occurred_at: EpochMillis
     csat: Annotated[StrictInt, Field(ge=1, le=5)] | None = None
 
@@ -124,7 +126,7 @@ class SupportTicket(_Contract):
 class NpsResponse(_Contract):
     """One NPS answer (0-10)."""
 
-    kind: ClassVar[str] = "nps"
+    kind: ClassVar[InputKind] = "nps"
     schema_name: ClassVar[str] = "nps-response"
 
     event_id: Id
@@ -137,12 +139,12 @@ class NpsResponse(_Contract):
 class AccountProfile(_Contract):
     """The profile of an account (compacted topic: the latest per account wins)."""
 
-    kind: ClassVar[str] = "account"
+    kind: ClassVar[InputKind] = "account"
     schema_name: ClassVar[str] = "account-profile"
 
     account_id: Id
     name: Annotated[StrictStr, Field(min_length=1, max_length=500)]
-    tier: Literal["strategic", "key", "standard"]
+    tier: Tier
     seats: Annotated[StrictInt, Field(ge=1, le=10_000_000)]
     arr: Annotated[float, Field(ge=0)]
     csm: Annotated[StrictStr, Field(max_length=200)]

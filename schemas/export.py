@@ -8,6 +8,7 @@ from pathlib import Path
 import orjson
 from pydantic import BaseModel
 
+from schemas import SCHEMA_VERSION
 from schemas.deadletter import DeadLetter
 from schemas.events import AccountProfile, NpsResponse, SupportTicket, UsageEvent
 
@@ -15,7 +16,6 @@ __all__ = ["CONTRACTS", "JSON_DIR", "render", "export"]
 
 JSON_DIR = Path(__file__).resolve().parent / "json"
 SCHEMA_BASE = "https://healthmon.dev/schemas"
-SCHEMA_VERSION = 1
 
 
 def _contracts() -> dict[str, type[BaseModel]]:

@@ -41,10 +41,9 @@ class OutputSender:
         self.view = view
         self.deadletter_max_raw_bytes = deadletter_max_raw_bytes
 
-    async def alerts(self, alerts: list[dict[str, Any]], processed_at_ms: int) -> None:
-        """Stamp each alert with the processing time, send it keyed by its account, count it, show it."""
+    async def alerts(self, alerts: list[dict[str, Any]]) -> None:
+        """Send each alert keyed by its account, count it, show it in the view."""
         for alert in alerts:
-            alert["processed_at"] = processed_at_ms
             account_id = alert.get("account_id")
             key = account_id.encode() if account_id else SOURCE_ALERT_KEY
             await self.topics.alerts.send(key=key, value=orjson.dumps(alert))

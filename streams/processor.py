@@ -24,9 +24,10 @@ from typing import Any, Protocol
 import orjson
 
 from healthmon.core import AccountState, Engine, PipelineClock
+from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
 from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
 from healthmon.ingest.repartition import Repartitioned, Source, decode_repartitioned, repartition_source
-from healthmon.serving.metrics import OUTCOMES, TOPIC_LABELS, Metrics
+from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from healthmon.serving.view_refresh import ViewRefresh
 from schemas.deadletter import DeadLetterReason
@@ -92,7 +93,7 @@ class Processor:
         self.ticks = TickSchedule(engine.next_tick_ms, settings.partitions, tick_interval_ms)
         self.outputs = OutputSender(topics, metrics, view, settings.deadletter_max_raw_bytes)
         self.view_refresh = ViewRefresh(engine, metrics, view, clock, self.states.get, self.ticks.stream_time)
-        self._ev = {(label, outcome): metrics.events.labels(label, outcome)
+        self._ev: dict[tuple[str, str], Any] = {(label, outcome): metrics.events.labels(label, outcome)
                     for label in TOPIC_LABELS.values() for outcome in OUTCOMES}
         self._lag = {label: metrics.event_lag.labels(label) for label in TOPIC_LABELS.values()}
         self._messages = {label: metrics.messages.labels(label) for label in TOPIC_LABELS.values()}
@@ -165,7 +166,7 @@ class Processor:
         key, value = inbound.key, inbound.value
         for rejection in decoded.rejections:
             await self.outputs.dead_letter(source, key, rejection, now_ms)
-            self._ev[(label, "dead_letter")].inc()
+            self._ev[(label, DEAD_LETTER)].inc()
         if not decoded.events:
             return
         groups: dict[str, list[tuple[int | None, Any]]] = {}
@@ -202,25 +203,25 @@ class Processor:
         self.ticks.watermark[home] = wm
         ok = 0
         for (index, event), outcome in zip(items, result.outcomes):
-            if outcome == "ok":
+            if outcome == OK:
                 ok += 1
                 continue
             self._ev[(label, outcome)].inc()
-            if outcome == "too_late":
+            if outcome == TOO_LATE:
                 raw = value if index is None and value is not None else orjson.dumps(event.model_dump(mode="json"))
                 await self.outputs.dead_letter(source, key, Rejection(
                     index, DeadLetterReason.TOO_LATE,
                     f"occurred_at is more than {self.settings.lateness_seconds} s behind the stream time", raw),
                     now_ms)
         if ok:
-            self._ev[(label, "ok")].inc(ok)
+            self._ev[(label, OK)].inc(ok)
         if result.changed:
             self._changed(account_id)
         self.ticks.schedule(home, account_id, result.state)
-        await self.outputs.alerts(result.alerts, now_ms)
+        await self.outputs.alerts(result.alerts)
         source_alerts = self.clock.update()  # every worker holds back its own accounts' alerts
         if source_alerts and self.reports_stalls():
-            await self.outputs.alerts(source_alerts, now_ms)
+            await self.outputs.alerts(source_alerts)
 
     def _changed(self, account_id: str) -> None:
         self.states.changed(account_id)
@@ -234,7 +235,6 @@ class Processor:
     async def _tick(self, partition: int, now_ms: int) -> None:
         ready = self.ticks.pop_due(partition, now_ms)
         held_back = self.clock.held_back_sources()
-        wall = self.wall_ms()
         for n, account_id in enumerate(ready):
             state = self.states.get(account_id)
             if state is None:
@@ -243,7 +243,7 @@ class Processor:
             if result.changed:
                 self._changed(account_id)
             self.ticks.schedule(partition, account_id, state)
-            await self.outputs.alerts(result.alerts, wall)
+            await self.outputs.alerts(result.alerts)
             if n % 256 == 255:
                 await asyncio.sleep(0)
 
@@ -259,4 +259,4 @@ class Processor:
         label = TOPIC_LABELS.get(kind, "product-usage")
         await self.outputs.dead_letter(source, key, Rejection(
             None, DeadLetterReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}", value or b""), self.wall_ms())
-        self._ev[(label, "dead_letter")].inc()
+        self._ev[(label, DEAD_LETTER)].inc()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, GCCollector, PlatformCollector, ProcessCollector
 
-__all__ = ["BridgeMetrics", "RETRY_REASONS", "STATUSES"]
+from healthmon.core.vocabulary import ALERT_STATUSES
 
-STATUSES = ("firing", "resolved")
+__all__ = ["BridgeMetrics", "RETRY_REASONS"]
+
 #: why a push is retried: no answer (connection refused, timeout) or a 5xx
 RETRY_REASONS = ("unreachable", "server_error")
 
@@ -33,7 +34,7 @@ class BridgeMetrics:
         self.last_success = Gauge("healthmon_bridge_last_success_timestamp_seconds",
                                   "When every Alertmanager last accepted a push (re-sends included), unix "
                                   "seconds; 0 until the first.", registry=r)
-        for status in STATUSES:
+        for status in ALERT_STATUSES:
             self.sent.labels(status)
             self.failed.labels(status)
         for reason in RETRY_REASONS:

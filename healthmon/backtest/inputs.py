@@ -4,7 +4,7 @@ Each input is sorted by `occurred_at` (stable: equal times keep file order) with
 merge: runs of at most `run_lines` lines are sorted in memory and spilled to temporary files, then
 `heapq.merge` streams them back, so memory is bounded by the run size, not by the history. The sorted
 inputs are then merged the way a worker merges a partition's topics: the lowest event time among the
-heads goes next (on a tie, the earlier topic in `KINDS` order), profiles (which have no event time) first.
+heads goes next (on a tie, the earlier topic in `INPUT_KINDS` order), profiles (which have no event time) first.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from healthmon.core.vocabulary import INPUT_KINDS
 from schemas.events import parse_epoch_ms
 
-__all__ = ["KINDS", "InputFile", "Line", "NO_TIME", "PROFILE_ORDER", "RUN_LINES", "Sorter", "file_names",
+__all__ = ["InputFile", "Line", "NO_TIME", "PROFILE_ORDER", "RUN_LINES", "Sorter", "file_names",
            "input_files", "line_keys", "merged", "occurred_at_of", "read_lines", "sorted_lines"]
 
 #: Input kinds in the worker's tie-break order (that of `Settings.input_topics`).
-KINDS = ("usage", "ticket", "nps", "account")
 #: Lines sorted in memory before a run is spilled to a temporary file.
 RUN_LINES = 250_000
 #: Sort key of a line without a usable event time: profiles and lines that will be dead-lettered go first.
@@ -40,7 +40,7 @@ class Line(NamedTuple):
 
     #: the merge position: `occurred_at`, or `PROFILE_ORDER` for every profile
     order: int
-    #: the input's place in `KINDS`, which breaks ties between inputs as the worker does
+    #: the input's place in `INPUT_KINDS`, which breaks ties between inputs as the worker does
     rank: int
     #: the line's position in its input, which keeps equal times in input order
     seq: int
@@ -63,7 +63,7 @@ class InputFile:
 def input_files(directory: Path, topic_names: dict[str, str]) -> list[InputFile]:
     """Return the input files of `directory`: `<topic>.jsonl` or `<topic>.jsonl.gz` per kind, any missing."""
     out = []
-    for kind in KINDS:
+    for kind in INPUT_KINDS:
         for suffix in (".jsonl", ".jsonl.gz"):
             path = directory / f"{topic_names[kind]}{suffix}"
             if path.is_file():
@@ -128,7 +128,7 @@ def _spill(run: list[Line], directory: str) -> Path:
 
 
 def _read_run(path: Path, kind: str) -> Iterator[Line]:
-    rank = KINDS.index(kind)
+    rank = INPUT_KINDS.index(kind)
     with open(path, "rb") as handle:
         for raw in handle:
             order, seq, t, account, body = raw.rstrip(b"\n").split(b"\t", 4)
@@ -142,7 +142,7 @@ class Sorter:
         if run_lines < 1:
             raise ValueError("run_lines must be at least 1")
         self.kind = kind
-        self._rank = KINDS.index(kind)
+        self._rank = INPUT_KINDS.index(kind)
         self._profiles = kind == "account"
         self.run_lines = run_lines
         self.tmp_dir = tmp_dir
@@ -205,5 +205,5 @@ def sorted_lines(kind: str, lines: Iterable[bytes], *, run_lines: int = RUN_LINE
 
 
 def merged(inputs: dict[str, Iterable[Line]]) -> Iterator[Line]:
-    """Merge sorted inputs by event time: profiles first, then the lowest time, ties in `KINDS` order."""
+    """Merge sorted inputs by event time: profiles first, then the lowest time, ties in `INPUT_KINDS` order."""
     return heapq.merge(*inputs.values())

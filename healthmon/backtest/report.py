@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
+from healthmon.core.vocabulary import FIRING, RESOLVED
+
 __all__ = [
     "AlertRow",
     "DAY_MS",
@@ -27,7 +29,6 @@ __all__ = [
 ]
 
 DAY_MS = 86_400_000
-FIRING, RESOLVED = "firing", "resolved"
 UNASSIGNED = "(no csm)"
 
 

@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import orjson
 
-from healthmon.backtest.inputs import KINDS, RUN_LINES, Sorter, file_names, input_files, merged, read_lines
+from healthmon.backtest.inputs import RUN_LINES, Sorter, file_names, input_files, merged, read_lines
 from healthmon.backtest.report import (
     DAY_MS,
     AlertRow,
@@ -25,6 +25,7 @@ from healthmon.backtest.report import (
 )
 from healthmon.backtest.runner import Replay, ReplayStats, replay
 from healthmon.core import Policy
+from healthmon.core.vocabulary import INPUT_KINDS
 from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
 
@@ -55,11 +56,11 @@ class BacktestOptions:
 async def load_sorted(settings: Settings, input_dir: Path | None, broker_url: str | None,
                       run_lines: int = RUN_LINES) -> dict[str, Sorter]:
     """Read every input (files of `input_dir`, or the topics' history) into event-time sorters."""
-    sorters = {kind: Sorter(kind, run_lines=run_lines) for kind in KINDS}
+    sorters: dict[str, Sorter] = {kind: Sorter(kind, run_lines=run_lines) for kind in INPUT_KINDS}
     if broker_url is not None:
         from healthmon.backtest.kafka import read_history
 
-        for kind in KINDS:
+        for kind in INPUT_KINDS:
             await read_history(broker_url, settings.input_topics[kind], sorters[kind], aiokafka_kwargs(settings))
     elif input_dir is not None:
         for item in input_files(input_dir, file_names(settings)):

@@ -1,10 +1,11 @@
 """The pure health engine: per-account state, scoring, alert lifecycle. No Faust, Kafka or Redis here."""
 
 from healthmon.core.codec import StateFormatError, state_from_bytes, state_size_bytes, state_to_bytes
-from healthmon.core.engine import DUPLICATE, OK, TOO_LATE, ApplyResult, Engine, EngineConfig
+from healthmon.core.engine import ApplyResult, Engine, EngineConfig
 from healthmon.core.pipeline import PipelineClock
 from healthmon.core.policy import Policy, PolicyError, check_policy_file, load_policy, parse_policy
 from healthmon.core.state import AccountState
+from healthmon.core.vocabulary import DUPLICATE, OK, TOO_LATE
 
 __all__ = [
     "DUPLICATE",

@@ -5,14 +5,14 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from healthmon.core.lifecycle import FIRING, RULE_RETIRED, Transition
+from healthmon.core.lifecycle import RULE_RETIRED, Transition
 from healthmon.core.measures import METRICS, format_value
 from healthmon.core.scoring import Scorecard
 from healthmon.core.state import AccountState
+from healthmon.core.vocabulary import ALERT_SCHEMA_VERSION, FIRING
 
-__all__ = ["ALERT_SCHEMA_VERSION", "account_alert", "alert_ids", "pipeline_alert"]
+__all__ = ["account_alert", "alert_ids", "pipeline_alert"]
 
-ALERT_SCHEMA_VERSION = 1
 _SEP = "\x1f"
 
 

@@ -8,6 +8,7 @@ from collections import deque
 import orjson
 
 from healthmon.core.state import ACTIVE_DAYS, AccountState, Lifecycle
+from healthmon.core.vocabulary import EVENT_KINDS
 
 __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
 
@@ -24,7 +25,7 @@ FORMAT_VERSION = 1
 _HEADER = struct.Struct("<BHIBHH")  # version, meta length, users, event days, tickets, seen
 _TICKET = struct.Struct("<QqBHBH")
 #: Inputs with a clock of their own, saved as the distance behind `clock_ms` (mostly 0 or small).
-_INPUT_KINDS = ("usage", "ticket", "nps")
+_INPUT_KINDS = EVENT_KINDS  # their order is part of the format
 
 
 class StateFormatError(ValueError):

@@ -15,11 +15,10 @@ from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
 from healthmon.core.scoring import quick_score, score
 from healthmon.core.state import DAY_MS, AccountState, RuleState
+from healthmon.core.vocabulary import DUPLICATE, OK, TOO_LATE
 from healthmon.core.windows import advance, asof_day
 
-__all__ = ["ApplyResult", "DUPLICATE", "Engine", "EngineConfig", "OK", "TOO_LATE"]
-
-OK, DUPLICATE, TOO_LATE = "ok", "duplicate", "too_late"
+__all__ = ["ApplyResult", "Engine", "EngineConfig"]
 
 
 def _wall_ms() -> int:

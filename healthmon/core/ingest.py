@@ -6,12 +6,13 @@ from datetime import date
 from typing import Protocol
 
 from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, hash_id
+from healthmon.core.vocabulary import TICKET_PRIORITIES
 from healthmon.core.windows import USER_MASKS, advance
 
 __all__ = ["PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage", "cap_tickets", "remember"]
 
-#: priority name -> code; codes >= 2 are "high or urgent".
-PRIORITIES = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+#: priority name -> code (low 0, normal 1, high 2, urgent 3); codes >= 2 are "high or urgent".
+PRIORITIES: dict[str, int] = {name: code for code, name in enumerate(TICKET_PRIORITIES)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 

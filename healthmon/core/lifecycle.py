@@ -9,11 +9,11 @@ from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
+from healthmon.core.vocabulary import FIRING, RESOLVED
 
 __all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value"]
 
 HEALTH_RULE = "health"
-FIRING, RESOLVED = "firing", "resolved"
 #: `details.reason` of the resolved alert of a warning line the account's policy no longer has
 RULE_RETIRED = "rule_retired"
 

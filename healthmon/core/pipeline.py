@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from healthmon.core.alerts import pipeline_alert
-from healthmon.core.lifecycle import FIRING, RESOLVED
 from healthmon.core.policy import Policy
+from healthmon.core.vocabulary import FIRING, RESOLVED
 
 __all__ = ["PipelineClock"]
 

@@ -11,7 +11,8 @@ import orjson
 import yaml
 
 from healthmon.core.measures import METRICS
-from healthmon.core.validation import TIERS, normalise
+from healthmon.core.validation import normalise
+from healthmon.core.vocabulary import TIERS
 
 __all__ = [
     "BandPolicy",

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
+from healthmon.core.vocabulary import BANDS
 
-__all__ = ["BANDS", "MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
+__all__ = ["MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
            "worse"]
 
-#: Bands from best to worst.
-BANDS = ("green", "yellow", "red")
-_RANK = {b: i for i, b in enumerate(BANDS)}
+_RANK: dict[str, int] = {b: i for i, b in enumerate(BANDS)}
 
 
 class MeasureResult(NamedTuple):

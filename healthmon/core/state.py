@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import zlib
 from collections import deque
 from hashlib import blake2b
 from typing import Any
@@ -19,7 +18,6 @@ __all__ = [
     "TICKET_DAYS",
     "Lifecycle",
     "RuleState",
-    "event_fingerprint",
     "hash_id",
 ]
 
@@ -49,11 +47,6 @@ def hash_id(value: str) -> int:
         key = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "little")
         _ID_CACHE[value] = key
     return key
-
-
-def event_fingerprint(event_id: str) -> int:
-    """Return the 32-bit fingerprint under which an event id is remembered for dedupe."""
-    return zlib.crc32(event_id.encode())
 
 
 class RuleState:

@@ -6,12 +6,10 @@ import re
 from typing import Any
 
 from healthmon.core.measures import METRICS, RELATIVE_METRICS
+from healthmon.core.vocabulary import INPUT_KINDS, SEVERITIES, TIERS
 
-__all__ = ["SEVERITIES", "SOURCES", "TIERS", "DEFAULT_SEVERITY", "normalise"]
+__all__ = ["DEFAULT_SEVERITY", "normalise"]
 
-TIERS = ("strategic", "key", "standard")
-SEVERITIES = ("critical", "error", "warning", "info")
-SOURCES = ("usage", "ticket", "nps", "account")
 KINDS = ("absolute", "relative")
 DEFAULT_SEVERITY = {"strategic": "critical", "key": "error", "standard": "warning"}
 RESERVED_RULES = ("health", "ingest_stalled")
@@ -264,7 +262,7 @@ def _tiers(c: _Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
     data = c.keyed(raw, "tiers", TIERS, f"unknown tier (expected {', '.join(TIERS)})")
     measures = {m["metric"]: m for m in policy["measures"] if m["metric"] is not None}
     lines = {ln["name"]: ln for ln in policy["warning_lines"] if isinstance(ln["name"], str)}
-    out = {}
+    out: dict[str, Any] = {}
     for tier in TIERS:
         path = f"tiers.{tier}"
         spec = c.mapping(data.get(tier, {}), path, ("severity", "bands", "measures", "warning_lines"))
@@ -301,7 +299,7 @@ def _tiers(c: _Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
 def _pipeline(c: _Checker, raw: Any) -> dict[str, Any]:
     data = c.mapping(raw, "pipeline", ("severity", "sources"))
     sources = c.keyed(data.get("sources", {"usage": {"stale_after_seconds": 1800}}), "pipeline.sources",
-                      SOURCES, f"unknown source (expected {', '.join(SOURCES)})")
+                      INPUT_KINDS, f"unknown source (expected {', '.join(INPUT_KINDS)})")
     out = {}
     for source, spec in sorted(sources.items()):
         path = f"pipeline.sources.{source}"

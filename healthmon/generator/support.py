@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 import random
 
+from healthmon.core.vocabulary import TICKET_PRIORITIES
+
 from .accounts import Account
 from .records import DAY_MS, HOUR_MS, Record, TimestampFormatter
 from .usage import encode_time, user_id
 
 __all__ = ["day_nps", "day_tickets", "poisson"]
 
-_PRIORITIES = ("low", "normal", "high", "urgent")
+_PRIORITIES = TICKET_PRIORITIES  # the weights below follow its order
 _HEALTHY_PRIORITY_WEIGHTS = (35, 50, 12, 3)
 _SPIKE_PRIORITY_WEIGHTS = (0, 0, 55, 45)
 _HEALTHY_CSAT_WEIGHTS = (2, 3, 10, 30, 55)  # csat 1..5

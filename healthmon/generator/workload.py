@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
+from healthmon.core.vocabulary import TICKET_PRIORITIES
+
 from .accounts import Account, make_accounts, power_law_seats
 from .records import DAY_MS, HOUR_MS, Record, TimestampFormatter
 from .rng import derive_rng
@@ -22,7 +24,7 @@ SEATS_ALPHA = 1.5
 
 _ACCOUNTS, _DAY = 10, 11
 _FEATURE_WEIGHTS = (30, 18, 10, 6, 3, 9, 4, 20)  # same order as FEATURES
-_PRIORITIES = ("low", "normal", "high", "urgent")
+_PRIORITIES = TICKET_PRIORITIES  # the weights below follow its order
 _PRIORITY_WEIGHTS = (35, 50, 12, 3)
 _NPS_SCORES = tuple(range(11))
 _NPS_WEIGHTS = (1, 1, 1, 1, 1, 2, 3, 10, 15, 30, 35)

@@ -12,6 +12,7 @@ import hashlib
 
 import orjson
 
+from healthmon.core.vocabulary import DEADLETTER_SCHEMA_VERSION
 from schemas.deadletter import MAX_ERROR_CHARS, DeadLetterReason
 
 __all__ = ["DEFAULT_MAX_RAW_BYTES", "MAX_RAW_BYTES_LIMIT", "dead_letter_record", "max_record_bytes"]
@@ -40,7 +41,7 @@ def dead_letter_record(*, topic: str, partition: int, offset: int, reason: DeadL
                        max_raw_bytes: int = DEFAULT_MAX_RAW_BYTES) -> bytes:
     """Return the JSON bytes of a dead-letter record (validates against `schemas.DeadLetter`)."""
     return orjson.dumps({
-        "schema_version": 1,
+        "schema_version": DEADLETTER_SCHEMA_VERSION,
         "source_topic": topic,
         "source_partition": partition,
         "source_offset": offset,

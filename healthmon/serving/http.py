@@ -19,7 +19,8 @@ from faust import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
-from healthmon.serving.metrics import BANDS, TIERS, Metrics
+from healthmon.core.vocabulary import BANDS
+from healthmon.serving.metrics import TIER_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView, ViewBusy
 
 __all__ = ["register_http_api", "explain", "bearer_matches", "install_bad_request_filter", "OneLineBadRequests",
@@ -168,8 +169,8 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
             band, tier = query.get("band"), query.get("tier")
             if band is not None and band not in BANDS:
                 return _error(self, 400, f"band must be one of {', '.join(BANDS)} (got {band!r})", "band")
-            if tier is not None and tier not in TIERS:
-                return _error(self, 400, f"tier must be one of {', '.join(TIERS)} (got {tier!r})", "tier")
+            if tier is not None and tier not in TIER_LABELS:
+                return _error(self, 400, f"tier must be one of {', '.join(TIER_LABELS)} (got {tier!r})", "tier")
             raw_limit = query.get("limit", str(DEFAULT_LIMIT))
             if not _INTEGER.fullmatch(raw_limit):
                 return _error(self, 400, f"limit must be an integer (got {raw_limit!r})", "limit")

@@ -12,19 +12,17 @@ from prometheus_client import (
     ProcessCollector,
 )
 
+from healthmon.core.vocabulary import ALERT_KINDS, ALERT_STATUSES, BANDS, OUTCOMES, SEVERITIES, TIERS
 from schemas.deadletter import DeadLetterReason
 
-__all__ = ["Metrics", "TOPIC_LABELS", "OUTCOMES", "ALERT_KINDS", "SEVERITIES", "STATUSES", "BANDS", "TIERS"]
+__all__ = ["Metrics", "TIER_LABELS", "TOPIC_LABELS", "UNKNOWN_TIER"]
 
 #: input kind -> the `topic` label value (the unprefixed default topic name, so dashboards stay portable)
 TOPIC_LABELS = {"usage": "product-usage", "ticket": "support-tickets", "nps": "nps-responses",
                 "account": "accounts"}
-OUTCOMES = ("ok", "dead_letter", "duplicate", "too_late")
-ALERT_KINDS = ("health_changed", "below_warning_line", "ingest_stalled")
-SEVERITIES = ("critical", "error", "warning", "info")
-STATUSES = ("firing", "resolved")
-BANDS = ("green", "yellow", "red")
-TIERS = ("strategic", "key", "standard", "unknown")
+#: the `tier` label of an account without a profile yet
+UNKNOWN_TIER = "unknown"
+TIER_LABELS = (*TIERS, UNKNOWN_TIER)
 REDIS_OPERATIONS = ("write", "read", "ping")
 
 
@@ -82,10 +80,10 @@ class Metrics:
             self.dead_letters.labels(reason.value)
         for kind in ALERT_KINDS:
             for severity in SEVERITIES:
-                for status in STATUSES:
+                for status in ALERT_STATUSES:
                     self.alerts.labels(kind, severity, status)
         for band in BANDS:
-            for tier in TIERS:
+            for tier in TIER_LABELS:
                 self.accounts.labels(band, tier).set(0)
         for op in REDIS_OPERATIONS:
             self.redis_errors.labels(op)

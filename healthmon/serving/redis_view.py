@@ -33,7 +33,8 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from healthmon.serving.metrics import BANDS, TIERS, Metrics
+from healthmon.core.vocabulary import BANDS
+from healthmon.serving.metrics import TIER_LABELS, UNKNOWN_TIER, Metrics
 
 __all__ = ["RedisView", "SNAPSHOT_FIELDS", "ViewBusy", "snapshot_fingerprint"]
 
@@ -76,7 +77,7 @@ def _place(snapshot: dict[str, Any]) -> tuple[str, str] | None:
     if snapshot.get("score") is None or snapshot.get("band") not in BANDS:
         return None
     tier = snapshot.get("tier")
-    return snapshot["band"], tier if tier in TIERS else "unknown"
+    return snapshot["band"], tier if tier in TIER_LABELS else UNKNOWN_TIER
 
 
 class _SetWrites:
@@ -288,7 +289,8 @@ class RedisView:
             return
         # Leave the sets it was in; when that is unknown (a restart or a resync forgot it), leave them all.
         if written is None:
-            stale_bands, stale_tiers = set(BANDS), set(TIERS)
+            stale_bands: set[str] = set(BANDS)
+            stale_tiers: set[str] = set(TIER_LABELS)
         elif written[1] is None:
             stale_bands, stale_tiers = set(), set()
         else:

