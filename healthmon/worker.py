@@ -13,7 +13,7 @@ from typing import Any
 import faust
 
 from agents.broker_watch import register_broker_watch
-from agents.engine import register_engine_agent
+from agents.inputs import register_input_agent
 from agents.view import register_view_timer
 from healthmon import __version__
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
@@ -78,7 +78,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.align_max_queued_messages,
                       pause=pause_partition(app), resume=resume_unless_rebalancing(app))
-    register_engine_agent(app, channel, processor, aligner)
+    register_input_agent(app, channel, processor, aligner)
     register_view_timer(app, processor.view_refresh, processor.states.saved_accounts,
                         inputs=set(topics.kind_by_name), partitions=settings.partitions,
                         max_accounts=max(1, int(settings.view_accounts_per_second * VIEW_INTERVAL_S)),

@@ -7,18 +7,19 @@ from typing import Any, Protocol
 
 import orjson
 
+from healthmon.core.alerts import PIPELINE
 from healthmon.ingest import Rejection, dead_letter_record
 from healthmon.ingest.repartition import Source, encode_repartitioned
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
 from streams.deadletters import deliver_dead_letter
 
-__all__ = ["SOURCE_ALERT_KEY", "OutputSender", "OutputTopics"]
+__all__ = ["PIPELINE_ALERT_KEY", "OutputSender", "OutputTopics"]
 
 log = logging.getLogger(__name__)
 
-#: The Kafka key of alerts about an input source (`ingest_stalled`), which belong to no account.
-SOURCE_ALERT_KEY = b"__pipeline__"
+#: The Kafka key of pipeline alerts (`ingest_stalled`), which belong to no account.
+PIPELINE_ALERT_KEY = PIPELINE.encode()
 
 
 class OutputTopics(Protocol):
@@ -45,7 +46,7 @@ class OutputSender:
         """Send each alert keyed by its account, count it, show it in the view."""
         for alert in alerts:
             account_id = alert.get("account_id")
-            key = account_id.encode() if account_id else SOURCE_ALERT_KEY
+            key = account_id.encode() if account_id else PIPELINE_ALERT_KEY
             await self.topics.alerts.send(key=key, value=orjson.dumps(alert))
             self.metrics.alerts.labels(alert["kind"], alert["severity"], alert["status"]).inc()
             self.view.add_alert(alert)

@@ -11,7 +11,11 @@ from healthmon.core.scoring import Scorecard
 from healthmon.core.state import AccountState
 from healthmon.core.vocabulary import ALERT_SCHEMA_VERSION, FIRING
 
-__all__ = ["account_alert", "alert_ids", "pipeline_alert"]
+__all__ = ["PIPELINE", "account_alert", "alert_ids", "pipeline_alert"]
+
+#: What pipeline alerts (about an input source, not an account) name in place of an account: in their ids,
+#: their dedup key and their Kafka key.
+PIPELINE = "__pipeline__"
 
 _SEP = "\x1f"
 
@@ -108,7 +112,7 @@ def pipeline_alert(source: str, status: str, *, episode_start: int, at_ms: int, 
                    processed_at: int) -> dict[str, Any]:
     """Return an `ingest_stalled` alert: a pipeline alert, so `account_id` is null."""
     rule = f"ingest_stalled:{source}"
-    alert_id, episode_id, _ = alert_ids("__pipeline__", rule, episode_start, status, at_ms, None)
+    alert_id, episode_id, _ = alert_ids(PIPELINE, rule, episode_start, status, at_ms, None)
     if status == FIRING:
         summary = (f"Ingest stalled: no {source} events for {staleness_seconds:.0f} s of stream time "
                    f"(threshold {stale_after_seconds} s); activity alerts held back")
@@ -118,7 +122,7 @@ def pipeline_alert(source: str, status: str, *, episode_start: int, at_ms: int, 
     return {
         "schema_version": ALERT_SCHEMA_VERSION,
         "alert_id": alert_id,
-        "dedup_key": f"__pipeline__/{rule}",
+        "dedup_key": f"{PIPELINE}/{rule}",
         "episode_id": episode_id,
         "kind": "ingest_stalled",
         "status": status,

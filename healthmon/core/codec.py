@@ -7,7 +7,7 @@ from collections import deque
 
 import orjson
 
-from healthmon.core.state import ACTIVE_DAYS, AccountState, Lifecycle
+from healthmon.core.state import ACTIVE_DAYS, AccountState, Lifecycle, Ticket
 from healthmon.core.vocabulary import EVENT_KINDS
 
 __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
@@ -48,7 +48,8 @@ def state_to_bytes(state: AccountState) -> bytes:
         n_days -= 1
     users = state.users
     flat_users = [v for item in users.items() for v in item]
-    tickets = b"".join(_TICKET.pack(k, t[0], t[1] << 2 | t[2], t[3] + 1, t[4], t[5] + 1)
+    tickets = b"".join(_TICKET.pack(k, t.last_ms, t.is_open << 2 | t.priority, t.opened_day + 1, t.csat,
+                                    t.csat_day + 1)
                        for k, t in state.tickets.items())
     seen = state.seen_order
     return b"".join((
@@ -89,7 +90,7 @@ def state_from_bytes(raw: bytes) -> AccountState:
         state.events = [*days, *([0] * (ACTIVE_DAYS - n_days))]
         for _ in range(n_tickets):
             key, last_ms, flags, opened_day, csat, csat_day = _TICKET.unpack_from(raw, pos)
-            state.tickets[key] = [last_ms, flags >> 2, flags & 3, opened_day - 1, csat, csat_day - 1]
+            state.tickets[key] = Ticket(last_ms, flags >> 2, flags & 3, opened_day - 1, csat, csat_day - 1)
             pos += _TICKET.size
         seen = struct.unpack_from(f"<{n_seen}I", raw, pos)
         pos += 4 * n_seen

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from healthmon.core.alerts import account_alert
-from healthmon.core.ingest import apply_nps, apply_profile, apply_ticket, apply_usage, cap_tickets, remember
+from healthmon.core.apply import apply_nps, apply_profile, apply_ticket, apply_usage, cap_tickets, remember
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy

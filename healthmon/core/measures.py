@@ -103,10 +103,11 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
 
     opened_7 = opened_28 = open_all = open_urgent = 0
     csat_sum = csat_n = 0
-    for _last, is_open, priority, opened_day, csat, csat_day in state.tickets.values():
-        if is_open:
+    for ticket in state.tickets.values():
+        opened_day, csat, csat_day = ticket.opened_day, ticket.csat, ticket.csat_day
+        if ticket.is_open:
             open_all += 1
-            if priority >= 2:
+            if ticket.priority >= 2:
                 open_urgent += 1
         if opened_day >= 0 and day - 28 < opened_day <= day:
             opened_28 += 1

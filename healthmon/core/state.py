@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
@@ -18,6 +19,7 @@ __all__ = [
     "TICKET_DAYS",
     "Lifecycle",
     "RuleState",
+    "Ticket",
     "hash_id",
 ]
 
@@ -47,6 +49,23 @@ def hash_id(value: str) -> int:
         key = int.from_bytes(blake2b(value.encode(), digest_size=8).digest(), "little")
         _ID_CACHE[value] = key
     return key
+
+
+@dataclass(slots=True)
+class Ticket:
+    """One support ticket of an account, as its events left it (days are since the epoch, -1: none)."""
+
+    #: event time of its latest change (the latest event time wins)
+    last_ms: int
+    #: 1 while open, 0 once closed
+    is_open: int
+    #: 0 low, 1 normal, 2 high, 3 urgent (`healthmon.core.apply.PRIORITIES`)
+    priority: int
+    #: the day it was (first) opened
+    opened_day: int
+    #: its latest CSAT answer (1-5; 0: none) and that answer's day
+    csat: int
+    csat_day: int
 
 
 class RuleState:
@@ -156,8 +175,7 @@ class AccountState:
         self.anchor_day = 0
         self.events = [0] * ACTIVE_DAYS  # usage events per day
         self.users: dict[int, int] = {}  # user hash -> activity bits | core bits << CORE_SHIFT
-        # ticket hash -> [last_ms, is_open, priority 0..3, opened_day or -1, csat or 0, csat_day or -1]
-        self.tickets: dict[int, list[int]] = {}
+        self.tickets: dict[int, Ticket] = {}  # ticket hash -> ticket
         self.nps: dict[int, list[int]] = {}  # day -> [promoters, passives, detractors]
         self.seen: set[int] = set()  # fingerprints of recently accepted event ids
         self.seen_order: deque[int] = deque()  # the same, oldest first

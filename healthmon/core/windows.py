@@ -109,5 +109,5 @@ def prune(state: AccountState, day: int) -> None:
             del state.nps[d]
     if state.tickets:
         horizon_ms = (day - TICKET_DAYS + 1) * DAY_MS
-        for key in [k for k, t in state.tickets.items() if not t[1] and t[0] < horizon_ms]:
+        for key in [k for k, t in state.tickets.items() if not t.is_open and t.last_ms < horizon_ms]:
             del state.tickets[key]

@@ -1,4 +1,4 @@
-"""The engine agent: every input topic plus the repartition topic, merged per partition by event time.
+"""The input agent: every input topic plus the repartition topic, merged per partition by event time.
 
 Acks are manual: a message is acked only once the processor has handled it, so a message that waits
 in the aligner is never committed early, and a crash redelivers it.
@@ -17,7 +17,7 @@ from faust.sensors import Sensor
 from streams.alignment import NO_EVENT_TIME, Aligner, Pending
 from streams.processor import Inbound, Processor
 
-__all__ = ["SaveStatesBeforeCommit", "register_engine_agent"]
+__all__ = ["SaveStatesBeforeCommit", "register_input_agent"]
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class SaveStatesBeforeCommit(Sensor):
         return None
 
 
-def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Processor,
+def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Processor,
                           aligner: Aligner) -> faust.types.AgentT:
     """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks."""
     app.sensors.add(SaveStatesBeforeCommit(processor))
@@ -104,8 +104,8 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
             if released:
                 aligner.processed()
 
-    @app.agent(channel, name="healthmon.engine")
-    async def engine(stream: faust.StreamT) -> None:
+    @app.agent(channel, name="healthmon.inputs")
+    async def inputs(stream: faust.StreamT) -> None:
         manual = stream.noack()
         acker["stream"] = manual
         async for event in manual.events():
@@ -137,4 +137,4 @@ def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Pr
                 log.warning("alignment: partition %d has waited %.0f s for %s (%s); queued: %d message(s)",
                             partition, (now - since) / 1000, topic, backlog.name.lower(), len(aligner))
 
-    return engine
+    return inputs

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Protocol
 
-from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, hash_id
+from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, Ticket, hash_id
 from healthmon.core.vocabulary import TICKET_PRIORITIES
 from healthmon.core.windows import USER_MASKS, advance
 
@@ -76,20 +76,20 @@ def apply_ticket(state: AccountState, occurred_at: int, ticket_id: str, status: 
     day = occurred_at // DAY_MS
     ticket = state.tickets.get(key)
     if ticket is None:
-        ticket = state.tickets[key] = [occurred_at, 1, PRIORITIES[priority], -1, 0, -1]
+        ticket = state.tickets[key] = Ticket(occurred_at, 1, PRIORITIES[priority], -1, 0, -1)
         latest = True
     else:
-        latest = occurred_at >= ticket[0]
-    if status == "opened" and (ticket[3] < 0 or day < ticket[3]):
-        ticket[3] = day
+        latest = occurred_at >= ticket.last_ms
+    if status == "opened" and (ticket.opened_day < 0 or day < ticket.opened_day):
+        ticket.opened_day = day
     if latest:
-        ticket[0] = occurred_at
-        ticket[2] = PRIORITIES[priority]
+        ticket.last_ms = occurred_at
+        ticket.priority = PRIORITIES[priority]
         if status != "updated":
-            ticket[1] = 0 if status == "closed" else 1
-    if csat is not None and (ticket[5] < 0 or day >= ticket[5]):
-        ticket[4] = csat
-        ticket[5] = day
+            ticket.is_open = 0 if status == "closed" else 1
+    if csat is not None and (ticket.csat_day < 0 or day >= ticket.csat_day):
+        ticket.csat = csat
+        ticket.csat_day = day
 
 
 def apply_nps(state: AccountState, occurred_at: int, score: int) -> None:
@@ -117,6 +117,6 @@ def cap_tickets(state: AccountState, max_tickets: int) -> None:
     excess = len(state.tickets) - max_tickets
     if excess <= 0:
         return
-    ranked = sorted(state.tickets.items(), key=lambda kv: (kv[1][1], kv[1][0], kv[0]))
+    ranked = sorted(state.tickets.items(), key=lambda kv: (kv[1].is_open, kv[1].last_ms, kv[0]))
     for key, _ in ranked[:excess]:
         del state.tickets[key]
