@@ -7,7 +7,8 @@ from datetime import datetime
 import pytest
 from click.testing import CliRunner
 
-from healthmon.cli import _traffic_start_ms, cli
+from healthmon.cli import cli
+from healthmon.cli.traffic import traffic_start_ms
 
 DAY_MS = 86_400_000
 
@@ -17,9 +18,9 @@ DAY_MS = 86_400_000
     (datetime(2026, 11, 1, 12, 30), 1, "2026-10-31T12:30:00"),
 ])
 def test_until_anchors_the_end_of_the_traffic(until, days, start):
-    start_ms = _traffic_start_ms(days, until, max_future_skew_seconds=300)
+    start_ms = traffic_start_ms(days, until, max_future_skew_seconds=300)
     assert start_ms == int(datetime.fromisoformat(start + "+00:00").timestamp() * 1000)
-    assert _traffic_start_ms(days, until, 300) == start_ms  # the same every time: byte-identical events
+    assert traffic_start_ms(days, until, 300) == start_ms  # the same every time: byte-identical events
 
 
 def test_until_in_the_future_is_refused_before_anything_is_sent():

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
-from healthmon.cli import _settings
+from healthmon.cli.base import settings_from_env
 from streams.app import create_app
 from streams.kafka_security import aiokafka_kwargs, faust_credentials
 from streams.redis_security import redis_kwargs
@@ -106,7 +106,7 @@ def test_the_cli_reports_every_problem_and_no_secret(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("KAFKA_SASL_PASSWORD", SECRET)
     monkeypatch.setenv("KAFKA_SSL_CERTFILE", "/nonexistent/client.pem")
     with pytest.raises(click.ClickException) as caught:
-        _settings()
+        settings_from_env()
     message = caught.value.message
     assert "KAFKA_SASL_USERNAME: required" in message
     assert "KAFKA_SSL_CERTFILE: cannot read /nonexistent/client.pem" in message
@@ -116,7 +116,7 @@ def test_the_cli_reports_every_problem_and_no_secret(monkeypatch: pytest.MonkeyP
 def test_oauthbearer_is_refused_with_the_allowed_values(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KAFKA_SASL_MECHANISM", "OAUTHBEARER")
     with pytest.raises(click.ClickException) as caught:
-        _settings()
+        settings_from_env()
     assert "KAFKA_SASL_MECHANISM" in caught.value.message and "SCRAM-SHA-512" in caught.value.message
 
 

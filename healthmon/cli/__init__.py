@@ -1,0 +1,17 @@
+"""The `healthmon` command line: worker, generate, demo, tail, alertmanager, policy check/explain, backtest, bench."""
+
+from __future__ import annotations
+
+import logging
+
+# Each module adds its commands to the group.
+from healthmon.cli import bench, policy, run, traffic  # noqa: F401
+from healthmon.cli.base import cli
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    """Run the CLI."""
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    cli()

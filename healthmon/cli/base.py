@@ -1,0 +1,50 @@
+"""The `healthmon` command group and what its commands share: the settings and a policy, or a clear error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from healthmon import __version__
+
+__all__ = ["cli", "policy_or_exit", "settings_from_env"]
+
+
+def settings_from_env() -> Any:
+    """Return the settings from the environment, or exit naming each bad variable."""
+    from pydantic import SecretStr
+
+    from streams.settings import Settings, env_name
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines: list[str] = []
+        for err in exc.errors(include_url=False):
+            if not err["loc"]:  # a bad combination: each line of the message names its variable
+                lines.extend(f"  {line}" for line in err["msg"].splitlines())
+                continue
+            field = str(err["loc"][0])
+            var = env_name(field) if field in Settings.model_fields else field
+            secret = field in Settings.model_fields and Settings.model_fields[field].annotation is SecretStr
+            lines.append(f"  {var}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r})"))
+        raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def policy_or_exit(path: Path) -> Any:
+    """Return the policy in `path`, or exit listing every error with its path."""
+    from healthmon.core import PolicyError, load_policy
+
+    try:
+        return load_policy(path)
+    except PolicyError as exc:
+        raise click.ClickException(f"invalid policy {path}:\n" + "\n".join(f"  {e}" for e in exc.errors)) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="healthmon")
+def cli() -> None:
+    """healthmon: score every account continuously from Kafka events and alert like a pager."""
