@@ -21,7 +21,8 @@ from redis.exceptions import RedisError
 
 from healthmon.core.vocabulary import BANDS
 from healthmon.serving.metrics import TIER_LABELS, Metrics
-from healthmon.serving.redis_view import RedisView, ViewBusy
+from healthmon.serving.redis_clients import ViewBusy
+from healthmon.serving.redis_view import RedisView
 
 __all__ = ["register_http_api", "explain", "bearer_matches", "install_bad_request_filter", "OneLineBadRequests",
            "DEFAULT_LIMIT", "MAX_LIMIT", "RETRY_AFTER_SECONDS"]

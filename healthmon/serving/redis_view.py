@@ -8,19 +8,11 @@ Whenever Redis may have lost data (it came back after errors, or this writer's m
 marker is checked at every flush, even with nothing to write), the view asks for a resync:
 `resync_requested` tells the owner to put every local account again.
 
-Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
-
-- `p` + `account:{id}`: hash of the latest snapshot (see `SNAPSHOT_FIELDS`)
-- `p` + `alerts:account:{id}`: list of the account's recent alerts, newest first
-- `p` + `accounts:score`, `p` + `accounts:score:tier:{tier}`, `p` + `accounts:score:band:{band}`:
-  sorted sets of account ids by score (lowest = most at risk); accounts without a score are in none
-- `p` + `alerts`: stream of recent alerts (field `alert`: the alert JSON), capped near `alerts_cap`
-- `p` + `view:writer:{token}`: one marker per worker process, to notice that Redis lost its data
+The key layout is in `healthmon.serving.redis_keys`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections import deque
@@ -34,77 +26,20 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from healthmon.core.vocabulary import BANDS
-from healthmon.serving.metrics import TIER_LABELS, UNKNOWN_TIER, Metrics
+from healthmon.serving.metrics import TIER_LABELS, Metrics
+from healthmon.serving.redis_clients import QueueingPool, ViewBusy
+from healthmon.serving.redis_keys import ViewKeys
+from healthmon.serving.redis_sets import SortedSetWrites, snapshot_fingerprint, sorted_set_place
 
-__all__ = ["RedisView", "SNAPSHOT_FIELDS", "ViewBusy", "snapshot_fingerprint"]
+__all__ = ["RedisView"]
 
 log = logging.getLogger(__name__)
 
-#: Fields of the per-account hash; a field whose snapshot value is null is absent.
-SNAPSHOT_FIELDS = ("snapshot", "score", "band", "alert_band", "tier", "name", "measures", "updated_at",
-                   "policy_version")
 MARKER_TTL_SECONDS = 86_400
 
 
-class ViewBusy(RedisError):
-    """Every pooled Redis connection stayed busy for the whole wait: Redis is up, this worker is saturated."""
-
-
-class _QueueingPool(aioredis.BlockingConnectionPool):
-    """A bounded pool on which callers wait their turn; a wait that runs out raises `ViewBusy`.
-
-    redis-py's default pool refuses a caller outright beyond `max_connections` ("Too many
-    connections"), which made a burst of HTTP requests look like a Redis outage.
-    """
-
-    async def get_connection(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().get_connection(*args, **kwargs)
-        except RedisConnectionError as exc:
-            if isinstance(exc.__cause__, asyncio.TimeoutError):  # the pool's wait, not a failed connect
-                raise ViewBusy(f"all {self.max_connections} Redis connections busy for {self.timeout} s") from exc
-            raise
-
-
-def snapshot_fingerprint(snapshot: dict[str, Any]) -> bytes:
-    """Return the bytes that decide whether a snapshot changed (everything but update times)."""
-    return orjson.dumps({k: v for k, v in snapshot.items() if k not in ("updated_at", "as_of")},
-                        option=orjson.OPT_SORT_KEYS)
-
-
-def _place(snapshot: dict[str, Any]) -> tuple[str, str] | None:
-    """Return the (band, tier) sorted sets an account belongs in, or None when it has no score."""
-    if snapshot.get("score") is None or snapshot.get("band") not in BANDS:
-        return None
-    tier = snapshot.get("tier")
-    return snapshot["band"], tier if tier in TIER_LABELS else UNKNOWN_TIER
-
-
-class _SetWrites:
-    """Sorted-set writes of one pipeline, gathered per set: one ZADD and one ZREM per set, not per account."""
-
-    __slots__ = ("adds", "removes")
-
-    def __init__(self) -> None:
-        self.adds: dict[str, dict[str, float]] = {}
-        self.removes: dict[str, list[str]] = {}
-
-    def add(self, key: str, member: str, score: float) -> None:
-        self.adds.setdefault(key, {})[member] = score
-
-    def remove(self, key: str, member: str) -> None:
-        self.removes.setdefault(key, []).append(member)
-
-    def queue(self, pipe: Any) -> None:
-        """Queue the gathered writes (an account is never both added to and removed from one set)."""
-        for key in sorted(self.removes):
-            pipe.zrem(key, *self.removes[key])
-        for key in sorted(self.adds):
-            pipe.zadd(key, self.adds[key])
-
-
-class RedisView:
-    """Batched, change-only writer and reader of the Redis health view."""
+class RedisView(ViewKeys):
+    """Batched, change-only writer and reader of the Redis health view (keys named by `ViewKeys`)."""
 
     def __init__(self, url: str, prefix: str, metrics: Metrics, alerts_cap: int = 10_000,
                  recent_alerts: int = 20, batch_accounts: int = 500, max_connections: int = 50,
@@ -126,7 +61,7 @@ class RedisView:
                                             **extra)
             # Reads are idempotent: one retry on a fresh connection hides an idle connection that a
             # restarted Redis closed (the writer meets its own stale connections and recovers by itself).
-            pool = _QueueingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout_s,
+            pool = QueueingPool.from_url(url, max_connections=max_connections, timeout=pool_timeout_s,
                                           socket_timeout=2.0, socket_connect_timeout=2.0,
                                           retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError],
                                           **extra)
@@ -139,26 +74,6 @@ class RedisView:
         self._marker = self.key("view", "writer", uuid.uuid4().hex)
         self.healthy = True
         self.resync_requested = False
-
-    def key(self, *parts: str) -> str:
-        """Return a prefixed Redis key."""
-        return self.prefix + ":".join(parts)
-
-    def account_key(self, account_id: str) -> str:
-        """Return the key of an account's snapshot hash."""
-        return self.key("account", account_id)
-
-    def account_alerts_key(self, account_id: str) -> str:
-        """Return the key of an account's recent-alerts list."""
-        return self.key("alerts", "account", account_id)
-
-    def scores_key(self, band: str | None = None, tier: str | None = None) -> str:
-        """Return the key of the score-sorted set of all accounts, or of one band or one tier."""
-        if band is not None:
-            return self.key("accounts", "score", "band", band)
-        if tier is not None:
-            return self.key("accounts", "score", "tier", tier)
-        return self.key("accounts", "score")
 
     # -- writing ----------------------------------------------------------------------------------------
 
@@ -207,7 +122,7 @@ class RedisView:
                 pipe = self.client.pipeline(transaction=False)
                 if first:
                     pipe.exists(self._marker)
-                sets = _SetWrites()
+                sets = SortedSetWrites()
                 for account_id, snap in snaps:
                     self._queue_snapshot(pipe, account_id, snap, sets)
                 sets.queue(pipe)
@@ -220,7 +135,7 @@ class RedisView:
                     self._request_resync("its marker key is missing (new writer, or Redis lost data)")
                 first = False
                 for account_id, snap in snaps:
-                    self._written[account_id] = (self._inflight[account_id], _place(snap))
+                    self._written[account_id] = (self._inflight[account_id], sorted_set_place(snap))
                 done_snaps += len(snaps)
                 done_alerts += len(batch)
         except (RedisError, OSError) as exc:
@@ -268,7 +183,7 @@ class RedisView:
         self._written.clear()
         self.resync_requested = True
 
-    def _queue_snapshot(self, pipe: Any, account_id: str, snap: dict[str, Any], sets: _SetWrites) -> None:
+    def _queue_snapshot(self, pipe: Any, account_id: str, snap: dict[str, Any], sets: SortedSetWrites) -> None:
         key = self.account_key(account_id)
         fields = {
             "snapshot": orjson.dumps(snap), "score": snap.get("score"), "band": snap.get("band"),
@@ -280,7 +195,7 @@ class RedisView:
         absent = [k for k, v in fields.items() if v is None]
         if absent:
             pipe.hdel(key, *absent)
-        place = _place(snap)
+        place = sorted_set_place(snap)
         written = self._written.get(account_id)
         if written is not None and written[1] == place:
             if place is not None:  # same sets: only the score may have moved

@@ -11,7 +11,7 @@ import redis
 
 from healthmon.generator import generate
 from healthmon.produce import produce
-from healthmon.serving.redis_view import snapshot_fingerprint
+from healthmon.serving.redis_sets import snapshot_fingerprint
 from tests.fixtures import metric_value
 from tests.serving.conftest import wait_for_events
 from tests.serving.contract import validate

@@ -8,7 +8,9 @@ import orjson
 import pytest
 import redis
 
-from healthmon.serving.redis_view import RedisView, ViewBusy, snapshot_fingerprint
+from healthmon.serving.redis_clients import ViewBusy
+from healthmon.serving.redis_sets import snapshot_fingerprint
+from healthmon.serving.redis_view import RedisView
 from tests.serving.conftest import make_alert, make_snapshot
 
 pytestmark = pytest.mark.integration

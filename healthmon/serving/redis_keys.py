@@ -1,0 +1,45 @@
+"""The Redis view's key layout.
+
+Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
+
+- `p` + `account:{id}`: hash of the latest snapshot (see `SNAPSHOT_FIELDS`)
+- `p` + `alerts:account:{id}`: list of the account's recent alerts, newest first
+- `p` + `accounts:score`, `p` + `accounts:score:tier:{tier}`, `p` + `accounts:score:band:{band}`:
+  sorted sets of account ids by score (lowest = most at risk); accounts without a score are in none
+- `p` + `alerts`: stream of recent alerts (field `alert`: the alert JSON), capped near `alerts_cap`
+- `p` + `view:writer:{token}`: one marker per worker process, to notice that Redis lost its data
+"""
+
+from __future__ import annotations
+
+__all__ = ["SNAPSHOT_FIELDS", "ViewKeys"]
+
+#: Fields of the per-account hash; a field whose snapshot value is null is absent.
+SNAPSHOT_FIELDS = ("snapshot", "score", "band", "alert_band", "tier", "name", "measures", "updated_at",
+                   "policy_version")
+
+
+class ViewKeys:
+    """Names the view's keys under one prefix."""
+
+    prefix: str
+
+    def key(self, *parts: str) -> str:
+        """Return a prefixed Redis key."""
+        return self.prefix + ":".join(parts)
+
+    def account_key(self, account_id: str) -> str:
+        """Return the key of an account's snapshot hash."""
+        return self.key("account", account_id)
+
+    def account_alerts_key(self, account_id: str) -> str:
+        """Return the key of an account's recent-alerts list."""
+        return self.key("alerts", "account", account_id)
+
+    def scores_key(self, band: str | None = None, tier: str | None = None) -> str:
+        """Return the key of the score-sorted set of all accounts, or of one band or one tier."""
+        if band is not None:
+            return self.key("accounts", "score", "band", band)
+        if tier is not None:
+            return self.key("accounts", "score", "tier", tier)
+        return self.key("accounts", "score")
