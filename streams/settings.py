@@ -9,7 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "DEFAULT_POLICY_FILE", "SECRET_FILES", "env_name", "env_value"]
+__all__ = ["Settings", "DEFAULT_POLICY_FILE", "env_name"]
 
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "healthmon" / "policy" / "default.yaml"
 
@@ -225,28 +225,13 @@ class Settings(BaseSettings):
     def _check_combinations(self) -> Settings:
         from streams.kafka_security import kafka_problems
         from streams.redis_security import redis_problems
+        from streams.secret_files import secret_file_problems
 
-        problems = [*self._secret_problems(), *kafka_problems(self), *redis_problems(self)]
+        problems = [*secret_file_problems(self), *kafka_problems(self), *redis_problems(self)]
         if problems:
             # One error without a field: each line names its variable; the inputs (secrets) are never echoed.
             raise PydanticCustomError("invalid_combination", "\n".join(problems))
         return self
-
-    def _secret_problems(self) -> list[str]:
-        problems = []
-        for name in SECRET_FILES:
-            value, path = getattr(self, name), getattr(self, name + "_file")
-            if path is None:
-                continue
-            if value.get_secret_value():
-                problems.append(f"{env_name(name)} and {env_name(name + '_file')}: set one of them, not both")
-                continue
-            try:
-                if not path.read_text().strip():
-                    problems.append(f"{env_name(name + '_file')}: {path} is empty")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(f"{env_name(name + '_file')}: cannot read {path} ({exc})")
-        return problems
 
     def secret(self, name: str) -> str:
         """Return the secret `name` from its variable or, when set, its `_FILE` variable (stripped)."""
@@ -291,10 +276,6 @@ class Settings(BaseSettings):
         }
 
 
-#: Secrets that can also come from a file named by the `<name>_file` setting (mounted secrets).
-SECRET_FILES = ("kafka_sasl_password", "redis_password", "api_token")
-
-
 def env_name(field: str) -> str:
     """Return the environment variable bound to a settings field."""
     alias = Settings.model_fields[field].validation_alias
@@ -302,31 +283,7 @@ def env_name(field: str) -> str:
     return str(alias.choices[0])
 
 
-def env_value(settings: Settings, field: str) -> str:
-    """Return the environment variable value that reproduces one field of `settings` (secrets in clear)."""
-    value = getattr(settings, field)
-    if isinstance(value, SecretStr):
-        return value.get_secret_value()
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def config_table() -> str:
-    """Render the README's configuration table from the settings object."""
-    rows = ["| Environment variable | Default | Meaning |", "|---|---|---|"]
-    for name, field in Settings.model_fields.items():
-        default = field.default
-        if name == "policy_file":
-            default = "healthmon/policy/default.yaml"
-        if isinstance(default, SecretStr):
-            default = default.get_secret_value()
-        shown = f"`{default}`" if default not in ("", None) else "(empty)"
-        rows.append(f"| `{env_name(name)}` | {shown} | {field.description} |")
-    return "\n".join(rows)
-
-
 if __name__ == "__main__":
+    from streams.settings_table import config_table
+
     print(config_table())

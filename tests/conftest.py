@@ -94,7 +94,8 @@ def settings_factory(broker_url: str, redis_url: str, tmp_path: Path) -> Callabl
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Return the environment variables that reproduce `settings` in a child process."""
-    from streams.settings import env_name, env_value
+    from streams.settings import env_name
+    from streams.settings_table import env_value
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
     for field in Settings.model_fields:

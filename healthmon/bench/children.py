@@ -13,7 +13,8 @@ from pathlib import Path
 
 import psutil
 
-from streams.settings import Settings, env_name, env_value
+from streams.settings import Settings, env_name
+from streams.settings_table import env_value
 
 __all__ = ["Child", "settings_env", "worker_command"]
 

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from streams.settings import Settings, config_table, env_name
+from streams.settings import Settings, env_name
+from streams.settings_table import config_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
