@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from healthmon.core.checker import Checker
 from healthmon.core.measures import METRICS, RELATIVE_METRICS
 from healthmon.core.vocabulary import INPUT_KINDS, SEVERITIES, TIERS
 
@@ -14,7 +15,6 @@ KINDS = ("absolute", "relative")
 DEFAULT_SEVERITY = {"strategic": "critical", "key": "error", "standard": "warning"}
 RESERVED_RULES = ("health", "ingest_stalled")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
-_MISSING = object()
 
 _LINE_COMMON = ("for_seconds", "cooldown_seconds", "enabled")
 _LINE_FIELDS = {"absolute": ("below", "exit_above", "above", "exit_below"),
@@ -34,72 +34,9 @@ def _direction(data: dict[str, Any], base: dict[str, Any]) -> tuple[str, str] | 
     return None
 
 
-class _Checker:
-    """Walks the document; every check appends `path: message` to `errors` and returns a usable value."""
-
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-
-    def error(self, path: str, message: str) -> None:
-        self.errors.append(f"{path}: {message}")
-
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...],
-                required: tuple[str, ...] = ()) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.error(path, "must be a mapping")
-            return {}
-        prefix = "" if path == "<root>" else f"{path}."
-        for key in value:
-            if key not in allowed:
-                self.error(f"{prefix}{key}", "unknown key")
-        for key in required:
-            if key not in value:
-                self.error(f"{prefix}{key}", "required")
-        return value
-
-    def number(self, data: dict[str, Any], key: str, path: str, default: Any = _MISSING, *, low: float | None = None,
-               high: float | None = None, integer: bool = False, strict_low: bool = False) -> Any:
-        full = f"{path}.{key}" if path else key
-        if key not in data:
-            return None if default is _MISSING else default
-        value = data[key]
-        if integer and (isinstance(value, bool) or not isinstance(value, int)):
-            self.error(full, "must be an integer")
-            return None
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            self.error(full, "must be a number")
-            return None
-        if low is not None and high is not None and not low <= value <= high:
-            self.error(full, f"must be between {low:g} and {high:g}")
-            return None
-        if low is not None and high is None and (value <= low if strict_low else value < low):
-            self.error(full, f"must be {'>' if strict_low else '>='} {low:g}")
-            return None
-        return value
-
-    def keyed(self, value: Any, path: str, allowed: tuple[str, ...], message: str) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            self.error(path, "must be a mapping")
-            return {}
-        for key in value:
-            if key not in allowed:
-                self.error(f"{path}.{key}", message)
-        return {k: v for k, v in value.items() if k in allowed}
-
-    def choice(self, data: dict[str, Any], key: str, path: str, options: tuple[str, ...],
-               default: Any = _MISSING) -> Any:
-        if key not in data:
-            return None if default is _MISSING else default
-        value = data[key]
-        if value not in options:
-            self.error(f"{path}.{key}", f"must be one of {', '.join(options)}")
-            return None
-        return value
-
-
 def normalise(doc: Any) -> tuple[dict[str, Any], list[str]]:
     """Return the policy with defaults filled in, and the list of errors (empty when valid)."""
-    c = _Checker()
+    c = Checker()
     top = c.mapping(doc, "<root>", ("core_features", "evaluation_interval_seconds", "warmup_seconds", "bands",
                                     "health", "measures", "warning_lines", "tiers", "pipeline"),
                     ("core_features", "bands", "measures"))
@@ -128,7 +65,7 @@ def normalise(doc: Any) -> tuple[dict[str, Any], list[str]]:
     return out, c.errors
 
 
-def _bands(c: _Checker, raw: Any, path: str, base: dict[str, Any] | None) -> dict[str, Any]:
+def _bands(c: Checker, raw: Any, path: str, base: dict[str, Any] | None) -> dict[str, Any]:
     data = c.mapping(raw, path, ("green", "yellow", "hysteresis_points"), () if base else ("green", "yellow"))
     base = base or {"hysteresis_points": 3}
     green = c.number(data, "green", path, base.get("green"), low=0, high=100)
@@ -140,7 +77,7 @@ def _bands(c: _Checker, raw: Any, path: str, base: dict[str, Any] | None) -> dic
     return {"green": green, "yellow": yellow, "hysteresis_points": margin}
 
 
-def _measure_values(c: _Checker, data: dict[str, Any], path: str, base: dict[str, Any]) -> dict[str, Any]:
+def _measure_values(c: Checker, data: dict[str, Any], path: str, base: dict[str, Any]) -> dict[str, Any]:
     weight = c.number(data, "weight", path, base.get("weight"), low=0, strict_low=True)
     bad = c.number(data, "bad", path, base.get("bad"))
     good = c.number(data, "good", path, base.get("good"))
@@ -149,7 +86,7 @@ def _measure_values(c: _Checker, data: dict[str, Any], path: str, base: dict[str
     return {"weight": weight, "bad": bad, "good": good}
 
 
-def _measures(c: _Checker, raw: Any) -> list[dict[str, Any]]:
+def _measures(c: Checker, raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or not raw:
         c.error("measures", "must be a non-empty list")
         return []
@@ -170,7 +107,7 @@ def _measures(c: _Checker, raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _line_values(c: _Checker, data: dict[str, Any], path: str, kind: str | None,
+def _line_values(c: Checker, data: dict[str, Any], path: str, kind: str | None,
                  base: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "for_seconds": c.number(data, "for_seconds", path, base.get("for_seconds", 0), low=0, integer=True),
@@ -224,7 +161,7 @@ def _line_values(c: _Checker, data: dict[str, Any], path: str, kind: str | None,
     return values
 
 
-def _lines(c: _Checker, raw: Any) -> list[dict[str, Any]]:
+def _lines(c: Checker, raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         c.error("warning_lines", "must be a list")
         return []
@@ -258,7 +195,7 @@ def _lines(c: _Checker, raw: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _tiers(c: _Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
+def _tiers(c: Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
     data = c.keyed(raw, "tiers", TIERS, f"unknown tier (expected {', '.join(TIERS)})")
     measures = {m["metric"]: m for m in policy["measures"] if m["metric"] is not None}
     lines = {ln["name"]: ln for ln in policy["warning_lines"] if isinstance(ln["name"], str)}
@@ -296,7 +233,7 @@ def _tiers(c: _Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _pipeline(c: _Checker, raw: Any) -> dict[str, Any]:
+def _pipeline(c: Checker, raw: Any) -> dict[str, Any]:
     data = c.mapping(raw, "pipeline", ("severity", "sources"))
     sources = c.keyed(data.get("sources", {"usage": {"stale_after_seconds": 1800}}), "pipeline.sources",
                       INPUT_KINDS, f"unknown source (expected {', '.join(INPUT_KINDS)})")
