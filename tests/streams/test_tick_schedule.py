@@ -1,0 +1,69 @@
+"""The tick schedule: accounts are ticked at the instants their state names, in account order, catch-up bounded."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+
+from healthmon.ingest import partition_for
+from streams.tick_schedule import CATCH_UP_TICKS, TickSchedule
+
+INTERVAL = 3_600_000
+PARTITIONS = 4
+
+
+def _schedule() -> TickSchedule:
+    # A state here names its own next tick (`due`); the engine's rule is tested in tests/core/test_next_tick.py.
+    return TickSchedule(lambda state: state.due, PARTITIONS, INTERVAL)
+
+
+def _state(due: int | None, clock_ms: int = 0) -> SimpleNamespace:
+    return SimpleNamespace(due=due, clock_ms=clock_ms)
+
+
+def test_due_accounts_come_off_in_account_order_and_only_once():
+    ticks = _schedule()
+    for account, due in [("c", 2 * INTERVAL), ("a", 2 * INTERVAL), ("b", INTERVAL), ("d", 5 * INTERVAL)]:
+        ticks.schedule(0, account, _state(due))
+    assert ticks.pop_due(0, 2 * INTERVAL) == ["a", "b", "c"]
+    assert ticks.pop_due(0, 2 * INTERVAL) == []
+    assert ticks.pop_due(0, 5 * INTERVAL) == ["d"]
+
+
+def test_a_rescheduled_account_is_due_at_its_new_instant_only():
+    ticks = _schedule()
+    ticks.schedule(0, "a", _state(INTERVAL))
+    ticks.schedule(0, "a", _state(3 * INTERVAL))  # its state changed: the first entry is stale
+    assert ticks.pop_due(0, 2 * INTERVAL) == []
+    assert ticks.pop_due(0, 3 * INTERVAL) == ["a"]
+    ticks.schedule(0, "b", _state(INTERVAL))
+    ticks.schedule(0, "b", _state(None))  # nothing a tick could change: unscheduled
+    assert ticks.pop_due(0, 10 * INTERVAL) == []
+
+
+@pytest.mark.parametrize(("due", "watermark", "expected"), [
+    pytest.param(5 * INTERVAL, 5 * INTERVAL + 1, [5 * INTERVAL], id="due-at-the-boundary"),
+    pytest.param(5 * INTERVAL, 5 * INTERVAL - 1, [], id="watermark-not-there-yet"),
+    pytest.param(0, 100 * INTERVAL, [(100 - CATCH_UP_TICKS) * INTERVAL], id="catch-up-is-bounded"),
+])
+def test_instants_follow_the_watermark(due, watermark, expected):
+    ticks = _schedule()
+    ticks.schedule(1, "a", _state(due))
+    ticks.watermark[1] = watermark
+    seen = []
+    for at in ticks.instants(1):
+        seen.append(at)
+        ticks.pop_due(1, at)  # the processor ticks the due accounts before asking for the next instant
+    assert seen == expected
+
+
+def test_resume_schedules_saved_accounts_and_restores_each_partitions_stream_time():
+    ticks = _schedule()
+    accounts = {f"acc-{n}": _state(INTERVAL * (n + 1), clock_ms=1000 * n) for n in range(12)}
+    ticks.resume(accounts.items())
+    assert ticks.resumed
+    for partition in range(PARTITIONS):
+        mine = [a for a in accounts if partition_for(a, PARTITIONS) == partition]
+        assert ticks.watermark.get(partition, 0) == max((accounts[a].clock_ms for a in mine), default=0)
+        assert sorted(ticks.pop_due(partition, 100 * INTERVAL)) == sorted(mine)
