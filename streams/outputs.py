@@ -8,6 +8,7 @@ from typing import Any, Protocol
 import orjson
 
 from healthmon.core.alerts import PIPELINE
+from healthmon.core.records import AlertRecord
 from healthmon.ingest import Rejection, dead_letter_record
 from healthmon.ingest.repartition import Source, encode_repartitioned
 from healthmon.serving.metrics import Metrics
@@ -42,7 +43,7 @@ class OutputSender:
         self.view = view
         self.deadletter_max_raw_bytes = deadletter_max_raw_bytes
 
-    async def alerts(self, alerts: list[dict[str, Any]]) -> None:
+    async def alerts(self, alerts: list[AlertRecord]) -> None:
         """Send each alert keyed by its account, count it, show it in the view."""
         for alert in alerts:
             account_id = alert.get("account_id")

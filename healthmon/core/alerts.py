@@ -1,4 +1,4 @@
-"""Build alert records (plain dicts that validate against `schemas.alert.Alert`) with deterministic ids."""
+"""Build alert records (`healthmon.core.records.AlertRecord`) with deterministic ids."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from typing import Any
 
 from healthmon.core.lifecycle import RULE_RETIRED, Transition
 from healthmon.core.measures import METRICS, format_value
+from healthmon.core.records import AlertRecord
 from healthmon.core.scoring import Scorecard
 from healthmon.core.state import AccountState
-from healthmon.core.vocabulary import ALERT_SCHEMA_VERSION, FIRING
+from healthmon.core.vocabulary import ALERT_SCHEMA_VERSION, FIRING, AlertStatus, Severity
 
 __all__ = ["PIPELINE", "account_alert", "alert_ids", "pipeline_alert"]
 
@@ -72,8 +73,8 @@ def _summary(who: str, tr: Transition, card: Scorecard) -> str:
     return f"{who} back above warning line {tr.rule}: {change} (exit {d['exit'] * 100:.0f}%)"
 
 
-def account_alert(state: AccountState, tr: Transition, card: Scorecard, *, severity: str, at_ms: int,
-                  policy_version: str, processed_at: int) -> dict[str, Any]:
+def account_alert(state: AccountState, tr: Transition, card: Scorecard, *, severity: Severity, at_ms: int,
+                  policy_version: str, processed_at: int) -> AlertRecord:
     """Return the alert record of one account transition."""
     account = state.account_id
     alert_id, episode_id, dedup_key = alert_ids(account, tr.rule, tr.episode_start, tr.status, at_ms,
@@ -107,9 +108,9 @@ def account_alert(state: AccountState, tr: Transition, card: Scorecard, *, sever
     }
 
 
-def pipeline_alert(source: str, status: str, *, episode_start: int, at_ms: int, staleness_seconds: float,
-                   stale_after_seconds: int, hold_after_seconds: int, severity: str, policy_version: str,
-                   processed_at: int) -> dict[str, Any]:
+def pipeline_alert(source: str, status: AlertStatus, *, episode_start: int, at_ms: int, staleness_seconds: float,
+                   stale_after_seconds: int, hold_after_seconds: int, severity: Severity, policy_version: str,
+                   processed_at: int) -> AlertRecord:
     """Return an `ingest_stalled` alert: a pipeline alert, so `account_id` is null."""
     rule = f"ingest_stalled:{source}"
     alert_id, episode_id, _ = alert_ids(PIPELINE, rule, episode_start, status, at_ms, None)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Protocol
 
 from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, Ticket, hash_id
-from healthmon.core.vocabulary import TICKET_PRIORITIES
+from healthmon.core.vocabulary import TICKET_PRIORITIES, Tier
 from healthmon.core.windows import USER_MASKS, advance
 
 __all__ = ["PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage", "cap_tickets", "remember"]
@@ -22,7 +22,7 @@ class Profile(Protocol):
     @property
     def name(self) -> str: ...
     @property
-    def tier(self) -> str: ...
+    def tier(self) -> Tier: ...
     @property
     def seats(self) -> int: ...
     @property

@@ -13,6 +13,7 @@ from healthmon.core.apply import apply_nps, apply_profile, apply_ticket, apply_u
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
+from healthmon.core.records import AlertRecord
 from healthmon.core.scoring import quick_score, score
 from healthmon.core.state import DAY_MS, AccountState, RuleState
 from healthmon.core.vocabulary import DUPLICATE, OK, TOO_LATE
@@ -55,7 +56,7 @@ class ApplyResult:
     """The outcome of `Engine.apply` or `Engine.tick`."""
 
     state: AccountState
-    alerts: list[dict[str, Any]] = field(default_factory=list)
+    alerts: list[AlertRecord] = field(default_factory=list)
     outcomes: list[str] = field(default_factory=list)
     #: whether the state must be written back (events accepted or the alert lifecycle moved)
     changed: bool = False
@@ -98,7 +99,7 @@ class Engine:
                 events = list(events)
                 return ApplyResult(state, [], [DUPLICATE] * len(events), False)
         outcomes: list[str] = []
-        alerts: list[dict[str, Any]] = []
+        alerts: list[AlertRecord] = []
         core = self.policy.core_features
         lateness, interval, capacity = self._lateness_ms, self._interval_ms, self.config.dedupe_capacity
         seen, order = state.seen, state.seen_order
@@ -166,7 +167,7 @@ class Engine:
                 return ApplyResult(state)  # neither events nor a profile: nothing to evaluate
             state.first_ms = now_ms  # a profile-only account: its warm-up starts at its first tick
             changed = True
-        alerts: list[dict[str, Any]] = []
+        alerts: list[AlertRecord] = []
         changed = self._evaluate(state, now_ms, held_back, alerts) or changed
         return ApplyResult(state, alerts, [], changed)
 
@@ -188,7 +189,7 @@ class Engine:
             due = warmup_end
         return -(-due // interval) * interval
 
-    def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list[dict[str, Any]]) -> bool:
+    def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list[AlertRecord]) -> bool:
         """Decide alerts as of `at_ms`; append them to `out`; return whether the lifecycle moved."""
         warmup_ms, dwell_ms, cooldown_ms = self._timing
         warm = at_ms - state.first_ms >= warmup_ms

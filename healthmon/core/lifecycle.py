@@ -9,7 +9,7 @@ from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
-from healthmon.core.vocabulary import FIRING, RESOLVED
+from healthmon.core.vocabulary import FIRING, RESOLVED, AlertKind, AlertStatus, Band
 
 __all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value"]
 
@@ -32,12 +32,12 @@ class Timing(NamedTuple):
 class Transition:
     """A decision to announce: an episode of `rule` fires (again) or resolves."""
 
-    kind: str
+    kind: AlertKind
     rule: str
-    status: str
+    status: AlertStatus
     episode_start: int
-    band_before: str | None
-    band_after: str | None
+    band_before: Band | None
+    band_after: Band | None
     score_before: float | None
     score_after: float | None
     details: dict[str, Any] = field(default_factory=dict)
@@ -102,6 +102,7 @@ def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> li
     if opening and h.last_resolved and t.at_ms - h.last_resolved < t.cooldown_ms:
         return []
     before_band, before_score = h.band, h.score
+    status: AlertStatus
     h.band, h.score = candidate, card.score
     h.pending_since, h.pending_band = 0, None
     if candidate == "green":

@@ -8,7 +8,8 @@ from typing import Any
 
 from healthmon.core.alerts import pipeline_alert
 from healthmon.core.policy import Policy
-from healthmon.core.vocabulary import FIRING, RESOLVED
+from healthmon.core.records import AlertRecord
+from healthmon.core.vocabulary import FIRING, RESOLVED, AlertStatus
 
 __all__ = ["PipelineClock"]
 
@@ -108,7 +109,7 @@ class PipelineClock:
         recovering = {s for s, until in self._recovering.items() if wm < until}
         return self.stale_sources() | recovering
 
-    def update(self) -> list[dict[str, Any]]:
+    def update(self) -> list[AlertRecord]:
         """Return the pipeline alerts to send: one firing per new stall, one resolved per recovery."""
         stale = self.stale_sources()
         alerts = []
@@ -121,7 +122,7 @@ class PipelineClock:
             self._recovering[source] = self._watermark_ms + self._hold_after_ms.get(source, 0)
         return alerts
 
-    def _alert(self, source: str, status: str) -> dict[str, Any]:
+    def _alert(self, source: str, status: AlertStatus) -> AlertRecord:
         return pipeline_alert(
             source, status, episode_start=self._reported[source], at_ms=self._watermark_ms,
             staleness_seconds=self.staleness_seconds(source),

@@ -12,7 +12,7 @@ import yaml
 
 from healthmon.core.measures import METRICS
 from healthmon.core.validation import normalise
-from healthmon.core.vocabulary import TIERS
+from healthmon.core.vocabulary import TIERS, Band, Severity
 
 __all__ = [
     "BandPolicy",
@@ -83,7 +83,7 @@ class BandPolicy:
     yellow: float
     hysteresis_points: float
 
-    def band_of(self, score: float) -> str:
+    def band_of(self, score: float) -> Band:
         """Return the band of a score, without hysteresis."""
         return "green" if score >= self.green else "yellow" if score >= self.yellow else "red"
 
@@ -93,7 +93,7 @@ class TierPolicy:
     """The policy as it applies to one tier, overrides merged in."""
 
     tier: str
-    severity: str
+    severity: Severity
     bands: BandPolicy
     measures: tuple[MeasureSpec, ...]
     warning_lines: tuple[WarningLine, ...]
@@ -118,7 +118,7 @@ class Policy:
     min_dwell_seconds: int
     health_cooldown_seconds: int
     tiers: dict[str, TierPolicy]
-    pipeline_severity: str
+    pipeline_severity: Severity
     stale_after_seconds: dict[str, int]
     #: after a stall resolves, activity alerts stay held back this long (the gap is still in the windows)
     hold_after_seconds: dict[str, int]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
-from healthmon.core.vocabulary import BANDS
+from healthmon.core.records import MeasureRecord
+from healthmon.core.vocabulary import BANDS, Band
 
 __all__ = ["MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
            "worse"]
@@ -22,7 +23,7 @@ class MeasureResult(NamedTuple):
     weight: float
     contribution: float | None
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> MeasureRecord:
         """Return the measure as it appears in alerts and snapshots."""
         return {"name": self.name, "value": self.value, "score": self.score, "weight": self.weight,
                 "contribution": self.contribution}
@@ -32,7 +33,7 @@ class Scorecard(NamedTuple):
     """A health score (None when no measure has data), its plain band and the measures behind it."""
 
     score: float | None
-    band: str | None
+    band: Band | None
     measures: tuple[MeasureResult, ...]
 
 
@@ -89,7 +90,7 @@ def score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
     return Scorecard(final, tier.bands.band_of(final), results)
 
 
-def band_with_hysteresis(score_: float, current: str | None, bands: BandPolicy) -> str:
+def band_with_hysteresis(score_: float, current: Band | None, bands: BandPolicy) -> Band:
     """Return the band to move to: leaving `current` needs the score past the cut-off by the margin."""
     plain = bands.band_of(score_)
     if current is None or plain == current:
@@ -99,6 +100,6 @@ def band_with_hysteresis(score_: float, current: str | None, bands: BandPolicy) 
     return bands.band_of(score_ - bands.hysteresis_points)
 
 
-def worse(a: str, b: str) -> bool:
+def worse(a: Band, b: Band) -> bool:
     """Return whether band `a` is worse than band `b`."""
     return _RANK[a] > _RANK[b]

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
+from healthmon.core.vocabulary import Band, Tier
+
 __all__ = [
     "ACTIVE_DAYS",
     "ACTIVE_MASK",
@@ -82,9 +84,9 @@ class RuleState:
         self.episode_start = 0  # event time the current episode started (0: none)
         self.fired = False  # the current episode has been announced (a resolve may follow)
         self.last_resolved = 0  # event time the last announced episode resolved (for the cooldown)
-        self.band: str | None = None  # health only: the announced band
+        self.band: Band | None = None  # health only: the announced band
         self.score: float | None = None  # health only: the score when `band` was announced
-        self.pending_band: str | None = None  # health only: the band waiting out its dwell
+        self.pending_band: Band | None = None  # health only: the band waiting out its dwell
 
     def to_list(self) -> list[Any]:
         """Return the rule state as a compact list."""
@@ -110,7 +112,7 @@ class Lifecycle:
         self.health = RuleState()
         self.lines: dict[str, RuleState] = {}
         self.last_score: float | None = None
-        self.last_band: str | None = None
+        self.last_band: Band | None = None
 
     def line(self, name: str) -> RuleState:
         """Return the state of warning line `name`, creating it if needed."""
@@ -160,7 +162,7 @@ class AccountState:
         self.account_id = account_id
         # profile (None until the account's profile arrives)
         self.name: str | None = None
-        self.tier: str | None = None
+        self.tier: Tier | None = None
         self.seats: int | None = None
         self.csm: str | None = None
         self.contract_day: int | None = None  # days since the epoch

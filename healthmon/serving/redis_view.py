@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import deque
+from collections.abc import Mapping
 from typing import Any, cast
 
 import orjson
@@ -70,7 +71,7 @@ class RedisView(ViewKeys):
         #: account -> (fingerprint, place) as last written; place None: in no sorted set
         self._written: dict[str, tuple[bytes, tuple[str, str] | None]] = {}
         self._inflight: dict[str, bytes] = {}
-        self._alerts: deque[dict[str, Any]] = deque(maxlen=alerts_cap)
+        self._alerts: deque[Mapping[str, Any]] = deque(maxlen=alerts_cap)
         self._marker = self.key("view", "writer", uuid.uuid4().hex)
         self.healthy = True
         self.resync_requested = False
@@ -89,7 +90,7 @@ class RedisView(ViewKeys):
             return
         self._pending[account_id] = snapshot
 
-    def add_alert(self, alert: dict[str, Any]) -> None:
+    def add_alert(self, alert: Mapping[str, Any]) -> None:
         """Queue an alert for the recent-alerts stream and its account's list."""
         if self.client is not None:
             self._alerts.append(alert)
@@ -223,7 +224,7 @@ class RedisView(ViewKeys):
         for tier in sorted(stale_tiers):
             sets.remove(self.scores_key(tier=tier), account_id)
 
-    def _queue_alert(self, pipe: Any, alert: dict[str, Any]) -> None:
+    def _queue_alert(self, pipe: Any, alert: Mapping[str, Any]) -> None:
         body = orjson.dumps(alert)
         pipe.xadd(self.key("alerts"), {"alert": body}, maxlen=self.alerts_cap, approximate=True)
         account_id = alert.get("account_id")

@@ -1,0 +1,51 @@
+"""The alert record, defined once: what the core builds, what the alerts topic carries, what the schema exports.
+
+`schemas.alert.Alert` is generated from `AlertRecord` (adding the descriptions of the JSON Schema), so the
+builders in `healthmon.core.alerts` are checked against the same shape that consumers validate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from healthmon.core.vocabulary import AlertKind, AlertSchemaVersion, AlertStatus, Band, Severity, Tier
+
+__all__ = ["AlertRecord", "MeasureRecord"]
+
+
+class MeasureRecord(TypedDict):
+    """One measure behind the score: its value, its 0-100 score, its weight and its share of the score."""
+
+    name: str
+    value: float | None
+    score: float | None
+    weight: float
+    contribution: float | None
+
+
+class AlertRecord(TypedDict):
+    """A health alert: one decision of one rule of one account (or of the pipeline)."""
+
+    schema_version: AlertSchemaVersion
+    alert_id: str
+    dedup_key: str
+    episode_id: str
+    kind: AlertKind
+    status: AlertStatus
+    severity: Severity
+    account_id: str | None
+    account_name: str | None
+    tier: Tier | None
+    csm: str | None
+    rule: str
+    score_before: float | None
+    score_after: float | None
+    band_before: Band | None
+    band_after: Band | None
+    measures: list[MeasureRecord]
+    summary: str
+    details: dict[str, Any]
+    episode_start: int
+    event_time: int
+    processed_at: int
+    policy_version: str
