@@ -14,6 +14,7 @@ from typing import Any
 import faust
 from faust.sensors import Sensor
 
+from streams import faust_patches
 from streams.alignment import NO_EVENT_TIME, Aligner, Pending
 from streams.processor import Inbound, Processor
 
@@ -49,19 +50,13 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
     app.sensors.add(SaveStatesBeforeCommit(processor))
     lock = asyncio.Lock()
     acker: dict[str, faust.StreamT] = {}
-    wait_empty = app._consumer_wait_empty
 
-    async def let_go_then_wait_empty(consumer: Any, logger: Any) -> None:
-        # Faust waits for every message it delivered to be acked before a revoke or a stop completes.
-        # Messages the aligner holds may wait for a partition that is paused now: let them go unacked.
-        # They are not committed, so the partition's next owner reads them again.
-        let_go = aligner.close()
-        for item in let_go:
-            consumer._unacked_messages.discard(item.payload[0].message)
-        log.info("alignment: let go of %d held message(s) for a rebalance or a stop", len(let_go))
-        await wait_empty(consumer, logger)
+    def let_go() -> list[Any]:
+        held = aligner.close()
+        log.info("alignment: let go of %d held message(s) for a rebalance or a stop", len(held))
+        return [item.payload[0].message for item in held]
 
-    app._consumer_wait_empty = let_go_then_wait_empty  # type: ignore[method-assign]
+    faust_patches.let_go_before_wait_empty(app, let_go)
 
     @app.on_partitions_revoked.connect
     async def forget_states(app: faust.App, revoked: Any, **kwargs: Any) -> None:
@@ -119,7 +114,7 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
             if not aligner.add(Pending(msg.topic, msg.partition, msg.offset, event_time,
                                        int(time.time() * 1000), (event, inbound))):
                 # Closed for a revoke or a stop: not processed, not acked, read again by the next owner.
-                app.consumer._unacked_messages.discard(msg)
+                faust_patches.forget_unacked(app, msg)
                 continue
             await drain(msg.partition)
 

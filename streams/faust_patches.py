@@ -2,12 +2,14 @@
 
 Each patch replaces one Faust method; its docstring states the invariant it restores. The composition
 root (`healthmon.worker.build_worker`) calls `install()` before it builds the app; installing twice is
-harmless. Why each was needed is in the git history of this file and of `streams/app.py`.
+harmless. `let_go_before_wait_empty` and `forget_unacked` reach into one app's consumer instead, for
+the input agent. Why each was needed is in the git history of this file and of `streams/app.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from faust.tables.recovery import Recovery
@@ -17,7 +19,7 @@ from faust.types import TP
 
 from streams.offsets import verified_end_offsets
 
-__all__ = ["FETCH_MAX_WAIT_MS", "PATCHES", "install", "installed"]
+__all__ = ["FETCH_MAX_WAIT_MS", "PATCHES", "forget_unacked", "install", "installed", "let_go_before_wait_empty"]
 
 #: Longest a fetch waits on the broker for new data (Faust hard-codes 1.5 s, which a broker that answers
 #: a waiting fetch only when it expires, as the embedded Tansu does, adds to every event's latency).
@@ -89,6 +91,28 @@ async def resume_streams_last(self: Recovery, generation_id: int = 0) -> None:
         del consumer.resume_partitions
     if held and self.app.consumer_generation_id == generation_id:
         consumer.resume_partitions(held & consumer.assignment())
+
+
+def let_go_before_wait_empty(app: Any, let_go: Callable[[], list[Any]]) -> None:
+    """Make a revoke or a stop stop waiting for the messages `let_go()` names: they stay unacked and uncommitted.
+
+    Faust waits for every message it delivered to be acked before a revoke or a stop completes; messages
+    held back for a partition that is paused now would be waited for forever. Their partition's next
+    owner reads them again. (A patch of one app, installed by the agent that holds messages back.)
+    """
+    wait_empty = app._consumer_wait_empty
+
+    async def let_go_then_wait_empty(consumer: Any, logger: Any) -> None:
+        for message in let_go():
+            consumer._unacked_messages.discard(message)
+        await wait_empty(consumer, logger)
+
+    app._consumer_wait_empty = let_go_then_wait_empty
+
+
+def forget_unacked(app: Any, message: Any) -> None:
+    """Drop a delivered message that will not be processed from Faust's unacked set: its offset stays uncommitted."""
+    app.consumer._unacked_messages.discard(message)
 
 
 #: (class, attribute, replacement) of every patch

@@ -128,3 +128,24 @@ async def test_stream_partitions_resume_only_after_recovery_has_completed(monkey
     else:
         assert log == ["flow control resumed: stream queues cleared"]  # the next recovery resumes them
     assert "resume_partitions" not in vars(app.consumer)  # the consumer's own method is back
+
+
+async def test_a_revoke_or_stop_waits_only_for_the_messages_not_let_go():
+    held, processed = object(), object()
+    waited_for: list[set[object]] = []
+
+    async def faust_wait_empty(consumer: Any, logger: Any) -> None:
+        waited_for.append(set(consumer._unacked_messages))
+
+    consumer = SimpleNamespace(_unacked_messages={held, processed})
+    app = SimpleNamespace(_consumer_wait_empty=faust_wait_empty, consumer=consumer)
+    faust_patches.let_go_before_wait_empty(app, lambda: [held])
+    await app._consumer_wait_empty(consumer, None)
+    assert waited_for == [{processed}]
+
+
+def test_a_message_that_will_not_be_processed_leaves_the_unacked_set_unacked():
+    message = object()
+    app = SimpleNamespace(consumer=SimpleNamespace(_unacked_messages={message}))
+    faust_patches.forget_unacked(app, message)
+    assert app.consumer._unacked_messages == set()
