@@ -4,7 +4,9 @@ The agent calls `Processor.decode` once per Kafka message as it arrives (the ali
 the event time it names), then `Processor.process` in that order. For each message the processor
 dead-letters what decoding rejected, sends the events of accounts another partition owns to the
 repartition topic, applies the rest to their accounts' live states with the core `Engine`, and ticks
-the accounts of the partition that the message's event time made due. Its parts, each with one job:
+the accounts of the partition that the message's event time made due. A message of the repartition
+topic is applied the same way, as coming from its input position. It decides nothing itself; its
+parts, each with one job:
 
 - `healthmon.ingest` decodes and judges input; `healthmon.core.Engine` decides everything else;
 - `streams.live_states.LiveStates`: the decoded states between messages, saved to the table at commits;
@@ -93,8 +95,9 @@ class Processor:
         self.ticks = TickSchedule(engine.next_tick_ms, settings.partitions, tick_interval_ms)
         self.outputs = OutputSender(topics, metrics, view, settings.deadletter_max_raw_bytes)
         self.view_refresh = ViewRefresh(engine, metrics, view, clock, self.states.get, self.ticks.stream_time)
-        self._ev: dict[tuple[str, str], Any] = {(label, outcome): metrics.events.labels(label, outcome)
-                    for label in TOPIC_LABELS.values() for outcome in OUTCOMES}
+        self._ev: dict[tuple[str, str], Any] = {
+            (label, outcome): metrics.events.labels(label, outcome)
+            for label in TOPIC_LABELS.values() for outcome in OUTCOMES}
         self._lag = {label: metrics.event_lag.labels(label) for label in TOPIC_LABELS.values()}
         self._messages = {label: metrics.messages.labels(label) for label in TOPIC_LABELS.values()}
 
