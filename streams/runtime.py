@@ -17,7 +17,7 @@ from agents.view import register_view_timer
 from healthmon import __version__
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.serving.http import register_http_api
-from healthmon.serving.metrics import Metrics
+from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from faust.types import TP
 
@@ -69,7 +69,13 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.align_max_queued_messages,
                       pause=pause_partition(app), resume=resume_unless_rebalancing(app))
-    register_engine_agent(app, channel, processor, aligner)
+    labels = {name: TOPIC_LABELS[kind] for kind, name in settings.input_topics.items()}
+
+    def count_reread(topic: str) -> None:
+        metrics.partition_rereads.labels(labels.get(topic, REPARTITION_LABEL)).inc()
+
+    register_engine_agent(app, channel, processor, aligner, stall_seconds=settings.partition_stall_seconds,
+                          on_reread=count_reread)
     register_view_timer(app, processor, interval_s=1.0)
 
     def local_snapshot(account_id: str) -> dict | None:

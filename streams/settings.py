@@ -146,6 +146,11 @@ class Settings(BaseSettings):
         description="Messages of one topic-partition held while another input of the partition catches up "
                     "before that topic-partition is paused (0: never pause; see the README's limitations: "
                     "pausing loses messages on faust-streaming 0.15).")
+    partition_stall_seconds: float = Field(
+        60.0, gt=0, validation_alias=_env("HEALTHMON_PARTITION_STALL_SECONDS"),
+        description="An owned input partition whose committed offset has not moved for this long, with "
+                    "messages left on the broker and none of them on their way through the worker, is read "
+                    "again from its committed offset (logged, and counted by healthmon_partition_rereads_total).")
     view_accounts_per_second: int = Field(
         500, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
         description="Most changed accounts scored into the Redis view and the gauges per second; when more "
