@@ -45,7 +45,7 @@ class SaveStatesBeforeCommit(Sensor):
 
 
 def register_engine_agent(app: faust.App, channel: faust.ChannelT, processor: Processor,
-                          aligner: Aligner, stall_seconds: float = 60.0,
+                          aligner: Aligner, stall_seconds: float = 30.0,
                           on_reread: Any = lambda topic: None) -> faust.types.AgentT:
     """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks."""
     app.sensors.add(SaveStatesBeforeCommit(processor))

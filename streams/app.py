@@ -120,6 +120,30 @@ async def _resume_streams_last(self: Recovery, generation_id: int = 0) -> None:
 Recovery.on_recovery_completed = _resume_streams_last  # type: ignore[method-assign]
 
 
+_fetch_records = AIOKafkaConsumerThread._fetch_records
+
+
+async def _fetch_active_only(self: AIOKafkaConsumerThread, consumer: Any, active_partitions: set[TP],
+                             timeout: float | None = None, max_records: int | None = None) -> Any:
+    """Fetch records of the partitions active right now, and of no other.
+
+    Faust hands the Kafka client its live set of active partitions, and the client reads an *empty*
+    set as "every assigned partition". During a rebalance the set is briefly empty while the stream
+    partitions are paused: the client then returned their records, moving its position to their end,
+    and Faust dropped them as not active. Nothing was delivered after that, and the commit stayed put.
+    A snapshot taken here, and no fetch at all when it is empty, keeps the client's position on what
+    Faust actually delivers.
+    """
+    partitions = set(active_partitions)
+    if not partitions:
+        await asyncio.sleep(min(timeout or 0.0, 0.05))
+        return {}
+    return await _fetch_records(self, consumer, partitions, timeout=timeout, max_records=max_records)
+
+
+AIOKafkaConsumerThread._fetch_records = _fetch_active_only  # type: ignore[method-assign]
+
+
 def producer_max_request_bytes(settings: Settings) -> int:
     """Return the producer's request limit: room for any dead letter and any repartitioned message.
 

@@ -10,7 +10,8 @@ from typing import Any, Callable
 
 import faust
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import IllegalStateError, KafkaError, TopicAlreadyExistsError
+from aiokafka.structs import TopicPartition
 
 from agents.engine import register_engine_agent
 from agents.view import register_view_timer
@@ -68,7 +69,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.align_max_queued_messages,
-                      pause=pause_partition(app), resume=resume_unless_rebalancing(app))
+                      pause=pause_partition(app), resume=resume_partition(app))
     labels = {name: TOPIC_LABELS[kind] for kind, name in settings.input_topics.items()}
 
     def count_reread(topic: str) -> None:
@@ -153,37 +154,45 @@ def read_position(consumer: Any, tp: TP) -> int | None:
     return int(state.position)
 
 
+def kafka_client(app: faust.App) -> Any:
+    """Return the Kafka client under Faust's consumer (None before it starts)."""
+    return getattr(getattr(app.consumer, "_thread", None), "_consumer", None)
+
+
 def pause_partition(app: faust.App) -> Callable[[str, int], None]:
-    """Return a function that stops fetching a topic-partition that runs ahead of its partition's inputs."""
+    """Return a function that stops fetching a topic-partition that runs ahead of its partition's inputs.
+
+    The pause is the Kafka client's own, not Faust's: the client drops what it had fetched for the
+    partition *without* moving its position past it, so fetching resumes right after the last record it
+    handed to Faust. Faust's own pause skips the rest of a batch it is delivering while the client's
+    position has already passed it (those records are never delivered), and its gap tracking may then
+    count them as processed.
+    """
 
     def pause(topic: str, partition: int) -> None:
+        client = kafka_client(app)
+        if client is None:
+            return
         log.info("alignment: pausing %s[%d] while the other inputs of its partition catch up", topic, partition)
-        app.consumer.pause_partitions({TP(topic, partition)})
+        try:
+            client.pause(TopicPartition(topic, partition))
+        except IllegalStateError:  # no longer assigned: nothing to pause
+            pass
 
     return pause
 
 
-def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int, int], bool]:
-    """Return a function fetching a paused topic-partition again from an offset, unless a rebalance runs."""
+def resume_partition(app: faust.App) -> Callable[[str, int, int], bool]:
+    """Return a function fetching a paused topic-partition again (from where the client stopped)."""
 
     def resume(topic: str, partition: int, next_offset: int) -> bool:
-        tp = TP(topic, partition)
-        consumer = app.consumer
-        # During a rebalance Faust pauses and resumes partitions itself (table recovery): try again later.
-        if app.rebalancing:
-            log.info("alignment: not resuming %s[%d] during a rebalance", topic, partition)
-            return False
-        if tp not in consumer.assignment():
-            return True
-
-        async def seek_then_resume() -> None:
-            # Faust drops the records it had fetched for a partition once it is paused, and the client's
-            # position is already past them: without the seek they would never be delivered.
-            await consumer.seek(tp, next_offset)
-            consumer.resume_partitions({tp})
-            log.info("alignment: resumed %s[%d] from offset %d", topic, partition, next_offset)
-
-        asyncio.ensure_future(seek_then_resume())
+        client = kafka_client(app)
+        if client is not None:
+            try:
+                client.resume(TopicPartition(topic, partition))
+                log.info("alignment: resumed %s[%d] (next offset %d)", topic, partition, next_offset)
+            except IllegalStateError:  # revoked meanwhile: a new assignment starts unpaused
+                pass
         return True
 
     return resume

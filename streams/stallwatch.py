@@ -89,4 +89,20 @@ def describe(consumer: Any, tp: Any) -> str:
     acked = consumer._acked.get(tp) or []
     active = tp in consumer._get_active_partitions()
     return (f"read up to {consumer._read_offset.get(tp)}, {len(acked)} acked past the commit "
-            f"(first {min(acked) if acked else None}), {'fetching' if active else 'not fetching'}")
+            f"(first {min(acked) if acked else None}), {'fetching' if active else 'not fetching'}; "
+            f"Kafka client: {_client_view(consumer, tp)}")
+
+
+def _client_view(consumer: Any, tp: Any) -> str:
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    try:
+        state = client._subscription.subscription.assignment.state_value(tp)  # type: ignore[union-attr]
+        fetcher = client._fetcher  # type: ignore[union-attr]
+    except (AttributeError, KeyError, TypeError):
+        return "unknown"
+    if state is None:
+        return "not assigned"
+    position = state.position if state.has_valid_position else None
+    buffered = type(fetcher._records.get(tp)).__name__ if tp in fetcher._records else None
+    return (f"position {position}, paused {state.paused}, awaiting reset {state.awaiting_reset}, "
+            f"buffered {buffered}, fetch tasks {len(getattr(fetcher, '_pending_tasks', ()) or ())}")
