@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -17,6 +18,7 @@ from faust.sensors import Sensor
 from streams import faust_patches
 from streams.alignment import NO_EVENT_TIME, Aligner, Pending
 from streams.processor import Inbound, Processor
+from streams.stallwatch import StallWatch, describe, partition_progress
 
 __all__ = ["SaveStatesBeforeCommit", "register_input_agent"]
 
@@ -45,7 +47,8 @@ class SaveStatesBeforeCommit(Sensor):
 
 
 def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Processor,
-                          aligner: Aligner) -> faust.types.AgentT:
+                         aligner: Aligner, stall_seconds: float = 30.0,
+                         on_reread: Callable[[str], None] = lambda topic: None) -> faust.types.AgentT:
     """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks."""
     app.sensors.add(SaveStatesBeforeCommit(processor))
     lock = asyncio.Lock()
@@ -63,11 +66,13 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         # Another worker may own these accounts now, and recovery may bring newer states back.
         processor.forget_states()
         aligner.drop_partitions({tp.partition for tp in revoked})
+        stalls.reset()
 
     @app.on_partitions_assigned.connect
     async def hold_again(app: faust.App, assigned: Any, **kwargs: Any) -> None:
         log.info("alignment: holding messages again (%d partitions assigned)", len(assigned))
         aligner.reopen()
+        stalls.reset()
 
     async def handle(item: Pending) -> None:
         event, inbound = item.payload
@@ -119,6 +124,25 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
             await drain(msg.partition)
 
     reported: dict[int, tuple] = {}
+    stalls = StallWatch(int(stall_seconds * 1000))
+    consumed = set(channel.topics)
+
+    @app.timer(max(stall_seconds / 6, 0.5), name="healthmon.stallwatch")
+    async def reread_stalled() -> None:
+        # A partition with messages left whose commit stopped moving is read again from its commit.
+        consumer = app.consumer
+        if app.rebalancing or aligner.closed or not app.tables.recovery.completed.is_set():
+            stalls.reset()
+            return
+        for stalled in stalls.check(int(time.time() * 1000), partition_progress(consumer, consumed)):
+            tp: Any = stalled.key  # a Faust TP (the watch keys partitions by whatever it is given)
+            log.warning("%s[%d] made no progress for %.0f s with messages left: committed %d of %s, %s; "
+                        "reading it again from offset %d", tp.topic, tp.partition, stall_seconds,
+                        stalled.committed, stalled.highwater, describe(consumer, tp), stalled.committed)
+            await consumer.seek(tp, stalled.committed)
+            if (tp.topic, tp.partition) not in aligner.paused:
+                consumer.resume_partitions({tp})
+            on_reread(tp.topic)
 
     @app.timer(0.05, name="healthmon.align")
     async def release_waiting() -> None:

@@ -18,7 +18,7 @@ from agents.view import register_view_timer
 from healthmon import __version__
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.serving.http import register_http_api
-from healthmon.serving.metrics import Metrics
+from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from streams import faust_patches, reachability
 from streams.alignment import Aligner
@@ -27,7 +27,7 @@ from streams.brokerlog import BrokerErrorLimiter
 from streams.consumer_probes import (
     alignment_backlog_probe,
     pause_partition,
-    resume_unless_rebalancing,
+    resume_partition,
     source_backlog_probe,
     stall_reporter,
 )
@@ -77,8 +77,14 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.align_max_queued_messages,
-                      pause=pause_partition(app), resume=resume_unless_rebalancing(app))
-    register_input_agent(app, channel, processor, aligner)
+                      pause=pause_partition(app), resume=resume_partition(app))
+    labels = {name: TOPIC_LABELS[kind] for kind, name in settings.input_topics.items()}
+
+    def count_reread(topic: str) -> None:
+        metrics.partition_rereads.labels(labels.get(topic, REPARTITION_LABEL)).inc()
+
+    register_input_agent(app, channel, processor, aligner, stall_seconds=settings.partition_stall_seconds,
+                         on_reread=count_reread)
     register_view_timer(app, processor.view_refresh, processor.states.saved_accounts,
                         inputs=set(topics.kind_by_name), partitions=settings.partitions,
                         max_accounts=max(1, int(settings.view_accounts_per_second * VIEW_INTERVAL_S)),

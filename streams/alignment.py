@@ -60,10 +60,10 @@ class Aligner:
     `backlog(topic, partition, received_offset)` says what the broker still holds past
     `received_offset` (-1: nothing received yet). `pause(topic, partition)` stops fetching a
     topic-partition whose queue is over `max_queued`; `resume(topic, partition, next_offset)` fetches it
-    again from `next_offset`, the one after the last received (a consumer drops what it had fetched
-    for a partition when it is paused), and returns False when it cannot now (asked again at the next
-    release). The messages fetched again after a resume may repeat some already held: the processor
-    judges a repeated offset a duplicate (`AccountState.positions`), so they change nothing.
+    again, right after the last record the consumer delivered (`next_offset` is the one after the last
+    received here), and returns False when it cannot now (asked again at the next release). Messages
+    already on their way when the pause comes are still queued, so a queue may pass `max_queued` by one
+    fetched batch.
     """
 
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],

@@ -6,18 +6,19 @@ private fields are here and nowhere else, each returning None or a safe answer w
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
 
 import faust
+from aiokafka.errors import IllegalStateError
+from aiokafka.structs import TopicPartition
 from faust.types import TP
 
 from streams.alignment import Backlog
 from streams.settings import Settings
 
-__all__ = ["alignment_backlog_probe", "pause_partition", "read_position", "resume_unless_rebalancing",
+__all__ = ["alignment_backlog_probe", "kafka_client", "pause_partition", "read_position", "resume_partition",
            "source_backlog_probe", "stall_reporter"]
 
 log = logging.getLogger(__name__)
@@ -56,37 +57,45 @@ def read_position(consumer: Any, tp: TP) -> int | None:
     return int(state.position)
 
 
+def kafka_client(app: faust.App) -> Any:
+    """Return the Kafka client under Faust's consumer (None before it starts)."""
+    return getattr(getattr(app.consumer, "_thread", None), "_consumer", None)
+
+
 def pause_partition(app: faust.App) -> Callable[[str, int], None]:
-    """Return a function that stops fetching a topic-partition that runs ahead of its partition's inputs."""
+    """Return a function that stops fetching a topic-partition that runs ahead of its partition's inputs.
+
+    The pause is the Kafka client's own, not Faust's: the client drops what it had fetched for the
+    partition *without* moving its position past it, so fetching resumes right after the last record it
+    handed to Faust. Faust's own pause skips the rest of a batch it is delivering while the client's
+    position has already passed it (those records are never delivered), and its gap tracking may then
+    count them as processed.
+    """
 
     def pause(topic: str, partition: int) -> None:
+        client = kafka_client(app)
+        if client is None:
+            return
         log.info("alignment: pausing %s[%d] while the other inputs of its partition catch up", topic, partition)
-        app.consumer.pause_partitions({TP(topic, partition)})
+        try:
+            client.pause(TopicPartition(topic, partition))
+        except IllegalStateError:  # no longer assigned: nothing to pause
+            pass
 
     return pause
 
 
-def resume_unless_rebalancing(app: faust.App) -> Callable[[str, int, int], bool]:
-    """Return a function fetching a paused topic-partition again from an offset, unless a rebalance runs."""
+def resume_partition(app: faust.App) -> Callable[[str, int, int], bool]:
+    """Return a function fetching a paused topic-partition again (from where the client stopped)."""
 
     def resume(topic: str, partition: int, next_offset: int) -> bool:
-        tp = TP(topic, partition)
-        consumer = app.consumer
-        # During a rebalance Faust pauses and resumes partitions itself (table recovery): try again later.
-        if app.rebalancing:
-            log.info("alignment: not resuming %s[%d] during a rebalance", topic, partition)
-            return False
-        if tp not in consumer.assignment():
-            return True
-
-        async def seek_then_resume() -> None:
-            # Faust drops the records it had fetched for a partition once it is paused, and the client's
-            # position is already past them: without the seek they would never be delivered.
-            await consumer.seek(tp, next_offset)
-            consumer.resume_partitions({tp})
-            log.info("alignment: resumed %s[%d] from offset %d", topic, partition, next_offset)
-
-        asyncio.ensure_future(seek_then_resume())
+        client = kafka_client(app)
+        if client is not None:
+            try:
+                client.resume(TopicPartition(topic, partition))
+                log.info("alignment: resumed %s[%d] (next offset %d)", topic, partition, next_offset)
+            except IllegalStateError:  # revoked meanwhile: a new assignment starts unpaused
+                pass
         return True
 
     return resume

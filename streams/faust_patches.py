@@ -29,6 +29,7 @@ _publish = ProducerBuffer._send_pending
 _listed_highwaters = AIOKafkaConsumerThread._highwaters
 _create_worker_consumer = AIOKafkaConsumerThread._create_worker_consumer
 _on_recovery_completed = Recovery.on_recovery_completed
+_fetch_records = AIOKafkaConsumerThread._fetch_records
 
 
 async def send_pending_counted(self: ProducerBuffer, fut: Any) -> None:
@@ -93,6 +94,20 @@ async def resume_streams_last(self: Recovery, generation_id: int = 0) -> None:
         consumer.resume_partitions(held & consumer.assignment())
 
 
+async def fetch_active_only(self: AIOKafkaConsumerThread, consumer: Any, active_partitions: set[TP],
+                            timeout: float | None = None, max_records: int | None = None) -> Any:
+    """Fetch records of the partitions active right now and of no other, and nothing while none is active.
+
+    The Kafka client reads an empty set as "every assigned partition": during a rebalance it handed over
+    the paused partitions' records, its position passed them, and Faust dropped them as not active.
+    """
+    partitions = set(active_partitions)
+    if not partitions:
+        await asyncio.sleep(min(timeout or 0.0, 0.05))
+        return {}
+    return await _fetch_records(self, consumer, partitions, timeout=timeout, max_records=max_records)
+
+
 def let_go_before_wait_empty(app: Any, let_go: Callable[[], list[Any]]) -> None:
     """Make a revoke or a stop stop waiting for the messages `let_go()` names: they stay unacked and uncommitted.
 
@@ -122,6 +137,7 @@ PATCHES: tuple[tuple[type, str, Any], ...] = (
     (AIOKafkaConsumerThread, "_highwaters", verified_highwaters),
     (AIOKafkaConsumerThread, "_create_worker_consumer", short_fetch_wait),
     (Recovery, "on_recovery_completed", resume_streams_last),
+    (AIOKafkaConsumerThread, "_fetch_records", fetch_active_only),
 )
 
 

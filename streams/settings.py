@@ -142,10 +142,15 @@ class Settings(BaseSettings):
                     "last messages are still on their way (event-time alignment across topics). An input "
                     "with unread messages on the broker is always waited for, however long it takes.")
     align_max_queued_messages: int = Field(
-        0, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES"),
-        description="Messages of one topic-partition held while another input of the partition catches up "
-                    "before that topic-partition is paused (0: never pause; see the README's limitations: "
-                    "pausing loses messages on faust-streaming 0.15).")
+        10_000, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES"),
+        description="Messages of one topic-partition held while another input of the partition catches up; "
+                    "past this the Kafka client stops fetching that topic-partition until half of them are "
+                    "processed (0: never pause, hold whole backlogs in memory).")
+    partition_stall_seconds: float = Field(
+        30.0, gt=0, validation_alias=_env("HEALTHMON_PARTITION_STALL_SECONDS"),
+        description="An owned input partition whose committed offset has not moved for this long, with "
+                    "messages left on the broker and none of them on their way through the worker, is read "
+                    "again from its committed offset (logged, and counted by healthmon_partition_rereads_total).")
     view_accounts_per_second: int = Field(
         500, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
         description="Most changed accounts scored into the Redis view and the gauges per second; when more "

@@ -140,17 +140,21 @@ class TopicIO:
                                 timeout_s=timeout_s, settle_s=settle_s)
 
     async def committed(self, group_id: str, topics: list[str], partitions: int) -> int:
-        """Return the sum of the offsets `group_id` has committed on `partitions` partitions of each topic.
+        """Return the sum of the offsets `group_id` has committed on `partitions` partitions of each topic."""
+        return sum((await self.committed_offsets(group_id, topics, partitions)).values())
+
+    async def committed_offsets(self, group_id: str, topics: list[str], partitions: int) -> dict[str, int]:
+        """Return the offset `group_id` has committed on each `topic[partition]` (0 where none).
 
         The consumer asks the group coordinator for them; it never subscribes, so it does not join.
         """
         consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=group_id, enable_auto_commit=False)
         await consumer.start()
         try:
-            offsets = [await consumer.committed(TopicPartition(t, p)) for t in topics for p in range(partitions)]
+            return {f"{t}[{p}]": (await consumer.committed(TopicPartition(t, p))) or 0
+                    for t in topics for p in range(partitions)}
         finally:
             await consumer.stop()
-        return sum(o for o in offsets if o)
 
 
 def run(coro: Any) -> Any:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from healthmon.drills.compare import Outcome
 from healthmon.drills.harness import Broker
-from healthmon.drills.scenarios import DRILLS, EXPERIMENTAL, DrillConfig, Drills
+from healthmon.drills.scenarios import DRILLS, DrillConfig, Drills
 
 BEGIN, END = "<!-- drills:begin -->", "<!-- drills:end -->"
 
@@ -63,7 +63,7 @@ async def _main(args: argparse.Namespace) -> int:
         outcomes = []
         for name in names:
             say(f"{name} ...")
-            outcomes.append(await {**DRILLS, **EXPERIMENTAL}[name](drills))
+            outcomes.append(await DRILLS[name](drills))
     table = render_table(outcomes, config, drills.events, len({a["alert_id"] for a in clean.alerts}))
     print(table)
     if args.write:
@@ -81,7 +81,7 @@ def main() -> None:
                         help="UTC date the traffic ends at (default: yesterday)")
     parser.add_argument("--pause-seconds", type=float, default=32.0)
     parser.add_argument("--kills", type=int, default=20)
-    parser.add_argument("--only", action="append", choices=[*DRILLS, *EXPERIMENTAL],
+    parser.add_argument("--only", action="append", choices=list(DRILLS),
                         help="run only this drill (repeatable)")
     parser.add_argument("--workdir", default=None, help="where logs go (default: a new temporary directory)")
     parser.add_argument("--write", type=Path, default=None, help="write the table into this file's drill block")

@@ -234,7 +234,5 @@ DRILLS: dict[str, Callable[[Drills], Awaitable[Outcome]]] = {
     "outage": Drills.outage,
     "sigkills": Drills.sigkills,
     "poison": Drills.poison,
+    "tight-buffer": Drills.tight_buffer,
 }
-#: Not in the default set: pausing a topic-partition at the consumer loses messages on faust-streaming
-#: 0.15 (README limitations); run it with `--only tight-buffer` to work on that.
-EXPERIMENTAL = {"tight-buffer": Drills.tight_buffer}

@@ -15,11 +15,13 @@ from prometheus_client import (
 from healthmon.core.vocabulary import ALERT_KINDS, ALERT_STATUSES, BANDS, OUTCOMES, SEVERITIES, TIERS
 from schemas.deadletter import DeadLetterReason
 
-__all__ = ["Metrics", "TIER_LABELS", "TOPIC_LABELS", "UNKNOWN_TIER"]
+__all__ = ["Metrics", "REPARTITION_LABEL", "TIER_LABELS", "TOPIC_LABELS", "UNKNOWN_TIER"]
 
 #: input kind -> the `topic` label value (the unprefixed default topic name, so dashboards stay portable)
 TOPIC_LABELS = {"usage": "product-usage", "ticket": "support-tickets", "nps": "nps-responses",
                 "account": "accounts"}
+#: the `topic` label value of the repartition topic (healthmon's own)
+REPARTITION_LABEL = "repartition"
 #: the `tier` label of an account without a profile yet
 UNKNOWN_TIER = "unknown"
 TIER_LABELS = (*TIERS, UNKNOWN_TIER)
@@ -56,6 +58,9 @@ class Metrics:
         self.staleness = Gauge("healthmon_source_staleness_seconds",
                                "How far (event time) each input lags the stream time.", ["topic"], registry=r)
         self.stale = Gauge("healthmon_source_stale", "1 while an input is considered stale.", ["topic"], registry=r)
+        self.partition_rereads = Counter(
+            "healthmon_partition_rereads", "Owned input partitions read again from their committed offset after "
+            "making no progress with messages left (see docs/operations.md).", ["topic"], registry=r)
         self.redis_errors = Counter("healthmon_redis_errors", "Failed Redis operations.", ["operation"], registry=r)
         self.broker_unreachable = Gauge("healthmon_broker_unreachable",
                                         "1 while this worker cannot reach the Kafka broker (see /readyz).",
@@ -68,6 +73,8 @@ class Metrics:
         self._precreate()
 
     def _precreate(self) -> None:
+        for topic in (*TOPIC_LABELS.values(), REPARTITION_LABEL):
+            self.partition_rereads.labels(topic)
         for topic in TOPIC_LABELS.values():
             self.messages.labels(topic)
             self.event_lag.labels(topic)

@@ -29,7 +29,7 @@ def drills(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         yield drills
 
 
-@pytest.mark.parametrize("name", ["broker-pause", "rebalance-sigkill", "poison"])
+@pytest.mark.parametrize("name", ["broker-pause", "rebalance-sigkill", "poison", "tight-buffer"])
 def test_fault_changes_no_alert_no_dead_letter_and_no_state(drills: Drills, name: str) -> None:
     outcome = asyncio.run(DRILLS[name](drills))
     assert outcome.alerts.identical, outcome.alerts
