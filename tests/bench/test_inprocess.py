@@ -17,3 +17,21 @@ def test_same_input_gives_the_same_alerts_and_states_and_every_event_is_counted(
 def test_single_event_messages_carry_the_same_events() -> None:
     single = run_inprocess(EVENTS, ACCOUNTS, batch_size=None)
     assert single.events == single.messages == EVENTS + ACCOUNTS and single.dead_letters == 0
+
+
+def test_dense_workload_packs_tens_of_usage_events_into_each_account_hour() -> None:
+    from healthmon.bench.workload import dense_accounts, usage_per_account_hour, workload_records
+
+    events = 30_000
+    dense = usage_per_account_hour(workload_records(events, dense_accounts(events), 42, "dense"))
+    sparse = usage_per_account_hour(workload_records(events, 600, 42, "sparse"))
+    assert dense >= 40 > sparse
+
+
+def test_cost_model_counts_evaluations_and_leaves_the_outcome_unchanged() -> None:
+    plain = run_inprocess(EVENTS, ACCOUNTS)
+    timed = run_inprocess(EVENTS, ACCOUNTS, cost_model=True)
+    assert (timed.alerts_digest, timed.states_digest) == (plain.alerts_digest, plain.states_digest)
+    cost = timed.cost
+    assert cost is not None and cost.evaluations > 0 and cost.decode_seconds > 0
+    assert 0 < cost.evaluations_per_event < 10
