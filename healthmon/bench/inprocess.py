@@ -185,32 +185,41 @@ def _rss_bytes() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+def _hold_live_accounts(samples: list[bytes], count: int) -> float:
+    """Return the RSS growth per account of holding `count` live accounts built from `samples`."""
+    gc.collect()
+    before = _rss_bytes()
+    states: dict[str, Any] = {}
+    due: dict[str, int] = {}
+    heap: list[tuple[int, str]] = []
+    for i in range(count):
+        state = state_from_bytes(samples[i % len(samples)])
+        account_id = state.account_id = f"live-{i:07d}"
+        states[account_id] = state
+        due[account_id] = state.last_eval_ms + 3_600_000
+        heap.append((due[account_id], account_id))
+    gc.collect()
+    return (_rss_bytes() - before) / count
+
+
 def rss_bytes_per_live_account(samples: list[bytes], counts: tuple[int, ...] = (10_000, 100_000)) -> dict[int, float]:
     """Return the RSS growth per live account when `count` states (copies of `samples`) are held in memory.
 
     Each live account is what a worker keeps for it: its decoded `AccountState` in a dict, its next
-    tick instant and its entry in the tick heap. The samples are real end-of-run states; each count is
-    measured on top of the previous ones, all kept alive, so no freed memory is reused.
+    tick instant and its entry in the tick heap. The samples are real end-of-run states. Each count is
+    measured in a fresh interpreter, so no memory freed by an earlier run is reused.
     """
+    import subprocess
+    import tempfile
+
     out: dict[int, float] = {}
-    keep: list[Any] = []
-    for count in counts:
-        gc.collect()
-        before = _rss_bytes()
-        states: dict[str, Any] = {}
-        due: dict[str, int] = {}
-        heap: list[tuple[int, str]] = []
-        for i in range(count):
-            state = state_from_bytes(samples[i % len(samples)])
-            account_id = state.account_id = f"live-{count}-{i:07d}"
-            states[account_id] = state
-            due[account_id] = state.last_eval_ms + 3_600_000
-            heap.append((due[account_id], account_id))
-        gc.collect()
-        out[count] = (_rss_bytes() - before) / count
-        keep.append((states, due, heap))
-    del keep
-    gc.collect()
+    with tempfile.NamedTemporaryFile(suffix=".states") as f:
+        f.write(orjson.dumps([s.hex() for s in samples]))
+        f.flush()
+        for count in counts:
+            proc = subprocess.run([sys.executable, "-m", "healthmon.bench.inprocess", "--rss-of", f.name,
+                                   "--rss-count", str(count)], capture_output=True, text=True, check=True)
+            out[count] = float(proc.stdout.strip().splitlines()[-1])
     return out
 
 
@@ -331,7 +340,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="also run each workload with timers, and measure RSS per live account")
     parser.add_argument("--profile", action="store_true", help="run under pyinstrument and print its tree")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # a file of sample states: print RSS per account
+    parser.add_argument("--rss-count", type=int, default=100_000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rss_of:
+        with open(args.rss_of, "rb") as f:
+            samples = [bytes.fromhex(h) for h in orjson.loads(f.read())]
+        print(_hold_live_accounts(samples, args.rss_count))
+        return
     batch = None if args.single else 100
     workloads = WORKLOADS if args.workload == "both" else (args.workload,)
     if args.profile:
