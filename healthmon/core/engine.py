@@ -188,6 +188,35 @@ class Engine:
             due = warmup_end
         return -(-due // interval) * interval
 
+    def _timer_due(self, state: AccountState, last_ms: int, at_ms: int) -> bool:
+        """Return whether a pending rule's dwell, `for` or cooldown ends in (`last_ms`, `at_ms`].
+
+        With the same metrics and no input held back, the lifecycle decides differently from its latest
+        evaluation only once one of these instants has passed: its rules compare `at_ms` with them alone.
+        """
+        _, dwell_ms, cooldown_ms = self._timing
+        health = state.life.health
+        if health.pending_since:
+            if last_ms < health.pending_since + dwell_ms <= at_ms:
+                return True
+            if health.last_resolved and last_ms < health.last_resolved + cooldown_ms <= at_ms:
+                return True
+        lines = state.life.lines
+        if lines:
+            for line in self.policy.for_tier(state.tier).warning_lines:
+                rule = lines.get(line.name)
+                if rule is None or rule.status == RuleState.FIRING:
+                    continue
+                if rule.status == RuleState.OK:
+                    if rule.pending_since:
+                        return True  # left over from a resolve: the next full evaluation clears it
+                    continue
+                if last_ms < rule.pending_since + line.for_seconds * 1000 <= at_ms:
+                    return True
+                if rule.last_resolved and last_ms < rule.last_resolved + line.cooldown_seconds * 1000 <= at_ms:
+                    return True
+        return False
+
     def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list) -> bool:
         """Decide alerts as of `at_ms`; append them to `out`; return whether the lifecycle moved."""
         warmup_ms, dwell_ms, cooldown_ms = self._timing
@@ -195,9 +224,10 @@ class Engine:
         life = state.life
         last = state.last_eval_ms
         day = asof_day(at_ms)
-        if not state.dirty and last and day == asof_day(last) and not life.pending() \
-                and warm == (last - state.first_ms >= warmup_ms):
-            # Metrics depend on the data and the day only: nothing can move until one of them does.
+        if not state.dirty and last and day == asof_day(last) and warm == (last - state.first_ms >= warmup_ms) \
+                and (not life.pending() or not held_back and not self._timer_due(state, last, at_ms)):
+            # Metrics depend on the data and the day only: nothing can move until one of them does, or
+            # until a pending rule's dwell, `for` or cooldown runs out.
             state.last_eval_ms = at_ms
             return False
         if day > state.anchor_day:
