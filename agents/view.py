@@ -3,43 +3,40 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 
 import faust
 
 from healthmon.ingest import partition_for
-from streams.processor import Processor
+from healthmon.serving.view_refresh import ViewRefresh
 
-__all__ = ["register_view_timer", "mark_local_accounts_dirty"]
+__all__ = ["register_view_timer", "local_accounts"]
 
 log = logging.getLogger(__name__)
 
 
-def mark_local_accounts_dirty(app: faust.App, processor: Processor) -> int:
-    """Mark every account of this worker's active partitions dirty; return how many."""
-    inputs = set(processor.topics.kind_by_name)
+def local_accounts(app: faust.App, inputs: set[str], saved_accounts: Iterable[str], partitions: int) -> list[str]:
+    """Return the saved accounts that belong to this worker's active partitions of the `inputs` topics."""
     active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic in inputs}
-    marked = 0
-    for raw_key in list(processor.table.keys()):
-        account_id = raw_key.decode()
-        if partition_for(account_id, processor.partitions) in active:
-            processor.dirty[account_id] = None
-            marked += 1
-    return marked
+    return [a for a in saved_accounts if partition_for(a, partitions) in active]
 
 
-def register_view_timer(app: faust.App, processor: Processor, interval_s: float) -> None:
-    """Register a timer that refreshes the Redis view and gauges every `interval_s` seconds."""
+def register_view_timer(app: faust.App, refresh: ViewRefresh, saved_accounts: Callable[[], Iterable[str]],
+                        inputs: set[str], partitions: int, max_accounts: int, interval_s: float) -> None:
+    """Register a timer that refreshes the Redis view and gauges every `interval_s` seconds.
 
-    max_accounts = max(1, int(processor.settings.view_accounts_per_second * interval_s))
+    Each run scores at most `max_accounts` of the accounts that changed; when Redis may have lost what
+    it held, every local account is queued again, once the table is complete.
+    """
 
     @app.timer(interval_s, name="healthmon.view")
     async def refresh_view() -> None:
         try:
-            await processor.refresh_view(max_accounts)
-            view = processor.view
-            # Redis may have lost what it had: put every local account again, once the table is complete.
+            await refresh.refresh(max_accounts)
+            view = refresh.view
             if view.resync_requested and app.tables.recovery.completed.is_set() and not app.rebalancing:
                 view.resync_started()
-                log.info("Redis view resync: %d local accounts", mark_local_accounts_dirty(app, processor))
+                marked = refresh.mark_all(local_accounts(app, inputs, saved_accounts(), partitions))
+                log.info("Redis view resync: %d local accounts", marked)
         except Exception:  # noqa: BLE001 - a view problem must never stop the stream
             log.exception("refreshing the health view failed")

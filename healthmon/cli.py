@@ -64,7 +64,8 @@ def _stop_starting(signum: int, frame: object) -> None:
 def worker() -> None:
     """Run a Faust worker (starts an embedded broker when KAFKA_BROKER_URL is unset)."""
     from healthmon.connect import bootstrap_of, connect_broker
-    from streams.runtime import build_worker, ensure_topics
+    from healthmon.worker import build_worker
+    from streams.topics import ensure_topics
     from streams.shutdown import BoundedStopWorker
 
     settings = _settings()

@@ -19,7 +19,7 @@ from healthmon.connect import bootstrap_of, connect_broker
 from healthmon.generator import generate
 from healthmon.produce import produce
 from healthmon.tail import format_alert, iter_alerts
-from streams.runtime import ensure_topics
+from streams.topics import ensure_topics
 from streams.settings import Settings
 
 __all__ = ["run_demo", "spawn_bridge", "spawn_worker", "wait_ready"]

@@ -96,7 +96,7 @@ class Replay:
 
     def band_counts(self) -> Counter[str]:
         """Return how many accounts are in each announced band now ("none": no score yet)."""
-        return Counter(state.life.health.band or "none" for state in self.processor.states.values())
+        return Counter(state.life.health.band or "none" for state in self.processor.states.live.values())
 
 
 @dataclass

@@ -60,9 +60,11 @@ def run_bare_faust(expect: int, result: Path) -> None:
     """Run a Faust worker (the pipeline's app settings) whose one agent only decodes each message."""
     import faust
 
+    from streams import faust_patches
     from streams.app import create_app
     from streams.settings import Settings
 
+    faust_patches.install()  # as the worker does, so the floor measures the same Faust
     settings = Settings()
     app = create_app(settings, settings.kafka_broker_url)
     channel = app.topic(*settings.input_topics.values(), key_type=bytes, value_type=bytes, key_serializer="raw",

@@ -146,7 +146,7 @@ def _inprocess(opts: BenchOptions, workdir: Path, timeout_s: float) -> dict[str,
 def _run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Callable[..., Settings],
                   bootstrap: str, workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
     """Run the floors and the pipeline (single events, envelopes, several workers) on one workload."""
-    from streams.runtime import ensure_topics
+    from streams.topics import ensure_topics
 
     expect = opts.events + accounts  # every run also consumes one profile per account
     w = workload

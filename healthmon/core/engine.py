@@ -217,7 +217,7 @@ class Engine:
                     return True
         return False
 
-    def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list) -> bool:
+    def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list[dict[str, Any]]) -> bool:
         """Decide alerts as of `at_ms`; append them to `out`; return whether the lifecycle moved."""
         warmup_ms, dwell_ms, cooldown_ms = self._timing
         warm = at_ms - state.first_ms >= warmup_ms

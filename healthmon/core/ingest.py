@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Protocol
 
 from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, hash_id
 from healthmon.core.windows import USER_MASKS, advance
@@ -12,6 +13,21 @@ __all__ = ["PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_us
 #: priority name -> code; codes >= 2 are "high or urgent".
 PRIORITIES = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
+class Profile(Protocol):
+    """The fields of an account profile the state keeps (`schemas.events.AccountProfile` has them)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def tier(self) -> str: ...
+    @property
+    def seats(self) -> int: ...
+    @property
+    def csm(self) -> str | None: ...
+    @property
+    def contract_start(self) -> date: ...
 
 
 def remember(state: AccountState, fingerprint: int, capacity: int) -> None:
@@ -84,7 +100,7 @@ def apply_nps(state: AccountState, occurred_at: int, score: int) -> None:
     counts[0 if score >= 9 else 1 if score >= 7 else 2] += 1
 
 
-def apply_profile(state: AccountState, profile) -> bool:
+def apply_profile(state: AccountState, profile: Profile) -> bool:
     """Take the account's profile; return whether anything changed."""
     contract_day = profile.contract_start.toordinal() - _EPOCH_ORDINAL
     new = (profile.name, profile.tier, profile.seats, profile.csm or None, contract_day)

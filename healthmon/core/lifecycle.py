@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
@@ -42,7 +43,7 @@ class Transition:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def line_value(line: WarningLine, metrics: dict, series: dict) -> tuple[float | None, bool, bool, dict]:
+def line_value(line: WarningLine, metrics: Metrics, series: Series) -> tuple[float | None, bool, bool, dict[str, Any]]:
     """Return (value, past the enter line, past the exit line, details) of a warning line; None: no data."""
     if line.kind == "absolute":
         value = metrics.get(line.metric)
@@ -51,11 +52,13 @@ def line_value(line: WarningLine, metrics: dict, series: dict) -> tuple[float | 
                        "line": line.above, "exit": line.exit_below}
             if value is None:
                 return None, False, False, details
+            assert line.exit_below is not None  # validation gives a line both keys of its direction
             return value, value > line.above, value <= line.exit_below, details
         details = {"metric": line.metric, "kind": "absolute", "value": value, "line": line.below,
                    "exit": line.exit_above}
         if value is None:
             return None, False, False, details
+        assert line.below is not None and line.exit_above is not None
         return value, value < line.below, value >= line.exit_above, details
     weeks = series.get(line.metric)
     details = {"metric": line.metric, "kind": "relative", "value": None, "line": line.drop,
@@ -68,6 +71,7 @@ def line_value(line: WarningLine, metrics: dict, series: dict) -> tuple[float | 
         return None, False, False, details
     drop = round(1 - weeks[0] / baseline, 4)
     details["value"] = drop
+    assert line.drop is not None and line.exit_drop is not None  # validation requires both on relative lines
     return drop, drop >= line.drop, drop < line.exit_drop, details
 
 
@@ -118,7 +122,7 @@ def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> li
                                     "cut_offs": {"green": tier.bands.green, "yellow": tier.bands.yellow}})]
 
 
-def _line(life: Lifecycle, line: WarningLine, metrics: dict, series: dict, card: Scorecard,
+def _line(life: Lifecycle, line: WarningLine, metrics: Metrics, series: Series, card: Scorecard,
           t: Timing) -> list[Transition]:
     rule = life.lines.get(line.name)
     value, entered, exited, details = line_value(line, metrics, series)
@@ -167,7 +171,7 @@ def _retired(life: Lifecycle, kept: set[str], card: Scorecard) -> list[Transitio
     return out
 
 
-def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: dict, series: dict, tier: TierPolicy,
+def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: Metrics, series: Series, tier: TierPolicy,
                        timing: Timing) -> list[Transition]:
     """Advance every rule of an account by one evaluation; return what to announce."""
     out = _health(life, card, tier, timing)

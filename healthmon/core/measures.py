@@ -8,7 +8,7 @@ from typing import Callable
 from healthmon.core.state import CORE_SHIFT, DAY_MS, AccountState
 from healthmon.core.windows import asof_day, count_users, shifted_bits, shifted_events
 
-__all__ = ["METRICS", "RELATIVE_METRICS", "Metric", "compute_metrics", "format_value"]
+__all__ = ["METRICS", "RELATIVE_METRICS", "Metric", "Metrics", "Series", "compute_metrics", "format_value"]
 
 
 def _pct(v: float) -> str:
@@ -67,11 +67,17 @@ def format_value(metric: str, value: float | None) -> str:
     return METRICS[metric].fmt(value)
 
 
+#: metric name -> value (None: no data)
+Metrics = dict[str, float | None]
+#: metric name -> weekly values [this week, 1..4 weeks ago]
+Series = dict[str, list[int]]
+
+
 def _ratio(num: float, den: float | None) -> float | None:
     return round(num / den, 4) if den else None
 
 
-def compute_metrics(state: AccountState, at_ms: int) -> tuple[dict[str, float | None], dict[str, list[int]]]:
+def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
     """Return every metric as of `at_ms` (None: no data) and the weekly series [this week, 1..4 weeks ago].
 
     The weekly series are empty until the account's history covers all five weeks.
@@ -82,9 +88,10 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[dict[str, float | 
         counts = count_users(active | (core_bits << CORE_SHIFT)
                              for active, core_bits in (shifted_bits(b, offset) for b in state.users.values()))
     else:
-        counts = state.user_counts
-        if counts is None:
-            counts = state.user_counts = count_users(state.users.values())
+        cached = state.user_counts
+        if cached is None:
+            cached = state.user_counts = count_users(state.users.values())
+        counts = cached
     dau, wau, mau, core, w1, w2, w3, w4 = counts
     weeks = [wau, w1, w2, w3, w4]
     d = shifted_events(state.events, offset)
@@ -109,8 +116,8 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[dict[str, float | 
             csat_sum += csat
             csat_n += 1
     promoters = passives = detractors = 0
-    for d, (p, n, x) in state.nps.items():
-        if day - 90 < d <= day:
+    for nps_day, (p, n, x) in state.nps.items():
+        if day - 90 < nps_day <= day:
             promoters += p
             passives += n
             detractors += x

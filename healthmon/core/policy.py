@@ -128,7 +128,7 @@ class Policy:
         return self.tiers.get(tier or "standard") or self.tiers["standard"]
 
 
-def _tier(name: str, spec: dict) -> TierPolicy:
+def _tier(name: str, spec: dict[str, Any]) -> TierPolicy:
     measures = tuple(MeasureSpec(**m) for m in spec["measures"])
     return TierPolicy(
         tier=name, severity=spec["severity"], bands=BandPolicy(**spec["bands"]), measures=measures,
@@ -137,7 +137,7 @@ def _tier(name: str, spec: dict) -> TierPolicy:
     )
 
 
-def parse_policy(doc: dict | str, source: str = "policy") -> Policy:
+def parse_policy(doc: dict[str, Any] | str, source: str = "policy") -> Policy:
     """Validate a policy given as a mapping or YAML text; raise `PolicyError` listing every problem."""
     if isinstance(doc, str):
         doc = _load_yaml(doc, source)
@@ -185,8 +185,8 @@ class _StrictLoader(yaml.SafeLoader):
     """A safe YAML loader that rejects duplicate keys instead of keeping the last one."""
 
 
-def _mapping_no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
-    seen: set = set()
+def _mapping_no_duplicates(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:

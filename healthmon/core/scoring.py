@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from healthmon.core.policy import BandPolicy, TierPolicy
+from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
 
 __all__ = ["BANDS", "MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
            "worse"]
@@ -23,7 +23,7 @@ class MeasureResult(NamedTuple):
     weight: float
     contribution: float | None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """Return the measure as it appears in alerts and snapshots."""
         return {"name": self.name, "value": self.value, "score": self.score, "weight": self.weight,
                 "contribution": self.contribution}
@@ -68,7 +68,7 @@ def quick_score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard
 
 def score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
     """Score an account: the weighted average of its measures that have data."""
-    scored = []
+    scored: list[tuple[MeasureSpec, float | None, float | None]] = []
     total = total_weight = 0.0
     for spec in tier.measures:
         value = metrics.get(spec.metric)

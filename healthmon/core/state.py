@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from collections import deque
 from hashlib import blake2b
+from typing import Any
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -73,13 +74,13 @@ class RuleState:
         self.score: float | None = None  # health only: the score when `band` was announced
         self.pending_band: str | None = None  # health only: the band waiting out its dwell
 
-    def to_list(self) -> list:
+    def to_list(self) -> list[Any]:
         """Return the rule state as a compact list."""
         return [self.status, self.pending_since, self.episode_start, int(self.fired), self.last_resolved,
                 self.band, self.score, self.pending_band]
 
     @classmethod
-    def from_list(cls, data: list) -> RuleState:
+    def from_list(cls, data: list[Any]) -> RuleState:
         """Rebuild a rule state from `to_list` output."""
         rule = cls()
         (rule.status, rule.pending_since, rule.episode_start, fired, rule.last_resolved, rule.band, rule.score,
@@ -106,7 +107,7 @@ class Lifecycle:
             rule = self.lines[name] = RuleState()
         return rule
 
-    def fingerprint(self) -> tuple:
+    def fingerprint(self) -> tuple[Any, ...]:
         """Return a cheap value that changes whenever anything persisted in the lifecycle changes."""
         h = self.health
         return (h.status, h.pending_since, h.episode_start, h.fired, h.last_resolved, h.band, h.score,
@@ -117,14 +118,14 @@ class Lifecycle:
         """Return whether any rule waits out a `for`, a dwell or a cooldown (time alone may move it)."""
         return bool(self.health.pending_since) or any(r.status == RuleState.PENDING for r in self.lines.values())
 
-    def to_list(self) -> list:
+    def to_list(self) -> list[Any]:
         """Return the lifecycle as a compact list; idle warning lines are left out."""
         lines = {name: r.to_list() for name, r in sorted(self.lines.items())
                  if r.status or r.episode_start or r.last_resolved}
         return [self.health.to_list(), lines, self.last_score, self.last_band]
 
     @classmethod
-    def from_list(cls, data: list) -> Lifecycle:
+    def from_list(cls, data: list[Any]) -> Lifecycle:
         """Rebuild a lifecycle from `to_list` output."""
         life = cls()
         health, lines, life.last_score, life.last_band = data

@@ -25,7 +25,7 @@ _LINE_FIELDS = {"absolute": ("below", "exit_above", "above", "exit_below"),
 _DIRECTIONS = (("below", "exit_above"), ("above", "exit_below"))
 
 
-def _direction(data: dict, base: dict) -> tuple[str, str] | None:
+def _direction(data: dict[str, Any], base: dict[str, Any]) -> tuple[str, str] | None:
     """Return the (enter, exit) keys of an absolute line, from its own keys or else its base line's."""
     for pair in _DIRECTIONS:
         if any(k in data for k in pair):
@@ -45,7 +45,7 @@ class _Checker:
     def error(self, path: str, message: str) -> None:
         self.errors.append(f"{path}: {message}")
 
-    def mapping(self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict:
+    def mapping(self, value: Any, path: str, allowed: tuple[str, ...], required: tuple[str, ...] = ()) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.error(path, "must be a mapping")
             return {}
@@ -58,7 +58,7 @@ class _Checker:
                 self.error(f"{prefix}{key}", "required")
         return value
 
-    def number(self, data: dict, key: str, path: str, default: Any = _MISSING, *, low: float | None = None,
+    def number(self, data: dict[str, Any], key: str, path: str, default: Any = _MISSING, *, low: float | None = None,
                high: float | None = None, integer: bool = False, strict_low: bool = False) -> Any:
         full = f"{path}.{key}" if path else key
         if key not in data:
@@ -78,7 +78,7 @@ class _Checker:
             return None
         return value
 
-    def keyed(self, value: Any, path: str, allowed: tuple[str, ...], message: str) -> dict:
+    def keyed(self, value: Any, path: str, allowed: tuple[str, ...], message: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             self.error(path, "must be a mapping")
             return {}
@@ -87,7 +87,7 @@ class _Checker:
                 self.error(f"{path}.{key}", message)
         return {k: v for k, v in value.items() if k in allowed}
 
-    def choice(self, data: dict, key: str, path: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
+    def choice(self, data: dict[str, Any], key: str, path: str, options: tuple[str, ...], default: Any = _MISSING) -> Any:
         if key not in data:
             return None if default is _MISSING else default
         value = data[key]
@@ -97,7 +97,7 @@ class _Checker:
         return value
 
 
-def normalise(doc: Any) -> tuple[dict, list[str]]:
+def normalise(doc: Any) -> tuple[dict[str, Any], list[str]]:
     """Return the policy with defaults filled in, and the list of errors (empty when valid)."""
     c = _Checker()
     top = c.mapping(doc, "<root>", ("core_features", "evaluation_interval_seconds", "warmup_seconds", "bands",
@@ -128,7 +128,7 @@ def normalise(doc: Any) -> tuple[dict, list[str]]:
     return out, c.errors
 
 
-def _bands(c: _Checker, raw: Any, path: str, base: dict | None) -> dict:
+def _bands(c: _Checker, raw: Any, path: str, base: dict[str, Any] | None) -> dict[str, Any]:
     data = c.mapping(raw, path, ("green", "yellow", "hysteresis_points"), () if base else ("green", "yellow"))
     base = base or {"hysteresis_points": 3}
     green = c.number(data, "green", path, base.get("green"), low=0, high=100)
@@ -140,7 +140,7 @@ def _bands(c: _Checker, raw: Any, path: str, base: dict | None) -> dict:
     return {"green": green, "yellow": yellow, "hysteresis_points": margin}
 
 
-def _measure_values(c: _Checker, data: dict, path: str, base: dict) -> dict:
+def _measure_values(c: _Checker, data: dict[str, Any], path: str, base: dict[str, Any]) -> dict[str, Any]:
     weight = c.number(data, "weight", path, base.get("weight"), low=0, strict_low=True)
     bad = c.number(data, "bad", path, base.get("bad"))
     good = c.number(data, "good", path, base.get("good"))
@@ -149,11 +149,12 @@ def _measure_values(c: _Checker, data: dict, path: str, base: dict) -> dict:
     return {"weight": weight, "bad": bad, "good": good}
 
 
-def _measures(c: _Checker, raw: Any) -> list[dict]:
+def _measures(c: _Checker, raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list) or not raw:
         c.error("measures", "must be a non-empty list")
         return []
-    out, seen = [], {}
+    out: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
     for i, item in enumerate(raw):
         path = f"measures[{i}]"
         data = c.mapping(item, path, ("metric", "weight", "bad", "good"), ("metric", "weight", "bad", "good"))
@@ -169,7 +170,7 @@ def _measures(c: _Checker, raw: Any) -> list[dict]:
     return out
 
 
-def _line_values(c: _Checker, data: dict, path: str, kind: str | None, base: dict) -> dict:
+def _line_values(c: _Checker, data: dict[str, Any], path: str, kind: str | None, base: dict[str, Any]) -> dict[str, Any]:
     values: dict[str, Any] = {
         "for_seconds": c.number(data, "for_seconds", path, base.get("for_seconds", 0), low=0, integer=True),
         "cooldown_seconds": c.number(data, "cooldown_seconds", path, base.get("cooldown_seconds", 0), low=0,
@@ -192,8 +193,8 @@ def _line_values(c: _Checker, data: dict, path: str, kind: str | None, base: dic
             c.error(path, "an absolute line needs below and exit_above, or above and exit_below")
             return values
         enter, leave = pair
-        other = _DIRECTIONS[1] if pair == _DIRECTIONS[0] else _DIRECTIONS[0]
-        mixed = [k for k in other if k in data]
+        opposite = _DIRECTIONS[1] if pair == _DIRECTIONS[0] else _DIRECTIONS[0]
+        mixed = [k for k in opposite if k in data]
         if mixed:
             mine = [k for k in pair if k in data]
             c.error(f"{path}.{mixed[0]}", f"cannot be combined with {mine[0]}: a line is either below/exit_above "
@@ -222,17 +223,18 @@ def _line_values(c: _Checker, data: dict, path: str, kind: str | None, base: dic
     return values
 
 
-def _lines(c: _Checker, raw: Any) -> list[dict]:
+def _lines(c: _Checker, raw: Any) -> list[dict[str, Any]]:
     if not isinstance(raw, list):
         c.error("warning_lines", "must be a list")
         return []
-    out, seen = [], {}
+    out: list[dict[str, Any]] = []
+    seen: dict[str, str] = {}
     for i, item in enumerate(raw):
         path = f"warning_lines[{i}]"
         kind_raw = item.get("kind") if isinstance(item, dict) else None
         allowed = ("name", "metric", "kind", *_LINE_COMMON, *_LINE_FIELDS["absolute"], *_LINE_FIELDS["relative"])
         # An absolute line's keys depend on its direction; `_line_values` requires them.
-        required = ("name", "metric", "kind", *{"relative": ("drop", "exit_drop")}.get(kind_raw, ()))
+        required = ("name", "metric", "kind", *(("drop", "exit_drop") if kind_raw == "relative" else ()))
         data = c.mapping(item, path, allowed, required)
         name = data.get("name")
         if "name" in data:
@@ -255,7 +257,7 @@ def _lines(c: _Checker, raw: Any) -> list[dict]:
     return out
 
 
-def _tiers(c: _Checker, raw: Any, policy: dict) -> dict:
+def _tiers(c: _Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
     data = c.keyed(raw, "tiers", TIERS, f"unknown tier (expected {', '.join(TIERS)})")
     measures = {m["metric"]: m for m in policy["measures"] if m["metric"] is not None}
     lines = {ln["name"]: ln for ln in policy["warning_lines"] if isinstance(ln["name"], str)}
@@ -293,7 +295,7 @@ def _tiers(c: _Checker, raw: Any, policy: dict) -> dict:
     return out
 
 
-def _pipeline(c: _Checker, raw: Any) -> dict:
+def _pipeline(c: _Checker, raw: Any) -> dict[str, Any]:
     data = c.mapping(raw, "pipeline", ("severity", "sources"))
     sources = c.keyed(data.get("sources", {"usage": {"stale_after_seconds": 1800}}), "pipeline.sources",
                       SOURCES, f"unknown source (expected {', '.join(SOURCES)})")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from healthmon.core.state import (
     ACTIVE_DAYS,
     ACTIVE_MASK,
@@ -43,7 +45,7 @@ def shifted_bits(bits: int, offset: int) -> tuple[int, int]:
     return active, core
 
 
-def count_users(users) -> list[int]:
+def count_users(users: Iterable[int]) -> list[int]:
     """Return how many of the users' bit sets meet each of `USER_MASKS`."""
     dau = wau = mau = core = w1 = w2 = w3 = w4 = 0
     for bits in users:

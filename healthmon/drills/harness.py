@@ -23,7 +23,7 @@ from healthmon.core import Engine, load_policy, state_from_bytes
 from healthmon.generator import Record, Traffic
 from healthmon.produce import produce
 from streams.kafka_security import aiokafka_kwargs
-from streams.runtime import ensure_topics
+from streams.topics import ensure_topics
 from streams.settings import Settings
 
 __all__ = ["Broker", "Run", "RunOutputs", "read_topic"]

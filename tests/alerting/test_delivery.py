@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from healthmon.broker import free_port
-from streams.runtime import ensure_topics
+from streams.topics import ensure_topics
 from tests.alerting.builders import MIN, T0, customer_alert
 from tests.alerting.conftest import AlertmanagerProcess, BridgeProcess, Receiver
 from tests.deploy.promstack import tool

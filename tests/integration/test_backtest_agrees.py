@@ -11,7 +11,7 @@ from healthmon.backtest import BacktestOptions, backtest
 from healthmon.backtest.files import write_input_files
 from healthmon.backtest.inputs import file_names
 from healthmon.core import load_policy
-from streams.runtime import ensure_topics
+from streams.topics import ensure_topics
 from tests.fixtures import metric_value
 from tests.integration.scenario import (TOPICS, mixed_traffic, read_alerts, send, wait_processed,
                                         without_processing_time)

@@ -11,7 +11,7 @@ import pytest
 
 from healthmon.broker import free_port
 from healthmon.core import Engine, load_policy, state_from_bytes
-from streams.runtime import ensure_topics
+from streams.topics import ensure_topics
 from tests.integration.scenario import (mixed_traffic, processed, read_alerts, send, wait_processed,
                                         without_processing_time)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schemas.alert import Alert
-from streams.runtime import ensure_topics
+from streams.topics import ensure_topics
 from tests.fixtures import metric_value
 from tests.integration.scenario import by_account, mixed_traffic, read_alerts, send, wait_processed
 

@@ -40,7 +40,8 @@ class Outbox:
         self.sent.append((key, value))
 
 
-def _processor(settings: Settings, table: dict[bytes, bytes]) -> Processor:
+def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClock | None = None,
+               reports_stalls: bool = True) -> Processor:
     policy = load_policy(settings.policy_file)
     config = EngineConfig.from_settings(settings)
     engine = Engine(policy, config)
@@ -50,9 +51,9 @@ def _processor(settings: Settings, table: dict[bytes, bytes]) -> Processor:
     topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), kind_by_name=kind_by_name)
     metrics = Metrics()
     # Processing time stands still, so no input ever looks stalled however slowly the test runs.
-    clock = PipelineClock(policy, config, clock=lambda: 0)
+    clock = clock or PipelineClock(policy, config, clock=lambda: 0)
     return Processor(settings, engine, table, topics, metrics, RedisView("", "test:", metrics), clock,
-                     tick_interval_ms=engine.tick_interval_ms)
+                     tick_interval_ms=engine.tick_interval_ms, reports_stalls=lambda: reports_stalls)
 
 
 def _messages(settings: Settings, accounts: int, days: int) -> list[tuple[tuple, int]]:
@@ -132,8 +133,8 @@ def uninterrupted(settings: Settings, messages: list) -> tuple[Processor, dict[s
 def _health(processor: Processor) -> dict[str, dict]:
     """Return each account's score, band and metrics as its live state gives them at the end."""
     out = {}
-    for account_id in sorted(processor.states):
-        snap = processor.engine.snapshot(processor.states[account_id], processor.stream_time(account_id))
+    for account_id in sorted(processor.states.live):
+        snap = processor.engine.snapshot(processor.states.live[account_id], processor.stream_time(account_id))
         out[account_id] = {k: snap[k] for k in ("score", "band", "alert_band", "metrics", "firing", "as_of")}
     return out
 
@@ -154,7 +155,7 @@ async def test_a_restarted_processor_ticks_sends_and_saves_as_if_it_had_never_st
         settings, messages, uninterrupted, crash):
     reference, expected = uninterrupted
     assert expected, "the scenario must alert for this test to mean anything"
-    points = _restart_points(messages, expected, reference.tick_interval_ms)
+    points = _restart_points(messages, expected, reference.ticks.tick_interval_ms)
     assert len(points) >= 3, "the traffic must offer restart points that need a tick catch-up"
     for cut in points[:: max(1, len(points) // 4)]:
         table: dict[bytes, bytes] = {}
@@ -184,9 +185,7 @@ async def test_only_the_reporting_worker_announces_a_stall_but_every_worker_hold
     config = EngineConfig.from_settings(settings)
     wall = {"ms": 0}
     clock = PipelineClock(policy, config, clock=lambda: wall["ms"])
-    processor = _processor(settings, {})
-    processor.clock = clock
-    processor.reports_pipeline = lambda: reports
+    processor = _processor(settings, {}, clock, reports_stalls=reports)
     offsets: dict[tuple[str, int], int] = defaultdict(int)
     held_back = False
     for record in traffic.records():

@@ -1,0 +1,69 @@
+"""What a worker sends: alerts to the alerts topic (and the view), dead letters, repartitioned events."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+import orjson
+
+from healthmon.ingest import Rejection, dead_letter_record
+from healthmon.ingest.repartition import Source, encode_repartitioned
+from healthmon.serving.metrics import Metrics
+from healthmon.serving.redis_view import RedisView
+from streams.deadletters import deliver_dead_letter
+
+__all__ = ["SOURCE_ALERT_KEY", "OutputSender", "OutputTopics"]
+
+log = logging.getLogger(__name__)
+
+#: The Kafka key of alerts about an input source (`ingest_stalled`), which belong to no account.
+SOURCE_ALERT_KEY = b"__pipeline__"
+
+
+class OutputTopics(Protocol):
+    """The topics a worker writes (`streams.topics.Topics`, or stand-ins in the backtest and tests)."""
+
+    @property
+    def repartition(self) -> Any: ...
+    @property
+    def alerts(self) -> Any: ...
+    @property
+    def deadletter(self) -> Any: ...
+
+
+class OutputSender:
+    """Send alerts, dead letters and repartitioned events, and count them."""
+
+    def __init__(self, topics: OutputTopics, metrics: Metrics, view: RedisView, deadletter_max_raw_bytes: int) -> None:
+        self.topics = topics
+        self.metrics = metrics
+        self.view = view
+        self.deadletter_max_raw_bytes = deadletter_max_raw_bytes
+
+    async def alerts(self, alerts: list[dict[str, Any]], processed_at_ms: int) -> None:
+        """Stamp each alert with the processing time, send it keyed by its account, count it, show it."""
+        for alert in alerts:
+            alert["processed_at"] = processed_at_ms
+            account_id = alert.get("account_id")
+            key = account_id.encode() if account_id else SOURCE_ALERT_KEY
+            await self.topics.alerts.send(key=key, value=orjson.dumps(alert))
+            self.metrics.alerts.labels(alert["kind"], alert["severity"], alert["status"]).inc()
+            self.view.add_alert(alert)
+
+    async def repartition(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
+                          source: Source) -> None:
+        """Send one account's events of an input message to the account's partition."""
+        await self.topics.repartition.send(key=account_id.encode(), value=encode_repartitioned(kind, source, items))
+
+    async def dead_letter(self, source: Source, key: bytes | None, rejection: Rejection, received_at_ms: int) -> None:
+        """Send a dead letter naming the input message at `source`, and count it by reason."""
+        topic, partition, offset = source
+        record = dead_letter_record(topic=topic, partition=partition, offset=offset, reason=rejection.reason,
+                                    error=rejection.error, raw=rejection.raw, key=key,
+                                    received_at_ms=received_at_ms, batch_index=rejection.index,
+                                    max_raw_bytes=self.deadletter_max_raw_bytes)
+        await deliver_dead_letter(self.topics.deadletter, key, record, where=f"{topic}[{partition}]@{offset}")
+        self.metrics.dead_letters.labels(rejection.reason.value).inc()
+        log.info("dead-lettered %s[%d]@%d #%s: %s: %.300s", topic, partition, offset, rejection.index,
+                 rejection.reason.value, rejection.error)

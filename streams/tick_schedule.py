@@ -1,0 +1,102 @@
+"""When each account is evaluated on stream time: per-partition watermarks and a heap of due instants.
+
+An account is due at the tick boundary `Engine.next_tick_ms` names from its own state (the ticks it
+skips could only have moved its evaluation clock within a day), and it is ticked at that very instant,
+however far the watermark has moved since, but never more than `CATCH_UP_TICKS` intervals back (a
+profile that never had an event is due at the epoch). So the instants depend on the account's state,
+the watermark and the order of the input only: a replay, or a worker restarted from its saved table,
+ticks at the same instants as an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+
+from healthmon.core import AccountState
+from healthmon.ingest import partition_for
+
+__all__ = ["CATCH_UP_TICKS", "TickSchedule"]
+
+#: How many tick intervals behind its partition's watermark an account is evaluated from, at most.
+CATCH_UP_TICKS = 48
+
+
+class TickSchedule:
+    """Partition watermarks and, per partition, the accounts a tick may change, by due instant."""
+
+    def __init__(self, next_tick_ms: Callable[[AccountState], int | None], partitions: int,
+                 tick_interval_ms: int) -> None:
+        self._next_tick_ms = next_tick_ms
+        self.partitions = partitions
+        self.tick_interval_ms = tick_interval_ms
+        #: per partition: the latest event time applied (its stream time)
+        self.watermark: dict[int, int] = {}
+        #: per partition, a heap of (next tick instant, account): only accounts a tick may change are ticked
+        self._heap: dict[int, list[tuple[int, str]]] = defaultdict(list)
+        #: account -> its current due instant (heap entries that disagree are stale)
+        self._due: dict[str, int] = {}
+        #: whether the schedule was rebuilt from the saved states since the last start or rebalance
+        self.resumed = False
+
+    def stream_time(self, account_id: str) -> int:
+        """Return the watermark of the account's partition: the instant its snapshot is taken at."""
+        return self.watermark.get(partition_for(account_id, self.partitions), 0)
+
+    def schedule(self, partition: int, account_id: str, state: AccountState) -> None:
+        """(Re)schedule the account at the next instant a tick may change its state (none: unschedule)."""
+        due = self._next_tick_ms(state)
+        if due is None:
+            self._due.pop(account_id, None)
+        elif self._due.get(account_id) != due:
+            self._due[account_id] = due
+            heapq.heappush(self._heap[partition], (due, account_id))
+
+    def instants(self, partition: int) -> Iterator[int]:
+        """Yield each instant some account of `partition` is due that its watermark has passed.
+
+        The caller ticks the accounts `pop_due` returns at each instant before asking for the next.
+        """
+        wm = self.watermark.get(partition)
+        if wm is None:
+            return
+        boundary = wm - wm % self.tick_interval_ms
+        earliest = boundary - CATCH_UP_TICKS * self.tick_interval_ms
+        heap = self._heap[partition]
+        while heap and heap[0][0] <= boundary:
+            yield max(heap[0][0], earliest)
+
+    def pop_due(self, partition: int, now_ms: int) -> list[str]:
+        """Take the accounts of `partition` due at or before `now_ms` off the schedule, in account order."""
+        heap, due = self._heap[partition], self._due
+        ready = []
+        while heap and heap[0][0] <= now_ms:
+            at, account_id = heapq.heappop(heap)
+            if due.get(account_id) == at:  # else a stale entry: the account was rescheduled
+                del due[account_id]
+                ready.append(account_id)
+        ready.sort()
+        return ready
+
+    def resume(self, saved: Iterable[tuple[str, AccountState]]) -> None:
+        """Schedule every saved account, and resume each partition's stream time from the saved states.
+
+        Called before the first message after a start or a rebalance. A restarted worker must tick its
+        accounts at the very instants an uninterrupted one would have, or an alert's decision time (and
+        with it its `alert_id`) would depend on when the worker last restarted. Both come from the saved
+        states: an account's next tick from its own state, and a partition's watermark from the latest
+        event any of its accounts accepted (a flush saves every account a message changed).
+        """
+        self._heap.clear()
+        self._due.clear()
+        resumed: dict[int, int] = {}
+        for account_id, state in saved:
+            partition = partition_for(account_id, self.partitions)
+            if state.clock_ms > resumed.get(partition, 0):
+                resumed[partition] = state.clock_ms
+            self.schedule(partition, account_id, state)
+        for partition, wm in resumed.items():
+            if wm > self.watermark.get(partition, 0):
+                self.watermark[partition] = wm
+        self.resumed = True

@@ -1,0 +1,130 @@
+"""Each Faust patch holds its invariant once `install()` ran (each test fails if its patch is not installed)."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from faust.tables.recovery import Recovery
+from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
+from faust.transport.producer import ProducerBuffer
+from faust.types import TP
+from yarl import URL
+
+from streams import faust_patches
+
+
+@pytest.fixture(autouse=True)
+def _installed() -> None:
+    faust_patches.install()
+
+
+def test_install_puts_every_patch_in_place_and_is_idempotent():
+    faust_patches.install()
+    assert faust_patches.installed()
+    for cls, name, replacement in faust_patches.PATCHES:
+        assert getattr(cls, name) is replacement, f"{cls.__name__}.{name}"
+
+
+class SlowChannel:
+    """Publishes each message after a delay, like a producer waiting on metadata or a full batch."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s = delay_s
+        self.published: list[int] = []
+
+    async def publish_message(self, fut: SimpleNamespace, wait: bool = False) -> None:
+        await asyncio.sleep(self.delay_s)
+        self.published.append(fut.n)
+
+
+def _message(channel: SlowChannel, n: int) -> SimpleNamespace:
+    return SimpleNamespace(n=n, message=SimpleNamespace(channel=channel))
+
+
+async def test_flush_returns_only_once_every_buffered_message_is_published_including_the_one_in_flight():
+    buffer = ProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    channel = SlowChannel(delay_s=0.05)
+    await buffer.start()
+    try:
+        for n in range(5):
+            buffer.put(_message(channel, n))
+        await buffer.flush()
+        # The buffer's task takes a message off the queue before publishing it: a flush that only
+        # watched the queue returned with the last message still unpublished.
+        assert channel.published == [0, 1, 2, 3, 4]
+        assert buffer.size == 0
+    finally:
+        await buffer.stop()
+
+
+async def test_flush_of_an_empty_buffer_returns_at_once():
+    buffer = ProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    await buffer.start()
+    try:
+        await asyncio.wait_for(buffer.flush(), timeout=5)
+        assert buffer.size == 0 and buffer.in_flight == 0
+    finally:
+        await buffer.stop()
+
+
+async def test_table_recovery_reads_up_to_the_end_offsets_a_fetch_confirms(monkeypatch):
+    tp = TP("healthmon-account-state-changelog", 0)
+    asked: list[Any] = []
+
+    async def listed(self: Any, partitions: list[TP]) -> dict[TP, int]:
+        return {tp: 5}  # what ListOffsets said: short of the last batch's tail
+
+    async def verify(bootstrap: str, listed_ends: dict[TP, int], **auth: Any) -> dict[TP, int]:
+        asked.append((bootstrap, listed_ends))
+        return {tp: 7}
+
+    monkeypatch.setattr(faust_patches, "_listed_highwaters", listed)
+    monkeypatch.setattr(faust_patches, "verified_end_offsets", verify)
+    thread = SimpleNamespace(consumer=SimpleNamespace(in_transaction=False),
+                             transport=SimpleNamespace(url=[URL("kafka://broker:9093")], default_port=9092),
+                             app=SimpleNamespace(conf=SimpleNamespace(broker_credentials=None, ssl_context=None)))
+    assert await AIOKafkaConsumerThread._highwaters(thread, [tp]) == {tp: 7}
+    assert asked == [("broker:9093", {tp: 5})]
+
+
+def test_the_worker_consumer_waits_at_most_the_short_fetch_wait(monkeypatch):
+    monkeypatch.setattr(faust_patches, "_create_worker_consumer",
+                        lambda self, transport: SimpleNamespace(_fetch_max_wait_ms=1500))
+    consumer = AIOKafkaConsumerThread._create_worker_consumer(SimpleNamespace(), SimpleNamespace())
+    assert consumer._fetch_max_wait_ms == faust_patches.FETCH_MAX_WAIT_MS <= 100
+
+
+class _Consumer:
+    def __init__(self, log: list[Any], assignment: set[TP]) -> None:
+        self.log, self._assignment = log, assignment
+
+    def resume_partitions(self, partitions: set[TP]) -> None:
+        self.log.append(("resumed", frozenset(partitions)))
+
+    def assignment(self) -> set[TP]:
+        return self._assignment
+
+
+@pytest.mark.parametrize("generation_at_end", [1, 2], ids=["same generation", "rebalanced meanwhile"])
+async def test_stream_partitions_resume_only_after_recovery_has_completed(monkeypatch, generation_at_end):
+    stream, gone = TP("product-usage", 0), TP("product-usage", 1)
+    log: list[Any] = []
+    app = SimpleNamespace(consumer=_Consumer(log, {stream}), consumer_generation_id=1)
+
+    async def faust_recovery_end(self: Any, generation_id: int = 0) -> None:
+        self.app.consumer.resume_partitions({stream, gone})  # Faust resumes here, before the queues are cleared
+        log.append("flow control resumed: stream queues cleared")
+        self.app.consumer_generation_id = generation_at_end
+
+    monkeypatch.setattr(faust_patches, "_on_recovery_completed", faust_recovery_end)
+    await Recovery.on_recovery_completed(SimpleNamespace(app=app), 1)
+    if generation_at_end == 1:
+        assert log == ["flow control resumed: stream queues cleared", ("resumed", frozenset({stream}))]
+    else:
+        assert log == ["flow control resumed: stream queues cleared"]  # the next recovery resumes them
+    assert "resume_partitions" not in vars(app.consumer)  # the consumer's own method is back
