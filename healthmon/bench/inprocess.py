@@ -7,7 +7,7 @@ the (Redis-less) view on the worker's schedule (`commit_interval_seconds`, `view
 It shows what our per-event code costs without Faust and Kafka.
 
 With `--cost-model` it runs each workload a second time with timers around decoding, evaluations
-and view snapshots (that run is not the one whose rate is printed), and measures the memory a live
+and view refreshes (that run is not the one whose rate is printed), and measures the memory a live
 account takes at 10,000 and 100,000 accounts.
 """
 
@@ -27,7 +27,7 @@ import orjson
 from healthmon.bench.workload import (WORKLOADS, dense_accounts, envelope_messages, single_messages,
                                       workload_records)
 from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_from_bytes, state_to_bytes
-from healthmon.core import engine as engine_module
+from healthmon.core.engine import EvaluationStats
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
@@ -97,6 +97,7 @@ class CostModel:
     #: evaluation calls that took the fast path (nothing could move) and their time
     fast_evaluations: int = 0
     fast_evaluation_seconds: float = 0.0
+    #: view refreshes (scoring changed accounts into the view) and their time
     snapshots: int = 0
     snapshot_seconds: float = 0.0
 
@@ -127,20 +128,15 @@ class CostModel:
         return (f"cost model: decode {self.us_per_event_decode:.2f} µs/event, apply and glue "
                 f"{self.us_per_event_apply:.2f} µs/event, {self.evaluations_per_event:.3f} evaluations/event at "
                 f"{self.us_per_evaluation:.2f} µs each ({self.fast_evaluations:,} fast-path calls, "
-                f"{1e6 * self.fast_evaluation_seconds / self.events:.2f} µs/event), view snapshots "
+                f"{1e6 * self.fast_evaluation_seconds / self.events:.2f} µs/event), view refresh "
                 f"{1e6 * self.snapshot_seconds / self.events:.2f} µs/event; timed run {self.seconds:.2f} s")
 
 
 def _instrument(processor: Any, engine: Engine, cost: CostModel) -> Callable[[], None]:
-    """Wrap the processor's decode and the engine's evaluation and snapshot in timers; return an undo."""
+    """Time the processor's decode and view refresh, and the engine's evaluations; return an undo."""
     clock = time.perf_counter
-    decode, evaluate, snapshot = processor.decode, engine._evaluate, engine.snapshot
-    lifecycle = engine_module.evaluate_lifecycle
-    full = [0]
-
-    def counting_lifecycle(*args: Any, **kw: Any) -> Any:
-        full[0] += 1
-        return lifecycle(*args, **kw)
+    decode, refresh = processor.decode, processor.refresh_view
+    stats = engine.stats = EvaluationStats(timed=True)
 
     def timed_decode(*args: Any) -> Any:
         t = clock()
@@ -149,33 +145,21 @@ def _instrument(processor: Any, engine: Engine, cost: CostModel) -> Callable[[],
         finally:
             cost.decode_seconds += clock() - t
 
-    def timed_evaluate(*args: Any) -> Any:
-        before, t = full[0], clock()
-        try:
-            return evaluate(*args)
-        finally:
-            spent = clock() - t
-            if full[0] > before:
-                cost.evaluations += 1
-                cost.evaluation_seconds += spent
-            else:
-                cost.fast_evaluations += 1
-                cost.fast_evaluation_seconds += spent
-
-    def timed_snapshot(*args: Any) -> Any:
+    async def timed_refresh(*args: Any) -> Any:
         t = clock()
         try:
-            return snapshot(*args)
+            return await refresh(*args)
         finally:
             cost.snapshots += 1
             cost.snapshot_seconds += clock() - t
 
-    processor.decode, engine._evaluate, engine.snapshot = timed_decode, timed_evaluate, timed_snapshot
-    engine_module.evaluate_lifecycle = counting_lifecycle
+    processor.decode, processor.refresh_view = timed_decode, timed_refresh
 
     def undo() -> None:
-        engine_module.evaluate_lifecycle = lifecycle
-        del processor.decode, engine._evaluate, engine.snapshot
+        del processor.decode, processor.refresh_view
+        engine.stats = None
+        cost.evaluations, cost.evaluation_seconds = stats.full, stats.full_ns / 1e9
+        cost.fast_evaluations, cost.fast_evaluation_seconds = stats.fast, stats.fast_ns / 1e9
 
     return undo
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from collections import deque
 from hashlib import blake2b
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = [
     "ACTIVE_DAYS",
@@ -62,7 +62,9 @@ class RuleState:
     __slots__ = ("status", "pending_since", "episode_start", "fired", "last_resolved", "band", "score",
                  "pending_band")
 
-    OK, PENDING, FIRING = 0, 1, 2
+    OK: ClassVar[int] = 0
+    PENDING: ClassVar[int] = 1
+    FIRING: ClassVar[int] = 2
 
     def __init__(self) -> None:
         self.status = self.OK
