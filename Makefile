@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 
-.PHONY: help venv demo test test-unit bench drills tools redis schemas clean
+.PHONY: help venv compile pure demo test test-unit bench drills tools redis schemas clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -18,7 +18,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-venv: $(STAMP)  ## create .venv and install healthmon with test extras
+venv: $(STAMP)  ## create .venv and install healthmon with test extras (compiles the core if a C compiler is there)
+
+compile: $(STAMP)  ## compile healthmon/core with mypyc in place (what the install does when it can)
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	@$(BIN)/python -c "from healthmon.core.compiled import core_mode; print('core:', core_mode())"
+
+pure:  ## remove the compiled core: the checkout runs healthmon/core as Python (HEALTHMON_PURE_CORE=1 does so too)
+	rm -f healthmon/core/*.so
 
 redis:  ## make sure a Redis answers at 127.0.0.1:6379 (starts one if absent)
 	@sh deploy/scripts/ensure-redis.sh
@@ -29,8 +36,9 @@ tools:  ## install Prometheus/Alertmanager tools (Debian packages) used by the d
 demo: $(STAMP)  ## run broker, worker and generator together and show alerts (ALERTMANAGER=URL: also push them there)
 	$(BIN)/healthmon demo $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER))
 
-test: $(STAMP) redis tools  ## run the whole test suite
+test: $(STAMP) redis tools  ## run the whole test suite, then the core's tests again on the pure-Python core
 	$(BIN)/python -m pytest
+	HEALTHMON_PURE_CORE=1 $(BIN)/python -m pytest -q tests/core tests/bench/test_inprocess.py
 
 bench: $(STAMP)  ## run the throughput benchmark (see BENCHMARKS.md)
 	$(BIN)/healthmon bench
@@ -39,7 +47,7 @@ schemas: $(STAMP)  ## re-export the JSON Schemas into schemas/json/
 	$(BIN)/python -m schemas.export
 
 clean:  ## remove the virtualenv and local state
-	rm -rf $(VENV) .healthmon-data .pytest_cache
+	rm -rf $(VENV) .healthmon-data .pytest_cache build healthmon/core/*.so
 
 drills: $(STAMP) redis  ## run the fault drills (rebalance, broker pause, outage, SIGKILLs, poison) and update RELIABILITY.md
 	$(BIN)/python -m healthmon.drills --write RELIABILITY.md

@@ -1,5 +1,9 @@
 """The pure health engine: per-account state, scoring, alert lifecycle. No Faust, Kafka or Redis here."""
 
+from healthmon.core.compiled import use_pure_source
+
+use_pure_source()  # before any compiled module loads: HEALTHMON_PURE_CORE=1 runs the Python source
+
 from healthmon.core.codec import StateFormatError, state_from_bytes, state_size_bytes, state_to_bytes
 from healthmon.core.engine import DUPLICATE, OK, TOO_LATE, ApplyResult, Engine, EngineConfig
 from healthmon.core.pipeline import PipelineClock

@@ -1,13 +1,51 @@
-"""Which build of the core runs: modules compiled by mypyc, or the pure-Python source."""
+"""Which build of the core runs: modules compiled by mypyc, or the pure-Python source.
+
+An install compiles `COMPILED_MODULES` when a C compiler is present (setup.py); Python then imports the
+extension modules beside the sources. `HEALTHMON_PURE_CORE=1` in the environment makes the core import
+the sources anyway (`use_pure_source`, called first thing by `healthmon.core`): that is how `make test`
+runs the core's tests in both modes from one checkout.
+"""
 
 from __future__ import annotations
 
 import importlib.machinery
+import os
+import sys
+from collections.abc import Sequence
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+from types import ModuleType
 
-__all__ = ["COMPILED_MODULES", "core_mode"]
+__all__ = ["COMPILED_MODULES", "PURE_ENV", "core_mode", "use_pure_source"]
 
 #: the core modules an install compiles when a C compiler is present (the rest always run as Python)
 COMPILED_MODULES = ("engine", "ingest", "lifecycle", "measures", "scoring", "state", "windows")
+#: set (to anything but 0) to run the core from its Python source even where compiled modules exist
+PURE_ENV = "HEALTHMON_PURE_CORE"
+_PACKAGE = __name__.rpartition(".")[0]
+
+
+class _SourceFinder:
+    """Find the core's compiled modules as their Python source files."""
+
+    def __init__(self, directory: Path) -> None:
+        self._loader = importlib.machinery.FileFinder(
+            str(directory), (importlib.machinery.SourceFileLoader, importlib.machinery.SOURCE_SUFFIXES))
+
+    def find_spec(self, name: str, path: Sequence[str] | None = None,
+                  target: ModuleType | None = None) -> ModuleSpec | None:
+        package, _, module = name.rpartition(".")
+        if package != _PACKAGE or module not in COMPILED_MODULES:
+            return None
+        return self._loader.find_spec(name)
+
+
+def use_pure_source() -> None:
+    """Import the core's modules from source when `HEALTHMON_PURE_CORE` is set (once, before they load)."""
+    if os.environ.get(PURE_ENV, "") in ("", "0"):
+        return
+    if not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _SourceFinder(Path(__file__).parent))
 
 
 def core_mode() -> str:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+import pytest
+
 from healthmon.bench.inprocess import run_inprocess
+from healthmon.core import compiled
+from healthmon.core.compiled import PURE_ENV
 
 EVENTS, ACCOUNTS = 3000, 40
 
@@ -35,3 +45,22 @@ def test_cost_model_counts_evaluations_and_leaves_the_outcome_unchanged() -> Non
     cost = timed.cost
     assert cost is not None and cost.evaluations > 0 and cost.decode_seconds > 0
     assert 0 < cost.evaluations_per_event < 10
+
+
+def _digests_in_a_child(pure: bool) -> tuple[str, str, str]:
+    code = ("from healthmon.bench.inprocess import run_inprocess; from healthmon.core.compiled import core_mode; "
+            f"r = run_inprocess({EVENTS}, {ACCOUNTS}); print(core_mode(), r.alerts_digest, r.states_digest)")
+    env = {k: v for k, v in os.environ.items() if k != PURE_ENV}
+    if pure:
+        env[PURE_ENV] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    mode, alerts, states = out.stdout.split()
+    return mode, alerts, states
+
+
+def test_the_compiled_core_decides_byte_for_byte_what_the_pure_one_does() -> None:
+    if not any(p.name.endswith(tuple(EXTENSION_SUFFIXES)) for p in Path(compiled.__file__).parent.iterdir()):
+        pytest.skip("the core is not compiled here (no C compiler at install, or `make pure`)")
+    compiled_run, pure_run = _digests_in_a_child(pure=False), _digests_in_a_child(pure=True)
+    assert (compiled_run[0], pure_run[0]) == ("compiled", "pure")
+    assert compiled_run[1:] == pure_run[1:]
