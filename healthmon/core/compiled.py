@@ -16,7 +16,7 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["COMPILED_MODULES", "PURE_ENV", "core_mode", "use_pure_source"]
+__all__ = ["COMPILED_MODULES", "PURE_ENV", "core_mode", "stale_modules", "use_pure_source"]
 
 #: the core modules an install compiles when a C compiler is present (the rest always run as Python)
 COMPILED_MODULES = ("engine", "ingest", "lifecycle", "measures", "scoring", "state", "windows")
@@ -40,12 +40,35 @@ class _SourceFinder:
         return self._loader.find_spec(name)
 
 
+def stale_modules(directory: Path | None = None) -> list[str]:
+    """Return the compiled modules whose Python source changed after they were compiled."""
+    directory = directory or Path(__file__).parent
+    stale = []
+    for name in COMPILED_MODULES:
+        source = directory / f"{name}.py"
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            built = directory / f"{name}{suffix}"
+            if built.exists() and source.exists() and built.stat().st_mtime < source.stat().st_mtime:
+                stale.append(name)
+    return stale
+
+
 def use_pure_source() -> None:
-    """Import the core's modules from source when `HEALTHMON_PURE_CORE` is set (once, before they load)."""
-    if os.environ.get(PURE_ENV, "") in ("", "0"):
+    """Import the core's modules from source when `HEALTHMON_PURE_CORE` is set or a compiled one is stale.
+
+    Called once, before any of them loads. An edited (or checked-out) source newer than its compiled
+    module must not be shadowed by it: the whole core then runs as Python until `make compile`.
+    """
+    if any(isinstance(f, _SourceFinder) for f in sys.meta_path):
         return
-    if not any(isinstance(f, _SourceFinder) for f in sys.meta_path):
-        sys.meta_path.insert(0, _SourceFinder(Path(__file__).parent))
+    directory = Path(__file__).parent
+    if os.environ.get(PURE_ENV, "") in ("", "0"):
+        stale = stale_modules(directory)
+        if not stale:
+            return
+        print(f"healthmon: the compiled core is older than its source ({', '.join(stale)}): running it as "
+              "Python; `make compile` compiles it again", file=sys.stderr)
+    sys.meta_path.insert(0, _SourceFinder(directory))
 
 
 def core_mode() -> str:
