@@ -19,7 +19,8 @@ from types import ModuleType
 __all__ = ["COMPILED_MODULES", "PURE_ENV", "core_mode", "stale_modules", "use_pure_source"]
 
 #: the core modules an install compiles when a C compiler is present (the rest always run as Python)
-COMPILED_MODULES = ("engine", "ingest", "lifecycle", "measures", "scoring", "state", "windows")
+COMPILED_MODULES = ("alerts", "codec", "engine", "ingest", "lifecycle", "measures", "pipeline", "scoring", "state",
+                    "windows")
 #: set (to anything but 0) to run the core from its Python source even where compiled modules exist
 PURE_ENV = "HEALTHMON_PURE_CORE"
 _PACKAGE = __name__.rpartition(".")[0]
@@ -46,10 +47,12 @@ def stale_modules(directory: Path | None = None) -> list[str]:
     stale = []
     for name in COMPILED_MODULES:
         source = directory / f"{name}.py"
-        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-            built = directory / f"{name}{suffix}"
-            if built.exists() and source.exists() and built.stat().st_mtime < source.stat().st_mtime:
-                stale.append(name)
+        # `name` is a shim that a rebuild may leave alone; the code is in `name__mypyc`.
+        built = [directory / f"{stem}{suffix}" for stem in (name, f"{name}__mypyc")
+                 for suffix in importlib.machinery.EXTENSION_SUFFIXES]
+        times = [path.stat().st_mtime for path in built if path.exists()]
+        if times and source.exists() and max(times) < source.stat().st_mtime:
+            stale.append(name)
     return stale
 
 
