@@ -435,6 +435,8 @@ def policy_explain(file: Path, account_id: str, input_dir: Path) -> None:
               help="Events per batch envelope in runs 4 and 5.")
 @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True,
               help="Workers of run 5 (run 4 again in one consumer group); 1 skips it.")
+@click.option("--workers-min-seconds", type=click.FloatRange(0), default=10, show_default=True,
+              help="When run 5 is shorter, measure 1 and several workers again on more events (0: never).")
 @click.option("--dense-accounts", type=click.IntRange(0), default=0, show_default=True,
               help="Accounts of the dense workload (0: 300 at a million events, one per 3,000 events below).")
 @click.option("--latency-seconds", type=click.FloatRange(0), default=25, show_default=True,
@@ -448,14 +450,15 @@ def policy_explain(file: Path, account_id: str, input_dir: Path) -> None:
 @click.option("--profile", is_flag=True, help="Run the pipeline workers under pyinstrument (profiles in the work dir).")
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where logs and profiles go (default: a new temporary directory).")
-def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, dense_accounts: int,
+def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
+          dense_accounts: int,
           latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
     from healthmon.bench import BenchOptions, render_json, render_table, run_bench
 
     opts = BenchOptions(events=events, accounts=accounts, seed=seed, batch_size=batch_size, workers=workers,
-                        dense_accounts=dense_accounts,
+                        dense_accounts=dense_accounts, workers_min_seconds=workers_min_seconds,
                         latency_seconds=latency_seconds, latency_rate=latency_rate,
                         latency_envelopes=latency_envelopes, profile=profile,
                         workdir=workdir)

@@ -44,7 +44,9 @@ def _runs_table(part: dict[str, Any], batch_size: int, workers: int) -> list[str
     for key, label in (("raw_aiokafka", "1 raw aiokafka + orjson"), ("bare_faust", "2 bare Faust agent"),
                        ("pipeline_single", "3 pipeline, single events"),
                        ("pipeline_batch", f"4 pipeline, envelopes of {batch_size}"),
-                       ("pipeline_batch_workers", f"5 as 4, {workers} workers")):
+                       ("pipeline_batch_workers", f"5 as 4, {workers} workers"),
+                       ("pipeline_batch_scaled", "4' as 4, more events"),
+                       ("pipeline_batch_workers_scaled", f"5' as 4', {workers} workers")):
         run = part["runs"].get(key)
         if not run:
             continue
@@ -58,7 +60,7 @@ def _runs_table(part: dict[str, Any], batch_size: int, workers: int) -> list[str
         f"ratio 3/2 (single vs bare Faust): {_num(part.get('ratio_single_to_bare_faust'), 3)}   "
         f"ratio 4/1 (batch vs raw): {_num(part.get('ratio_batch_to_raw'), 3)}   "
         f"speed-up 1 -> {workers} workers: {_num(part.get('speedup_workers'), 2)} "
-        f"(over {_num(part.get('workers_seconds'), 1)} s)")
+        f"(over {_num(part.get('workers_seconds'), 1)} s, {_num(part.get('workers_events'))} events)")
     lines.append(
         f"state: {_num(part.get('state_bytes_per_account'))} bytes per account (mean of "
         f"{_num(part.get('state_accounts'))} accounts, max {_num(part.get('state_bytes_max'))})")

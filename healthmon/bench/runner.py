@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import signal
 import sys
@@ -48,6 +49,8 @@ class BenchOptions:
     workers: int = 2
     #: accounts of the dense workload (0: 300 at a million events, proportionally fewer below)
     dense_accounts: int = 0
+    #: a speed-up of several workers measured over less than this is measured again on more events (0: never)
+    workers_min_seconds: float = 10.0
     latency_seconds: float = 25.0
     latency_rate: float = 5000.0
     #: send the latency run's background load as per-partition envelopes (else one event per message)
@@ -204,9 +207,15 @@ def _run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Ca
         cl5 = asyncio.run(changelog_stats(bootstrap, batch2.app_id, read_states=False))
         runs["pipeline_batch_workers"] = _pipeline_dict(run5, expect, sent_batch.messages, cl5.messages)
 
+    if opts.workers > 1 and runs["pipeline_batch_workers"]["seconds"] < opts.workers_min_seconds:
+        _scaled_workers_runs(opts, workload, accounts, settings, bootstrap, workdir, say, runs)
+
     def eps(key: str) -> float | None:
         return runs[key]["events_per_s"] if key in runs else None
 
+    scaled = "pipeline_batch_workers_scaled" in runs
+    workers_key = "pipeline_batch_workers_scaled" if scaled else "pipeline_batch_workers"
+    one_key = "pipeline_batch_scaled" if scaled else "pipeline_batch"
     return {
         "workload": workload, "accounts": accounts, "input_events": expect, "runs": runs,
         "raw_events_per_s": eps("raw_aiokafka"), "bare_faust_events_per_s": eps("bare_faust"),
@@ -214,15 +223,55 @@ def _run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Ca
         "batch_workers_events_per_s": eps("pipeline_batch_workers"),
         "ratio_single_to_bare_faust": _ratio(eps("pipeline_single"), eps("bare_faust")),
         "ratio_batch_to_raw": _ratio(eps("pipeline_batch"), eps("raw_aiokafka")),
-        "speedup_workers": (_ratio(eps("pipeline_batch_workers"), eps("pipeline_batch"))
-                            if "pipeline_batch_workers" in runs else None),
-        "workers_seconds": runs["pipeline_batch_workers"]["seconds"] if "pipeline_batch_workers" in runs else None,
+        "speedup_workers": (_ratio(eps(workers_key), eps(one_key)) if workers_key in runs else None),
+        "workers_seconds": runs[workers_key]["seconds"] if workers_key in runs else None,
+        "workers_events": runs[workers_key]["events"] if workers_key in runs else None,
         "peak_rss_bytes": max(runs["pipeline_single"]["peak_rss_bytes"], runs["pipeline_batch"]["peak_rss_bytes"]),
         "state_bytes_per_account": round(cl4.state_bytes_per_account, 1), "state_accounts": cl4.accounts,
         "state_bytes_max": cl4.state_bytes_max,
         "single_changelog_messages_per_event": runs["pipeline_single"]["changelog_messages_per_event"],
         "batch_changelog_messages_per_event": runs["pipeline_batch"]["changelog_messages_per_event"],
     }
+
+
+def _scaled_workers_runs(opts: BenchOptions, workload: str, accounts: int, settings: Callable[..., Settings],
+                         bootstrap: str, workdir: Path, say: Callable[[str], None], runs: dict[str, Any]) -> None:
+    """Measure 1 and `opts.workers` workers again on a workload large enough for 10 s of measurement.
+
+    On a fast workload the envelopes run is over in a few seconds, too short to trust a speed-up. The
+    same accounts then get as many more events as that takes, and both runs read that larger set.
+    """
+    from streams.topics import ensure_topics
+
+    target_s = opts.workers_min_seconds * 1.5  # the one-worker run, which the speed-up divides
+    factor = max(2, math.ceil(target_s / max(runs["pipeline_batch"]["seconds"], 0.1)))
+    events = opts.events * factor
+    expect = events + accounts
+    w = workload
+    one, group0 = settings(f"{w}-scaled1", f"{w}-scaled1"), settings(f"{w}-scaled2", f"{w}-scaled2")
+    for s in (one, group0):
+        asyncio.run(ensure_topics(bootstrap, s))
+
+    def messages():
+        return envelope_messages(workload_records(events, accounts, opts.seed, workload), PARTITIONS,
+                                 opts.batch_size)
+
+    say(f"bench [{w}]: run 5 took under {opts.workers_min_seconds:g} s; again on {events:,} events "
+        f"({factor}x), 1 worker then {opts.workers}")
+    sent = asyncio.run(produce_messages(bootstrap, one.input_topics, messages()))
+    run = run_pipeline([one], expect, workdir, f"{w}-pipeline-batch-scaled")
+    cl = asyncio.run(changelog_stats(bootstrap, one.app_id, read_states=False))
+    runs["pipeline_batch_scaled"] = _pipeline_dict(run, expect, sent.messages, cl.messages)
+    group = [group0] + [settings(f"{w}-scaled2", f"{w}-scaled2").model_copy(
+        update={"data_dir": workdir / f"data-{w}-scaled2-{i}"}) for i in range(1, opts.workers)]
+
+    def produce_after_join() -> None:
+        time.sleep(8.0)  # let every worker join the group before the data arrives
+        asyncio.run(produce_messages(bootstrap, group0.input_topics, messages()))
+
+    run = run_pipeline(group, expect, workdir, f"{w}-pipeline-batch-workers-scaled", before_data=produce_after_join)
+    cl = asyncio.run(changelog_stats(bootstrap, group0.app_id, read_states=False))
+    runs["pipeline_batch_workers_scaled"] = _pipeline_dict(run, expect, sent.messages, cl.messages)
 
 
 def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: str, workdir: Path,
