@@ -6,19 +6,26 @@ STAMP  := $(VENV)/.installed
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
 
-.PHONY: help venv demo lint test bench drills tools redis schemas clean
+.PHONY: help venv compile pure demo lint test bench drills tools redis schemas clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11" >&2; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,bench]'
 	touch $(STAMP)
 
-venv: $(STAMP)  ## create .venv and install healthmon with test extras
+venv: $(STAMP)  ## create .venv and install healthmon with test extras (compiles the core if a C compiler is there)
+
+compile: $(STAMP)  ## compile healthmon/core with mypyc in place (what the install does when it can)
+	$(BIN)/python setup.py --quiet build_ext --inplace
+	@$(BIN)/python -c "from healthmon.core.compiled import core_mode; print('core:', core_mode())"
+
+pure:  ## remove the compiled core: the checkout runs healthmon/core as Python (HEALTHMON_PURE_CORE=1 does so too)
+	rm -f healthmon/core/*.so
 
 redis:  ## make sure a Redis answers at 127.0.0.1:6379 (starts one if absent)
 	@sh deploy/scripts/ensure-redis.sh
@@ -34,8 +41,9 @@ lint: $(STAMP)  ## ruff (lint and import order) and mypy (healthmon/core strict,
 	$(BIN)/mypy --strict --no-warn-unused-configs healthmon/core
 	$(BIN)/mypy
 
-test: $(STAMP) lint redis tools  ## run lint, then the whole test suite
+test: $(STAMP) lint redis tools  ## run lint, the whole test suite, then the core's tests again on the pure-Python core
 	$(BIN)/python -m pytest
+	HEALTHMON_PURE_CORE=1 $(BIN)/python -m pytest -q tests/core tests/bench/test_inprocess.py
 
 bench: $(STAMP)  ## run the throughput benchmark (see BENCHMARKS.md)
 	$(BIN)/healthmon bench
@@ -44,7 +52,7 @@ schemas: $(STAMP)  ## re-export the JSON Schemas into schemas/json/
 	$(BIN)/python -m schemas.export
 
 clean:  ## remove the virtualenv and local state
-	rm -rf $(VENV) .healthmon-data .pytest_cache
+	rm -rf $(VENV) .healthmon-data .pytest_cache build healthmon/core/*.so
 
 drills: $(STAMP) redis  ## run the fault drills (rebalance, broker pause, outage, SIGKILLs, poison) and update RELIABILITY.md
 	$(BIN)/python -m healthmon.drills --write RELIABILITY.md

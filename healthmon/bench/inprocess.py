@@ -1,10 +1,14 @@
-"""The pipeline's own ceiling: the processor over the standard workload in one process, no broker, no Redis.
+"""The pipeline's own ceiling: the processor over a bench workload in one process, no broker, no Redis.
 
-`python -m healthmon.bench.inprocess [--events N] [--accounts N] [--single] [--profile]` feeds the
-workload's messages straight to `Processor.on_message` (decode, route, apply, tick, alert) with a dict
-for the table and outputs that only count; it saves the states and refreshes the (Redis-less) view
-on the worker's schedule (`commit_interval_seconds`, `view_accounts_per_second`). It shows what our
-per-event code costs without Faust and Kafka.
+`python -m healthmon.bench.inprocess [--events N] [--accounts N] [--workload sparse|dense|both] [--single]
+[--profile]` feeds the workload's messages straight to `Processor.on_message` (decode, route, apply,
+tick, alert) with a dict for the table and outputs that only count; it saves the states and refreshes
+the (Redis-less) view on the worker's schedule (`commit_interval_seconds`, `view_accounts_per_second`).
+It shows what our per-event code costs without Faust and Kafka.
+
+With `--cost-model` it runs each workload a second time with timers around decoding, evaluations
+and view refreshes (that run is not the one whose rate is printed), and measures the memory a live
+account takes at 10,000 and 100,000 accounts.
 """
 
 from __future__ import annotations
@@ -14,19 +18,21 @@ import asyncio
 import hashlib
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from healthmon.bench.workload import envelope_messages, single_messages, workload_records
+from healthmon.bench.costmodel import CostModel, hold_live_accounts, instrument, rss_bytes_per_live_account
+from healthmon.bench.workload import WORKLOADS, dense_accounts, envelope_messages, single_messages, workload_records
 from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_to_bytes
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
 from streams.settings import Settings
 
-__all__ = ["InProcessResult", "run_inprocess"]
+__all__ = ["InProcessResult", "run_inprocess", "run_workloads"]
 
 PARTITIONS = 4
 
@@ -66,6 +72,10 @@ class InProcessResult:
     #: sha256 of the alerts (processing times left out) and of the final states: equal input, equal digests
     alerts_digest: str
     states_digest: str
+    #: what the time went to (only from a run with `cost_model=True`, whose clock includes the timers)
+    cost: CostModel | None = None
+    #: serialized final states, for memory measurements
+    state_samples: list[bytes] = field(default_factory=list, repr=False)
 
     @property
     def events_per_s(self) -> float:
@@ -73,8 +83,9 @@ class InProcessResult:
         return self.events / self.seconds
 
 
-def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | None = 100) -> InProcessResult:
-    """Run the workload through a processor in this process; `batch_size` None sends single events."""
+def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | None = 100,
+                  workload: str = "sparse", cost_model: bool = False) -> InProcessResult:
+    """Run a workload through a processor in this process; `batch_size` None sends single events."""
     from streams.processor import Processor
 
     settings = Settings(partitions=PARTITIONS, lateness_seconds=40 * 86_400, redis_url="")
@@ -87,7 +98,7 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
     clock = PipelineClock(policy, config, backlog=lambda source: False)
     processor = Processor(settings, engine, table, topics, metrics, RedisView("", "", metrics), clock,
                           tick_interval_ms=engine.tick_interval_ms)
-    records = workload_records(events, accounts, seed)
+    records = workload_records(events, accounts, seed, workload)
     if batch_size is None:
         messages = [(k, key, partition_for((key or b"").decode(), PARTITIONS), body, n)
                     for k, key, _, body, n in single_messages(records)]
@@ -118,41 +129,104 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
         writes += processor.flush_states()
         await processor.refresh_view()
 
+    total = sum(m[4] for m in messages)
+    cost = CostModel(total, 0.0) if cost_model else None
+    undo = instrument(processor, engine, cost) if cost is not None else None
     started = time.perf_counter()
     asyncio.run(go())
     seconds = time.perf_counter() - started
+    if cost is not None and undo is not None:
+        undo()
+        cost.seconds = seconds
     # The live states: the table may hold older ones where only unsaved clocks moved (by design).
     states = hashlib.sha256()
+    samples = []
     for account_id in sorted(table):
         state = processor.state_of(account_id.decode())
         assert state is not None  # every account in the table has a state
-        states.update(account_id + b"=" + state_to_bytes(state))
-    return InProcessResult(sum(m[4] for m in messages), len(messages), seconds, topics.alerts.sent,
+        raw = state_to_bytes(state)
+        samples.append(raw)
+        states.update(account_id + b"=" + raw)
+    return InProcessResult(total, len(messages), seconds, topics.alerts.sent,
                            topics.deadletter.sent, writes, topics.alerts.digest.hexdigest()[:16],
-                           states.hexdigest()[:16])
+                           states.hexdigest()[:16], cost, samples)
+
+
+def _line(name: str, result: InProcessResult) -> str:
+    return (f"{name}: {result.events:,} events in {result.messages:,} messages: {result.seconds:.2f} s, "
+            f"{result.events_per_s:,.0f} events/s; {result.alerts:,} alerts, {result.dead_letters:,} dead letters, "
+            f"{result.table_writes:,} table writes; "
+            f"digests alerts {result.alerts_digest} states {result.states_digest}")
+
+
+def run_workloads(events: int, accounts: int, seed: int = 42, workloads: tuple[str, ...] = WORKLOADS,
+                  batch_size: int | None = 100, cost_model: bool = True,
+                  say: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
+    """Run each workload (timed, then with the cost model's timers); return the figures the bench reports."""
+    out: dict[str, Any] = {}
+    samples: list[bytes] = []
+    for name in workloads:
+        n_accounts = accounts if name == "sparse" else dense_accounts(events)
+        result = run_inprocess(events, n_accounts, seed, batch_size, name)
+        say(_line(f"in-process {name} ({n_accounts:,} accounts)", result))
+        fig: dict[str, Any] = {"accounts": n_accounts, "events": result.events, "messages": result.messages,
+                               "seconds": round(result.seconds, 3), "events_per_s": round(result.events_per_s, 1),
+                               "alerts": result.alerts, "alerts_digest": result.alerts_digest,
+                               "states_digest": result.states_digest}
+        if cost_model:
+            cost = run_inprocess(events, n_accounts, seed, batch_size, name, cost_model=True).cost
+            assert cost is not None
+            say(f"  {cost.render()}")
+            fig.update(us_per_event_decode=round(cost.us_per_event_decode, 3),
+                       us_per_event_apply=round(cost.us_per_event_apply, 3),
+                       us_per_evaluation=round(cost.us_per_evaluation, 3),
+                       evaluations_per_event=round(cost.evaluations_per_event, 4))
+        if name == "sparse":
+            samples = result.state_samples
+        out[name] = fig
+    if cost_model and samples:
+        rss = rss_bytes_per_live_account(samples)
+        out["rss_bytes_per_account"] = {str(k): round(v) for k, v in rss.items()}
+        say("RSS per live account (sparse end-of-run states): "
+            + ", ".join(f"{v:,.0f} B at {k:,} accounts" for k, v in rss.items()))
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run from the command line and print one line of figures."""
+    """Run from the command line and print one line of figures per workload."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--accounts", type=int, default=2_000)
+    parser.add_argument("--accounts", type=int, default=2_000, help="accounts of the sparse workload")
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--workload", choices=(*WORKLOADS, "both"), default="both")
     parser.add_argument("--single", action="store_true", help="one event per message instead of envelopes")
+    parser.add_argument("--cost-model", action="store_true",
+                        help="also run each workload with timers, and measure RSS per live account")
     parser.add_argument("--profile", action="store_true", help="run under pyinstrument and print its tree")
+    parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    parser.add_argument("--rss-of", help=argparse.SUPPRESS)  # a file of sample states: print RSS per account
+    parser.add_argument("--rss-count", type=int, default=100_000, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.rss_of:
+        with open(args.rss_of, "rb") as f:
+            samples = [bytes.fromhex(h) for h in orjson.loads(f.read())]
+        print(hold_live_accounts(samples, args.rss_count))
+        return
     batch = None if args.single else 100
+    workloads = WORKLOADS if args.workload == "both" else (args.workload,)
     if args.profile:
         from pyinstrument import Profiler
 
-        with Profiler(interval=0.0005) as profiler:
-            result = run_inprocess(args.events, args.accounts, args.seed, batch)
-        profiler.print(file=sys.stderr, show_all=False)
-    else:
-        result = run_inprocess(args.events, args.accounts, args.seed, batch)
-    print(f"{result.events:,} events in {result.messages:,} messages: {result.seconds:.2f} s, "
-          f"{result.events_per_s:,.0f} events/s; {result.alerts:,} alerts, {result.dead_letters:,} dead letters, "
-          f"{result.table_writes:,} table writes; digests alerts {result.alerts_digest} states {result.states_digest}")
+        for name in workloads:
+            n_accounts = args.accounts if name == "sparse" else dense_accounts(args.events)
+            with Profiler(interval=0.0005) as profiler:
+                result = run_inprocess(args.events, n_accounts, args.seed, batch, name)
+            profiler.print(file=sys.stderr, show_all=False)
+            print(_line(name, result))
+        return
+    figures = run_workloads(args.events, args.accounts, args.seed, workloads, batch, args.cost_model, say=print)
+    if args.json:
+        print(orjson.dumps(figures).decode())
 
 
 if __name__ == "__main__":

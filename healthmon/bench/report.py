@@ -1,4 +1,4 @@
-"""The benchmark's report: a human table, then one JSON line, and the targets from issue #5."""
+"""The benchmark's report: a human table, then one JSON line, and the targets of issues #5 and #14."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ __all__ = ["TARGETS", "check_targets", "render_table", "render_json"]
 
 #: target name -> (JSON key, comparison, bound)
 TARGETS: dict[str, tuple[str, str, float]] = {
-    "single_vs_bare_faust_ratio>=0.9": ("ratio_single_to_bare_faust", ">=", 0.9),
-    "batch_events_per_s>=100000": ("batch_events_per_s", ">=", 100_000),
-    "batch_vs_raw_ratio>=0.3": ("ratio_batch_to_raw", ">=", 0.3),
+    "inprocess_dense_events_per_s>=150000": ("inprocess_dense_events_per_s", ">=", 150_000),
+    "inprocess_sparse_events_per_s>=30000": ("inprocess_sparse_events_per_s", ">=", 30_000),
+    "us_per_evaluation<=7": ("us_per_evaluation", "<=", 7.0),
+    "dense_batch_vs_raw_ratio>=0.3": ("ratio_dense_batch_to_raw", ">=", 0.3),
+    "sparse_batch_vs_raw_ratio>=0.12": ("ratio_sparse_batch_to_raw", ">=", 0.12),
+    "dense_single_vs_bare_faust_ratio>=0.85": ("ratio_dense_single_to_bare_faust", ">=", 0.85),
+    "speedup_workers_dense>=1.5": ("speedup_workers_dense", ">=", 1.5),
+    "rss_bytes_per_account_100k<=4096": ("rss_bytes_per_account_100k", "<=", 4096),
     "state_bytes_per_account<=2048": ("state_bytes_per_account", "<=", 2048),
     "batch_changelog_messages_per_event<=0.1": ("batch_changelog_messages_per_event", "<=", 0.1),
     "latency_p99_s<=1": ("latency_p99_s", "<=", 1.0),
@@ -34,14 +39,15 @@ def _num(v: float | None, digits: int = 0) -> str:
     return f"{v:,.{digits}f}"
 
 
-def render_table(result: dict[str, Any]) -> str:
-    """Return the human-readable table of a benchmark result."""
+def _runs_table(part: dict[str, Any], batch_size: int, workers: int) -> list[str]:
     rows = [("run", "events", "messages", "seconds", "events/s", "peak RSS MB", "changelog msgs/event")]
     for key, label in (("raw_aiokafka", "1 raw aiokafka + orjson"), ("bare_faust", "2 bare Faust agent"),
                        ("pipeline_single", "3 pipeline, single events"),
-                       ("pipeline_batch", f"4 pipeline, envelopes of {result['batch_size']}"),
-                       ("pipeline_batch_workers", f"5 as 4, {result['workers']} workers")):
-        run = result["runs"].get(key)
+                       ("pipeline_batch", f"4 pipeline, envelopes of {batch_size}"),
+                       ("pipeline_batch_workers", f"5 as 4, {workers} workers"),
+                       ("pipeline_batch_scaled", "4' as 4, more events"),
+                       ("pipeline_batch_workers_scaled", f"5' as 4', {workers} workers")):
+        run = part["runs"].get(key)
         if not run:
             continue
         rows.append((label, _num(run["events"]), _num(run.get("messages")), _num(run["seconds"], 2),
@@ -50,17 +56,46 @@ def render_table(result: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    lines.append(
+        f"ratio 3/2 (single vs bare Faust): {_num(part.get('ratio_single_to_bare_faust'), 3)}   "
+        f"ratio 4/1 (batch vs raw): {_num(part.get('ratio_batch_to_raw'), 3)}   "
+        f"speed-up 1 -> {workers} workers: {_num(part.get('speedup_workers'), 2)} "
+        f"(over {_num(part.get('workers_seconds'), 1)} s, {_num(part.get('workers_events'))} events)")
+    lines.append(
+        f"state: {_num(part.get('state_bytes_per_account'))} bytes per account (mean of "
+        f"{_num(part.get('state_accounts'))} accounts, max {_num(part.get('state_bytes_max'))})")
+    return lines
+
+
+def render_table(result: dict[str, Any]) -> str:
+    """Return the human-readable tables of a benchmark result: each workload, in-process, latency, targets."""
+    batch, workers = result["batch_size"], result["workers"]
+    lines = [f"sparse workload ({result['accounts']:,} accounts, 30 days), core {result.get('core_mode')}"]
+    lines += _runs_table(result, batch, workers)
+    dense = result.get("dense")
+    if dense:
+        lines += ["", f"dense workload ({dense['accounts']:,} accounts, 2 days)"]
+        lines += _runs_table(dense, batch, workers)
+    inproc = result.get("inprocess") or {}
+    lines.append("")
+    for name in ("sparse", "dense"):
+        fig = inproc.get(name)
+        if fig:
+            lines.append(
+                f"in-process {name}: {_num(fig['events_per_s'])} events/s; "
+                f"decode {_num(fig.get('us_per_event_decode'), 2)}"
+                f" µs/event, apply and glue {_num(fig.get('us_per_event_apply'), 2)} µs/event, "
+                f"{_num(fig.get('evaluations_per_event'), 3)} evaluations/event at "
+                f"{_num(fig.get('us_per_evaluation'), 2)} µs each")
+    rss = inproc.get("rss_bytes_per_account") or {}
+    if rss:
+        lines.append("RSS per live account: "
+                     + ", ".join(f"{_num(v)} B at {int(k):,} accounts" for k, v in rss.items()))
     lat = result.get("latency") or {}
     lines += [
-        "",
-        f"ratio 3/2 (single vs bare Faust): {_num(result.get('ratio_single_to_bare_faust'), 3)}   "
-        f"ratio 4/1 (batch vs raw): {_num(result.get('ratio_batch_to_raw'), 3)}   "
-        f"speed-up 1 -> {result['workers']} workers: {_num(result.get('speedup_workers'), 2)}",
         f"latency at {_num(lat.get('offered_events_per_s'))} events/s ({lat.get('probes', 0)} probes): "
         f"p50 {_num(lat.get('p50_s'), 3)} s, p99 {_num(lat.get('p99_s'), 3)} s; after the evaluation boundary "
         f"p50 {_num(lat.get('p50_after_boundary_s'), 3)} s, p99 {_num(lat.get('p99_after_boundary_s'), 3)} s",
-        f"state: {_num(result.get('state_bytes_per_account'))} bytes per account (mean of "
-        f"{_num(result.get('state_accounts'))} accounts, max {_num(result.get('state_bytes_max'))})   "
         f"peak RSS {_num((result.get('peak_rss_bytes') or 0) / 2**20)} MB",
         "targets: " + ", ".join(f"{k} {'met' if v else 'MISSED' if v is not None else 'not measured'}"
                                 for k, v in result["targets"].items()),

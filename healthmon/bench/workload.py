@@ -1,4 +1,9 @@
-"""Produce the standard workload once as single-event messages and once as batch envelopes."""
+"""The bench's two workloads, produced once as single-event messages and once as batch envelopes.
+
+- `sparse`: the standard workload: many small accounts, a 30-day backlog, about 3 events per account per day.
+- `dense`: a B2B product's clickstream: a few hundred accounts of tens to hundreds of seats, over 2 days,
+  the same number of events, so every account-hour with data holds tens of usage events.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +16,20 @@ import orjson
 from aiokafka import AIOKafkaProducer
 
 from healthmon.generator import Record, standard_workload, to_batches
+from healthmon.generator.workload import DENSE_SEATS_RANGE
 from healthmon.ingest import partition_for
 from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
 
-__all__ = ["Produced", "envelope_messages", "produce_messages", "single_messages", "workload_records"]
+__all__ = ["DENSE_DAYS", "WORKLOADS", "Produced", "dense_accounts", "envelope_messages", "produce_messages",
+           "single_messages", "usage_per_account_hour", "workload_records"]
+
+#: the bench's workloads, in the order they run
+WORKLOADS = ("sparse", "dense")
+DENSE_DAYS = 2
+#: events per account of the dense workload (about 120 usage events per account-hour with data)
+DENSE_EVENTS_PER_ACCOUNT = 3_000
+DENSE_MAX_ACCOUNTS = 300
 
 #: How long (event time) a batching producer holds events back before it sends a short envelope.
 ENVELOPE_WINDOW_MS = 3_600_000
@@ -33,9 +47,29 @@ class Produced:
     seconds: float = 0.0
 
 
-def workload_records(events: int, accounts: int, seed: int) -> Iterator[Record]:
-    """Yield the standard workload: one profile per account, then `events` events."""
-    return standard_workload(events=events, accounts=accounts, seed=seed).records()
+def dense_accounts(events: int) -> int:
+    """Return the accounts of the dense workload of `events` events: 300 at a million, fewer below."""
+    return max(1, min(DENSE_MAX_ACCOUNTS, events // DENSE_EVENTS_PER_ACCOUNT))
+
+
+def workload_records(events: int, accounts: int, seed: int, workload: str = "sparse") -> Iterator[Record]:
+    """Yield a workload: one profile per account, then `events` events (`accounts` as given, dense or not)."""
+    if workload == "sparse":
+        return standard_workload(events=events, accounts=accounts, seed=seed).records()
+    if workload == "dense":
+        return standard_workload(events=events, accounts=accounts, seed=seed, days=DENSE_DAYS,
+                                 seats_range=DENSE_SEATS_RANGE).records()
+    raise ValueError(f"unknown workload {workload!r} (known: {', '.join(WORKLOADS)})")
+
+
+def usage_per_account_hour(records: Iterable[Record]) -> float:
+    """Return the mean usage events per account-hour that has any usage (the workload's density)."""
+    hours: dict[tuple[str, int], int] = {}
+    for rec in records:
+        if rec.kind == "usage":
+            slot = (rec.key, rec.occurred_at // 3_600_000)
+            hours[slot] = hours.get(slot, 0) + 1
+    return sum(hours.values()) / len(hours) if hours else 0.0
 
 
 def single_messages(records: Iterable[Record]) -> Iterator[Message]:

@@ -14,13 +14,18 @@ __all__ = ["bench"]
 
 @cli.command()
 @click.option("--events", type=click.IntRange(0), default=1_000_000, show_default=True,
-              help="Events of the standard workload (besides one profile per account).")
-@click.option("--accounts", type=click.IntRange(1), default=10_000, show_default=True, help="Accounts.")
+              help="Events of each workload, sparse and dense (besides one profile per account).")
+@click.option("--accounts", type=click.IntRange(1), default=10_000, show_default=True,
+              help="Accounts of the sparse workload.")
 @click.option("--seed", type=int, default=42, show_default=True, help="Workload seed.")
 @click.option("--batch-size", type=click.IntRange(2, 10_000), default=100, show_default=True,
               help="Events per batch envelope in runs 4 and 5.")
 @click.option("--workers", type=click.IntRange(1, 8), default=2, show_default=True,
               help="Workers of run 5 (run 4 again in one consumer group); 1 skips it.")
+@click.option("--workers-min-seconds", type=click.FloatRange(0), default=10, show_default=True,
+              help="When run 5 is shorter, measure 1 and several workers again on more events (0: never).")
+@click.option("--dense-accounts", type=click.IntRange(0), default=0, show_default=True,
+              help="Accounts of the dense workload (0: 300 at a million events, one per 3,000 events below).")
 @click.option("--latency-seconds", type=click.FloatRange(0), default=25, show_default=True,
               help="How long to offer load for the latency probe; 0 skips it.")
 @click.option("--latency-rate", type=click.FloatRange(1), default=5000, show_default=True,
@@ -32,12 +37,14 @@ __all__ = ["bench"]
 @click.option("--profile", is_flag=True, help="Run the pipeline workers under pyinstrument (profiles in the work dir).")
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where logs and profiles go (default: a new temporary directory).")
-def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, latency_seconds: float,
+def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
+          dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
     from healthmon.bench import BenchOptions, render_json, render_table, run_bench
 
     opts = BenchOptions(events=events, accounts=accounts, seed=seed, batch_size=batch_size, workers=workers,
+                        dense_accounts=dense_accounts, workers_min_seconds=workers_min_seconds,
                         latency_seconds=latency_seconds, latency_rate=latency_rate,
                         latency_envelopes=latency_envelopes, profile=profile,
                         workdir=workdir)

@@ -50,8 +50,10 @@ def worker() -> None:
         raise click.ClickException(f"cannot create topics on {broker_url}: {exc}") from None
     asyncio.set_event_loop(asyncio.new_event_loop())
     built = build_worker(settings, policy, broker_url)
-    click.echo(f"healthmon: worker {settings.app_id} policy {policy.version}, API and metrics on "
-               f"http://{settings.web_host}:{settings.web_port}", err=True)
+    from healthmon.core.compiled import core_mode
+
+    click.echo(f"healthmon: worker {settings.app_id} policy {policy.version}, core {core_mode()}, API and metrics "
+               f"on http://{settings.web_host}:{settings.web_port}", err=True)
     try:
         BoundedStopWorker(built.app, stop_timeout_s=settings.stop_timeout_seconds, contact=built.contact,
                           on_hard_exit=(lambda: embedded.stop(grace_s=1.0)) if embedded is not None else lambda: None,

@@ -11,7 +11,7 @@ from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
 from healthmon.core.vocabulary import FIRING, RESOLVED, AlertKind, AlertStatus, Band
 
-__all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value"]
+__all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value", "timer_due"]
 
 HEALTH_RULE = "health"
 #: `details.reason` of the resolved alert of a warning line the account's policy no longer has
@@ -182,3 +182,33 @@ def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: Metrics, serie
         out.extend(_line(life, line, metrics, series, card, timing))
     life.last_score, life.last_band = card.score, card.band
     return out
+
+
+def timer_due(life: Lifecycle, tier: TierPolicy, min_dwell_ms: int, cooldown_ms: int, last_ms: int,
+              at_ms: int) -> bool:
+    """Return whether a pending rule's dwell, `for` or cooldown ends in (`last_ms`, `at_ms`].
+
+    With the same metrics and no input held back, the lifecycle decides differently from its latest
+    evaluation only once one of these instants has passed: its rules compare `at_ms` with them alone.
+    """
+    health = life.health
+    if health.pending_since:
+        if last_ms < health.pending_since + min_dwell_ms <= at_ms:
+            return True
+        if health.last_resolved and last_ms < health.last_resolved + cooldown_ms <= at_ms:
+            return True
+    lines = life.lines
+    if lines:
+        for line in tier.warning_lines:
+            rule = lines.get(line.name)
+            if rule is None or rule.status == RuleState.FIRING:
+                continue
+            if rule.status == RuleState.OK:
+                if rule.pending_since:
+                    return True  # left over from a resolve: the next full evaluation clears it
+                continue
+            if last_ms < rule.pending_since + line.for_seconds * 1000 <= at_ms:
+                return True
+            if rule.last_resolved and last_ms < rule.last_resolved + line.cooldown_seconds * 1000 <= at_ms:
+                return True
+    return False

@@ -59,9 +59,13 @@ class PipelineClock:
     def observe(self, source: str, occurred_at_ms: int) -> None:
         """Record that an event of `source` occurred at `occurred_at_ms`."""
         if self._idle_ms:
-            self._flow_ms = self._flow_now()
-            self._last_any_ms = self._clock()
-            self._seen_flow_ms[source] = self._flow_ms
+            # `_flow_now` with one clock reading, not two: this runs for every event.
+            now = self._clock()
+            last = self._last_any_ms
+            flow = self._flow_ms if last is None else self._flow_ms + min(max(0, now - last), self._max_gap_ms)
+            self._flow_ms = flow
+            self._last_any_ms = now
+            self._seen_flow_ms[source] = flow
         if occurred_at_ms > self._source_ms.get(source, 0):
             self._source_ms[source] = occurred_at_ms
             if occurred_at_ms > self._watermark_ms:
@@ -113,7 +117,7 @@ class PipelineClock:
         """Return the pipeline alerts to send: one firing per new stall, one resolved per recovery."""
         stale = self.stale_sources()
         alerts = []
-        for source in sorted(stale - self._reported.keys()):
+        for source in sorted(stale.difference(self._reported)):
             self._reported[source] = self._source_ms[source]
             alerts.append(self._alert(source, FIRING))
         for source in sorted(self._reported.keys() - stale):

@@ -129,11 +129,27 @@ class Policy:
         return self.tiers.get(tier or "standard") or self.tiers["standard"]
 
 
+#: numeric policy fields held as floats, whether the file wrote `20` or `20.0`
+_FLOAT_FIELDS = frozenset({"weight", "bad", "good", "green", "yellow", "hysteresis_points", "below", "exit_above",
+                           "above", "exit_below", "drop", "exit_drop", "min_baseline"})
+
+
+def _floats(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return `spec` with its float-typed numbers as floats.
+
+    A compiled core (mypyc) stores a float-annotated value as a C double, so an integer written in the
+    policy would come out of it as `20.0` while the pure-Python core kept `20`; with floats from the
+    start, both render every alert byte for byte alike.
+    """
+    return {k: float(v) if k in _FLOAT_FIELDS and isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in spec.items()}
+
+
 def _tier(name: str, spec: dict[str, Any]) -> TierPolicy:
-    measures = tuple(MeasureSpec(**m) for m in spec["measures"])
+    measures = tuple(MeasureSpec(**_floats(m)) for m in spec["measures"])
     return TierPolicy(
-        tier=name, severity=spec["severity"], bands=BandPolicy(**spec["bands"]), measures=measures,
-        warning_lines=tuple(WarningLine(**ln) for ln in spec["warning_lines"] if ln["enabled"]),
+        tier=name, severity=spec["severity"], bands=BandPolicy(**_floats(spec["bands"])), measures=measures,
+        warning_lines=tuple(WarningLine(**_floats(ln)) for ln in spec["warning_lines"] if ln["enabled"]),
         measure_sources=frozenset(m.source for m in measures),
     )
 

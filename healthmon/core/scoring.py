@@ -76,7 +76,8 @@ def score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
             scored.append((spec, None, None))
             continue
         s = measure_score(value, spec.bad, spec.good)
-        scored.append((spec, value, s))
+        # A float in both builds: compiled code holds a float-typed value as a C double (8 -> 8.0).
+        scored.append((spec, float(value), s))
         total += s * spec.weight
         total_weight += spec.weight
     if not total_weight:

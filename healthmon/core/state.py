@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 from hashlib import blake2b
-from typing import Any
+from typing import Any, ClassVar
 
 from healthmon.core.vocabulary import Band, Tier
 
@@ -76,7 +76,9 @@ class RuleState:
     __slots__ = ("status", "pending_since", "episode_start", "fired", "last_resolved", "band", "score",
                  "pending_band")
 
-    OK, PENDING, FIRING = 0, 1, 2
+    OK: ClassVar[int] = 0
+    PENDING: ClassVar[int] = 1
+    FIRING: ClassVar[int] = 2
 
     def __init__(self) -> None:
         self.status = self.OK

@@ -15,11 +15,13 @@ from .rng import derive_rng
 from .traffic import DEFAULT_START_MS, Traffic, profile_records
 from .usage import FEATURES, WEEKDAY_FACTOR, weekday
 
-__all__ = ["KIND_SHARES", "day_budgets", "standard_workload"]
+__all__ = ["DENSE_SEATS_RANGE", "KIND_SHARES", "day_budgets", "standard_workload"]
 
 #: share of events by kind (usage takes the rounding remainder)
 KIND_SHARES = {"usage": 0.95, "ticket": 0.04, "nps": 0.01}
 SEATS_RANGE = (5, 500)
+#: seats of the dense workload's accounts: tens to hundreds, as a B2B product's customers have
+DENSE_SEATS_RANGE = (20, 500)
 SEATS_ALPHA = 1.5
 
 _ACCOUNTS, _DAY = 10, 11
@@ -39,15 +41,16 @@ def standard_workload(
     days: int = 30,
     seed: int = 42,
     start_ms: int = DEFAULT_START_MS,
+    seats_range: tuple[int, int] = SEATS_RANGE,
 ) -> Traffic:
     """Build the benchmark workload: exactly `events` events after one profile per account.
 
-    Profiles are NOT counted in `events`. Seats follow a Zipf-like law on 5-500; events split
-    ~95% usage / 4% tickets / 1% NPS; each day's volume follows weekday seasonality.
+    Profiles are NOT counted in `events`. Seats follow a Zipf-like law on `seats_range` (5-500);
+    events split ~95% usage / 4% tickets / 1% NPS; each day's volume follows weekday seasonality.
     """
     if events < 0 or accounts < 1 or days < 1:
         raise ValueError("need events >= 0, accounts >= 1 and days >= 1")
-    lo, hi = SEATS_RANGE
+    lo, hi = seats_range
     accs = make_accounts(
         derive_rng(seed, _ACCOUNTS),
         accounts,

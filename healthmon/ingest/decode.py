@@ -8,6 +8,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
+from healthmon.ingest.fastdecode import decode_fast
 from schemas.deadletter import DeadLetterReason
 from schemas.events import EVENT_MODELS
 
@@ -83,8 +84,12 @@ def _validate(kind: str, item: Any, index: int | None, raw: bytes, now_ms: int, 
 
 
 def decode_message(kind: str, raw: bytes | None, *, now_ms: int, max_bytes: int,
-                   max_future_skew_ms: int) -> Decoded:
-    """Decode a message of input `kind` holding one event or a batch envelope."""
+                   max_future_skew_ms: int, fast: bool = True) -> Decoded:
+    """Decode a message of input `kind` holding one event or a batch envelope.
+
+    A message whose events are all valid is decoded by msgspec (`healthmon.ingest.fastdecode`); any
+    other, or with `fast` off, by orjson and the pydantic models, which name every rejection.
+    """
     out = Decoded()
     if raw is None or raw == b"":
         out.rejections.append(Rejection(None, DeadLetterReason.NOT_JSON, "empty message", raw or b""))
@@ -93,6 +98,12 @@ def decode_message(kind: str, raw: bytes | None, *, now_ms: int, max_bytes: int,
         out.rejections.append(Rejection(None, DeadLetterReason.TOO_LARGE,
                                         f"message is {len(raw)} bytes, limit {max_bytes}", raw))
         return out
+    if fast:
+        decoded = decode_fast(kind, raw, now_ms=now_ms, max_future_skew_ms=max_future_skew_ms,
+                              max_batch_events=MAX_BATCH_EVENTS)
+        if decoded is not None:
+            out.events, out.is_batch = decoded
+            return out
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from importlib.machinery import EXTENSION_SUFFIXES
+from pathlib import Path
+
+import pytest
+
 from healthmon.bench.inprocess import run_inprocess
+from healthmon.core import compiled
+from healthmon.core.compiled import PURE_ENV
 
 EVENTS, ACCOUNTS = 3000, 40
 
@@ -17,3 +27,40 @@ def test_same_input_gives_the_same_alerts_and_states_and_every_event_is_counted(
 def test_single_event_messages_carry_the_same_events() -> None:
     single = run_inprocess(EVENTS, ACCOUNTS, batch_size=None)
     assert single.events == single.messages == EVENTS + ACCOUNTS and single.dead_letters == 0
+
+
+def test_dense_workload_packs_tens_of_usage_events_into_each_account_hour() -> None:
+    from healthmon.bench.workload import dense_accounts, usage_per_account_hour, workload_records
+
+    events = 30_000
+    dense = usage_per_account_hour(workload_records(events, dense_accounts(events), 42, "dense"))
+    sparse = usage_per_account_hour(workload_records(events, 600, 42, "sparse"))
+    assert dense >= 40 > sparse
+
+
+def test_cost_model_counts_evaluations_and_leaves_the_outcome_unchanged() -> None:
+    plain = run_inprocess(EVENTS, ACCOUNTS)
+    timed = run_inprocess(EVENTS, ACCOUNTS, cost_model=True)
+    assert (timed.alerts_digest, timed.states_digest) == (plain.alerts_digest, plain.states_digest)
+    cost = timed.cost
+    assert cost is not None and cost.evaluations > 0 and cost.decode_seconds > 0
+    assert 0 < cost.evaluations_per_event < 10
+
+
+def _digests_in_a_child(pure: bool) -> tuple[str, str, str]:
+    code = ("from healthmon.bench.inprocess import run_inprocess; from healthmon.core.compiled import core_mode; "
+            f"r = run_inprocess({EVENTS}, {ACCOUNTS}); print(core_mode(), r.alerts_digest, r.states_digest)")
+    env = {k: v for k, v in os.environ.items() if k != PURE_ENV}
+    if pure:
+        env[PURE_ENV] = "1"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    mode, alerts, states = out.stdout.split()
+    return mode, alerts, states
+
+
+def test_the_compiled_core_decides_byte_for_byte_what_the_pure_one_does() -> None:
+    if not any(p.name.endswith(tuple(EXTENSION_SUFFIXES)) for p in Path(compiled.__file__).parent.iterdir()):
+        pytest.skip("the core is not compiled here (no C compiler at install, or `make pure`)")
+    compiled_run, pure_run = _digests_in_a_child(pure=False), _digests_in_a_child(pure=True)
+    assert (compiled_run[0], pure_run[0]) == ("compiled", "pure")
+    assert compiled_run[1:] == pure_run[1:]

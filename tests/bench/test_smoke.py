@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -15,20 +16,22 @@ EVENTS, ACCOUNTS = 3000, 60
 
 
 @pytest.fixture(scope="module")
-def bench_result(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+def bench_result(broker_url: str, redis_url: str,
+                 tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str, Path]:
     env = {**os.environ, "KAFKA_BROKER_URL": broker_url, "REDIS_URL": redis_url}
     workdir = tmp_path_factory.mktemp("bench")
     proc = subprocess.run(
         [sys.executable, "-m", "healthmon", "bench", "--events", str(EVENTS), "--accounts", str(ACCOUNTS),
-         "--workers", "2", "--latency-seconds", "3", "--latency-rate", "500", "--workdir", str(workdir)],
-        env=env, capture_output=True, text=True, timeout=240)
+         "--workers", "2", "--workers-min-seconds", "0", "--latency-seconds", "3", "--latency-rate", "500",
+         "--workdir", str(workdir)],
+        env=env, capture_output=True, text=True, timeout=480)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = proc.stdout.strip().splitlines()
-    return orjson.loads(lines[-1]), proc.stdout
+    return orjson.loads(lines[-1]), proc.stdout, workdir
 
 
 def test_the_last_line_is_the_json_result_and_the_table_comes_before_it(bench_result):
-    result, stdout = bench_result
+    result, stdout, _ = bench_result
     assert result["bench"] == "healthmon" and result["events"] == EVENTS and result["accounts"] == ACCOUNTS
     assert "1 raw aiokafka" in stdout and "4 pipeline, envelopes of 100" in stdout
     for key in ("raw_events_per_s", "bare_faust_events_per_s", "single_events_per_s", "batch_events_per_s",
@@ -36,13 +39,23 @@ def test_the_last_line_is_the_json_result_and_the_table_comes_before_it(bench_re
                 "speedup_workers", "peak_rss_bytes", "state_bytes_per_account",
                 "batch_changelog_messages_per_event"):
         assert isinstance(result[key], (int, float)) and result[key] > 0, key
+    for key in ("dense_batch_events_per_s", "sparse_batch_events_per_s", "ratio_dense_batch_to_raw",
+                "ratio_sparse_batch_to_raw", "ratio_dense_single_to_bare_faust", "inprocess_dense_events_per_s",
+                "inprocess_sparse_events_per_s", "us_per_evaluation", "evaluations_per_event_sparse",
+                "rss_bytes_per_account_100k", "speedup_workers_dense"):
+        assert isinstance(result[key], (int, float)) and not isinstance(result[key], bool) and result[key] > 0, key
+    assert result["sparse_batch_events_per_s"] == result["batch_events_per_s"]
+    assert result["core_mode"] in ("compiled", "pure")
     assert set(result["targets"]) == {
-        "single_vs_bare_faust_ratio>=0.9", "batch_events_per_s>=100000", "batch_vs_raw_ratio>=0.3",
-        "state_bytes_per_account<=2048", "batch_changelog_messages_per_event<=0.1", "latency_p99_s<=1"}
+        "inprocess_dense_events_per_s>=150000", "inprocess_sparse_events_per_s>=30000", "us_per_evaluation<=7",
+        "dense_batch_vs_raw_ratio>=0.3", "sparse_batch_vs_raw_ratio>=0.12", "dense_single_vs_bare_faust_ratio>=0.85",
+        "speedup_workers_dense>=1.5", "rss_bytes_per_account_100k<=4096", "state_bytes_per_account<=2048",
+        "batch_changelog_messages_per_event<=0.1", "latency_p99_s<=1"}
+    assert "dense workload" in stdout and "in-process dense" in stdout
 
 
 def test_every_run_consumed_every_event_and_the_pipeline_accepted_them_all(bench_result):
-    result, _ = bench_result
+    result, _, _ = bench_result
     total = EVENTS + ACCOUNTS  # one profile per account besides the events
     assert result["input_events"] == total
     runs = result["runs"]
@@ -59,9 +72,32 @@ def test_every_run_consumed_every_event_and_the_pipeline_accepted_them_all(bench
     assert result["state_accounts"] == ACCOUNTS
 
 
+def test_the_dense_workload_runs_the_same_runs_on_fewer_accounts(bench_result):
+    result, _, _ = bench_result
+    dense = result["dense"]
+    total = EVENTS + dense["accounts"]
+    assert dense["accounts"] == result["dense_accounts"] == 1  # one per 3,000 events
+    assert set(dense["runs"]) == set(result["runs"])  # no run measured again on more events (min 0 s)
+    assert dense["workers_events"] == total and result["workers_events"] == EVENTS + ACCOUNTS
+    for name, run in dense["runs"].items():
+        assert run["events"] == total, name
+    for name in ("pipeline_single", "pipeline_batch", "pipeline_batch_workers"):
+        assert dense["runs"][name]["outcomes"] == {"ok": total, "dead_letter": 0, "duplicate": 0,
+                                                   "too_late": 0}, name
+    inproc = result["inprocess"]
+    assert inproc["dense"]["events"] == total and inproc["sparse"]["events"] == EVENTS + ACCOUNTS
+
+
 def test_the_latency_probe_timed_probe_alerts(bench_result):
     latency = bench_result[0]["latency"]
     # Background load runs on after the last probe, so every probe's evaluation boundary is crossed.
     assert 0 < latency["alerts"] == latency["probes"]
     assert latency["p50_s"] <= latency["p99_s"]
     assert latency["p50_after_boundary_s"] <= latency["p99_after_boundary_s"]
+
+
+def test_each_worker_says_once_at_start_which_core_it_runs(bench_result):
+    result, _, workdir = bench_result
+    log = (workdir / "sparse-pipeline-single-0.log").read_text()
+    lines = [line for line in log.splitlines() if line.startswith("healthmon: worker ")]
+    assert len(lines) == 1 and f"core {result['core_mode']}," in lines[0]

@@ -1,0 +1,160 @@
+"""The hot path of decoding: msgspec decodes and validates a message of usage, tickets or NPS in one pass.
+
+`decode_fast` either returns exactly what the detailed path (`decode.decode_message`: orjson, then the
+pydantic models of `schemas.events`) would return for the message, or None, and then the caller runs
+the detailed path. It declines whatever it is not sure about: any event that fails validation, a
+future timestamp, an empty or oversized batch, account profiles (rare, and pydantic's lax date and
+number parsing is theirs alone). So every rejection, with its reason and error text, still comes from
+the detailed path. The structs mirror the pydantic models field for field (tests/ingest hold them to it);
+the models stay the one definition the JSON Schemas are generated from.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+
+from healthmon.core.vocabulary import InputKind, TicketPriority, TicketStatus
+from schemas.events import MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
+
+__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast"]
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class _FastEvent(msgspec.Struct):
+    """An event decoded by msgspec; `occurred_at` is epoch milliseconds once `decode_fast` returns it."""
+
+    kind: ClassVar[InputKind]
+
+    def model_dump(self, mode: str = "python") -> dict[str, Any]:
+        """Return the fields as the pydantic model's `model_dump` does (same names, same order)."""
+        return {name: getattr(self, name) for name in self.__struct_fields__}
+
+
+class FastUsage(_FastEvent):
+    """`schemas.events.UsageEvent`, decoded by msgspec."""
+
+    kind: ClassVar[InputKind] = "usage"
+
+    event_id: Id
+    account_id: Id
+    user_id: Id
+    feature: Id
+    occurred_at: str | int
+    properties: dict[str, Any] | None = None
+
+
+class FastTicket(_FastEvent):
+    """`schemas.events.SupportTicket`, decoded by msgspec."""
+
+    kind: ClassVar[InputKind] = "ticket"
+
+    event_id: Id
+    ticket_id: Id
+    account_id: Id
+    status: TicketStatus
+    priority: TicketPriority
+    occurred_at: str | int
+    csat: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+
+
+class FastNps(_FastEvent):
+    """`schemas.events.NpsResponse`, decoded by msgspec."""
+
+    kind: ClassVar[InputKind] = "nps"
+
+    event_id: Id
+    account_id: Id
+    user_id: Id
+    score: Annotated[int, msgspec.Meta(ge=0, le=10)]
+    occurred_at: str | int
+
+
+class _Envelopes(msgspec.Struct, forbid_unknown_fields=True):
+    events: list[Any]
+    sent_at: Any = None
+
+
+def _decoders(model: type[_FastEvent]) -> tuple[msgspec.json.Decoder[Any], ...]:
+    many: Any = list[model]  # type: ignore[valid-type]  # a type built at run time, one per model
+    envelope = msgspec.defstruct(f"{model.__name__}Envelope", [("events", many), ("sent_at", Any, None)],
+                                 bases=(_Envelopes,), forbid_unknown_fields=True)
+    return msgspec.json.Decoder(model), msgspec.json.Decoder(many), msgspec.json.Decoder(envelope)
+
+
+#: input kind -> (single event, JSON array, {"events": [...]}) decoders
+_DECODERS: dict[str, tuple[msgspec.json.Decoder[Any], ...]] = {
+    model.kind: _decoders(model) for model in (FastUsage, FastTicket, FastNps)}
+FAST_KINDS = frozenset(_DECODERS)
+
+# The common timestamp shapes, `2026-11-23T10:00:00Z` and `2026-11-23T10:00:00.123Z`: the minute is
+# parsed once (by `parse_epoch_ms`, so every check is its own) and cached; seconds and milliseconds added.
+_COMMON = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):([0-5]\d)(?:\.(\d{3}))?Z")
+_MINUTES: dict[str, int] = {}
+_MINUTES_MAX = 65_536
+
+
+def _epoch_ms(value: str | int) -> int | None:
+    """Return `value` as epoch ms as `parse_epoch_ms` would, or None where it would refuse it."""
+    if type(value) is int:
+        return value if MIN_OCCURRED_AT_MS <= value <= MAX_OCCURRED_AT_MS else None
+    assert isinstance(value, str)
+    match = _COMMON.fullmatch(value)
+    if match is None:
+        try:
+            return parse_epoch_ms(value)
+        except ValueError:
+            return None
+    minute_text, seconds, millis = match.groups()
+    minute = _MINUTES.get(minute_text)
+    if minute is None:
+        try:
+            minute = parse_epoch_ms(minute_text + ":00Z")
+        except ValueError:
+            return None
+        if len(_MINUTES) >= _MINUTES_MAX:
+            _MINUTES.clear()
+        _MINUTES[minute_text] = minute
+    ms = minute + int(seconds) * 1000 + (int(millis) if millis else 0)
+    return ms if ms <= MAX_OCCURRED_AT_MS else None
+
+
+def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int,
+                max_batch_events: int) -> tuple[list[tuple[int | None, Any]], bool] | None:
+    """Return ((index, event) pairs, whether a batch) when every event of the message is valid, else None."""
+    decoders = _DECODERS.get(kind)
+    if decoders is None:
+        return None
+    start = raw[:1]
+    if start in b" \t\r\n":
+        stripped = raw.lstrip(b" \t\r\n")
+        start = stripped[:1]
+    try:
+        if start == b"{":
+            if b'"events"' in raw:
+                items = decoders[2].decode(raw).events
+                batch = True
+            else:
+                items = [decoders[0].decode(raw)]
+                batch = False
+        elif start == b"[":
+            items = decoders[1].decode(raw)
+            batch = True
+        else:
+            return None
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if batch and not 0 < len(items) <= max_batch_events:
+        return None
+    latest = now_ms + max_future_skew_ms
+    for event in items:
+        t = _epoch_ms(event.occurred_at)
+        if t is None or t > latest:
+            return None
+        event.occurred_at = t
+    if batch:
+        return list(enumerate(items)), True
+    return [(None, items[0])], False
