@@ -202,7 +202,8 @@ def test_wrong_ca_stops_the_worker_with_a_clear_message(tls_broker_url: str, pki
 def test_missing_client_certificate_is_refused_not_hung(tls_broker_url: str, pki: Pki, redis_url: str,
                                                         tmp_path: Path) -> None:
     settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data", kafka_ssl_certfile=None,
-                            kafka_ssl_keyfile=None, kafka_ssl_key_password="")
+                            kafka_ssl_keyfile=None, kafka_ssl_key_password="",
+                            client_wait_seconds=5.0)  # the refusal is retried until this deadline
     done = run_cli(["tail"], settings)
     assert done.returncode == 1, done.stderr
     assert "KAFKA_SSL_CERTFILE" in done.stderr, done.stderr
@@ -210,7 +211,8 @@ def test_missing_client_certificate_is_refused_not_hung(tls_broker_url: str, pki
 
 def test_plaintext_client_cannot_use_the_tls_listener(tls_broker_url: str, pki: Pki, redis_url: str,
                                                       tmp_path: Path) -> None:
-    settings = isolated_settings(tls_broker_url, redis_url, tmp_path / "data")  # PLAINTEXT
+    settings = isolated_settings(tls_broker_url, redis_url, tmp_path / "data",  # PLAINTEXT
+                                 client_wait_seconds=5.0)
     done = run_cli(["tail"], settings, timeout_s=60)
     assert done.returncode == 1, done.stderr
     assert "cannot reach Kafka" in done.stderr, done.stderr
