@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+import zlib
 from datetime import date
 from typing import Protocol
 
@@ -9,11 +11,15 @@ from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, Acc
 from healthmon.core.vocabulary import TICKET_PRIORITIES, Tier
 from healthmon.core.windows import USER_MASKS, advance
 
-__all__ = ["PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage", "cap_tickets", "remember"]
+__all__ = ["FINGERPRINT", "PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage", "cap_tickets",
+           "fingerprint", "has_seen", "remember"]
 
 #: priority name -> code (low 0, normal 1, high 2, urgent 3); codes >= 2 are "high or urgent".
 PRIORITIES: dict[str, int] = {name: code for code, name in enumerate(TICKET_PRIORITIES)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+#: bytes of one dedupe fingerprint in `AccountState.seen`
+FINGERPRINT = 4
+_PACK_FINGERPRINT = struct.Struct("<I").pack
 
 
 class Profile(Protocol):
@@ -31,13 +37,27 @@ class Profile(Protocol):
     def contract_start(self) -> date: ...
 
 
-def remember(state: AccountState, fingerprint: int, capacity: int) -> None:
-    """Add an event fingerprint to the bounded dedupe memory, forgetting the oldest beyond `capacity`."""
-    order = state.seen_order
-    while len(order) >= capacity:
-        state.seen.discard(order.popleft())
-    order.append(fingerprint)
-    state.seen.add(fingerprint)
+def fingerprint(event_id: str) -> bytes:
+    """Return the dedupe fingerprint of an event id: its CRC-32, packed as `FINGERPRINT` bytes."""
+    return _PACK_FINGERPRINT(zlib.crc32(event_id.encode()))
+
+
+def has_seen(seen: bytearray, fingerprint: bytes) -> bool:
+    """Return whether `fingerprint` is one of the packed fingerprints in `seen` (at a 4-byte boundary)."""
+    at = seen.find(fingerprint)
+    while at >= 0:
+        if not at % FINGERPRINT:
+            return True
+        at = seen.find(fingerprint, at + 1)
+    return False
+
+
+def remember(seen: bytearray, fingerprint: bytes, capacity: int) -> None:
+    """Add a fingerprint to the bounded dedupe memory, forgetting the oldest beyond `capacity`."""
+    excess = len(seen) + FINGERPRINT - capacity * FINGERPRINT
+    if excess > 0:
+        del seen[:excess]
+    seen.extend(fingerprint)
 
 
 def apply_usage(state: AccountState, occurred_at: int, user_id: str, is_core: bool) -> None:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import struct
-from collections import deque
 
 import orjson
 
-from healthmon.core.state import ACTIVE_DAYS, AccountState, Lifecycle, Ticket
+from healthmon.core.state import ACTIVE_DAYS, AccountState, Lifecycle, Ticket, shared
 from healthmon.core.vocabulary import EVENT_KINDS
 
 __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
@@ -51,14 +50,14 @@ def state_to_bytes(state: AccountState) -> bytes:
     tickets = b"".join(_TICKET.pack(k, t.last_ms, t.is_open << 2 | t.priority, t.opened_day + 1, t.csat,
                                     t.csat_day + 1)
                        for k, t in state.tickets.items())
-    seen = state.seen_order
+    seen = state.seen
     return b"".join((
-        _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen)),
+        _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen) // 4),
         meta,
         struct.pack(f"<{len(flat_users)}Q", *flat_users),
         struct.pack(f"<{n_days}I", *events[:n_days]),
         tickets,
-        struct.pack(f"<{len(seen)}I", *seen),
+        seen,  # already packed as u32 little-endian
     ))
 
 
@@ -74,10 +73,11 @@ def state_from_bytes(raw: bytes) -> AccountState:
         state = AccountState(meta[0])
         (state.name, state.tier, state.seats, state.csm, state.contract_day, state.clock_ms, state.first_ms,
          state.last_activity_ms, state.first_core_ms, state.last_eval_ms, state.anchor_day) = meta[1:12]
+        state.tier = shared(state.tier)
         state.life = Lifecycle.from_list(meta[12])
         state.dirty = bool(meta[13])
         state.nps = {d: c for d, *c in meta[14]}
-        state.positions = {k: v for k, v in meta[15]} if len(meta) > 15 else {}
+        state.positions = {shared(k): v for k, v in meta[15]} if len(meta) > 15 else {}
         if len(meta) > 16:
             state.input_clocks = {k: state.clock_ms - d for k, d in zip(_INPUT_KINDS, meta[16]) if d is not None}
         elif state.clock_ms:  # saved before lateness was judged per input: the account's clock, as then
@@ -92,14 +92,14 @@ def state_from_bytes(raw: bytes) -> AccountState:
             key, last_ms, flags, opened_day, csat, csat_day = _TICKET.unpack_from(raw, pos)
             state.tickets[key] = Ticket(last_ms, flags >> 2, flags & 3, opened_day - 1, csat, csat_day - 1)
             pos += _TICKET.size
-        seen = struct.unpack_from(f"<{n_seen}I", raw, pos)
+        if pos + 4 * n_seen > len(raw):
+            raise ValueError(f"{n_seen} dedupe fingerprints announced, {(len(raw) - pos) // 4} present")
+        state.seen = bytearray(raw[pos:pos + 4 * n_seen])
         pos += 4 * n_seen
     except (struct.error, orjson.JSONDecodeError, ValueError, TypeError, IndexError) as exc:
         raise StateFormatError(f"corrupt state: {exc}") from None
     if pos != len(raw):
         raise StateFormatError(f"corrupt state: {len(raw) - pos} trailing bytes")
-    state.seen_order = deque(seen)
-    state.seen = set(seen)
     return state
 
 

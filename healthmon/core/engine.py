@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import time
-import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from healthmon.core.alerts import account_alert
-from healthmon.core.apply import apply_nps, apply_profile, apply_ticket, apply_usage, cap_tickets, remember
+from healthmon.core.apply import (
+    apply_nps,
+    apply_profile,
+    apply_ticket,
+    apply_usage,
+    cap_tickets,
+    fingerprint,
+    has_seen,
+    remember,
+)
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle, timer_due
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
@@ -122,7 +130,7 @@ class Engine:
         alerts: list[AlertRecord] = []
         core = self.policy.core_features
         lateness, interval, capacity = self._lateness_ms, self._interval_ms, self.config.dedupe_capacity
-        seen, order = state.seen, state.seen_order
+        seen = state.seen
         input_clocks = state.input_clocks
         accepted = tickets = 0
         changed = False
@@ -134,8 +142,8 @@ class Engine:
                 outcomes.append(OK)
                 continue
             t = event.occurred_at
-            fingerprint = zlib.crc32(event.event_id.encode())
-            if fingerprint in seen:
+            fp = fingerprint(event.event_id)
+            if has_seen(seen, fp):
                 outcomes.append(DUPLICATE)
                 continue
             input_clock = input_clocks.get(kind, 0)
@@ -155,11 +163,7 @@ class Engine:
                         state.last_eval_ms = boundary
             if not state.first_ms or t < state.first_ms:
                 state.first_ms = t
-            if len(order) >= capacity:
-                remember(state, fingerprint, capacity)
-            else:
-                order.append(fingerprint)
-                seen.add(fingerprint)
+            remember(seen, fp, capacity)
             if kind == "usage":
                 apply_usage(state, t, event.user_id, event.feature in core)
             elif kind == "ticket":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
+import sys
 from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any, ClassVar
@@ -23,6 +23,7 @@ __all__ = [
     "RuleState",
     "Ticket",
     "hash_id",
+    "shared",
 ]
 
 DAY_MS = 86_400_000
@@ -37,6 +38,15 @@ CORE_SHIFT = ACTIVE_DAYS
 NPS_DAYS = 90
 #: Closed tickets are kept this long after their last change (CSAT and opened counts span 28 days).
 TICKET_DAYS = 30
+
+def shared(value: Any) -> Any:
+    """Return `value`, or the one interned copy of it if it is a string (bands, tiers, input names).
+
+    Decoding a saved state makes a new string object for every such word; thousands of live accounts
+    holding the same few words need only one copy of each.
+    """
+    return sys.intern(value) if isinstance(value, str) else value
+
 
 _ID_CACHE: dict[str, int] = {}
 _ID_CACHE_MAX = 262_144
@@ -102,6 +112,7 @@ class RuleState:
         (rule.status, rule.pending_since, rule.episode_start, fired, rule.last_resolved, rule.band, rule.score,
          rule.pending_band) = data
         rule.fired = bool(fired)
+        rule.band, rule.pending_band = shared(rule.band), shared(rule.pending_band)
         return rule
 
 
@@ -144,7 +155,8 @@ class Lifecycle:
     def from_list(cls, data: list[Any]) -> Lifecycle:
         """Rebuild a lifecycle from `to_list` output."""
         life = cls()
-        health, lines, life.last_score, life.last_band = data
+        health, lines, life.last_score, last_band = data
+        life.last_band = shared(last_band)
         life.health = RuleState.from_list(health)
         life.lines = {name: RuleState.from_list(r) for name, r in lines.items()}
         return life
@@ -156,7 +168,7 @@ class AccountState:
     __slots__ = (
         "account_id", "name", "tier", "seats", "csm", "contract_day",
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
-        "anchor_day", "events", "users", "tickets", "nps", "seen", "seen_order", "life", "positions",
+        "anchor_day", "events", "users", "tickets", "nps", "seen", "life", "positions",
         "input_clocks", "user_counts",
     )
 
@@ -181,8 +193,9 @@ class AccountState:
         self.users: dict[int, int] = {}  # user hash -> activity bits | core bits << CORE_SHIFT
         self.tickets: dict[int, Ticket] = {}  # ticket hash -> ticket
         self.nps: dict[int, list[int]] = {}  # day -> [promoters, passives, detractors]
-        self.seen: set[int] = set()  # fingerprints of recently accepted event ids
-        self.seen_order: deque[int] = deque()  # the same, oldest first
+        # fingerprints (CRC-32) of the recently accepted event ids, 4 bytes each, little-endian, oldest
+        # first: packed, because a set of 128 Python ints would take about 8 KB per account in memory
+        self.seen = bytearray()
         self.life = Lifecycle()
         # input -> highest Kafka offset applied: an exact guard against redelivery, whatever its size
         # (an account's events of one input all sit in one partition, so offsets only grow)

@@ -6,6 +6,7 @@ import orjson
 import pytest
 
 from healthmon.core import DUPLICATE, OK, TOO_LATE, EngineConfig, codec, state_from_bytes, state_to_bytes
+from healthmon.core.apply import FINGERPRINT, has_seen, remember
 from tests.core.builders import (
     DAY,
     HOUR,
@@ -87,9 +88,21 @@ def test_dedupe_memory_is_bounded() -> None:
     state = engine.new_state("acme")
     first = [usage(T0 + i, event_id=f"e{i}") for i in range(5)]
     assert engine.apply(state, first).outcomes == [OK] * 5
-    assert len(state.seen) == 4
+    assert len(state.seen) == 4 * FINGERPRINT
     # e4 is still remembered; e0 was forgotten (documented: exact for the last `dedupe_capacity` events)
     assert engine.apply(state, [first[4], first[0]]).outcomes == [DUPLICATE, OK]
+
+
+def test_dedupe_memory_matches_whole_fingerprints_only() -> None:
+    seen = bytearray()
+    for value in (b"\x01\x02\x03\x04", b"\x05\x06\x07\x08"):
+        remember(seen, value, capacity=3)
+    assert has_seen(seen, b"\x05\x06\x07\x08") and has_seen(seen, b"\x01\x02\x03\x04")
+    assert not has_seen(seen, b"\x03\x04\x05\x06")  # straddles two fingerprints: not one of them
+    remember(seen, b"\x03\x04\x05\x06", capacity=3)
+    remember(seen, b"\x09\x09\x09\x09", capacity=3)
+    assert len(seen) == 3 * FINGERPRINT and not has_seen(seen, b"\x01\x02\x03\x04")  # the oldest went
+    assert has_seen(seen, b"\x03\x04\x05\x06")
 
 
 def test_late_event_updates_its_own_day() -> None:
