@@ -5,6 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
+# pytest processes for `make test` (pytest-xdist; the suite mostly waits on brokers and workers, so two
+# halve its time on 2 cores). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 
 .PHONY: help venv compile pure demo lint test bench drills tools redis schemas clean
 
@@ -42,7 +45,7 @@ lint: $(STAMP)  ## ruff (lint and import order) and mypy (healthmon/core strict,
 	$(BIN)/mypy
 
 test: $(STAMP) lint redis tools  ## run lint, the whole test suite, then the core's tests again on the pure-Python core
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 	HEALTHMON_PURE_CORE=1 $(BIN)/python -m pytest -q tests/core tests/bench/test_inprocess.py
 
 bench: $(STAMP)  ## run the throughput benchmark (see BENCHMARKS.md)

@@ -18,7 +18,7 @@ from faust.sensors import Sensor
 from streams import faust_patches
 from streams.alignment import NO_EVENT_TIME, Aligner, Pending
 from streams.processor import Inbound, Processor
-from streams.stallwatch import StallWatch, describe, partition_progress
+from streams.stallwatch import STALL_LOG_MARK, StallWatch, describe, partition_progress
 
 __all__ = ["SaveStatesBeforeCommit", "register_input_agent"]
 
@@ -48,7 +48,8 @@ class SaveStatesBeforeCommit(Sensor):
 
 def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Processor,
                          aligner: Aligner, stall_seconds: float = 30.0,
-                         on_reread: Callable[[str], None] = lambda topic: None) -> faust.types.AgentT:
+                         on_reread: Callable[[str], None] = lambda topic: None,
+                         broker_reachable: Callable[[], bool] = lambda: True) -> faust.types.AgentT:
     """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks."""
     app.sensors.add(SaveStatesBeforeCommit(processor))
     lock = asyncio.Lock()
@@ -134,9 +135,10 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         if app.rebalancing or aligner.closed or not app.tables.recovery.completed.is_set():
             stalls.reset()
             return
-        for stalled in stalls.check(int(time.time() * 1000), partition_progress(consumer, consumed)):
+        progress = partition_progress(consumer, consumed)
+        for stalled in stalls.check(int(time.time() * 1000), progress, broker_reachable()):
             tp: Any = stalled.key  # a Faust TP (the watch keys partitions by whatever it is given)
-            log.warning("%s[%d] made no progress for %.0f s with messages left: committed %d of %s, %s; "
+            log.warning("%s[%d] " + STALL_LOG_MARK + " %.0f s with messages left: committed %d of %s, %s; "
                         "reading it again from offset %d", tp.topic, tp.partition, stall_seconds,
                         stalled.committed, stalled.highwater, describe(consumer, tp), stalled.committed)
             await consumer.seek(tp, stalled.committed)

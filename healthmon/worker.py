@@ -83,8 +83,9 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     def count_reread(topic: str) -> None:
         metrics.partition_rereads.labels(labels.get(topic, REPARTITION_LABEL)).inc()
 
+    contact = reachability.install(BrokerContact(settings.broker_timeout_seconds))
     register_input_agent(app, channel, processor, aligner, stall_seconds=settings.partition_stall_seconds,
-                         on_reread=count_reread)
+                         on_reread=count_reread, broker_reachable=lambda: contact.status().reachable)
     register_view_timer(app, processor.view_refresh, processor.states.saved_accounts,
                         inputs=set(topics.kind_by_name), partitions=settings.partitions,
                         max_accounts=max(1, int(settings.view_accounts_per_second * VIEW_INTERVAL_S)),
@@ -97,7 +98,6 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
             return None
         return engine.snapshot(state, processor.stream_time(account_id))
 
-    contact = reachability.install(BrokerContact(settings.broker_timeout_seconds))
     register_broker_watch(app, contact, metrics, BrokerErrorLimiter(settings.broker_log_interval_seconds))
 
     def broker_status() -> tuple[bool, str | None]:

@@ -7,6 +7,9 @@ lost track of the partition (a fetch dropped after a pause or a rebalance, a del
 will ack), and only re-reading it from the committed offset gets it going again. Re-read messages
 that were already applied are duplicates the processor ignores (`AccountState.positions`).
 
+While the broker does not answer, no commit can move: the watch holds its clocks until it answers
+again, so a broker pause or outage never passes for a stall.
+
 The watch decides; the worker gathers the figures and re-reads (`agents/inputs.py`).
 """
 
@@ -16,7 +19,10 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["PartitionProgress", "StallWatch", "describe", "partition_progress"]
+__all__ = ["STALL_LOG_MARK", "PartitionProgress", "StallWatch", "describe", "partition_progress"]
+
+#: the words of the worker's log line for each partition read again (drills count them)
+STALL_LOG_MARK = "made no progress for"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +46,15 @@ class StallWatch:
         self._since: dict[Hashable, tuple[int, int]] = {}  # key -> (committed, since when it sat there)
         self._reported: dict[Hashable, int] = {}  # key -> committed offset already reported
 
-    def check(self, now_ms: int, partitions: list[PartitionProgress]) -> list[PartitionProgress]:
-        """Return the partitions that have made no progress for `stall_ms` with messages left to process."""
+    def check(self, now_ms: int, partitions: list[PartitionProgress],
+              broker_reachable: bool = True) -> list[PartitionProgress]:
+        """Return the partitions that have made no progress for `stall_ms` with messages left to process.
+
+        With `broker_reachable` False nothing is reported and every clock starts again.
+        """
+        if not broker_reachable:
+            self._since = {p.key: (p.committed, now_ms) for p in partitions}
+            return []
         stalled = []
         seen = set()
         for p in partitions:

@@ -24,6 +24,7 @@ from healthmon.generator import Record, Traffic
 from healthmon.produce import produce
 from streams.kafka_security import aiokafka_kwargs
 from streams.settings import Settings
+from streams.stallwatch import STALL_LOG_MARK
 from streams.topics import ensure_topics
 
 __all__ = ["Broker", "Run", "RunOutputs", "read_topic"]
@@ -158,6 +159,11 @@ class Run:
                 raise RuntimeError(f"{self.name}: {done} of {self.messages} input offsets committed\n"
                                    + "\n".join(w.log_tail(20) for w in self.workers))
             await asyncio.sleep(0.2)
+
+    def stall_rereads(self) -> int:
+        """Return how many partitions the run's workers read again for a stall (their logs say so)."""
+        return sum(w.log_path.read_text(errors="replace").count(STALL_LOG_MARK) for w in self.workers
+                   if w.log_path.exists())
 
     def stop(self) -> list[int | None]:
         """SIGTERM every worker still running; return their exit codes."""

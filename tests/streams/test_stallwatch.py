@@ -73,3 +73,15 @@ def test_reset_starts_every_clock_again():
     watch.reset()
     assert stalled_keys(watch, STALL_MS, progress(10)) == []
     assert stalled_keys(watch, 2 * STALL_MS, progress(10)) == ["t[0]"]
+
+
+def test_no_stall_is_counted_while_the_broker_does_not_answer():
+    # A broker pause longer than the stall time: no commit could move, so it is no stall (the drill
+    # `broker-pause` re-read every partition before the watch knew of the broker).
+    watch = StallWatch(STALL_MS)
+    assert stalled_keys(watch, 0, progress(10)) == []
+    assert watch.check(STALL_MS, [progress(10)], broker_reachable=False) == []
+    assert watch.check(3 * STALL_MS, [progress(10)], broker_reachable=False) == []
+    # it answers again: the clock starts from there, and a partition still stuck then is reported
+    assert stalled_keys(watch, 4 * STALL_MS - 1, progress(10)) == []
+    assert stalled_keys(watch, 4 * STALL_MS, progress(10)) == ["t[0]"]
