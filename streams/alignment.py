@@ -10,8 +10,10 @@ time (a backfill producer writes weeks of events within seconds, so record times
 
 The release order depends only on what the topics hold, not on when it was fetched: a message leaves
 once it is the oldest head and every other input of its partition either has a head too, or has
-nothing left to read. Only for an input that is caught up but still has messages on their way to the
-agent (or has none and is live) does the wall clock matter, and then for `max_wait_ms` at most.
+nothing left to read. Only for an input that the consumer has read to its end, with nothing of it seen
+on its way to the agent, does the wall clock matter, and then for `max_wait_ms` at most from when that
+was first seen (not from its last message: after a broker pause a fetch can bring a backlog's last
+records a minute after its previous ones).
 While it waits, the inputs that run ahead queue up to `max_queued` messages each and are then paused
 at the consumer, so memory stays bounded however long the catch-up.
 """
@@ -36,10 +38,14 @@ class Backlog(enum.IntEnum):
 
     #: everything on the broker has been received
     NONE = 0
-    #: the consumer has read up to the high watermark; the rest is on its way to the agent
+    #: the consumer has read up to the high watermark, and none of what it read is seen on its way: the
+    #: offsets left hold no message for us (transaction markers), or the messages are about to show up
     IN_FLIGHT = 1
     #: the broker holds messages the consumer has not read yet (or nothing is known yet)
     ON_BROKER = 2
+    #: messages the consumer read are queued on their way to the agent (in the Kafka client's buffer or
+    #: Faust's): they come however long the consumer is held up (a commit that waits on a paused broker)
+    QUEUED = 3
 
 
 @dataclass(slots=True)
@@ -69,16 +75,19 @@ class Aligner:
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
                  wall_ms: Callable[[], int], *, max_queued: int = 0,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
-                 resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True) -> None:
+                 resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True,
+                 on_gave_up: Callable[[str, int, int], None] = lambda topic, partition, waited_ms: None) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
         self.backlog = backlog
         self.wall_ms = wall_ms
         self.max_queued = max_queued
         self._pause, self._resume = pause, resume
+        self._on_gave_up = on_gave_up
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
-        self._last_arrival: dict[tuple[str, int], int] = {}
+        #: topic-partition -> when it was first seen read to its end with nothing on its way (IN_FLIGHT)
+        self._in_flight_since: dict[tuple[str, int], int] = {}
         #: topic-partitions this aligner paused (and so must resume)
         self.paused: set[tuple[str, int]] = set()
         #: when the worker last finished processing released messages (see `processed`)
@@ -104,7 +113,7 @@ class Aligner:
         queue.append(item)
         key = (item.topic, item.partition)
         self._received[key] = item.offset
-        self._last_arrival[key] = item.arrived_ms
+        self._in_flight_since.pop(key, None)
         if 0 < self.max_queued <= len(queue) and key not in self.paused:
             self.paused.add(key)
             self._pause(*key)
@@ -141,16 +150,20 @@ class Aligner:
             key = (topic, partition)
             backlog = self.backlog(topic, partition, self._received.get(key, -1))
             if backlog is Backlog.NONE:
+                self._in_flight_since.pop(key, None)
                 continue
-            if backlog is Backlog.ON_BROKER:
+            if backlog is not Backlog.IN_FLIGHT:
+                self._in_flight_since.pop(key, None)
                 self._block(partition, topic, backlog, now)
-                return False  # it lags for sure: wait for it, however long it takes
-            # Read by the consumer, not yet here: start its clock now if it never delivered anything.
-            last = self._last_arrival.setdefault(key, now)
+                return False  # it lags, or its messages are on their way: wait, however long it takes
+            # Read by the consumer, nothing of it seen on its way: its clock starts when that is first seen.
+            since = self._in_flight_since.setdefault(key, now)
             # Time the worker spent processing is not waiting: nothing could arrive meanwhile.
-            if now - max(last, self._processed_at) < self.max_wait_ms:
+            waited = now - max(since, self._processed_at)
+            if waited < self.max_wait_ms:
                 self._block(partition, topic, backlog, now)
                 return False
+            self._on_gave_up(topic, partition, waited)
         return True
 
     def _block(self, partition: int, topic: str, backlog: Backlog, now: int) -> None:
@@ -187,7 +200,7 @@ class Aligner:
             for queue in self._queues.pop(p, {}).values():
                 dropped.extend(queue)
         self._received = {k: v for k, v in self._received.items() if k[1] not in partitions}
-        self._last_arrival = {k: v for k, v in self._last_arrival.items() if k[1] not in partitions}
+        self._in_flight_since = {k: v for k, v in self._in_flight_since.items() if k[1] not in partitions}
         self.paused = {k for k in self.paused if k[1] not in partitions}
         for p in partitions:
             self.blocked.pop(p, None)

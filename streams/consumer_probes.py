@@ -36,9 +36,15 @@ def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], Backlog
         if received >= highwater - 1:
             return Backlog.NONE
         position = read_position(consumer, tp)
-        # Past `received` but read by the consumer: on its way to the agent, or offsets that hold no
-        # message for us (transaction markers); either way nothing more is on the broker.
-        return Backlog.ON_BROKER if position is None or position < highwater else Backlog.IN_FLIGHT
+        if position is None or position < highwater:
+            return Backlog.ON_BROKER
+        # Read by the consumer past `received`. Records in the client's buffer, or handed to Faust past
+        # what the agent received, are on their way; else the offsets left hold no message for us
+        # (transaction markers), or are about to show up: nothing more is on the broker either way.
+        read = consumer._read_offset.get(tp)  # Faust's: the last offset it took from the client
+        if (read is not None and read > received) or client_buffers(consumer, tp):
+            return Backlog.QUEUED
+        return Backlog.IN_FLIGHT
 
     return backlog
 
@@ -55,6 +61,16 @@ def read_position(consumer: Any, tp: TP) -> int | None:
     if state is None or not state.has_valid_position:
         return None
     return int(state.position)
+
+
+def client_buffers(consumer: Any, tp: TP) -> bool:
+    """Return whether the Kafka client holds fetched records of `tp` not yet handed to Faust."""
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    records = getattr(getattr(client, "_fetcher", None), "_records", None)
+    try:
+        return bool(records) and tp in records  # type: ignore[operator]
+    except TypeError:
+        return False
 
 
 def kafka_client(app: faust.App) -> Any:

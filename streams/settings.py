@@ -138,9 +138,11 @@ class Settings(BaseSettings):
                     "of the policy's event-time lag.")
     align_max_wait_ms: int = Field(
         500, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_WAIT_MS"),
-        description="Longest a message waits for another input of its partition that is caught up but whose "
-                    "last messages are still on their way (event-time alignment across topics). An input "
-                    "with unread messages on the broker is always waited for, however long it takes.")
+        description="Longest a message waits for another input of its partition that the consumer has read "
+                    "to its end while none of that input's last messages is seen on its way (event-time "
+                    "alignment across topics; offsets that hold no message, such as transaction markers, "
+                    "end the wait). An input with unread messages on the broker, or with messages in the "
+                    "consumer's buffers, is always waited for, however long it takes.")
     align_max_queued_messages: int = Field(
         10_000, ge=0, validation_alias=_env("HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES"),
         description="Messages of one topic-partition held while another input of the partition catches up; "

@@ -18,12 +18,16 @@ class Broker:
         self.ends = ends
         #: how far the consumer has read (default: nothing beyond what the agent received)
         self.read = read or {}
+        #: topic-partitions whose read messages sit in the consumer's buffers on their way to the agent
+        self.queued: set[tuple[str, int]] = set()
 
     def backlog(self, topic: str, partition: int, received: int) -> Backlog:
         end = self.ends.get((topic, partition), 0)
         if received >= end - 1:
             return Backlog.NONE
-        return Backlog.IN_FLIGHT if self.read.get((topic, partition), -1) >= end else Backlog.ON_BROKER
+        if self.read.get((topic, partition), -1) < end:
+            return Backlog.ON_BROKER
+        return Backlog.QUEUED if (topic, partition) in self.queued else Backlog.IN_FLIGHT
 
 
 def _aligner(ends, wall, max_wait_ms=500, read=None, **kwargs):
@@ -77,6 +81,45 @@ def test_a_topic_read_to_its_end_but_not_delivered_is_given_up_on_after_max_wait
     assert aligner.release() == []
     wall["ms"] = 1500
     assert [(m.topic, m.offset) for m in aligner.release()] == [(B, 0)]
+
+
+def test_after_a_long_fetch_the_max_wait_starts_when_the_topic_is_read_to_its_end_not_at_its_last_message():
+    # A broker pause: usage's last records are fetched 30 s after its previous ones. They are about to
+    # reach the agent; giving up on them at once (30 s > max wait) would let tickets jump ahead.
+    wall = {"ms": 1000}
+    broker = Broker({(A, 0): 10, (B, 0): 1})
+    aligner = Aligner([A, B], 500, broker.backlog, lambda: wall["ms"])
+    aligner.add(_msg(A, 0, ts=1, arrived=1000))
+    aligner.add(_msg(B, 0, ts=5, arrived=1000))
+    assert [m.topic for m in aligner.release()] == [A]
+    wall["ms"] = 31_000
+    assert aligner.release() == []  # usage's rest is still on the broker
+    broker.read[(A, 0)] = 10  # the fetch came back: read to the end, not delivered yet
+    assert aligner.release() == []
+    wall["ms"] = 31_499
+    assert aligner.release() == []
+    aligner.add(_msg(A, 1, ts=3, arrived=31_499))
+    assert [(m.topic, m.offset) for m in aligner.release()] == [(A, 1)]
+    wall["ms"] = 31_998  # A's clock starts again with each message it delivers
+    assert aligner.release() == []
+    wall["ms"] = 31_999
+    assert [(m.topic, m.offset) for m in aligner.release()] == [(B, 0)]
+
+
+def test_messages_seen_on_their_way_to_the_agent_are_waited_for_without_a_timeout():
+    # The consumer read them, but a commit stuck on a paused broker holds them in its buffers.
+    wall = {"ms": 0}
+    broker = Broker({(A, 0): 10, (B, 0): 1}, read={(A, 0): 10})
+    broker.queued.add((A, 0))
+    aligner = Aligner([A, B], 500, broker.backlog, lambda: wall["ms"])
+    aligner.add(_msg(B, 0, ts=5))
+    for wall["ms"] in (0, 499, 500, 60_000):
+        assert aligner.release() == []
+    assert aligner.blocked[0][:2] == (A, Backlog.QUEUED)
+    broker.queued.clear()  # whatever it still had was no message for us (markers): the max wait, from now
+    assert aligner.release() == []
+    wall["ms"] = 60_500
+    assert [m.topic for m in aligner.release()] == [B]
 
 
 def test_zero_max_wait_stops_waiting_for_in_flight_messages_only():
