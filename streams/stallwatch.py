@@ -36,6 +36,9 @@ class PartitionProgress:
     highwater: int | None
     #: messages of this topic-partition fetched but not acked yet (queued, held or being processed)
     in_flight: int
+    #: processed messages right after the committed offset wait for the next commit (every
+    #: `HEALTHMON_COMMIT_INTERVAL_SECONDS`): the committed offset will move without any help
+    commit_due: bool = False
 
 
 class StallWatch:
@@ -60,7 +63,7 @@ class StallWatch:
         for p in partitions:
             seen.add(p.key)
             at = self._since.get(p.key)
-            if at is None or at[0] != p.committed or p.in_flight or p.highwater is None \
+            if at is None or at[0] != p.committed or p.in_flight or p.commit_due or p.highwater is None \
                     or p.committed >= p.highwater:
                 self._since[p.key] = (p.committed, now_ms)  # moving, busy, or nothing left: not stuck
                 continue
@@ -93,8 +96,12 @@ def partition_progress(consumer: Any, topics: set[str]) -> list[PartitionProgres
         # Only a message below the first acked offset can move the committed offset: one above it that
         # is in flight does not help a hole below (a message delivered that nobody will ack).
         in_flight = sum(1 for offset in unacked.get(tp, ()) if first_acked is None or offset < first_acked)
-        rows.append(PartitionProgress(tp, consumer._committed_offset.get(tp) or 0, consumer.highwater(tp),
-                                      in_flight))
+        committed = consumer._committed_offset.get(tp) or 0
+        # Faust's next commit moves past acked offsets that follow the committed one (it lets one offset
+        # between them go, a transaction marker, and checks nothing before a first commit), so those are
+        # no hole, only not committed yet.
+        commit_due = first_acked is not None and (not committed or first_acked - committed <= 1)
+        rows.append(PartitionProgress(tp, committed, consumer.highwater(tp), in_flight, commit_due))
     return rows
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import pytest
 
-from streams.stallwatch import PartitionProgress, StallWatch
+from streams.stallwatch import PartitionProgress, StallWatch, partition_progress
 
 STALL_MS = 60_000
 
@@ -85,3 +87,51 @@ def test_no_stall_is_counted_while_the_broker_does_not_answer():
     # it answers again: the clock starts from there, and a partition still stuck then is reported
     assert stalled_keys(watch, 4 * STALL_MS - 1, progress(10)) == []
     assert stalled_keys(watch, 4 * STALL_MS, progress(10)) == ["t[0]"]
+
+
+def test_processed_messages_waiting_for_the_next_commit_are_no_stall():
+    # The commit interval (30 s by default) can be as long as the stall time: messages processed right
+    # after the committed offset move it at the next commit. The bench read every partition again each
+    # 30 s before the watch knew this.
+    watch = StallWatch(STALL_MS)
+    due = PartitionProgress("t[0]", 10, 100, 0, commit_due=True)
+    assert stalled_keys(watch, 0, due) == []
+    assert stalled_keys(watch, 5 * STALL_MS, due) == []
+    # the commit went through and the rest is a hole nobody will fill: a stall after a whole stall time
+    assert stalled_keys(watch, 6 * STALL_MS, progress(50)) == []
+    assert stalled_keys(watch, 7 * STALL_MS, progress(50)) == ["t[0]"]
+
+
+class _TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+TP0 = _TP("t", 0)
+
+
+class _FaustConsumer:
+    """The fields of Faust's consumer that `partition_progress` reads (a test double, no Faust)."""
+
+    def __init__(self, committed: int, acked: list[int]) -> None:
+        self._committed_offset = {TP0: committed}
+        self._acked = {TP0: acked}
+        self._unacked_messages: list = []
+
+    def assignment(self) -> list[_TP]:
+        return [TP0]
+
+    def highwater(self, tp: _TP) -> int:
+        return 100
+
+
+@pytest.mark.parametrize("committed, acked, due", [
+    (10, [10, 11, 12], True),   # processed from the committed offset on: the next commit moves it
+    (10, [11, 12], True),       # Faust's commit lets one offset go (a transaction marker)
+    (10, [15, 16], False),      # a hole at 10..14: nothing will move the commit
+    (10, [], False),
+    (0, [5, 6], True),          # before the first commit Faust checks nothing
+])
+def test_partition_progress_tells_a_due_commit_from_a_hole(committed, acked, due):
+    rows = partition_progress(_FaustConsumer(committed, acked), {"t"})
+    assert [(row.committed, row.commit_due) for row in rows] == [(committed, due)]
