@@ -151,8 +151,10 @@ class Settings(BaseSettings):
     partition_stall_seconds: float = Field(
         30.0, gt=0, validation_alias=_env("HEALTHMON_PARTITION_STALL_SECONDS"),
         description="An owned input partition whose committed offset has not moved for this long, with "
-                    "messages left on the broker and none of them on their way through the worker, is read "
-                    "again from its committed offset (logged, and counted by healthmon_partition_rereads_total).")
+                    "messages left on the broker, none of them on their way through the worker and none "
+                    "processed waiting for the next commit, is read again from its committed offset (logged, "
+                    "and counted by healthmon_partition_rereads_total). Not counted while the broker does not "
+                    "answer.")
     view_accounts_per_second: int = Field(
         500, ge=1, validation_alias=_env("HEALTHMON_VIEW_ACCOUNTS_PER_SECOND"),
         description="Most changed accounts scored into the Redis view and the gauges per second; when more "
