@@ -22,7 +22,7 @@ from healthmon.bench.pipeline import PipelineRun, run_pipeline
 from healthmon.bench.workload import envelope_messages, produce_messages, single_messages, workload_records
 from streams.settings import Settings
 
-__all__ = ["ratio", "run_workload"]
+__all__ = ["ratio", "run_workload", "workers_scale_factor"]
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -147,6 +147,15 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
     }
 
 
+def workers_scale_factor(workers_seconds: float, min_seconds: float) -> int:
+    """Return by how much to multiply the events so the several-worker run measures `min_seconds` or more.
+
+    Its measurement is what is left once the producer has finished (the workers share the cores with
+    it before), so it scales with the events; 20% on top absorbs the noise.
+    """
+    return max(2, math.ceil(min_seconds * 1.2 / max(workers_seconds, 0.1)))
+
+
 def _scaled_workers_runs(opts: BenchOptions, workload: str, accounts: int, settings: Callable[..., Settings],
                          bootstrap: str, workdir: Path, say: Callable[[str], None], runs: dict[str, Any]) -> None:
     """Measure 1 and `opts.workers` workers again on a workload large enough for 10 s of measurement.
@@ -156,8 +165,7 @@ def _scaled_workers_runs(opts: BenchOptions, workload: str, accounts: int, setti
     """
     from streams.topics import ensure_topics
 
-    target_s = opts.workers_min_seconds * 1.5  # the one-worker run, which the speed-up divides
-    factor = max(2, math.ceil(target_s / max(runs["pipeline_batch"]["seconds"], 0.1)))
+    factor = workers_scale_factor(runs["pipeline_batch_workers"]["seconds"], opts.workers_min_seconds)
     events = opts.events * factor
     expect = events + accounts
     w = workload
