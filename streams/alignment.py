@@ -43,8 +43,8 @@ class Backlog(enum.IntEnum):
     IN_FLIGHT = 1
     #: the broker holds messages the consumer has not read yet (or nothing is known yet)
     ON_BROKER = 2
-    #: messages the consumer read are queued on their way to the agent (in the Kafka client's buffer or
-    #: Faust's): they come however long the consumer is held up (a commit that waits on a paused broker)
+    #: messages the consumer read are in the Kafka client's buffer, on their way to the agent: they come
+    #: however long the consumer is held up (a commit that waits on a paused broker)
     QUEUED = 3
 
 

@@ -38,11 +38,12 @@ def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], Backlog
         position = read_position(consumer, tp)
         if position is None or position < highwater:
             return Backlog.ON_BROKER
-        # Read by the consumer past `received`. Records in the client's buffer, or handed to Faust past
-        # what the agent received, are on their way; else the offsets left hold no message for us
-        # (transaction markers), or are about to show up: nothing more is on the broker either way.
-        read = consumer._read_offset.get(tp)  # Faust's: the last offset it took from the client
-        if (read is not None and read > received) or client_buffers(consumer, tp):
+        # Read by the consumer past `received`. Records in the client's buffer are on their way; else the
+        # offsets left hold no message for us (transaction markers, or everything before the committed
+        # offset this consumer started from), or are about to show up: nothing more is on the broker.
+        # (Faust's own read offset cannot tell: after an assignment it starts at the committed offset,
+        # past anything this process received.)
+        if client_buffers(consumer, tp):
             return Backlog.QUEUED
         return Backlog.IN_FLIGHT
 
