@@ -157,5 +157,10 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                 reported[partition] = (topic, since)
                 log.warning("alignment: partition %d has waited %.0f s for %s (%s); queued: %d message(s)",
                             partition, (now - since) / 1000, topic, backlog.name.lower(), len(aligner))
+        for (topic, partition), waited in aligner.gave_up.items():
+            # offsets with no message for us (transaction markers), or a client that held them back
+            log.info("alignment: partition %d stopped waiting for %s after %d ms: read to its end by the "
+                     "consumer, not delivered", partition, topic, waited)
+        aligner.gave_up.clear()
 
     return inputs

@@ -6,7 +6,6 @@ It sits at the top of the layers (beside the CLI): it may import everything belo
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -38,8 +37,6 @@ from streams.redis_security import redis_kwargs
 from streams.settings import Settings
 from streams.tables import account_state_table
 from streams.topics import Topics, declare_topics
-
-log = logging.getLogger(__name__)
 
 __all__ = ["VIEW_INTERVAL_S", "Worker", "build_worker"]
 
@@ -77,21 +74,10 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                           tick_interval_ms=engine.tick_interval_ms, reports_stalls=stall_reporter(app, settings))
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
-    gave_up_logged: dict[tuple[str, int], float] = {}
-
-    def gave_up(topic: str, partition: int, waited_ms: int) -> None:
-        # The consumer read this topic-partition to its end, yet its last messages did not come: once
-        # per 10 s per topic-partition is enough to tell (offsets with no message for us, or a stuck client).
-        now = time.monotonic()
-        if now - gave_up_logged.get((topic, partition), -10.0) >= 10.0:
-            gave_up_logged[(topic, partition)] = now
-            log.info("alignment: partition %d stopped waiting for %s after %d ms: read to its end by the "
-                     "consumer, not delivered", partition, topic, waited_ms)
-
     aligner = Aligner(list(settings.input_topics.values()), settings.align_max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.align_max_queued_messages,
-                      pause=pause_partition(app), resume=resume_partition(app), on_gave_up=gave_up)
+                      pause=pause_partition(app), resume=resume_partition(app))
     labels = {name: TOPIC_LABELS[kind] for kind, name in settings.input_topics.items()}
 
     def count_reread(topic: str) -> None:

@@ -75,15 +75,13 @@ class Aligner:
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
                  wall_ms: Callable[[], int], *, max_queued: int = 0,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
-                 resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True,
-                 on_gave_up: Callable[[str, int, int], None] = lambda topic, partition, waited_ms: None) -> None:
+                 resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
         self.backlog = backlog
         self.wall_ms = wall_ms
         self.max_queued = max_queued
         self._pause, self._resume = pause, resume
-        self._on_gave_up = on_gave_up
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         #: topic-partition -> when it was first seen read to its end with nothing on its way (IN_FLIGHT)
@@ -96,6 +94,10 @@ class Aligner:
         self.closed = False
         #: partition -> (topic it waits for, what that topic still holds, since when), for diagnosis
         self.blocked: dict[int, tuple[str, Backlog, int]] = {}
+        #: (topic, partition) -> ms waited, for each bounded wait that ended without its messages, once
+        #: per wait, for diagnosis (the input agent logs and clears it)
+        self.gave_up: dict[tuple[str, int], int] = {}
+        self._gave_up_on: dict[tuple[str, int], int] = {}  # topic-partition -> start of the wait given up
 
     def __len__(self) -> int:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
@@ -163,7 +165,9 @@ class Aligner:
             if waited < self.max_wait_ms:
                 self._block(partition, topic, backlog, now)
                 return False
-            self._on_gave_up(topic, partition, waited)
+            if self._gave_up_on.get(key) != since:
+                self._gave_up_on[key] = since
+                self.gave_up[key] = waited
         return True
 
     def _block(self, partition: int, topic: str, backlog: Backlog, now: int) -> None:
@@ -201,6 +205,7 @@ class Aligner:
                 dropped.extend(queue)
         self._received = {k: v for k, v in self._received.items() if k[1] not in partitions}
         self._in_flight_since = {k: v for k, v in self._in_flight_since.items() if k[1] not in partitions}
+        self._gave_up_on = {k: v for k, v in self._gave_up_on.items() if k[1] not in partitions}
         self.paused = {k for k in self.paused if k[1] not in partitions}
         for p in partitions:
             self.blocked.pop(p, None)

@@ -7,7 +7,16 @@ import zlib
 from datetime import date
 from typing import Protocol
 
-from healthmon.core.state import ACTIVE_DAYS, CORE_DAYS, CORE_SHIFT, DAY_MS, AccountState, Ticket, hash_id
+from healthmon.core.state import (
+    ACTIVE_DAYS,
+    CORE_DAYS,
+    CORE_SHIFT,
+    DAY_MS,
+    FINGERPRINT,
+    AccountState,
+    Ticket,
+    hash_id,
+)
 from healthmon.core.vocabulary import TICKET_PRIORITIES, Tier
 from healthmon.core.windows import USER_MASKS, advance
 
@@ -17,8 +26,6 @@ __all__ = ["FINGERPRINT", "PRIORITIES", "apply_nps", "apply_profile", "apply_tic
 #: priority name -> code (low 0, normal 1, high 2, urgent 3); codes >= 2 are "high or urgent".
 PRIORITIES: dict[str, int] = {name: code for code, name in enumerate(TICKET_PRIORITIES)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-#: bytes of one dedupe fingerprint in `AccountState.seen`
-FINGERPRINT = 4
 _PACK_FINGERPRINT = struct.Struct("<I").pack
 
 

@@ -6,7 +6,7 @@ import struct
 
 import orjson
 
-from healthmon.core.state import ACTIVE_DAYS, AccountState, Lifecycle, Ticket, shared
+from healthmon.core.state import ACTIVE_DAYS, FINGERPRINT, AccountState, Lifecycle, Ticket, shared
 from healthmon.core.vocabulary import EVENT_KINDS
 
 __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
@@ -52,7 +52,7 @@ def state_to_bytes(state: AccountState) -> bytes:
                        for k, t in state.tickets.items())
     seen = state.seen
     return b"".join((
-        _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen) // 4),
+        _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen) // FINGERPRINT),
         meta,
         struct.pack(f"<{len(flat_users)}Q", *flat_users),
         struct.pack(f"<{n_days}I", *events[:n_days]),
@@ -92,10 +92,11 @@ def state_from_bytes(raw: bytes) -> AccountState:
             key, last_ms, flags, opened_day, csat, csat_day = _TICKET.unpack_from(raw, pos)
             state.tickets[key] = Ticket(last_ms, flags >> 2, flags & 3, opened_day - 1, csat, csat_day - 1)
             pos += _TICKET.size
-        if pos + 4 * n_seen > len(raw):
-            raise ValueError(f"{n_seen} dedupe fingerprints announced, {(len(raw) - pos) // 4} present")
-        state.seen = bytearray(raw[pos:pos + 4 * n_seen])
-        pos += 4 * n_seen
+        end = pos + FINGERPRINT * n_seen
+        if end > len(raw):
+            raise ValueError(f"{n_seen} dedupe fingerprints announced, {(len(raw) - pos) // FINGERPRINT} present")
+        state.seen = bytearray(raw[pos:end])
+        pos = end
     except (struct.error, orjson.JSONDecodeError, ValueError, TypeError, IndexError) as exc:
         raise StateFormatError(f"corrupt state: {exc}") from None
     if pos != len(raw):

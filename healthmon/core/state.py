@@ -17,6 +17,7 @@ __all__ = [
     "CORE_MASK",
     "CORE_SHIFT",
     "DAY_MS",
+    "FINGERPRINT",
     "NPS_DAYS",
     "TICKET_DAYS",
     "Lifecycle",
@@ -36,6 +37,8 @@ CORE_MASK = (1 << CORE_DAYS) - 1
 #: Core bits sit above the activity bits in one 63-bit integer per user.
 CORE_SHIFT = ACTIVE_DAYS
 NPS_DAYS = 90
+#: Bytes of one dedupe fingerprint in `AccountState.seen` (a CRC-32, little-endian).
+FINGERPRINT = 4
 #: Closed tickets are kept this long after their last change (CSAT and opened counts span 28 days).
 TICKET_DAYS = 30
 

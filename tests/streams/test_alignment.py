@@ -81,6 +81,12 @@ def test_a_topic_read_to_its_end_but_not_delivered_is_given_up_on_after_max_wait
     assert aligner.release() == []
     wall["ms"] = 1500
     assert [(m.topic, m.offset) for m in aligner.release()] == [(B, 0)]
+    assert aligner.gave_up == {(A, 0): 500}
+    aligner.gave_up.clear()
+    wall["ms"] = 1600
+    aligner.add(_msg(B, 1, 6, arrived=1600))
+    assert [(m.topic, m.offset) for m in aligner.release()] == [(B, 1)]
+    assert aligner.gave_up == {}  # the same wait, given up once: said once
 
 
 def test_after_a_long_fetch_the_max_wait_starts_when_the_topic_is_read_to_its_end_not_at_its_last_message():
@@ -104,6 +110,23 @@ def test_after_a_long_fetch_the_max_wait_starts_when_the_topic_is_read_to_its_en
     assert aligner.release() == []
     wall["ms"] = 31_999
     assert [(m.topic, m.offset) for m in aligner.release()] == [(B, 0)]
+
+
+def test_a_topic_that_lags_again_gets_a_whole_max_wait_once_it_is_read_to_its_end_again():
+    wall = {"ms": 0}
+    broker = Broker({(A, 0): 10, (B, 0): 1}, read={(A, 0): 10})
+    aligner = Aligner([A, B], 500, broker.backlog, lambda: wall["ms"])
+    aligner.add(_msg(B, 0, ts=5))
+    assert aligner.release() == []  # A read to its end, nothing seen on its way: the clock starts at 0
+    broker.ends[(A, 0)] = 20  # more was produced to A: it lags, waited for without a timeout
+    wall["ms"] = 30_000
+    assert aligner.release() == []
+    broker.read[(A, 0)] = 20  # read to its end again: a new wait, from now
+    assert aligner.release() == []
+    wall["ms"] = 30_499
+    assert aligner.release() == []
+    wall["ms"] = 30_500
+    assert [m.topic for m in aligner.release()] == [B]
 
 
 def test_messages_seen_on_their_way_to_the_agent_are_waited_for_without_a_timeout():
