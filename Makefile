@@ -39,10 +39,11 @@ tools:  ## install Prometheus/Alertmanager tools (Debian packages) used by the d
 demo: $(STAMP)  ## run broker, worker and generator together and show alerts (ALERTMANAGER=URL: also push them there)
 	$(BIN)/healthmon demo $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER))
 
-lint: $(STAMP)  ## ruff (lint and import order) and mypy (healthmon/core strict, the rest checked)
+lint: $(STAMP)  ## ruff (lint and import order), mypy (healthmon/core strict, the rest checked), the layers (lint-imports)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict --no-warn-unused-configs healthmon/core
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 test: $(STAMP) lint redis tools  ## run lint, the whole test suite, then the core's tests again on the pure-Python core
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile

@@ -9,18 +9,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
 from typing import Any
 
 import faust
-from faust.sensors import Sensor
 
+from healthmon.pipeline import NO_EVENT_TIME, Aligner, Inbound, Pending, Processor
 from streams import faust_patches
-from streams.alignment import NO_EVENT_TIME, Aligner, Pending
-from streams.processor import Inbound, Processor
-from streams.stallwatch import STALL_LOG_MARK, StallWatch, describe, partition_progress
+from streams.hooks import SaveStatesBeforeCommit
+from streams.rereads import PartitionRereads
 
-__all__ = ["SaveStatesBeforeCommit", "register_input_agent"]
+__all__ = ["register_input_agent"]
 
 log = logging.getLogger(__name__)
 
@@ -28,29 +26,9 @@ log = logging.getLogger(__name__)
 BLOCKED_LOG_MS = 30_000
 
 
-class SaveStatesBeforeCommit(Sensor):
-    """Write the processor's changed states to the table whenever Faust is about to commit offsets.
-
-    Faust calls `on_commit_initiated` synchronously before it picks the offsets to commit, and the
-    commit then flushes the producer (changelog included) before it commits: so an offset is never
-    committed ahead of the changelog records of the states it covers.
-    """
-
-    def __init__(self, processor: Processor, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.processor = processor
-
-    def on_commit_initiated(self, consumer: Any) -> Any:
-        """Save changed states; their changelog records go out with the commit's producer flush."""
-        self.processor.flush_states()
-        return None
-
-
-def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Processor,
-                         aligner: Aligner, stall_seconds: float = 30.0,
-                         on_reread: Callable[[str], None] = lambda topic: None,
-                         broker_reachable: Callable[[], bool] = lambda: True) -> faust.types.AgentT:
-    """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks."""
+def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Processor, aligner: Aligner,
+                         rereads: PartitionRereads) -> faust.types.AgentT:
+    """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks and timers."""
     app.sensors.add(SaveStatesBeforeCommit(processor))
     lock = asyncio.Lock()
     acker: dict[str, faust.StreamT] = {}
@@ -67,13 +45,13 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         # Another worker may own these accounts now, and recovery may bring newer states back.
         processor.forget_states()
         aligner.drop_partitions({tp.partition for tp in revoked})
-        stalls.reset()
+        rereads.reset()
 
     @app.on_partitions_assigned.connect
     async def hold_again(app: faust.App, assigned: Any, **kwargs: Any) -> None:
         log.info("alignment: holding messages again (%d partitions assigned)", len(assigned))
         aligner.reopen()
-        stalls.reset()
+        rereads.reset()
 
     async def handle(item: Pending) -> None:
         event, inbound = item.payload
@@ -125,26 +103,10 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
             await drain(msg.partition)
 
     reported: dict[int, tuple] = {}
-    stalls = StallWatch(int(stall_seconds * 1000))
-    consumed = set(channel.topics)
 
-    @app.timer(max(stall_seconds / 6, 0.5), name="healthmon.stallwatch")
-    async def reread_stalled() -> None:
-        # A partition with messages left whose commit stopped moving is read again from its commit.
-        consumer = app.consumer
-        if app.rebalancing or aligner.closed or not app.tables.recovery.completed.is_set():
-            stalls.reset()
-            return
-        progress = partition_progress(consumer, consumed)
-        for stalled in stalls.check(int(time.time() * 1000), progress, broker_reachable()):
-            tp: Any = stalled.key  # a Faust TP (the watch keys partitions by whatever it is given)
-            log.warning("%s[%d] " + STALL_LOG_MARK + " %.0f s with messages left: committed %d of %s, %s; "
-                        "reading it again from offset %d", tp.topic, tp.partition, stall_seconds,
-                        stalled.committed, stalled.highwater, describe(consumer, tp), stalled.committed)
-            await consumer.seek(tp, stalled.committed)
-            if (tp.topic, tp.partition) not in aligner.paused:
-                consumer.resume_partitions({tp})
-            on_reread(tp.topic)
+    @app.timer(rereads.interval_s, name="healthmon.stuck_partitions")
+    async def reread_stuck() -> None:
+        await rereads.check()
 
     @app.timer(0.05, name="healthmon.align")
     async def release_waiting() -> None:

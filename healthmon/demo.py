@@ -14,13 +14,13 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from healthmon.broker import BrokerError, free_port
-from healthmon.connect import bootstrap_of, connect_broker
+from healthmon.config import Settings
 from healthmon.generator import generate
+from healthmon.kafka.admin import ensure_topics
+from healthmon.kafka.broker import BrokerError, free_port
+from healthmon.kafka.connect import bootstrap_of, connect_broker
 from healthmon.produce import produce
 from healthmon.tail import format_alert, iter_alerts
-from streams.settings import Settings
-from streams.topics import ensure_topics
 
 __all__ = ["run_demo", "spawn_bridge", "spawn_worker", "wait_ready"]
 
@@ -88,7 +88,7 @@ async def _run(settings: Settings, broker_url: str, duration_s: float, accounts:
     last_alert = [started]
 
     async def watch() -> None:
-        async for alert in iter_alerts(broker_url, settings.topic(settings.alerts_topic), from_beginning=True,
+        async for alert in iter_alerts(broker_url, settings.topics.alerts_name, from_beginning=True,
                                        stop=stop):
             counts[(alert.get("kind"), alert.get("status"))] += 1
             last_alert[0] = time.monotonic()
@@ -109,20 +109,20 @@ async def _run(settings: Settings, broker_url: str, duration_s: float, accounts:
 def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, seed: int = 7,
              out: Callable[[str], None] = print, alertmanager_url: str = "") -> int:
     """Run the demo and return the process exit code."""
-    broker_url, embedded = connect_broker(settings)
+    broker_url, embedded = connect_broker(settings.kafka)
     run_id = f"{int(time.time())}-{os.getpid()}"
-    settings = settings.model_copy(update={"topic_prefix": settings.topic_prefix or f"demo-{run_id}-",
-                                           "app_id": f"healthmon-demo-{run_id}"})
+    settings = settings.replace(topics={"prefix": settings.topics.prefix or f"demo-{run_id}-"},
+                                worker={"app_id": f"healthmon-demo-{run_id}"})
     workdir = Path(tempfile.mkdtemp(prefix="healthmon-demo-"))
     port = free_port()
-    env = {**os.environ, "KAFKA_BROKER_URL": broker_url, "HEALTHMON_APP_ID": settings.app_id,
-           "HEALTHMON_TOPIC_PREFIX": settings.topic_prefix, "HEALTHMON_WEB_PORT": str(port),
+    env = {**os.environ, "KAFKA_BROKER_URL": broker_url, "HEALTHMON_APP_ID": settings.worker.app_id,
+           "HEALTHMON_TOPIC_PREFIX": settings.topics.prefix, "HEALTHMON_WEB_PORT": str(port),
            "HEALTHMON_WEB_HOST": "127.0.0.1", "HEALTHMON_DATA_DIR": str(workdir / "data"),
-           "HEALTHMON_PARTITIONS": str(settings.partitions)}
+           "HEALTHMON_PARTITIONS": str(settings.topics.partitions)}
     worker = bridge = None
     try:
         out(f"demo: broker {broker_url}{' (embedded Tansu)' if embedded else ''}; worker log {workdir}/worker.log")
-        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings))
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka))
         worker = spawn_worker(env, workdir / "worker.log")
         wait_ready(port, worker)
         out(f"demo: worker ready — API http://127.0.0.1:{port}/accounts, metrics http://127.0.0.1:{port}/metrics")

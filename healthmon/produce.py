@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from healthmon.connect import bootstrap_of
+from healthmon.config import Settings
 from healthmon.generator import Record, to_batches
-from streams.kafka_security import aiokafka_kwargs
-from streams.settings import Settings
+from healthmon.kafka.connect import bootstrap_of
+from healthmon.kafka.security import aiokafka_kwargs
 
 __all__ = ["ProduceStats", "produce", "STOP_TIMEOUT_S"]
 
@@ -37,10 +37,10 @@ async def produce(settings: Settings, broker_url: str, records: Iterable[Record]
 
     `stats`, if given, is updated as messages are handed to the producer (it survives a cancel).
     """
-    topics = settings.input_topics
+    topics = settings.topics.input_names
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap_of(broker_url), linger_ms=5,
                                 max_batch_size=512 * 1024, enable_idempotence=False, acks=1,
-                                **aiokafka_kwargs(settings))
+                                **aiokafka_kwargs(settings.kafka))
     stats = stats if stats is not None else ProduceStats()
     started = time.monotonic()
     try:

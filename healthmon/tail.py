@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer
 
-from healthmon.connect import bootstrap_of
+from healthmon.kafka.connect import bootstrap_of
 
 __all__ = ["format_alert", "iter_alerts"]
 
@@ -32,7 +32,7 @@ async def iter_alerts(broker_url: str, topic: str, *, from_beginning: bool, stop
                       security: dict[str, Any] | None = None) -> AsyncIterator[dict[str, Any]]:
     """Yield alerts from `topic` (a throwaway consumer group, so it never disturbs others).
 
-    `security`: the TLS/SASL arguments of `streams.kafka_security.aiokafka_kwargs(settings)`.
+    `security`: the TLS/SASL arguments of `healthmon.kafka.security.aiokafka_kwargs(settings.kafka)`.
     """
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap_of(broker_url),
                                 group_id=f"healthmon-tail-{uuid.uuid4().hex[:8]}",

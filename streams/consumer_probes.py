@@ -1,4 +1,4 @@
-"""What the worker asks Faust's consumer: backlogs, positions, who reports stalls; pausing and resuming.
+"""What the worker asks Faust's consumer (backlogs, positions, partition progress); pausing and resuming.
 
 Faust keeps some of this private (the read offsets, the Kafka client's position); the reads of its
 private fields are here and nowhere else, each returning None or a safe answer when the field is gone.
@@ -15,11 +15,12 @@ from aiokafka.errors import IllegalStateError
 from aiokafka.structs import TopicPartition
 from faust.types import TP
 
-from streams.alignment import Backlog
-from streams.settings import Settings
+from healthmon.config import TopicSettings
+from healthmon.kafka.stuck_partitions import PartitionProgress
+from healthmon.pipeline import Backlog
 
-__all__ = ["alignment_backlog_probe", "kafka_client", "pause_partition", "read_position", "resume_partition",
-           "source_backlog_probe", "stall_reporter"]
+__all__ = ["alignment_backlog_probe", "describe", "kafka_client", "partition_progress", "pause_partition",
+           "read_position", "resume_partition", "source_backlog_probe", "stall_reporter"]
 
 log = logging.getLogger(__name__)
 
@@ -118,14 +119,14 @@ def resume_partition(app: faust.App) -> Callable[[str, int, int], bool]:
     return resume
 
 
-def stall_reporter(app: faust.App, settings: Settings) -> Callable[[], bool]:
+def stall_reporter(app: faust.App, topics: TopicSettings) -> Callable[[], bool]:
     """Return a function telling whether this worker announces stalls: the owner of usage partition 0.
 
     A stall of a whole input is seen by every worker, each with its own watermarks, so each would
     announce it under its own episode id. One owner at a time announces it; the others still hold back
     their accounts' activity alerts and export `healthmon_source_stale`.
     """
-    reporter = TP(settings.input_topics["usage"], 0)
+    reporter = TP(topics.input_names["usage"], 0)
 
     def reports() -> bool:
         return reporter in app.consumer.assignment()
@@ -133,13 +134,13 @@ def stall_reporter(app: faust.App, settings: Settings) -> Callable[[], bool]:
     return reports
 
 
-def source_backlog_probe(app: faust.App, settings: Settings) -> Callable[[str], bool]:
+def source_backlog_probe(app: faust.App, topics: TopicSettings) -> Callable[[str], bool]:
     """Return a function telling whether an input source still has unread messages on this worker."""
-    topics = settings.input_topics
+    names = topics.input_names
 
     def has_backlog(source: str) -> bool:
         consumer = app.consumer
-        name = topics[source]
+        name = names[source]
         for tp in consumer.assignment():
             if tp.topic != name:
                 continue
@@ -150,3 +151,51 @@ def source_backlog_probe(app: faust.App, settings: Settings) -> Callable[[str], 
         return False
 
     return has_backlog
+
+
+def partition_progress(consumer: Any, topics: set[str]) -> list[PartitionProgress]:
+    """Read what a Faust consumer knows of each topic-partition of `topics` it owns."""
+    unacked: dict[Any, list[int]] = {}
+    for message in list(consumer._unacked_messages):  # Faust has no public view of these
+        if message.topic in topics:
+            unacked.setdefault(message.tp, []).append(message.offset)
+    rows = []
+    for tp in consumer.assignment():
+        if tp.topic not in topics:
+            continue
+        acked = consumer._acked.get(tp)
+        first_acked = min(acked) if acked else None
+        # Only a message below the first acked offset can move the committed offset: one above it that
+        # is in flight does not help a hole below (a message delivered that nobody will ack).
+        in_flight = sum(1 for offset in unacked.get(tp, ()) if first_acked is None or offset < first_acked)
+        committed = consumer._committed_offset.get(tp) or 0
+        # Faust's next commit moves past acked offsets that follow the committed one (it lets one offset
+        # between them go, a transaction marker, and checks nothing before a first commit), so those are
+        # no hole, only not committed yet.
+        commit_due = first_acked is not None and (not committed or first_acked - committed <= 1)
+        rows.append(PartitionProgress(tp, committed, consumer.highwater(tp), in_flight, commit_due))
+    return rows
+
+
+def describe(consumer: Any, tp: Any) -> str:
+    """Return what the consumer knows of `tp`, for the log line of a stuck partition."""
+    acked = consumer._acked.get(tp) or []
+    active = tp in consumer._get_active_partitions()
+    return (f"read up to {consumer._read_offset.get(tp)}, {len(acked)} acked past the commit "
+            f"(first {min(acked) if acked else None}), {'fetching' if active else 'not fetching'}; "
+            f"Kafka client: {_client_view(consumer, tp)}")
+
+
+def _client_view(consumer: Any, tp: Any) -> str:
+    client = getattr(getattr(consumer, "_thread", None), "_consumer", None)
+    try:
+        state = client._subscription.subscription.assignment.state_value(tp)  # type: ignore[union-attr]
+        fetcher = client._fetcher  # type: ignore[union-attr]
+    except (AttributeError, KeyError, TypeError):
+        return "unknown"
+    if state is None:
+        return "not assigned"
+    position = state.position if state.has_valid_position else None
+    buffered = type(fetcher._records.get(tp)).__name__ if tp in fetcher._records else None
+    return (f"position {position}, paused {state.paused}, awaiting reset {state.awaiting_reset}, "
+            f"buffered {buffered}, fetch tasks {len(getattr(fetcher, '_pending_tasks', ()) or ())}")

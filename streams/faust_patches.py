@@ -17,7 +17,7 @@ from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, credentials
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
-from streams.offsets import verified_end_offsets
+from healthmon.kafka.offsets import verified_end_offsets
 
 __all__ = ["FETCH_MAX_WAIT_MS", "PATCHES", "forget_unacked", "install", "installed", "let_go_before_wait_empty"]
 
@@ -58,7 +58,7 @@ async def flush_until_empty(self: ProducerBuffer) -> None:
 
 
 async def verified_highwaters(self: AIOKafkaConsumerThread, partitions: list[TP]) -> Any:
-    """Return end offsets checked against a fetch (`streams.offsets`), so table recovery reads every record."""
+    """Return end offsets checked against a fetch (`healthmon.kafka.offsets`), so table recovery reads every record."""
     listed = await _listed_highwaters(self, partitions)
     if self.consumer.in_transaction:
         return listed

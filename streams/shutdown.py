@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import faust
 
-from streams.reachability import BrokerContact
+from healthmon.kafka.reachability import BrokerContact
 
 __all__ = ["BoundedStopWorker", "EXIT_UNCOMMITTED", "uncommitted_partitions"]
 

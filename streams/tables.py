@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import faust
 
-from streams.settings import Settings
+from healthmon.config import TopicSettings
 
 __all__ = ["account_state_table"]
 
 
-def account_state_table(app: faust.App, settings: Settings) -> faust.Table:
+def account_state_table(app: faust.App, topics: TopicSettings) -> faust.Table:
     """Declare the account-state table (key: account_id bytes, value: state bytes).
 
     `use_partitioner=True` sends each changelog record to murmur2(account_id): the engine only
@@ -22,7 +22,7 @@ def account_state_table(app: faust.App, settings: Settings) -> faust.Table:
         default=None,
         key_type=bytes,
         value_type=bytes,
-        partitions=settings.partitions,
+        partitions=topics.partitions,
         use_partitioner=True,
         help="Compact per-account health state.",
     )

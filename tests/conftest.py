@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import redis
 
-from healthmon.broker import EmbeddedBroker
-from streams.settings import Settings
-from tests.fixtures import TopicIO, WorkerProcess, isolated_settings
+from healthmon.config import Settings
+from healthmon.kafka.broker import EmbeddedBroker
+from tests.fixtures import TopicIO, WorkerProcess, isolated_settings, merge_sections
 
 if TYPE_CHECKING:
     from tests.redis_server import RedisServer
@@ -41,7 +41,7 @@ def _docker_kafka() -> Iterator[str]:
 def broker_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The Kafka broker URL every integration test shares (topics are unique per test)."""
     if os.environ.get("KAFKA_BROKER_URL"):
-        yield Settings().kafka_broker_url
+        yield Settings().kafka.broker_url
     elif request.config.getoption("--broker") == "docker":
         yield from _docker_kafka()
     else:
@@ -84,22 +84,21 @@ def topic_io(broker_url: str) -> TopicIO:
 @pytest.fixture
 def settings_factory(broker_url: str, redis_url: str, tmp_path: Path) -> Callable[..., Settings]:
     """Build Settings with a unique topic prefix, app id, Redis prefix and web port for this test."""
-    def make(**overrides: object) -> Settings:
+    def make(**sections: dict[str, Any]) -> Settings:
         # Commit every second, as the integration tests were written for (the default is 30 s).
-        values = {"redis_url": redis_url, "partitions": 4, "commit_interval_seconds": 1.0, **overrides}
-        return isolated_settings(broker_url, values.pop("redis_url"), tmp_path / "data", **values)
+        values = merge_sections({"redis": {"url": redis_url}, "topics": {"partitions": 4},
+                                 "worker": {"commit_interval_seconds": 1.0}}, sections)
+        return isolated_settings(broker_url, values["redis"].pop("url"), tmp_path / "data", **values)
 
     return make
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Return the environment variables that reproduce `settings` in a child process."""
-    from streams.settings import env_name
-    from streams.settings_table import env_value
+    from healthmon.config import settings_env as environment
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    for field in Settings.model_fields:
-        env[env_name(field)] = env_value(settings, field)
+    env.update(environment(settings))
     env["HEALTHMON_LOG_LEVEL"] = "info"
     return env
 
@@ -111,7 +110,7 @@ def worker_factory(settings_factory: Callable[..., Settings], tmp_path: Path) ->
 
     def make(settings: Settings | None = None, start: bool = True, **overrides: object) -> WorkerProcess:
         settings = settings or settings_factory(**overrides)
-        w = WorkerProcess(settings_env(settings), tmp_path / f"worker-{len(workers)}.log", settings.web_port)
+        w = WorkerProcess(settings_env(settings), tmp_path / f"worker-{len(workers)}.log", settings.http.port)
         w.settings = settings  # type: ignore[attr-defined]
         workers.append(w)
         return w.start() if start else w
@@ -132,9 +131,9 @@ def live_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPa
 
     tmp = tmp_path_factory.mktemp("live-worker")
     settings = isolated_settings(broker_url, redis_url, tmp / "data", prefix="live")
-    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.web_port).start()
+    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.http.port).start()
     worker.settings = settings  # type: ignore[attr-defined]
-    worker.metrics_target = f"127.0.0.1:{settings.web_port}"  # type: ignore[attr-defined]
+    worker.metrics_target = f"127.0.0.1:{settings.http.port}"  # type: ignore[attr-defined]
     try:
         worker.wait_ready()
         traffic = generate(accounts=12, scenario="mixed", seed=3,

@@ -17,12 +17,12 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
-from healthmon.broker import free_port
-from healthmon.connect import bootstrap_of
 from healthmon.demo import spawn_worker, stop_process
 from healthmon.drills.harness import read_topic
+from healthmon.kafka.broker import free_port
+from healthmon.kafka.connect import bootstrap_of
 
-__all__ = ["WorkerProcess", "TopicIO", "isolated_settings", "unique_id"]
+__all__ = ["WorkerProcess", "TopicIO", "isolated_settings", "merge_sections", "unique_id"]
 
 
 def unique_id(prefix: str = "t") -> str:
@@ -30,16 +30,28 @@ def unique_id(prefix: str = "t") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
-def isolated_settings(broker_url: str, redis_url: str, data_dir: Path, prefix: str = "t", **overrides: Any) -> Any:
-    """Return Settings whose topics, app id, Redis keys and web port no other test shares."""
-    from streams.settings import Settings
+def merge_sections(*layers: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return the settings sections of `layers` merged field by field, the last layer winning."""
+    merged: dict[str, dict[str, Any]] = {}
+    for layer in layers:
+        for section, fields in layer.items():
+            merged.setdefault(section, {}).update(fields)
+    return merged
+
+
+def isolated_settings(broker_url: str, redis_url: str, data_dir: Path, prefix: str = "t",
+                      **sections: dict[str, Any]) -> Any:
+    """Return Settings whose topics, app id, Redis keys and web port no other test shares.
+
+    `sections` change fields of settings sections: `isolated_settings(..., kafka={"security_protocol": "SSL"})`.
+    """
+    from healthmon.config import Settings
 
     run_id = unique_id(prefix)
-    values: dict[str, Any] = dict(kafka_broker_url=broker_url, redis_url=redis_url, app_id=f"healthmon-{run_id}",
-                                  topic_prefix=f"{run_id}-", redis_prefix=f"hm-{run_id}:", web_port=free_port(),
-                                  data_dir=data_dir)
-    values.update(overrides)
-    return Settings(**values)
+    isolated = {"kafka": {"broker_url": broker_url}, "redis": {"url": redis_url, "prefix": f"hm-{run_id}:"},
+                "worker": {"app_id": f"healthmon-{run_id}"}, "topics": {"prefix": f"{run_id}-"},
+                "http": {"port": free_port()}, "store": {"data_dir": data_dir}}
+    return Settings(**merge_sections(isolated, sections))
 
 
 @dataclass

@@ -17,7 +17,7 @@ import ssl
 import struct
 import threading
 
-from healthmon.broker import free_port
+from healthmon.kafka.broker import free_port
 
 __all__ = ["SaslProxy"]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from healthmon.broker import free_port
+from healthmon.kafka.broker import free_port
 
 __all__ = ["RedisServer"]
 

@@ -26,6 +26,11 @@ def test_lint_runs_ruff_and_mypy_with_the_core_strict():
     assert any(c.endswith("/mypy") for c in commands)  # the rest, as configured in pyproject.toml
 
 
+def test_lint_checks_the_layer_contracts():
+    _, commands = _rule("lint")
+    assert any(c.endswith("/lint-imports") for c in commands)  # [tool.importlinter] in pyproject.toml
+
+
 def test_every_phony_target_has_a_rule():
     phony = re.search(r"^\.PHONY:(.*)$", MAKEFILE, re.M)
     assert phony

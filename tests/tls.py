@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from healthmon.broker import free_port
+from healthmon.kafka.broker import free_port
 
 __all__ = ["KEY_PASSWORD", "Pki", "TlsProxy", "make_pki", "server_context"]
 

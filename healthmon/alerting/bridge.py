@@ -33,8 +33,8 @@ from healthmon.alerting.mapping import LinkTemplates, alert_labels
 from healthmon.alerting.metrics import BridgeMetrics
 from healthmon.alerting.push import BACKOFF_FIRST_S, BACKOFF_MAX_S, Pusher
 from healthmon.alerting.quiet import RepeatLog
+from healthmon.kafka.offsets import verified_end_offsets
 from schemas.alert import Alert
-from streams.offsets import verified_end_offsets
 
 __all__ = ["BridgeConfig", "Bridge", "decode", "make_consumer"]
 
@@ -55,7 +55,7 @@ class BridgeConfig:
     links: LinkTemplates
     host: str
     port: int
-    #: SASL and TLS options of every Kafka client (`streams.kafka_security.aiokafka_kwargs`)
+    #: SASL and TLS options of every Kafka client (`healthmon.kafka.security.aiokafka_kwargs`)
     kafka_security: dict[str, Any] = field(default_factory=dict)
 
 

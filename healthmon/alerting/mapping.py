@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import string
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from healthmon.config.alerts import TEMPLATE_FIELDS
 from healthmon.core.measures import METRICS, format_value
 
-__all__ = ["ALERTNAMES", "LinkTemplates", "TEMPLATE_FIELDS", "alert_annotations", "alert_labels", "check_template",
-           "description", "iso_ms", "to_alertmanager"]
+__all__ = ["ALERTNAMES", "LinkTemplates", "alert_annotations", "alert_labels", "description", "iso_ms",
+           "to_alertmanager"]
 
 #: alert kind -> Alertmanager `alertname`
 ALERTNAMES = {
@@ -18,8 +18,6 @@ ALERTNAMES = {
     "below_warning_line": "CustomerBelowWarningLine",
     "ingest_stalled": "HealthmonIngestStalled",
 }
-#: placeholders a dashboard URL template may use (all label values, so links stay bounded)
-TEMPLATE_FIELDS = ("account_id", "tier", "severity", "kind", "rule", "alertname")
 #: how many measures the description names
 TOP_MEASURES = 3
 
@@ -30,16 +28,6 @@ class LinkTemplates:
 
     account_url_base: str = ""
     dashboard_url_template: str = ""
-
-
-def check_template(template: str) -> None:
-    """Raise ValueError naming the placeholder if `template` uses one outside TEMPLATE_FIELDS."""
-    for _, name, spec, conv in string.Formatter().parse(template):
-        if name is None:
-            continue
-        if name not in TEMPLATE_FIELDS or spec or conv:
-            raise ValueError(f"unknown placeholder {{{name}}} in {template!r}; "
-                             f"use {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}")
 
 
 def iso_ms(epoch_ms: int) -> str:

@@ -9,9 +9,9 @@ import signal
 from healthmon.alerting.bridge import Bridge, BridgeConfig
 from healthmon.alerting.mapping import LinkTemplates
 from healthmon.alerting.quiet import QuietFilter
-from healthmon.connect import bootstrap_of
-from streams.kafka_security import aiokafka_kwargs
-from streams.settings import Settings
+from healthmon.config import Settings
+from healthmon.kafka.connect import bootstrap_of
+from healthmon.kafka.security import aiokafka_kwargs
 
 __all__ = ["bridge_config", "run_bridge"]
 
@@ -22,11 +22,12 @@ SHUTDOWN_S = 8.0
 def bridge_config(settings: Settings, broker_url: str) -> BridgeConfig:
     """Return the bridge's configuration from the settings (the consumer group is `<app_id>-alertmanager`)."""
     return BridgeConfig(
-        bootstrap=bootstrap_of(broker_url), topic=settings.topic(settings.alerts_topic),
-        group_id=f"{settings.app_id}-alertmanager", urls=tuple(settings.alertmanager_url_list),
-        resend_s=settings.alertmanager_resend_seconds,
-        links=LinkTemplates(settings.account_url_base, settings.dashboard_url_template),
-        host=settings.bridge_host, port=settings.bridge_port, kafka_security=aiokafka_kwargs(settings))
+        bootstrap=bootstrap_of(broker_url), topic=settings.topics.alerts_name,
+        group_id=f"{settings.worker.app_id}-alertmanager", urls=tuple(settings.alerts.alertmanager_url_list),
+        resend_s=settings.alerts.alertmanager_resend_seconds,
+        links=LinkTemplates(settings.alerts.account_url_base, settings.alerts.dashboard_url_template),
+        host=settings.alerts.bridge_host, port=settings.alerts.bridge_port,
+        kafka_security=aiokafka_kwargs(settings.kafka))
 
 
 async def _main(config: BridgeConfig) -> None:
@@ -47,7 +48,7 @@ async def _main(config: BridgeConfig) -> None:
 
 def run_bridge(settings: Settings, broker_url: str) -> int:
     """Run the bridge until SIGTERM or SIGINT; return the exit code."""
-    level = getattr(logging, settings.log_level.upper())
+    level = getattr(logging, settings.worker.log_level.upper())
     logging.getLogger("healthmon").setLevel(min(level, logging.INFO))
     quiet = QuietFilter()
     for handler in logging.getLogger().handlers:

@@ -11,11 +11,11 @@ from typing import Any
 from healthmon.backtest.inputs import merged
 from healthmon.backtest.run import load_sorted
 from healthmon.backtest.runner import Replay, replay
+from healthmon.config import Settings
 from healthmon.core import Policy
 from healthmon.core.lifecycle import line_value
 from healthmon.core.measures import compute_metrics, format_value
 from healthmon.core.policy import WarningLine
-from streams.settings import Settings
 
 __all__ = ["ExplainRow", "explain_account", "render_explain"]
 
@@ -65,7 +65,7 @@ async def explain_account(settings: Settings, policy: Policy, account_id: str, i
 
     sorters = await load_sorted(settings, input_dir, broker_url)
     try:
-        await replay(merged(dict(sorters)), [run], settings.input_topics, on_day=on_day)
+        await replay(merged(dict(sorters)), [run], settings.topics.input_names, on_day=on_day)
     finally:
         for sorter in sorters.values():
             sorter.close()

@@ -73,8 +73,8 @@ def input_files(directory: Path, topic_names: dict[str, str]) -> list[InputFile]
 
 def file_names(settings: Any) -> dict[str, str]:
     """Return each input kind's file name stem: its topic name without the deployment's prefix."""
-    return {"usage": settings.usage_topic, "ticket": settings.tickets_topic, "nps": settings.nps_topic,
-            "account": settings.accounts_topic}
+    return {"usage": settings.topics.usage, "ticket": settings.topics.tickets, "nps": settings.topics.nps,
+            "account": settings.topics.accounts}
 
 
 def read_lines(path: Path) -> Iterator[bytes]:

@@ -7,8 +7,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from healthmon.backtest.inputs import Sorter
-from healthmon.connect import bootstrap_of
-from streams.offsets import verified_end_offsets
+from healthmon.kafka.connect import bootstrap_of
+from healthmon.kafka.offsets import verified_end_offsets
 
 __all__ = ["read_history"]
 
@@ -20,7 +20,7 @@ async def read_history(broker_url: str, topic: str, sorter: Sorter, security: di
     commits nothing and cannot disturb the workers' offsets. Tombstones (compacted-away profiles) are
     skipped.
     """
-    security = security or {}  # SASL and TLS options (`streams.kafka_security.aiokafka_kwargs`)
+    security = security or {}  # SASL and TLS options (`healthmon.kafka.security.aiokafka_kwargs`)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_of(broker_url), group_id=None,
                                 enable_auto_commit=False, auto_offset_reset="earliest", **security)
     await consumer.start()

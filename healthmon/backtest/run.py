@@ -24,10 +24,10 @@ from healthmon.backtest.report import (
     rule_hit_rates,
 )
 from healthmon.backtest.runner import Replay, ReplayStats, replay
+from healthmon.config import Settings
 from healthmon.core import Policy
 from healthmon.core.vocabulary import INPUT_KINDS
-from streams.kafka_security import aiokafka_kwargs
-from streams.settings import Settings
+from healthmon.kafka.security import aiokafka_kwargs
 
 __all__ = ["BacktestOptions", "BASELINE_DAYS", "backtest", "load_sorted", "run_backtest"]
 
@@ -61,7 +61,8 @@ async def load_sorted(settings: Settings, input_dir: Path | None, broker_url: st
         from healthmon.backtest.kafka import read_history
 
         for kind in INPUT_KINDS:
-            await read_history(broker_url, settings.input_topics[kind], sorters[kind], aiokafka_kwargs(settings))
+            await read_history(broker_url, settings.topics.input_names[kind], sorters[kind],
+                               aiokafka_kwargs(settings.kafka))
     elif input_dir is not None:
         for item in input_files(input_dir, file_names(settings)):
             for raw in read_lines(item.path):
@@ -95,7 +96,7 @@ async def backtest(settings: Settings, opts: BacktestOptions,
     inactivity = Inactivity(min_gap_ms=min(BASELINE_DAYS) * DAY_MS)
     lines = merged(dict(sorters))
     try:
-        stats = await replay(lines, runs, settings.input_topics, progress=progress, inactivity=inactivity)
+        stats = await replay(lines, runs, settings.topics.input_names, progress=progress, inactivity=inactivity)
     finally:
         for sorter in sorters.values():
             sorter.close()

@@ -1,6 +1,6 @@
 """Run the worker's own processor over a history in one process: no broker, no Redis, no wall clock.
 
-The processor is `streams.processor.Processor`, as in `healthmon.bench.inprocess`: a dict for the
+The processor is `healthmon.pipeline.Processor`, as in `healthmon.bench.inprocess`: a dict for the
 table, topics that collect instead of sending. Each line is fed as one message to the partition
 `partition_for(account_id)` names, in the merged event-time order of `healthmon.backtest.inputs`, so
 the per-partition watermarks, tick instants and therefore alert ids are those of a worker that
@@ -19,11 +19,11 @@ import orjson
 
 from healthmon.backtest.inputs import NO_TIME, Line
 from healthmon.backtest.report import DAY_MS, Inactivity
+from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
-from streams.settings import Settings
 
 __all__ = ["Replay", "ReplayStats", "replay"]
 
@@ -53,7 +53,7 @@ class Replay:
 
     def __init__(self, settings: Settings, policy: Policy, *, processing_ms: int,
                  on_alert: Callable[[dict[str, Any]], None]) -> None:
-        from streams.processor import Processor
+        from healthmon.pipeline import Processor
 
         config = EngineConfig.from_settings(settings)
         # Processing time stands still, so no source is ever idle long enough to count as stalled: a
@@ -63,7 +63,7 @@ class Replay:
         self.policy = policy
         self.dead_letters: Counter[str] = Counter()
         self._rerouted: list[tuple[bytes, bytes]] = []
-        self.topics = _Topics({name: kind for kind, name in settings.input_topics.items()}
+        self.topics = _Topics({name: kind for kind, name in settings.topics.input_names.items()}
                               | {REPARTITION_TOPIC: "repartition"},
                               repartition=_Collect(lambda k, v: self._rerouted.append((k or b"", v))),
                               alerts=_Collect(lambda k, v: on_alert(orjson.loads(v))),
@@ -72,7 +72,7 @@ class Replay:
         self.clock = PipelineClock(policy, config, clock=frozen, backlog=lambda source: False)
         self.processor = Processor(settings, self.engine, {}, self.topics, metrics, RedisView("", "", metrics),
                                    self.clock, tick_interval_ms=self.engine.tick_interval_ms, wall_ms=frozen)
-        self.partitions = settings.partitions
+        self.partitions = settings.topics.partitions
         self._offsets: dict[tuple[str, int], int] = {}
 
     def _dead_letter(self, key: bytes | None, value: bytes) -> None:

@@ -19,8 +19,8 @@ from healthmon.backtest import BacktestOptions, run_backtest
 from healthmon.backtest.files import write_input_files
 from healthmon.backtest.inputs import RUN_LINES, file_names
 from healthmon.bench.workload import workload_records
+from healthmon.config import Settings
 from healthmon.core import load_policy
-from streams.settings import Settings
 
 __all__ = ["main"]
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-inprocess", action="store_true", help="skip the in-process comparison")
     args = parser.parse_args(argv)
     # The in-process bench's settings: 4 partitions, lateness 40 days (the workload is not late anywhere).
-    settings = Settings(partitions=4, lateness_seconds=40 * 86_400, redis_url="")
+    settings = Settings(topics={"partitions": 4}, engine={"lateness_seconds": 40 * 86_400}, redis={"url": ""})
     with tempfile.TemporaryDirectory(prefix="healthmon-bench-backtest-") as tmp:
         directory = Path(tmp)
         counts = write_input_files(workload_records(args.events, args.accounts, args.seed), directory,
@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> None:
         size = sum(p.stat().st_size for p in directory.iterdir())
         out = io.BytesIO()
         started = time.perf_counter()
-        report = run_backtest(settings, BacktestOptions(policies=[("default", load_policy(settings.policy_file))],
+        policy = load_policy(settings.engine.policy_file)
+        report = run_backtest(settings, BacktestOptions(policies=[("default", policy)],
                                                         input_dir=directory, out=out, run_lines=args.run_lines))
         seconds = time.perf_counter() - started
     lines = sum(counts.values())

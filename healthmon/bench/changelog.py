@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from streams.kafka_security import aiokafka_kwargs
-from streams.offsets import verified_end_offsets
-from streams.settings import Settings
+from healthmon.config import Settings
+from healthmon.kafka.offsets import verified_end_offsets
+from healthmon.kafka.security import aiokafka_kwargs
 
 __all__ = ["ChangelogStats", "changelog_stats", "changelog_topic"]
 
@@ -36,7 +36,7 @@ class ChangelogStats:
 async def changelog_stats(bootstrap: str, app_id: str, *, read_states: bool) -> ChangelogStats:
     """Count the changelog's messages; with `read_states`, size the latest value of every key."""
     topic = changelog_topic(app_id)
-    security = aiokafka_kwargs(Settings())
+    security = aiokafka_kwargs(Settings().kafka)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
                                 auto_offset_reset="earliest", max_partition_fetch_bytes=8 * 1024 * 1024, **security)
     await consumer.start()

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psutil
 
-from streams.settings import Settings, env_name
-from streams.settings_table import env_value
+from healthmon.config import Settings
+from healthmon.config import settings_env as environment
 
 __all__ = ["Child", "settings_env", "worker_command"]
 
@@ -22,8 +22,7 @@ __all__ = ["Child", "settings_env", "worker_command"]
 def settings_env(settings: Settings) -> dict[str, str]:
     """Return the environment that reproduces `settings` in a child process."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
-    for field in Settings.model_fields:
-        env[env_name(field)] = env_value(settings, field)
+    env.update(environment(settings))
     return env
 
 

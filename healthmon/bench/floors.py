@@ -24,12 +24,12 @@ __all__ = ["run_bare_faust", "run_raw"]
 async def _raw(bootstrap: str, topics: list[str], group: str, expect: int) -> dict:
     from aiokafka import AIOKafkaConsumer
 
-    from streams.kafka_security import aiokafka_kwargs
-    from streams.settings import Settings
+    from healthmon.config import Settings
+    from healthmon.kafka.security import aiokafka_kwargs
 
     consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, group_id=group,
                                 auto_offset_reset="earliest", enable_auto_commit=False,
-                                max_partition_fetch_bytes=4 * 1024 * 1024, **aiokafka_kwargs(Settings()))
+                                max_partition_fetch_bytes=4 * 1024 * 1024, **aiokafka_kwargs(Settings().kafka))
     await consumer.start()
     counts: dict[str | None, int] = {}
     n = 0
@@ -60,14 +60,14 @@ def run_bare_faust(expect: int, result: Path) -> None:
     """Run a Faust worker (the pipeline's app settings) whose one agent only decodes each message."""
     import faust
 
+    from healthmon.config import Settings
     from streams import faust_patches
     from streams.app import create_app
-    from streams.settings import Settings
 
     faust_patches.install()  # as the worker does, so the floor measures the same Faust
     settings = Settings()
-    app = create_app(settings, settings.kafka_broker_url)
-    channel = app.topic(*settings.input_topics.values(), key_type=bytes, value_type=bytes, key_serializer="raw",
+    app = create_app(settings, settings.kafka.broker_url)
+    channel = app.topic(*settings.topics.input_names.values(), key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     seen = {"n": 0, "first": 0.0}
 

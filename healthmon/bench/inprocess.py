@@ -26,11 +26,11 @@ import orjson
 
 from healthmon.bench.costmodel import CostModel, hold_live_accounts, instrument, rss_bytes_per_live_account
 from healthmon.bench.workload import WORKLOADS, dense_accounts, envelope_messages, single_messages, workload_records
+from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_to_bytes
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
-from streams.settings import Settings
 
 __all__ = ["InProcessResult", "run_inprocess", "run_workloads"]
 
@@ -86,14 +86,14 @@ class InProcessResult:
 def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | None = 100,
                   workload: str = "sparse", cost_model: bool = False) -> InProcessResult:
     """Run a workload through a processor in this process; `batch_size` None sends single events."""
-    from streams.processor import Processor
+    from healthmon.pipeline import Processor
 
-    settings = Settings(partitions=PARTITIONS, lateness_seconds=40 * 86_400, redis_url="")
-    policy = load_policy(settings.policy_file)
+    settings = Settings(topics={"partitions": PARTITIONS}, engine={"lateness_seconds": 40 * 86_400}, redis={"url": ""})
+    policy = load_policy(settings.engine.policy_file)
     config = EngineConfig.from_settings(settings)
     engine = Engine(policy, config)
     metrics = Metrics()
-    topics = _Topics({name: kind for kind, name in settings.input_topics.items()})
+    topics = _Topics({name: kind for kind, name in settings.topics.input_names.items()})
     table: dict[bytes, bytes] = {}
     clock = PipelineClock(policy, config, backlog=lambda source: False)
     processor = Processor(settings, engine, table, topics, metrics, RedisView("", "", metrics), clock,
@@ -106,7 +106,7 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
         messages = [(k, key, partition or 0, body, n)  # envelopes always name their partition
                     for k, key, partition, body, n in envelope_messages(records, PARTITIONS, batch_size)]
     # The worker merges its inputs by record time; the workload is already in event-time order.
-    names = settings.input_topics
+    names = settings.topics.input_names
     offsets: dict[tuple[str, int], int] = {}
     writes = 0
 
@@ -121,11 +121,11 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
             await processor.on_message(topic, partition, offset, key, body)
             now = time.monotonic()
             if now >= next_view:
-                await processor.refresh_view(settings.view_accounts_per_second)
+                await processor.refresh_view(settings.worker.view_accounts_per_second)
                 next_view = now + 1.0
             if now >= next_commit:
                 writes += processor.flush_states()
-                next_commit = now + settings.commit_interval_seconds
+                next_commit = now + settings.worker.commit_interval_seconds
         writes += processor.flush_states()
         await processor.refresh_view()
 

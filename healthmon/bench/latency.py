@@ -24,9 +24,9 @@ import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from healthmon.bench.children import Child, settings_env, worker_command
+from healthmon.config import Settings
 from healthmon.ingest import partition_for
-from streams.kafka_security import aiokafka_kwargs
-from streams.settings import Settings
+from healthmon.kafka.security import aiokafka_kwargs
 
 __all__ = ["LATENCY_POLICY", "LatencyRun", "percentile", "run_latency"]
 
@@ -95,15 +95,15 @@ async def _collect(consumer: AIOKafkaConsumer, sent: dict[str, tuple[float, int]
 async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float, seconds: float,
                  probes_per_s: float, background_accounts: int, envelopes: bool) -> LatencyRun:
     run = uuid.uuid4().hex[:6]
-    topics = settings.input_topics
+    topics = settings.topics.input_names
     background = [f"bg-{run}-{i}" for i in range(background_accounts)]
     n_probes = int(seconds * probes_per_s)
     probes = [f"probe-{run}-{i}" for i in range(n_probes)]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks=1, linger_ms=2,
-                                **aiokafka_kwargs(settings))
-    consumer = AIOKafkaConsumer(settings.topic(settings.alerts_topic), bootstrap_servers=bootstrap,
+                                **aiokafka_kwargs(settings.kafka))
+    consumer = AIOKafkaConsumer(settings.topics.alerts_name, bootstrap_servers=bootstrap,
                                 group_id=f"bench-latency-{run}", auto_offset_reset="earliest",
-                                enable_auto_commit=False, fetch_max_wait_ms=20, **aiokafka_kwargs(settings))
+                                enable_auto_commit=False, fetch_max_wait_ms=20, **aiokafka_kwargs(settings.kafka))
     await producer.start()
     await consumer.start()
     stop = asyncio.Event()
@@ -147,7 +147,7 @@ async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float,
                     account = background[n % background_accounts]
                     body = _usage(account, n, n // background_accounts % 40, now_ms)
                     if envelopes:
-                        batches.setdefault(partition_for(account, settings.partitions), []).append(body)
+                        batches.setdefault(partition_for(account, settings.topics.partitions), []).append(body)
                     else:
                         await producer.send(topics["usage"], body, key=account.encode())
                 n += 1
@@ -179,7 +179,7 @@ async def _drive(settings: Settings, bootstrap: str, worker: Child, rate: float,
 def run_latency(settings: Settings, bootstrap: str, workdir: Path, *, rate: float, seconds: float,
                 envelopes: bool = True, probes_per_s: float = 10.0, background_accounts: int = 1000) -> LatencyRun:
     """Start a fresh worker under the benchmark policy and measure probe latencies at `rate` events/s."""
-    worker = Child(worker_command(), settings_env(settings), workdir / "latency.log", settings.web_port)
+    worker = Child(worker_command(), settings_env(settings), workdir / "latency.log", settings.http.port)
     try:
         worker.wait_ready()
         out = asyncio.run(_drive(settings, bootstrap, worker, rate, seconds, probes_per_s, background_accounts,

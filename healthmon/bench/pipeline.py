@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from healthmon.bench.children import Child, settings_env, worker_command
-from streams.settings import Settings
+from healthmon.config import Settings
 
 __all__ = ["PipelineRun", "run_pipeline"]
 
@@ -55,7 +55,7 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
     try:
         for i, s in enumerate(settings):
             prof = workdir / f"{name}-{i}.profile.txt" if profile else None
-            workers.append(Child(worker_command(prof), settings_env(s), workdir / f"{name}-{i}.log", s.web_port))
+            workers.append(Child(worker_command(prof), settings_env(s), workdir / f"{name}-{i}.log", s.http.port))
         for w in workers:
             w.wait_ready()
         if before_data is not None:

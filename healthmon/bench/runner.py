@@ -23,11 +23,11 @@ from healthmon.bench.workload import (
     dense_accounts,
 )
 from healthmon.bench.workload_runs import run_workload
-from healthmon.broker import EmbeddedBroker, free_port
-from healthmon.connect import bootstrap_of
+from healthmon.config import Settings
 from healthmon.core.compiled import core_mode
-from streams.redis_security import redis_kwargs
-from streams.settings import Settings
+from healthmon.kafka.broker import EmbeddedBroker, free_port
+from healthmon.kafka.connect import bootstrap_of
+from healthmon.serving.redis_clients import redis_kwargs
 
 __all__ = ["BenchOptions", "run_bench"]
 
@@ -37,7 +37,7 @@ def _redis_url() -> str:
 
     url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
     try:
-        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1, **redis_kwargs(Settings())).ping()
+        redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1, **redis_kwargs(Settings().redis)).ping()
     except (redis.RedisError, OSError, ValueError):
         return ""
     return url
@@ -50,18 +50,19 @@ def run_bench(opts: BenchOptions, say: Callable[[str], None] = lambda line: None
     workdir = opts.workdir or Path(tempfile.mkdtemp(prefix="healthmon-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     say(f"bench: logs and profiles in {workdir}")
-    configured = Settings().kafka_broker_url
-    broker = None if configured else EmbeddedBroker(Settings().tansu_bin, log_path=workdir / "tansu.log").start()
+    configured = Settings().kafka.broker_url
+    broker = None if configured else EmbeddedBroker(Settings().kafka.tansu_bin, log_path=workdir / "tansu.log").start()
     broker_url = configured or broker.url  # type: ignore[union-attr]
     bootstrap = bootstrap_of(broker_url)
     redis_url = _redis_url()
     run_id = uuid.uuid4().hex[:6]
 
-    def settings(topics: str, app: str, **kw: Any) -> Settings:
-        return Settings(kafka_broker_url=broker_url, app_id=f"bench-{run_id}-{app}",
-                        topic_prefix=f"bench-{run_id}-{topics}-", redis_url=redis_url,
-                        redis_prefix=f"bench-{run_id}-{app}:", web_port=free_port(), data_dir=workdir / f"data-{app}",
-                        partitions=PARTITIONS, log_level="warning", lateness_seconds=LATENESS_S, **kw)
+    def settings(topics: str, app: str) -> Settings:
+        return Settings(kafka={"broker_url": broker_url},
+                        worker={"app_id": f"bench-{run_id}-{app}", "log_level": "warning"},
+                        topics={"prefix": f"bench-{run_id}-{topics}-", "partitions": PARTITIONS},
+                        redis={"url": redis_url, "prefix": f"bench-{run_id}-{app}:"}, http={"port": free_port()},
+                        store={"data_dir": workdir / f"data-{app}"}, engine={"lateness_seconds": LATENESS_S})
 
     try:
         return _run_all(opts, settings, bootstrap, workdir, say, broker_url, redis_url)
@@ -115,7 +116,7 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "bench": "healthmon", "version": __version__, "events": opts.events, "accounts": opts.accounts,
         "dense_accounts": dense_n,
         "seed": opts.seed, "batch_size": opts.batch_size, "workers": opts.workers, "partitions": PARTITIONS,
-        "cores": os.cpu_count(), "broker": "external" if Settings().kafka_broker_url else "embedded-tansu",
+        "cores": os.cpu_count(), "broker": "external" if Settings().kafka.broker_url else "embedded-tansu",
         "redis_view": bool(redis_url), "core_mode": core_mode(),
         **{k: v for k, v in sparse.items() if k not in ("workload", "accounts")},
         "dense": dense,

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import orjson
 from aiokafka import AIOKafkaProducer
 
+from healthmon.config import Settings
 from healthmon.generator import Record, standard_workload, to_batches
 from healthmon.generator.workload import DENSE_SEATS_RANGE
 from healthmon.ingest import partition_for
-from streams.kafka_security import aiokafka_kwargs
-from streams.settings import Settings
+from healthmon.kafka.security import aiokafka_kwargs
 
 __all__ = ["DENSE_DAYS", "WORKLOADS", "Produced", "dense_accounts", "envelope_messages", "produce_messages",
            "single_messages", "usage_per_account_hour", "workload_records"]
@@ -94,7 +94,7 @@ async def produce_messages(bootstrap: str, topics: dict[str, str], messages: Ite
     """Send `messages` to the topic of their kind as fast as the broker takes them."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1024 * 1024,
                                 max_request_size=8 * 1024 * 1024, enable_idempotence=False, acks=1,
-                                **aiokafka_kwargs(Settings()))
+                                **aiokafka_kwargs(Settings().kafka))
     await producer.start()
     out = Produced()
     started = time.monotonic()

@@ -20,7 +20,7 @@ from healthmon.bench.children import Child, settings_env
 from healthmon.bench.options import PARTITIONS, BenchOptions
 from healthmon.bench.pipeline import PipelineRun, run_pipeline
 from healthmon.bench.workload import envelope_messages, produce_messages, single_messages, workload_records
-from streams.settings import Settings
+from healthmon.config import Settings
 
 __all__ = ["ratio", "run_workload", "workers_scale_factor"]
 
@@ -62,23 +62,23 @@ def _pipeline_dict(run: PipelineRun, expect: int, messages: int, changelog: int)
 def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Callable[..., Settings],
                   bootstrap: str, workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
     """Run the floors and the pipeline (single events, envelopes, several workers) on one workload."""
-    from streams.topics import ensure_topics
+    from healthmon.kafka.admin import ensure_topics
 
     expect = opts.events + accounts  # every run also consumes one profile per account
     w = workload
     single, batch, batch2 = (settings(f"{w}-single", f"{w}-single"), settings(f"{w}-batch", f"{w}-batch"),
                              settings(f"{w}-batch2", f"{w}-batch2"))
     for s in (single, batch, batch2):
-        asyncio.run(ensure_topics(bootstrap, s))
+        asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka))
 
     def records():
         return workload_records(opts.events, accounts, opts.seed, workload)
 
     say(f"bench [{w}]: producing {opts.events:,} events + {accounts:,} profiles as single-event messages")
-    sent_single = asyncio.run(produce_messages(bootstrap, single.input_topics, single_messages(records())))
+    sent_single = asyncio.run(produce_messages(bootstrap, single.topics.input_names, single_messages(records())))
     say(f"bench [{w}]: ... {sent_single.messages:,} messages in {sent_single.seconds:.1f} s; now as envelopes of "
         f"{opts.batch_size}")
-    sent_batch = asyncio.run(produce_messages(bootstrap, batch.input_topics,
+    sent_batch = asyncio.run(produce_messages(bootstrap, batch.topics.input_names,
                                               envelope_messages(records(), PARTITIONS, opts.batch_size)))
     say(f"bench [{w}]: ... {sent_batch.messages:,} messages in {sent_batch.seconds:.1f} s")
     assert sent_single.events == sent_batch.events == expect, (sent_single, sent_batch, expect)
@@ -86,7 +86,7 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
     timeout = 600 + expect / 1000
 
     say(f"bench [{w}]: run 1, raw aiokafka consume + orjson decode")
-    raw = _floor(["raw", bootstrap, ",".join(single.input_topics.values()), f"bench-raw-{uuid.uuid4().hex[:6]}",
+    raw = _floor(["raw", bootstrap, ",".join(single.topics.input_names.values()), f"bench-raw-{uuid.uuid4().hex[:6]}",
                   str(expect)], dict(os.environ), workdir, f"{w}-raw", timeout)
     runs["raw_aiokafka"] = _run_dict(raw["events"], sent_single.messages, raw["seconds"], raw["peak_rss_bytes"])
 
@@ -97,27 +97,27 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
 
     say(f"bench [{w}]: run 3, full pipeline on single-event messages")
     run3 = run_pipeline([single], expect, workdir, f"{w}-pipeline-single", profile=opts.profile)
-    cl3 = asyncio.run(changelog_stats(bootstrap, single.app_id, read_states=False))
+    cl3 = asyncio.run(changelog_stats(bootstrap, single.worker.app_id, read_states=False))
     runs["pipeline_single"] = _pipeline_dict(run3, expect, sent_single.messages, cl3.messages)
 
     say(f"bench [{w}]: run 4, full pipeline on envelopes of {opts.batch_size}")
     run4 = run_pipeline([batch], expect, workdir, f"{w}-pipeline-batch", profile=opts.profile)
-    cl4 = asyncio.run(changelog_stats(bootstrap, batch.app_id, read_states=True))
+    cl4 = asyncio.run(changelog_stats(bootstrap, batch.worker.app_id, read_states=True))
     runs["pipeline_batch"] = _pipeline_dict(run4, expect, sent_batch.messages, cl4.messages)
     runs["pipeline_batch"]["events_per_message"] = round(expect / sent_batch.messages, 2)
 
     if opts.workers > 1:
         say(f"bench [{w}]: run 5, as run 4 with {opts.workers} workers in one group")
-        group = [batch2] + [settings(f"{w}-batch2", f"{w}-batch2").model_copy(
-            update={"data_dir": workdir / f"data-{w}-batch2-{i}"}) for i in range(1, opts.workers)]
+        group = [batch2] + [settings(f"{w}-batch2", f"{w}-batch2").replace(
+            store={"data_dir": workdir / f"data-{w}-batch2-{i}"}) for i in range(1, opts.workers)]
 
         def produce_after_join() -> None:
             time.sleep(8.0)  # let every worker join the group before the data arrives
-            asyncio.run(produce_messages(bootstrap, batch2.input_topics,
+            asyncio.run(produce_messages(bootstrap, batch2.topics.input_names,
                                          envelope_messages(records(), PARTITIONS, opts.batch_size)))
 
         run5 = run_pipeline(group, expect, workdir, f"{w}-pipeline-batch-workers", before_data=produce_after_join)
-        cl5 = asyncio.run(changelog_stats(bootstrap, batch2.app_id, read_states=False))
+        cl5 = asyncio.run(changelog_stats(bootstrap, batch2.worker.app_id, read_states=False))
         runs["pipeline_batch_workers"] = _pipeline_dict(run5, expect, sent_batch.messages, cl5.messages)
 
     if opts.workers > 1 and runs["pipeline_batch_workers"]["seconds"] < opts.workers_min_seconds:
@@ -163,7 +163,7 @@ def _scaled_workers_runs(opts: BenchOptions, workload: str, accounts: int, setti
     On a fast workload the envelopes run is over in a few seconds, too short to trust a speed-up. The
     same accounts then get as many more events as that takes, and both runs read that larger set.
     """
-    from streams.topics import ensure_topics
+    from healthmon.kafka.admin import ensure_topics
 
     factor = workers_scale_factor(runs["pipeline_batch_workers"]["seconds"], opts.workers_min_seconds)
     events = opts.events * factor
@@ -171,7 +171,7 @@ def _scaled_workers_runs(opts: BenchOptions, workload: str, accounts: int, setti
     w = workload
     one, group0 = settings(f"{w}-scaled1", f"{w}-scaled1"), settings(f"{w}-scaled2", f"{w}-scaled2")
     for s in (one, group0):
-        asyncio.run(ensure_topics(bootstrap, s))
+        asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka))
 
     def messages():
         return envelope_messages(workload_records(events, accounts, opts.seed, workload), PARTITIONS,
@@ -179,19 +179,19 @@ def _scaled_workers_runs(opts: BenchOptions, workload: str, accounts: int, setti
 
     say(f"bench [{w}]: run 5 took under {opts.workers_min_seconds:g} s; again on {events:,} events "
         f"({factor}x), 1 worker then {opts.workers}")
-    sent = asyncio.run(produce_messages(bootstrap, one.input_topics, messages()))
+    sent = asyncio.run(produce_messages(bootstrap, one.topics.input_names, messages()))
     run = run_pipeline([one], expect, workdir, f"{w}-pipeline-batch-scaled")
-    cl = asyncio.run(changelog_stats(bootstrap, one.app_id, read_states=False))
+    cl = asyncio.run(changelog_stats(bootstrap, one.worker.app_id, read_states=False))
     runs["pipeline_batch_scaled"] = _pipeline_dict(run, expect, sent.messages, cl.messages)
-    group = [group0] + [settings(f"{w}-scaled2", f"{w}-scaled2").model_copy(
-        update={"data_dir": workdir / f"data-{w}-scaled2-{i}"}) for i in range(1, opts.workers)]
+    group = [group0] + [settings(f"{w}-scaled2", f"{w}-scaled2").replace(
+        store={"data_dir": workdir / f"data-{w}-scaled2-{i}"}) for i in range(1, opts.workers)]
 
     def produce_after_join() -> None:
         time.sleep(8.0)  # let every worker join the group before the data arrives
-        asyncio.run(produce_messages(bootstrap, group0.input_topics, messages()))
+        asyncio.run(produce_messages(bootstrap, group0.topics.input_names, messages()))
 
     run = run_pipeline(group, expect, workdir, f"{w}-pipeline-batch-workers-scaled", before_data=produce_after_join)
-    cl = asyncio.run(changelog_stats(bootstrap, group0.app_id, read_states=False))
+    cl = asyncio.run(changelog_stats(bootstrap, group0.worker.app_id, read_states=False))
     runs["pipeline_batch_workers_scaled"] = _pipeline_dict(run, expect, sent.messages, cl.messages)
 
 

@@ -17,20 +17,23 @@ def settings_from_env() -> Any:
     """Return the settings from the environment, or exit naming each bad variable."""
     from pydantic import SecretStr
 
-    from streams.settings import Settings, env_name
+    from healthmon.config import Settings
 
+    sections = dict(Settings.sections())
     try:
         return Settings()
     except ValidationError as exc:
         lines: list[str] = []
         for err in exc.errors(include_url=False):
-            if not err["loc"]:  # a bad combination: each line of the message names its variable
+            loc = [str(part) for part in err["loc"]]
+            if len(loc) < 2 or loc[0] not in sections or loc[1] not in sections[loc[0]].model_fields:
+                # a bad combination in a section: each line of the message names its variable
                 lines.extend(f"  {line}" for line in err["msg"].splitlines())
                 continue
-            field = str(err["loc"][0])
-            var = env_name(field) if field in Settings.model_fields else field
-            secret = field in Settings.model_fields and Settings.model_fields[field].annotation is SecretStr
-            lines.append(f"  {var}: {err['msg']}" + ("" if secret else f" (got {err.get('input')!r})"))
+            section, field = sections[loc[0]], loc[1]
+            secret = section.model_fields[field].annotation is SecretStr
+            shown = "" if secret else f" (got {err.get('input')!r})"
+            lines.append(f"  {section.env_name(field)}: {err['msg']}{shown}")
         raise click.ClickException("invalid configuration:\n" + "\n".join(lines)) from None
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from healthmon.broker import BrokerError
 from healthmon.cli.base import cli
+from healthmon.kafka.broker import BrokerError
 
 __all__ = ["bench"]
 

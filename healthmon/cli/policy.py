@@ -12,8 +12,8 @@ from typing import Any
 
 import click
 
-from healthmon.broker import BrokerError
 from healthmon.cli.base import cli, policy_or_exit, settings_from_env
+from healthmon.kafka.broker import BrokerError
 
 __all__ = ["backtest", "policy", "policy_check", "policy_explain"]
 
@@ -103,7 +103,7 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     from healthmon.backtest import BacktestOptions, run_backtest
     from healthmon.backtest.labels import LabelsError, load_labels
     from healthmon.backtest.render import render_report
-    from healthmon.connect import require_broker_url
+    from healthmon.kafka.connect import require_broker_url
 
     if (input_dir is None) == (not from_kafka):
         raise click.UsageError("give exactly one of --input DIR and --from-kafka")
@@ -122,7 +122,7 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     broker_url = None
     if from_kafka:
         try:
-            broker_url = require_broker_url(settings)
+            broker_url = require_broker_url(settings.kafka)
         except BrokerError as exc:
             raise click.ClickException(str(exc)) from None
     show, done = _progress_printer()

@@ -9,8 +9,8 @@ import sys
 import click
 from pydantic import ValidationError
 
-from healthmon.broker import BrokerError
 from healthmon.cli.base import cli, policy_or_exit, settings_from_env
+from healthmon.kafka.broker import BrokerError
 
 __all__ = ["alertmanager", "demo", "tail", "worker"]
 
@@ -24,26 +24,34 @@ def _stop_starting(signum: int, frame: object) -> None:
 @cli.command()
 def worker() -> None:
     """Run a Faust worker (starts an embedded broker when KAFKA_BROKER_URL is unset)."""
-    from healthmon.connect import bootstrap_of, connect_broker
+    from healthmon.kafka.admin import ensure_topics
+    from healthmon.kafka.connect import bootstrap_of, connect_broker
+    from healthmon.serving.redis_clients import RedisRefused, check_redis
     from healthmon.worker import build_worker
     from streams.shutdown import BoundedStopWorker
-    from streams.topics import ensure_topics
 
     settings = settings_from_env()
-    policy = policy_or_exit(settings.policy_file)
+    policy = policy_or_exit(settings.engine.policy_file)
     # Until Faust installs its own handlers, a signal ends the start-up with one line (and the embedded
     # broker is stopped by the `finally` clauses below).
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop_starting)
+    if settings.redis.url:
+        try:
+            unreachable = asyncio.run(check_redis(settings.redis))
+        except RedisRefused as exc:
+            raise click.ClickException(str(exc)) from None
+        if unreachable:
+            click.echo(f"healthmon: {unreachable}", err=True)
     try:
-        broker_url, embedded = connect_broker(settings)
+        broker_url, embedded = connect_broker(settings.kafka)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
     if embedded is not None:
         click.echo(f"healthmon: embedded Tansu broker at {broker_url}; "
                    f"export KAFKA_BROKER_URL={broker_url} to point generate/tail at it", err=True)
     try:
-        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings))
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka))
     except (TimeoutError, OSError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
         if embedded is not None:
             embedded.stop()
@@ -52,12 +60,12 @@ def worker() -> None:
     built = build_worker(settings, policy, broker_url)
     from healthmon.core.compiled import core_mode
 
-    click.echo(f"healthmon: worker {settings.app_id} policy {policy.version}, core {core_mode()}, API and metrics "
-               f"on http://{settings.web_host}:{settings.web_port}", err=True)
+    click.echo(f"healthmon: worker {settings.worker.app_id} policy {policy.version}, core {core_mode()}, API and "
+               f"metrics on http://{settings.http.host}:{settings.http.port}", err=True)
     try:
-        BoundedStopWorker(built.app, stop_timeout_s=settings.stop_timeout_seconds, contact=built.contact,
+        BoundedStopWorker(built.app, stop_timeout_s=settings.worker.stop_timeout_seconds, contact=built.watch.contact,
                           on_hard_exit=(lambda: embedded.stop(grace_s=1.0)) if embedded is not None else lambda: None,
-                          loglevel=settings.log_level.upper(), quiet=True,
+                          loglevel=settings.worker.log_level.upper(), quiet=True,
                           redirect_stdouts=False).execute_from_commandline()
     finally:
         if embedded is not None:
@@ -89,25 +97,26 @@ def tail(from_beginning: bool, as_json: bool) -> None:
     """Print alerts from the alerts topic as they arrive (Ctrl-C to stop)."""
     import orjson
 
-    from healthmon.clientguard import Interrupted, guarded, watch_broker
-    from healthmon.connect import require_broker_url
+    from healthmon.kafka.broker_watch import watch_broker
+    from healthmon.kafka.clientguard import Interrupted, guarded
+    from healthmon.kafka.connect import require_broker_url
+    from healthmon.kafka.security import aiokafka_kwargs
     from healthmon.tail import format_alert, iter_alerts
-    from streams.kafka_security import aiokafka_kwargs
 
     settings = settings_from_env()
     try:
-        broker_url = require_broker_url(settings, timeout_s=settings.client_wait_seconds)
+        broker_url = require_broker_url(settings.kafka, timeout_s=settings.kafka.client_wait_seconds)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
 
     async def run() -> None:
-        async for alert in iter_alerts(broker_url, settings.topic(settings.alerts_topic),
-                                       from_beginning=from_beginning, security=aiokafka_kwargs(settings)):
+        async for alert in iter_alerts(broker_url, settings.topics.alerts_name,
+                                       from_beginning=from_beginning, security=aiokafka_kwargs(settings.kafka)):
             click.echo(orjson.dumps(alert).decode() if as_json else format_alert(alert))
 
-    contact = watch_broker(settings.broker_timeout_seconds, settings.client_wait_seconds)
+    watch = watch_broker(settings.kafka.broker_timeout_seconds, settings.kafka.client_wait_seconds)
     try:
-        asyncio.run(guarded(run(), contact=contact, wait_s=settings.client_wait_seconds, what="healthmon tail",
+        asyncio.run(guarded(run(), watch=watch, wait_s=settings.kafka.client_wait_seconds, what="healthmon tail",
                             say=lambda line: click.echo(line, err=True)))
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
@@ -125,8 +134,6 @@ def tail(from_beginning: bool, as_json: bool) -> None:
               help="Port of the bridge's /metrics and /healthz. Default: HEALTHMON_BRIDGE_PORT.")
 def alertmanager(urls: tuple[str, ...], resend_seconds: float | None, port: int | None) -> None:
     """Push every alert from the alerts topic to Alertmanager (API v2), re-sending what fires."""
-    from streams.settings import Settings
-
     settings = settings_from_env()
     overrides: dict[str, object] = {}
     if urls:
@@ -136,19 +143,19 @@ def alertmanager(urls: tuple[str, ...], resend_seconds: float | None, port: int 
     if port is not None:
         overrides["bridge_port"] = port
     try:
-        settings = Settings(**{**settings.model_dump(), **overrides})
+        settings = settings.replace(alerts=overrides)
     except ValidationError as exc:
         raise click.ClickException("invalid option: " + "; ".join(e["msg"] for e in exc.errors())) from None
-    if not settings.alertmanager_url_list:
+    if not settings.alerts.alertmanager_url_list:
         raise click.UsageError("no Alertmanager: pass --url URL or set HEALTHMON_ALERTMANAGER_URLS")
     from healthmon.alerting.run import run_bridge
-    from healthmon.connect import require_broker_url
+    from healthmon.kafka.connect import require_broker_url
 
     try:
-        broker_url = require_broker_url(settings)
+        broker_url = require_broker_url(settings.kafka)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"healthmon: alertmanager bridge {settings.topic(settings.alerts_topic)} -> "
-               f"{', '.join(settings.alertmanager_url_list)}; metrics on "
-               f"http://{settings.bridge_host}:{settings.bridge_port}/metrics", err=True)
+    click.echo(f"healthmon: alertmanager bridge {settings.topics.alerts_name} -> "
+               f"{', '.join(settings.alerts.alertmanager_url_list)}; metrics on "
+               f"http://{settings.alerts.bridge_host}:{settings.alerts.bridge_port}/metrics", err=True)
     sys.exit(run_bridge(settings, broker_url))

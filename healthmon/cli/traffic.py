@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from healthmon.broker import BrokerError
 from healthmon.cli.base import cli, settings_from_env
+from healthmon.kafka.broker import BrokerError
 
 __all__ = ["generate", "traffic_start_ms"]
 
@@ -37,32 +37,33 @@ __all__ = ["generate", "traffic_start_ms"]
 def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int,
              until: datetime | None, to_dir: Path | None) -> None:
     """Send realistic synthetic traffic (profiles, usage, tickets, NPS) to the input topics."""
-    from healthmon.clientguard import Interrupted, guarded, watch_broker
-    from healthmon.connect import require_broker_url
     from healthmon.generator import generate as make_traffic
     from healthmon.generator import scenario_names
+    from healthmon.kafka.broker_watch import watch_broker
+    from healthmon.kafka.clientguard import Interrupted, guarded
+    from healthmon.kafka.connect import require_broker_url
     from healthmon.produce import ProduceStats, produce
 
     if scenario not in scenario_names():
         raise click.BadParameter(f"unknown scenario {scenario!r}; choose from {', '.join(scenario_names())}",
                                  param_hint="--scenario")
     settings = settings_from_env()
-    start_ms = traffic_start_ms(days, until, settings.max_future_skew_seconds)
+    start_ms = traffic_start_ms(days, until, settings.ingest.max_future_skew_seconds)
     if to_dir is not None:
         _generate_to_dir(settings, to_dir, accounts=accounts, scenario=scenario, seed=seed, days=days,
                          start_ms=start_ms)
         return
     try:
-        broker_url = require_broker_url(settings, timeout_s=settings.client_wait_seconds)
+        broker_url = require_broker_url(settings.kafka, timeout_s=settings.kafka.client_wait_seconds)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
     traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed, start_ms=start_ms, days=days)
     stats = ProduceStats()
-    contact = watch_broker(settings.broker_timeout_seconds, settings.client_wait_seconds)
+    watch = watch_broker(settings.kafka.broker_timeout_seconds, settings.kafka.client_wait_seconds)
     try:
         asyncio.run(guarded(produce(settings, broker_url, traffic.records(), rate=rate, batch_size=batch_size,
                                     stats=stats),
-                            contact=contact, wait_s=settings.client_wait_seconds, what="healthmon generate",
+                            watch=watch, wait_s=settings.kafka.client_wait_seconds, what="healthmon generate",
                             say=lambda line: click.echo(line, err=True)))
     except BrokerError as exc:
         raise click.ClickException(f"{exc}; {stats.events:,} events were handed to the producer, the last "

@@ -17,15 +17,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from healthmon.bench.children import Child, settings_env, worker_command
-from healthmon.broker import EmbeddedBroker, free_port
-from healthmon.connect import bootstrap_of
+from healthmon.config import Settings
 from healthmon.core import Engine, load_policy, state_from_bytes
 from healthmon.generator import Record, Traffic
+from healthmon.kafka.admin import ensure_topics
+from healthmon.kafka.broker import EmbeddedBroker, free_port
+from healthmon.kafka.connect import bootstrap_of
+from healthmon.kafka.security import aiokafka_kwargs
+from healthmon.kafka.stuck_partitions import REREAD_LOG_MARK
 from healthmon.produce import produce
-from streams.kafka_security import aiokafka_kwargs
-from streams.settings import Settings
-from streams.stallwatch import STALL_LOG_MARK
-from streams.topics import ensure_topics
 
 __all__ = ["Broker", "Run", "RunOutputs", "read_topic"]
 
@@ -75,42 +75,41 @@ class RunOutputs:
 class Run:
     """One consumer group on its own copy of the input topics, with worker processes to fault."""
 
-    def __init__(self, broker: Broker, redis_url: str, workdir: Path, name: str, **overrides: Any) -> None:
+    def __init__(self, broker: Broker, redis_url: str, workdir: Path, name: str, **sections: dict[str, Any]) -> None:
         run_id = f"{name}-{uuid.uuid4().hex[:6]}"
         self.name = name
         self.workdir = workdir
-        values: dict[str, Any] = dict(
-            kafka_broker_url=broker.url, redis_url=redis_url, app_id=f"drill-{run_id}", topic_prefix=f"{run_id}-",
-            redis_prefix=f"drill-{run_id}:", data_dir=workdir / run_id, commit_interval_seconds=2.0,
-            log_level="info")
-        values.update(overrides)
-        self.settings = Settings(**values)
+        self.settings = Settings(
+            kafka={"broker_url": broker.url}, redis={"url": redis_url, "prefix": f"drill-{run_id}:"},
+            topics={"prefix": f"{run_id}-"}, store={"data_dir": workdir / run_id},
+            worker={"app_id": f"drill-{run_id}", "commit_interval_seconds": 2.0, "log_level": "info"},
+        ).replace(**sections)
         self.messages = 0
         self.workers: list[Child] = []
 
     @property
     def bootstrap(self) -> str:
         """Return `host:port` of the broker."""
-        return bootstrap_of(self.settings.kafka_broker_url)
+        return bootstrap_of(self.settings.kafka.broker_url)
 
     async def create_topics(self) -> None:
         """Create the run's topics (inputs, outputs, internal)."""
-        await ensure_topics(self.bootstrap, self.settings)
+        await ensure_topics(self.bootstrap, self.settings.topics, self.settings.kafka)
 
     async def send(self, records: list[Record]) -> int:
         """Send generated records to the run's inputs, one event per message; return the event count."""
-        stats = await produce(self.settings, self.settings.kafka_broker_url, records)
+        stats = await produce(self.settings, self.settings.kafka.broker_url, records)
         self.messages += stats.messages
         return stats.events
 
     async def send_raw(self, kind: str, values: list[bytes], key: bytes | None) -> None:
         """Send raw messages (poison) to the input topic of `kind`."""
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=False, acks=1,
-                                    max_request_size=8 * 1024 * 1024, **aiokafka_kwargs(self.settings))
+                                    max_request_size=8 * 1024 * 1024, **aiokafka_kwargs(self.settings.kafka))
         await producer.start()
         try:
             for value in values:
-                await producer.send_and_wait(self.settings.input_topics[kind], value, key=key)
+                await producer.send_and_wait(self.settings.topics.input_names[kind], value, key=key)
                 self.messages += 1
         finally:
             await producer.stop()
@@ -118,7 +117,7 @@ class Run:
     def start_worker(self) -> Child:
         """Start one more `healthmon worker` of this run's group and wait until it is ready."""
         port = free_port()
-        env = settings_env(self.settings.model_copy(update={"web_port": port}))
+        env = settings_env(self.settings.replace(http={"port": port}))
         worker = Child(worker_command(), env, self.workdir / f"{self.name}-worker-{len(self.workers)}.log", port)
         self.workers.append(worker)
         worker.wait_ready()
@@ -138,12 +137,12 @@ class Run:
 
     async def committed(self) -> int:
         """Return the sum of the group's committed offsets on the input topics."""
-        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.app_id,
-                                    enable_auto_commit=False, **aiokafka_kwargs(self.settings))
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=self.settings.worker.app_id,
+                                    enable_auto_commit=False, **aiokafka_kwargs(self.settings.kafka))
         await consumer.start()
         try:
-            offsets = [await consumer.committed(TopicPartition(t, p)) for t in self.settings.input_topics.values()
-                       for p in range(self.settings.partitions)]
+            offsets = [await consumer.committed(TopicPartition(t, p)) for t in self.settings.topics.input_names.values()
+                       for p in range(self.settings.topics.partitions)]
         finally:
             await consumer.stop()
         return sum(o for o in offsets if o)
@@ -162,7 +161,7 @@ class Run:
 
     def stall_rereads(self) -> int:
         """Return how many partitions the run's workers read again for a stall (their logs say so)."""
-        return sum(w.log_path.read_text(errors="replace").count(STALL_LOG_MARK) for w in self.workers
+        return sum(w.log_path.read_text(errors="replace").count(REREAD_LOG_MARK) for w in self.workers
                    if w.log_path.exists())
 
     def stop(self) -> list[int | None]:
@@ -172,12 +171,12 @@ class Run:
     async def outputs(self, traffic: Traffic) -> RunOutputs:
         """Read the run's alerts, dead letters and saved states."""
         settings = self.settings
-        alerts = [orjson.loads(r.value) for r in await self._read(settings.topic(settings.alerts_topic))]
-        letters = [orjson.loads(r.value) for r in await self._read(settings.topic(settings.deadletter_topic))]
+        alerts = [orjson.loads(r.value) for r in await self._read(settings.topics.alerts_name)]
+        letters = [orjson.loads(r.value) for r in await self._read(settings.topics.deadletter_name)]
         states: dict[str, bytes] = {}
-        for record in await self._read(f"{settings.app_id}-account-state-changelog"):
+        for record in await self._read(f"{settings.worker.app_id}-account-state-changelog"):
             states[record.key.decode()] = record.value  # one partition per account: the last one is saved
-        engine = Engine(load_policy(settings.policy_file))
+        engine = Engine(load_policy(settings.engine.policy_file))
         health = {}
         for account, raw in states.items():
             snap = engine.snapshot(state_from_bytes(raw), traffic.end_ms)
@@ -186,7 +185,7 @@ class Run:
 
     async def _read(self, topic: str) -> list[Any]:
         return await read_topic(topic, bootstrap_servers=self.bootstrap, fetch_max_bytes=16 * 1024 * 1024,
-                                max_partition_fetch_bytes=8 * 1024 * 1024, **aiokafka_kwargs(self.settings))
+                                max_partition_fetch_bytes=8 * 1024 * 1024, **aiokafka_kwargs(self.settings.kafka))
 
 
 async def read_topic(topic: str, *, min_count: int = 0, settle_s: float = 2.0, timeout_s: float = 120.0,

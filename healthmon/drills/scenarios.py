@@ -111,7 +111,7 @@ class Drills:
 
     async def tight_buffer(self) -> Outcome:
         """The inputs that run ahead are paused after a handful of queued messages, again and again."""
-        run = Run(self.broker, self.redis_url, self.workdir, "tight-buffer", align_max_queued_messages=8)
+        run = Run(self.broker, self.redis_url, self.workdir, "tight-buffer", alignment={"max_queued_messages": 8})
         await run.create_topics()
         await run.send(self.records)
         began = time.monotonic()
@@ -214,7 +214,7 @@ class Drills:
         def check(outcome: Outcome, got: RunOutputs) -> None:
             letters = [d for d in got.dead_letter_records if d["reason"] not in outcome.clean_dead_letters]
             sources = {(d["source_topic"], d["source_partition"], d["source_offset"]) for d in letters}
-            if not {topic for topic, _, _ in sources} <= set(run.settings.input_topics.values()):
+            if not {topic for topic, _, _ in sources} <= set(run.settings.topics.input_names.values()):
                 outcome.problems.append(f"a poison message's dead letter names no input topic: {sorted(sources)}")
             if len(letters) != len(poison) or len(sources) != len(poison):
                 outcome.problems.append(f"expected {len(poison)} dead letters, one per poison message; got "
@@ -223,7 +223,7 @@ class Drills:
                 outcome.problems.append("a poison message was judged only while processing (processing_error)")
             outcome.dead_letters = outcome.dead_letters - Counter(d["reason"] for d in letters)
             outcome.notes.append("dead letters: " + ", ".join(sorted(
-                f"{d['reason']} at {d['source_topic'].removeprefix(run.settings.topic_prefix)}"
+                f"{d['reason']} at {d['source_topic'].removeprefix(run.settings.topics.prefix)}"
                 f"[{d['source_partition']}]@{d['source_offset']}" for d in letters)))
 
         return await self._finish(run, "poison", "a 2 MB message, events dated 1970 and year 1 with null and "

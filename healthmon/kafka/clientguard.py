@@ -16,11 +16,10 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from healthmon.broker import BrokerError
-from streams.brokerlog import BrokerErrorLimiter, attach
-from streams.reachability import BrokerContact, install
+from healthmon.kafka.broker import BrokerError
+from healthmon.kafka.broker_watch import BrokerWatch
 
-__all__ = ["EXIT_GRACE_S", "Interrupted", "guarded", "watch_broker"]
+__all__ = ["EXIT_GRACE_S", "Interrupted", "guarded"]
 
 #: Longest a stopping client may spend in cleanup (closing its Kafka client) before the process exits.
 EXIT_GRACE_S = 5.0
@@ -35,12 +34,6 @@ class Interrupted(Exception):
         self.signum = signum
 
 
-def watch_broker(timeout_s: float, log_interval_s: float) -> BrokerContact:
-    """Track this process's Kafka clients and keep their connection errors to a few log lines."""
-    attach(BrokerErrorLimiter(log_interval_s))
-    return install(BrokerContact(timeout_s))
-
-
 def _arm_exit(code: int) -> None:
     # A thread, so that a cleanup blocking the event loop cannot hold the process.
     timer = threading.Timer(EXIT_GRACE_S, os._exit, args=(code,))
@@ -48,7 +41,7 @@ def _arm_exit(code: int) -> None:
     timer.start()
 
 
-async def guarded(main: Awaitable[T], *, contact: BrokerContact, wait_s: float, say: Callable[[str], None],
+async def guarded(main: Awaitable[T], *, watch: BrokerWatch, wait_s: float, say: Callable[[str], None],
                   what: str, poll_s: float = 0.5) -> T:
     """Run `main`; raise BrokerError after `wait_s` of unreachable broker, Interrupted on SIGINT/SIGTERM."""
     loop = asyncio.get_running_loop()
@@ -69,7 +62,7 @@ async def guarded(main: Awaitable[T], *, contact: BrokerContact, wait_s: float, 
         since: float | None = None
         while not task.done():
             await asyncio.wait({task}, timeout=poll_s)
-            status = contact.status()
+            status = watch.status()
             if task.done():
                 break
             if status.reachable:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlparse
 
-from healthmon.broker import BrokerError, EmbeddedBroker, wait_for_kafka
-from streams.kafka_security import KafkaSecurityError, check_kafka
-from streams.settings import Settings
+from healthmon.config import KafkaSettings
+from healthmon.kafka.broker import BrokerError, EmbeddedBroker, wait_for_kafka
+from healthmon.kafka.security import KafkaSecurityError, check_kafka
 
 __all__ = ["bootstrap_of", "connect_broker", "require_broker_url"]
 
@@ -24,14 +24,14 @@ def bootstrap_of(url: str) -> str:
     return ",".join(hosts)
 
 
-def _check(url: str, timeout_s: float, settings: Settings) -> None:
-    if settings.kafka_security_protocol != "PLAINTEXT":
+def _check(url: str, timeout_s: float, kafka: KafkaSettings) -> None:
+    if kafka.security_protocol != "PLAINTEXT":
         # A TLS or SASL broker cannot be probed in the clear; a refusal is explained, not retried.
         try:
-            asyncio.run(check_kafka(bootstrap_of(url), settings, timeout_s))
+            asyncio.run(check_kafka(bootstrap_of(url), kafka, timeout_s))
         except KafkaSecurityError as exc:
             raise BrokerError(f"cannot connect to KAFKA_BROKER_URL={url} with KAFKA_SECURITY_PROTOCOL="
-                              f"{settings.kafka_security_protocol}: {exc}") from None
+                              f"{kafka.security_protocol}: {exc}") from None
         return
     host, _, port = bootstrap_of(url).split(",")[0].rpartition(":")
     try:
@@ -41,19 +41,19 @@ def _check(url: str, timeout_s: float, settings: Settings) -> None:
                           "Unset KAFKA_BROKER_URL to use the embedded broker.") from None
 
 
-def connect_broker(settings: Settings, timeout_s: float = 15.0) -> tuple[str, EmbeddedBroker | None]:
+def connect_broker(kafka: KafkaSettings, timeout_s: float = 15.0) -> tuple[str, EmbeddedBroker | None]:
     """Return (broker URL, embedded broker or None); start the embedded one when none is configured."""
-    if settings.kafka_broker_url:
-        _check(settings.kafka_broker_url, timeout_s, settings)
-        return settings.kafka_broker_url, None
-    broker = EmbeddedBroker(settings.tansu_bin).start()
+    if kafka.broker_url:
+        _check(kafka.broker_url, timeout_s, kafka)
+        return kafka.broker_url, None
+    broker = EmbeddedBroker(kafka.tansu_bin).start()
     return broker.url, broker
 
 
-def require_broker_url(settings: Settings, timeout_s: float = 15.0) -> str:
+def require_broker_url(kafka: KafkaSettings, timeout_s: float = 15.0) -> str:
     """Return the configured broker URL, checked, or raise: clients cannot share an embedded broker."""
-    if not settings.kafka_broker_url:
+    if not kafka.broker_url:
         raise BrokerError("KAFKA_BROKER_URL is not set. Point it at the broker the worker uses "
                           "(`healthmon worker` prints it when it starts an embedded one).")
-    _check(settings.kafka_broker_url, timeout_s, settings)
-    return settings.kafka_broker_url
+    _check(kafka.broker_url, timeout_s, kafka)
+    return kafka.broker_url

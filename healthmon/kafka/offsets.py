@@ -30,7 +30,7 @@ async def verified_end_offsets(bootstrap: str, listed: Mapping[TopicPartition, i
     A partition's end is the larger of its listed end and the high watermark of a fetch from the
     listed end - 1. Partitions listed as empty (0 or None) are returned as listed. If the broker does
     not answer a fetch within `timeout_s`, the listed value stands for that partition. `security` holds
-    the client's TLS/SASL arguments (`streams.kafka_security.aiokafka_kwargs`).
+    the client's TLS/SASL arguments (`healthmon.kafka.security.aiokafka_kwargs`).
     """
     out: dict[TopicPartition, int | None] = dict(listed)
     probe = {TopicPartition(tp.topic, tp.partition): tp for tp, end in listed.items() if end}

@@ -1,15 +1,17 @@
-"""Kafka TLS and SASL: the one mapping from the settings to every Kafka client healthmon creates.
+"""Kafka TLS and SASL: the one mapping from the settings to every Kafka client, and the start-up check.
 
 Every client takes its security from here, so a managed cluster (SASL_SSL with SCRAM, mutual TLS, ...)
 needs one set of `KAFKA_*` variables, not one per tool:
 
-- an aiokafka client (producer, consumer, admin): `AIOKafkaProducer(bootstrap_servers=..., **aiokafka_kwargs(settings))`
-- the Faust app: `faust.App(..., broker_credentials=faust_credentials(settings))` (see `streams.app`)
-- before the first client, `await check_kafka(bootstrap, settings)` turns a wrong CA, a missing client
-  certificate or rejected credentials into one clear `KafkaSecurityError` instead of a retry loop.
+- an aiokafka client (producer, consumer, admin): `AIOKafkaProducer(bootstrap_servers=..., **aiokafka_kwargs(kafka))`
+- the Faust app: `faust.App(..., broker_credentials=faust_credentials(kafka))` (`streams.app`)
+- before the first client, `await check_kafka(bootstrap, kafka)` turns a wrong CA, a missing client
+  certificate or rejected credentials into one `KafkaSecurityError` that says the brokers refused and
+  names the settings to check, instead of the clients' silent retry loop.
 
-`kafka_problems` is the start-up check of the settings themselves (run by `Settings`): a bad
-combination names its variable and the reason. Passwords stay in `SecretStr` until a client needs them.
+The check connects in steps (TCP and TLS, the first request, the SASL handshake, the credentials), and
+knows which step failed: a broker that answered up to the credentials and then failed the exchange in
+any way (an error, a close, no answer) has refused them, whatever the client library raised.
 """
 
 from __future__ import annotations
@@ -17,188 +19,143 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from faust.types.auth import CredentialsT
+from healthmon.config.kafka import SASL_PROTOCOLS, TLS_PROTOCOLS, KafkaSettings
 
-    from streams.settings import Settings
+__all__ = ["KafkaSecurityError", "aiokafka_kwargs", "check_kafka"]
 
-__all__ = ["KafkaSecurityError", "aiokafka_kwargs", "check_kafka", "faust_credentials", "kafka_problems",
-           "ssl_context"]
-
-_TLS = ("SSL", "SASL_SSL")
-_SASL = ("SASL_PLAINTEXT", "SASL_SSL")
+#: How far a connection attempt got (`_ProbeConnection.step`).
+CONNECTING, FIRST_REQUEST, SASL_HANDSHAKE, CREDENTIALS = "connecting", "first request", "SASL handshake", "credentials"
 
 
 class KafkaSecurityError(RuntimeError):
     """The brokers refused the TLS handshake or the SASL credentials (not worth a retry)."""
 
 
-def ssl_context(settings: Settings) -> ssl.SSLContext | None:
-    """Return the TLS context of `settings` (CA, client certificate, hostname check), or None without TLS."""
-    if settings.kafka_security_protocol not in _TLS:
-        return None
-    cafile = settings.kafka_ssl_cafile
-    context = ssl.create_default_context(cafile=str(cafile) if cafile else None)
-    context.check_hostname = settings.kafka_ssl_check_hostname  # the chain is verified either way
-    if settings.kafka_ssl_certfile is not None:
-        keyfile = settings.kafka_ssl_keyfile
-        # A callable, never None: with None, OpenSSL would prompt on the terminal for an encrypted key.
-        context.load_cert_chain(str(settings.kafka_ssl_certfile), str(keyfile) if keyfile else None,
-                                password=settings.kafka_ssl_key_password.get_secret_value)
-    return context
-
-
-def aiokafka_kwargs(settings: Settings) -> dict[str, Any]:
+def aiokafka_kwargs(kafka: KafkaSettings) -> dict[str, Any]:
     """Return the security keyword arguments of any aiokafka client (producer, consumer, admin)."""
-    kwargs: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
-    context = ssl_context(settings)
+    kwargs: dict[str, Any] = {"security_protocol": kafka.security_protocol}
+    context = kafka.tls_context()
     if context is not None:
         kwargs["ssl_context"] = context
-    if settings.kafka_security_protocol in _SASL:
-        kwargs.update(sasl_mechanism=settings.kafka_sasl_mechanism,
-                      sasl_plain_username=settings.kafka_sasl_username,
-                      sasl_plain_password=settings.secret("kafka_sasl_password"))
+    if kafka.security_protocol in SASL_PROTOCOLS:
+        kwargs.update(sasl_mechanism=kafka.sasl_mechanism, sasl_plain_username=kafka.sasl_username,
+                      sasl_plain_password=kafka.secret("sasl_password"))
     return kwargs
 
 
-def faust_credentials(settings: Settings) -> CredentialsT | None:
-    """Return Faust's `broker_credentials` for `settings` (None for PLAINTEXT)."""
-    import faust
+def _probe_class() -> type:
+    from aiokafka.conn import AIOKafkaConnection
 
-    protocol = settings.kafka_security_protocol
-    if protocol == "PLAINTEXT":
-        return None
-    context = ssl_context(settings)
-    if protocol == "SSL":
-        return faust.SSLCredentials(context)
-    # SASLCredentials picks SASL_SSL when given a context and SASL_PLAINTEXT otherwise.
-    return faust.SASLCredentials(username=settings.kafka_sasl_username,
-                                 password=settings.secret("kafka_sasl_password"),
-                                 ssl_context=context, mechanism=settings.kafka_sasl_mechanism)
+    class _ProbeConnection(AIOKafkaConnection):  # type: ignore[misc]
+        """An aiokafka connection that records how far it got before it failed."""
 
+        step = CONNECTING
 
-def _readable(var: str, path: Any) -> str | None:
-    try:
-        with open(path, "rb"):
-            return None
-    except OSError as exc:
-        return f"{var}: cannot read {path} ({exc.strerror or exc})"
+        async def _do_version_lookup(self) -> None:
+            self.step = FIRST_REQUEST
+            await super()._do_version_lookup()
 
+        async def _do_sasl_handshake(self) -> None:
+            self.step = SASL_HANDSHAKE
+            await super()._do_sasl_handshake()
 
-def kafka_problems(settings: Settings) -> list[str]:
-    """Return what is wrong with the Kafka security settings, each line naming its variable."""
-    from streams.settings import env_name
+        # aiokafka asks for an authenticator only once the broker has offered the mechanism.
+        def authenticator_plain(self) -> Any:
+            self.step = CREDENTIALS
+            return super().authenticator_plain()
 
-    protocol = settings.kafka_security_protocol
-    problems: list[str] = []
-    if protocol != "PLAINTEXT" and not settings.kafka_broker_url:
-        problems.append(f"KAFKA_SECURITY_PROTOCOL={protocol} needs KAFKA_BROKER_URL: the embedded broker "
-                        "speaks PLAINTEXT only")
-    has_password = bool(settings.kafka_sasl_password.get_secret_value()) or settings.kafka_sasl_password_file
-    if protocol in _SASL:
-        if not settings.kafka_sasl_username:
-            problems.append(f"KAFKA_SASL_USERNAME: required with KAFKA_SECURITY_PROTOCOL={protocol}")
-        if not has_password:
-            problems.append(f"KAFKA_SASL_PASSWORD or KAFKA_SASL_PASSWORD_FILE: required with "
-                            f"KAFKA_SECURITY_PROTOCOL={protocol}")
-    elif settings.kafka_sasl_username or has_password:
-        problems.append(f"KAFKA_SASL_USERNAME/KAFKA_SASL_PASSWORD: set, but KAFKA_SECURITY_PROTOCOL={protocol} "
-                        "sends no credentials (use SASL_SSL or SASL_PLAINTEXT)")
-    files = {name: getattr(settings, name) for name in ("kafka_ssl_cafile", "kafka_ssl_certfile", "kafka_ssl_keyfile")}
-    if protocol not in _TLS:
-        for name, path in files.items():
-            if path is not None:
-                problems.append(f"{env_name(name)}: set, but KAFKA_SECURITY_PROTOCOL={protocol} does not use TLS "
-                                "(use SSL or SASL_SSL)")
-        return problems
-    if settings.kafka_ssl_keyfile is not None and settings.kafka_ssl_certfile is None:
-        problems.append("KAFKA_SSL_KEYFILE: set without KAFKA_SSL_CERTFILE (the client certificate)")
-    if settings.kafka_ssl_key_password.get_secret_value() and settings.kafka_ssl_keyfile is None:
-        problems.append("KAFKA_SSL_KEY_PASSWORD: set without KAFKA_SSL_KEYFILE")
-    unreadable = [p for p in (_readable(env_name(n), f) for n, f in files.items() if f is not None) if p]
-    if problems or unreadable:
-        return problems + unreadable
-    try:
-        ssl.create_default_context(cafile=str(files["kafka_ssl_cafile"]) if files["kafka_ssl_cafile"] else None)
-    except ssl.SSLError as exc:
-        return [f"KAFKA_SSL_CAFILE: {files['kafka_ssl_cafile']} holds no usable PEM certificate ({exc.reason})"]
-    try:
-        ssl_context(settings)
-    except ssl.SSLError as exc:
-        hint = ("holds no private key: set KAFKA_SSL_KEYFILE" if settings.kafka_ssl_keyfile is None else
-                "certificate and key do not match, or the key is encrypted and KAFKA_SSL_KEY_PASSWORD is "
-                "missing or wrong")
-        problems.append(f"KAFKA_SSL_CERTFILE/KAFKA_SSL_KEYFILE: {hint} ({exc.reason or exc})")
-    return problems
+        def authenticator_scram(self) -> Any:
+            self.step = CREDENTIALS
+            return super().authenticator_scram()
+
+    return _ProbeConnection
 
 
-def _explain(exc: BaseException, host: str, port: int, settings: Settings) -> str | None:
-    """Return why a connection attempt failed for good, or None when it is worth another try."""
-    from aiokafka.errors import KafkaConnectionError, UnsupportedSaslMechanismError
+def _cause(exc: BaseException) -> str:
+    text = str(exc).strip()
+    if "closed" in text or isinstance(exc, (ConnectionError, EOFError)):
+        return "the broker closed the connection"
+    if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
+        return "no answer"
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
-    where = f"Kafka at {host}:{port}"
+
+def _tls_alert(exc: BaseException) -> ssl.SSLError | None:
+    """Return the TLS alert behind a closed connection (a TLS 1.3 server refuses a client certificate late)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and not isinstance(
+                seen, (ssl.SSLCertVerificationError, ssl.SSLEOFError, ssl.SSLZeroReturnError)):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _explain(exc: BaseException, step: str, where: str, kafka: KafkaSettings) -> str | None:
+    """Return why a connection attempt was refused for good, or None when it is worth another try."""
+    from aiokafka.errors import UnsupportedSaslMechanismError
+
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return (f"{where}: TLS certificate not trusted ({exc.verify_message}); check KAFKA_SSL_CAFILE="
-                f"{settings.kafka_ssl_cafile or '(system CAs)'} and KAFKA_SSL_CHECK_HOSTNAME")
-    if isinstance(exc, ssl.SSLError):
-        return (f"{where}: TLS handshake failed ({exc.reason or exc}); is it a TLS listener, and does it need a "
-                "client certificate (KAFKA_SSL_CERTFILE)?")
-    if isinstance(exc, UnsupportedSaslMechanismError):
-        return f"{where}: KAFKA_SASL_MECHANISM={settings.kafka_sasl_mechanism} is not offered by the broker ({exc})"
-    if isinstance(exc, (OSError, asyncio.TimeoutError, KafkaConnectionError)):
-        return None  # not up yet, or the connection dropped: try again until the deadline
-    if settings.kafka_security_protocol in _SASL:
-        # aiokafka reports a rejected SCRAM exchange as whatever broke while parsing the answer.
-        return (f"{where}: SASL authentication as {settings.kafka_sasl_username!r} with "
-                f"{settings.kafka_sasl_mechanism} failed ({type(exc).__name__}: {exc}); check "
-                "KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD and KAFKA_SASL_MECHANISM")
-    return f"{where}: {type(exc).__name__}: {exc}"
+        return (f"{where} refused by TLS: its certificate is not trusted ({exc.verify_message}): check "
+                f"KAFKA_SSL_CAFILE={kafka.ssl_cafile or '(system CAs)'} and KAFKA_SSL_CHECK_HOSTNAME")
+    alert = _tls_alert(exc)
+    if alert is not None:
+        certificate = ("no client certificate was sent: check KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE"
+                       if kafka.ssl_certfile is None else
+                       f"check the client certificate KAFKA_SSL_CERTFILE={kafka.ssl_certfile} and KAFKA_SSL_KEYFILE")
+        return (f"{where} refused the TLS connection ({alert.reason or alert}): is it a TLS listener? If it "
+                f"requires a client certificate, {certificate}")
+    if isinstance(exc, UnsupportedSaslMechanismError) or step == SASL_HANDSHAKE:
+        # A broker that answered the first request and then fails the handshake, by an error or by closing
+        # the connection, does not take this mechanism on this listener.
+        return (f"{where} refused SASL {kafka.sasl_mechanism} at the handshake ({_cause(exc)}): check "
+                "KAFKA_SASL_MECHANISM (the broker may not offer it) and KAFKA_SECURITY_PROTOCOL")
+    if step == CREDENTIALS:
+        return (f"{where} refused SASL {kafka.sasl_mechanism} authentication as {kafka.sasl_username!r} "
+                f"({_cause(exc)}): check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"
+                + (" (or KAFKA_SASL_PASSWORD_FILE)" if kafka.sasl_password_file is not None else ""))
+    return None  # not up yet, or the connection dropped before any judgement: try again until the deadline
 
 
-def _closed_hint(last: BaseException | None, settings: Settings) -> str:
-    from aiokafka.errors import KafkaConnectionError
-
-    if not isinstance(last, KafkaConnectionError) or settings.kafka_security_protocol == "PLAINTEXT":
+def _closed_hint(step: str, kafka: KafkaSettings) -> str:
+    if kafka.security_protocol not in TLS_PROTOCOLS or step != FIRST_REQUEST:
         return ""
-    if settings.kafka_security_protocol in _SASL:
-        # A broker may answer an unknown mechanism by closing the connection before its error arrives.
-        return (f"; the broker closed the connection: does it offer KAFKA_SASL_MECHANISM="
-                f"{settings.kafka_sasl_mechanism} and accept these credentials? (or, with SASL_SSL, a client "
-                "certificate may be required)")
-    # TLS 1.3 servers refuse a client certificate after the handshake: the client only sees the close.
-    if settings.kafka_ssl_certfile is None:
+    # TLS 1.3 servers refuse a client certificate after the handshake: the client may only see the close.
+    if kafka.ssl_certfile is None:
         return ("; the TLS handshake passed but the broker closed the connection: does it require a client "
                 "certificate (KAFKA_SSL_CERTFILE, KAFKA_SSL_KEYFILE)?")
     return ("; the TLS handshake passed but the broker closed the connection: does it accept the client "
-            f"certificate KAFKA_SSL_CERTFILE={settings.kafka_ssl_certfile}?")
+            f"certificate KAFKA_SSL_CERTFILE={kafka.ssl_certfile}?")
 
 
-async def check_kafka(bootstrap: str, settings: Settings, timeout_s: float = 15.0) -> None:
+async def check_kafka(bootstrap: str, kafka: KafkaSettings, timeout_s: float = 15.0) -> None:
     """Connect to the first bootstrap broker with the TLS/SASL settings; raise `KafkaSecurityError` if refused.
 
-    Connection refusals are retried until `timeout_s` (the broker may be starting); a TLS or SASL
-    refusal is final and explained at once, instead of the clients' silent reconnect loop.
+    A broker that cannot be reached is tried again until `timeout_s` (it may be starting); a refusal of
+    the TLS handshake or of the credentials is final and explained at once.
     """
-    from aiokafka.conn import create_conn
-
+    probe = _probe_class()
     host, _, port = bootstrap.split(",")[0].rpartition(":")
+    where = f"Kafka at {host}:{port}"
     deadline = time.monotonic() + timeout_s
     last: BaseException | None = None
+    last_step = CONNECTING
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise KafkaSecurityError(f"Kafka at {host}:{port} did not answer within {timeout_s:.0f} s "
-                                     f"({type(last).__name__}: {last}){_closed_hint(last, settings)}")
+            raise KafkaSecurityError(f"{where} did not answer within {timeout_s:.0f} s "
+                                     f"({type(last).__name__}: {last}){_closed_hint(last_step, kafka)}")
+        conn = probe(host, int(port), request_timeout_ms=int(min(remaining, 10.0) * 1000), **aiokafka_kwargs(kafka))
         try:
-            conn = await asyncio.wait_for(create_conn(host, int(port), request_timeout_ms=int(remaining * 1000),
-                                                      **aiokafka_kwargs(settings)), min(remaining, 10.0))
+            await asyncio.wait_for(conn.connect(), min(remaining, 10.0))
         except Exception as exc:  # noqa: BLE001 - every failure is either explained or retried
-            reason = _explain(exc, host, int(port), settings)
+            conn.close()
+            reason = _explain(exc, conn.step, where, kafka)
             if reason is not None:
                 raise KafkaSecurityError(reason) from None
-            last = exc
+            last, last_step = exc, conn.step
             await asyncio.sleep(0.2)
             continue
         conn.close()

@@ -7,20 +7,32 @@ from typing import Any, Protocol
 
 import orjson
 
+from healthmon.config import IngestSettings
 from healthmon.core.alerts import PIPELINE
 from healthmon.core.records import AlertRecord
 from healthmon.ingest import Rejection, dead_letter_record
+from healthmon.ingest.deadletter import max_record_bytes
 from healthmon.ingest.repartition import Source, encode_repartitioned
+from healthmon.pipeline.deadletters import deliver_dead_letter
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
-from streams.deadletters import deliver_dead_letter
 
-__all__ = ["PIPELINE_ALERT_KEY", "OutputSender", "OutputTopics"]
+__all__ = ["PIPELINE_ALERT_KEY", "OutputSender", "OutputTopics", "max_output_bytes"]
 
 log = logging.getLogger(__name__)
 
 #: The Kafka key of pipeline alerts (`ingest_stalled`), which belong to no account.
 PIPELINE_ALERT_KEY = PIPELINE.encode()
+
+
+def max_output_bytes(ingest: IngestSettings) -> int:
+    """Return the largest record a worker sends: room for any dead letter and any repartitioned message.
+
+    A repartition message re-encodes up to one input message's events (at most `max_message_bytes`
+    of input, somewhat more once re-encoded); a dead letter is bounded by `max_record_bytes`. The
+    producer's request limit, and the broker's own (`message.max.bytes`), must allow as much.
+    """
+    return max(1_048_576, 2 * ingest.max_message_bytes, max_record_bytes(ingest.deadletter_max_raw_bytes))
 
 
 class OutputTopics(Protocol):

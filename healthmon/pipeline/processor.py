@@ -9,9 +9,9 @@ topic is applied the same way, as coming from its input position. It decides not
 parts, each with one job:
 
 - `healthmon.ingest` decodes and judges input; `healthmon.core.Engine` decides everything else;
-- `streams.live_states.LiveStates`: the decoded states between messages, saved to the table at commits;
-- `streams.tick_schedule.TickSchedule`: partition watermarks and when each account is due a tick;
-- `streams.outputs.OutputSender`: alerts, dead letters and repartitioned events out;
+- `healthmon.pipeline.live_states.LiveStates`: the decoded states between messages, saved to the table at commits;
+- `healthmon.pipeline.tick_schedule.TickSchedule`: partition watermarks and when each account is due a tick;
+- `healthmon.pipeline.outputs.OutputSender`: alerts, dead letters and repartitioned events out;
 - `healthmon.serving.view_refresh.ViewRefresh`: the Redis view and gauges of the accounts that changed.
 """
 
@@ -25,19 +25,19 @@ from typing import Any, Protocol
 
 import orjson
 
+from healthmon.config import Settings
 from healthmon.core import AccountState, Engine, PipelineClock
 from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
 from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
 from healthmon.ingest.repartition import Repartitioned, Source, decode_repartitioned, repartition_source
+from healthmon.pipeline.alignment import NO_EVENT_TIME
+from healthmon.pipeline.live_states import LiveStates
+from healthmon.pipeline.outputs import OutputSender, OutputTopics
+from healthmon.pipeline.tick_schedule import TickSchedule
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from healthmon.serving.view_refresh import ViewRefresh
 from schemas.deadletter import DeadLetterReason
-from streams.alignment import NO_EVENT_TIME
-from streams.live_states import LiveStates
-from streams.outputs import OutputSender, OutputTopics
-from streams.settings import Settings
-from streams.tick_schedule import TickSchedule
 
 __all__ = ["Inbound", "Processor"]
 
@@ -90,10 +90,10 @@ class Processor:
         #: `streams.consumer_probes.stall_reporter`)
         self.reports_stalls = reports_stalls
         self.wall_ms = wall_ms
-        self.partitions = settings.partitions
+        self.partitions = settings.topics.partitions
         self.states = LiveStates(table, engine.new_state)
-        self.ticks = TickSchedule(engine.next_tick_ms, settings.partitions, tick_interval_ms)
-        self.outputs = OutputSender(topics, metrics, view, settings.deadletter_max_raw_bytes)
+        self.ticks = TickSchedule(engine.next_tick_ms, self.partitions, tick_interval_ms)
+        self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes)
         self.view_refresh = ViewRefresh(engine, metrics, view, clock, self.states.get, self.ticks.stream_time)
         self._ev: dict[tuple[str, str], Any] = {
             (label, outcome): metrics.events.labels(label, outcome)
@@ -137,8 +137,9 @@ class Processor:
             return inbound
         if kind == "account" and value is None:
             return inbound  # a compaction tombstone: the profile is gone, nothing to score
-        inbound.decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=self.settings.max_message_bytes,
-                                         max_future_skew_ms=self.settings.max_future_skew_seconds * 1000)
+        ingest = self.settings.ingest
+        inbound.decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=ingest.max_message_bytes,
+                                         max_future_skew_ms=ingest.max_future_skew_seconds * 1000)
         inbound.event_time = _event_time(e for _, e in inbound.decoded.events)
         return inbound
 
@@ -214,7 +215,7 @@ class Processor:
                 raw = value if index is None and value is not None else orjson.dumps(event.model_dump(mode="json"))
                 await self.outputs.dead_letter(source, key, Rejection(
                     index, DeadLetterReason.TOO_LATE,
-                    f"occurred_at is more than {self.settings.lateness_seconds} s behind the stream time", raw),
+                    f"occurred_at is more than {self.settings.engine.lateness_seconds} s behind the stream time", raw),
                     now_ms)
         if ok:
             self._ev[(label, OK)].inc(ok)

@@ -55,7 +55,7 @@ class RedisView(ViewKeys):
         self.client: aioredis.Redis | None = None
         #: the readers' client (the HTTP API): at most `max_connections`, further reads queue for one
         self.reader: aioredis.Redis | None = None
-        # client_kwargs: TLS CA and credentials (`streams.redis_security.redis_kwargs`).
+        # client_kwargs: TLS CA and credentials (`healthmon.serving.redis_clients.redis_kwargs`).
         extra = client_kwargs or {}
         if url:
             self.client = aioredis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0,

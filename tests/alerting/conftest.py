@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from healthmon.broker import free_port
+from healthmon.kafka.broker import free_port
 from tests.conftest import settings_env
 from tests.deploy.promstack import tool
 
@@ -198,7 +198,7 @@ def bridge_factory(tmp_path: Path) -> Iterator[Callable[..., BridgeProcess]]:
     def make(settings: Any, urls: list[str], resend_s: float = 1.0) -> BridgeProcess:
         env = settings_env(settings)
         args = [a for url in urls for a in ("--url", url)] + ["--resend-seconds", str(resend_s)]
-        b = BridgeProcess(env, args, tmp_path / f"bridge-{len(bridges)}.log", settings.bridge_port)
+        b = BridgeProcess(env, args, tmp_path / f"bridge-{len(bridges)}.log", settings.alerts.bridge_port)
         bridges.append(b)
         return b
 

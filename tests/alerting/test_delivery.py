@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
-from healthmon.broker import free_port
-from streams.topics import ensure_topics
+from healthmon.kafka.admin import ensure_topics
+from healthmon.kafka.broker import free_port
 from tests.alerting.builders import MIN, T0, customer_alert
 from tests.alerting.conftest import AlertmanagerProcess, BridgeProcess, Receiver
 from tests.deploy.promstack import tool
@@ -24,14 +24,14 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def settings(settings_factory: Callable[..., Any]) -> Any:
     """Settings with unique topics and a free bridge port, the topics created."""
-    s = settings_factory(bridge_port=free_port(), account_url_base="http://api.test:6066")
-    run(ensure_topics(TopicIO(s.kafka_broker_url).bootstrap, s))
+    s = settings_factory(alerts={"bridge_port": free_port(), "account_url_base": "http://api.test:6066"})
+    run(ensure_topics(TopicIO(s.kafka.broker_url).bootstrap, s.topics, s.kafka))
     return s
 
 
 def send(topic_io: TopicIO, settings: Any, *alerts: dict[str, Any]) -> None:
     """Produce alerts to the alerts topic keyed by account, as the workers do."""
-    topic = settings.topic(settings.alerts_topic)
+    topic = settings.topics.alerts_name
     for alert in alerts:
         run(topic_io.send(topic, [orjson.dumps(alert)], key=(alert["account_id"] or "").encode() or None))
 
@@ -42,7 +42,7 @@ def test_a_drop_notifies_grouped_with_labels_and_its_recovery_resolves(
     bridge = bridge_factory(settings, [alertmanager.url]).start()
     fired = customer_alert("acme", tier="strategic", csm="ann@example.com")
     # records that are not alerts are skipped and counted; they hold nothing back
-    run(topic_io.send(settings.topic(settings.alerts_topic), [b"not json", orjson.dumps({"kind": "health_changed"})],
+    run(topic_io.send(settings.topics.alerts_name, [b"not json", orjson.dumps({"kind": "health_changed"})],
                       key=b"acme"))
     send(topic_io, settings, fired)
     got = receiver.wait_for("acme", "firing")

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from healthmon.alerting.mapping import ALERTNAMES, LinkTemplates, check_template, description, to_alertmanager
+from healthmon.alerting.mapping import ALERTNAMES, LinkTemplates, description, to_alertmanager
+from healthmon.config.alerts import check_template
 from tests.alerting.builders import MIN, T0, customer_alert, stall_alert
 
 LINKS = LinkTemplates("http://api:6066/", "http://grafana/d/x?var-tier={tier}&a={account_id}")

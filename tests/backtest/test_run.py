@@ -13,11 +13,11 @@ import pytest
 from healthmon.backtest import BacktestOptions, run_backtest
 from healthmon.backtest.files import write_input_files
 from healthmon.backtest.inputs import file_names
+from healthmon.config import DEFAULT_POLICY_FILE, Settings
 from healthmon.core import load_policy
 from healthmon.generator import DEFAULT_START_MS, generate
-from streams.settings import DEFAULT_POLICY_FILE, Settings
 
-SETTINGS = Settings(redis_url="", partitions=4)
+SETTINGS = Settings(redis={"url": ""}, topics={"partitions": 4})
 NAMES = file_names(SETTINGS)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from healthmon.config import DEFAULT_POLICY_FILE
 from healthmon.core import Engine, load_policy, state_to_bytes
 from healthmon.generator import generate
 from healthmon.ingest import decode_message
-from streams.settings import DEFAULT_POLICY_FILE
 
 HOUR = 3_600_000
 

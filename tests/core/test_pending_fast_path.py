@@ -9,11 +9,11 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from healthmon.config import DEFAULT_POLICY_FILE
 from healthmon.core import Engine, EngineConfig, load_policy, state_to_bytes
 from healthmon.core.engine import EvaluationStats
 from healthmon.generator import generate, scenario_names
 from healthmon.ingest import decode_message
-from streams.settings import DEFAULT_POLICY_FILE
 
 HOUR = 3_600_000
 

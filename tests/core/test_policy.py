@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from healthmon.config import DEFAULT_POLICY_FILE
 from healthmon.core import PolicyError, check_policy_file, load_policy, parse_policy
-from streams.settings import DEFAULT_POLICY_FILE
 from tests.core.builders import BASE_POLICY, policy_doc
 
 LINE = BASE_POLICY["warning_lines"][0]

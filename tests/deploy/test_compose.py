@@ -10,14 +10,14 @@ import click
 import pytest
 import yaml
 
-from streams.settings import Settings, env_name
+from healthmon.config import Settings, TopicSettings
 from tests.deploy.promstack import REPO
 
 COMPOSE = yaml.safe_load((REPO / "docker-compose.yml").read_text())
 SERVICES: dict[str, dict] = COMPOSE["services"]
 HEALTHMON = {name: s for name, s in SERVICES.items() if s.get("build") in (".", "./")}
 WORKERS = {name: s for name, s in HEALTHMON.items() if s.get("command", ["worker"])[0] == "worker"}
-ENV_NAMES = {env_name(field) for field in Settings.model_fields}
+ENV_NAMES = {section.env_name(field) for _, section in Settings.sections() for field in section.model_fields}
 PROMETHEUS_CONFIG = yaml.safe_load((REPO / "deploy" / "prometheus" / "prometheus.yml").read_text())
 DOCKERFILE = (REPO / "Dockerfile").read_text()
 
@@ -85,22 +85,22 @@ def test_healthmon_environment_is_known_to_settings(name: str, monkeypatch: pyte
     env = _environment(HEALTHMON[name])
     unknown = sorted(set(env) - ENV_NAMES)
     assert not unknown, f"{name} sets variables Settings does not read: {unknown}"
-    assert env[env_name("kafka_broker_url")] == "kafka://kafka:9092"
-    assert env[env_name("redis_url")] == "redis://redis:6379/0"
+    assert env[Settings.env_name("kafka", "broker_url")] == "kafka://kafka:9092"
+    assert env[Settings.env_name("redis", "url")] == "redis://redis:6379/0"
     for var in ENV_NAMES:
         monkeypatch.delenv(var, raising=False)
     for var, value in env.items():
         monkeypatch.setenv(var, value)
     settings = Settings(_env_file=None)  # the values must validate, not just the names
-    assert settings.kafka_broker_url == "kafka://kafka:9092"
+    assert settings.kafka.broker_url == "kafka://kafka:9092"
 
 
 def test_workers_listen_where_prometheus_scrapes() -> None:
     targets = set()
     for name, worker in WORKERS.items():
         env = _environment(worker)
-        assert env[env_name("web_host")] == "0.0.0.0", f"{name} would bind loopback only"
-        port = env.get(env_name("web_port"), str(Settings.model_fields["web_port"].default))
+        assert env[Settings.env_name("http", "host")] == "0.0.0.0", f"{name} would bind loopback only"
+        port = env.get(Settings.env_name("http", "port"), str(Settings.field_info("http", "port").default))
         targets.add(f"{name}:{port}")
         health = " ".join(worker["healthcheck"]["test"])
         assert f":{port}/healthz" in health
@@ -112,8 +112,8 @@ def test_the_bridge_pushes_to_alertmanager_and_is_scraped() -> None:
     assert bridge["command"][:3] == ["alertmanager", "--url", "http://alertmanager:9093"]
     assert bridge["depends_on"]["alertmanager"]["condition"] == "service_healthy"
     env = _environment(bridge)
-    assert env[env_name("bridge_host")] == "0.0.0.0", "the bridge would bind loopback only"
-    port = env[env_name("bridge_port")]
+    assert env[Settings.env_name("alerts", "bridge_host")] == "0.0.0.0", "the bridge would bind loopback only"
+    port = env[Settings.env_name("alerts", "bridge_port")]
     assert f":{port}/healthz" in " ".join(bridge["healthcheck"]["test"])
     assert _scrape_targets("healthmon-bridge") == {f"bridge:{port}"}
 
@@ -128,12 +128,12 @@ def test_the_alerts_topic_outlives_any_episode() -> None:
 def test_kafka_topics_match_the_workers_partitions() -> None:
     init = SERVICES["kafka-init"]
     script = "\n".join(init["command"]) if isinstance(init["command"], list) else init["command"]
-    defaults = {f: Settings.model_fields[f].default for f in
-                ("usage_topic", "tickets_topic", "nps_topic", "accounts_topic", "alerts_topic", "deadletter_topic")}
+    defaults = {f: TopicSettings.model_fields[f].default for f in
+                ("usage", "tickets", "nps", "accounts", "alerts", "deadletter")}
     for topic in defaults.values():
         assert re.search(rf"\b{re.escape(topic)}\b", script), f"kafka-init does not create {topic}"
     assert re.search(r"--topic accounts --config cleanup.policy=compact", script)
-    partitions = {_environment(w)[env_name("partitions")] for w in WORKERS.values()}
+    partitions = {_environment(w)[Settings.env_name("topics", "partitions")] for w in WORKERS.values()}
     assert partitions == {_environment(init)["PARTITIONS"]}
 
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from healthmon.cli import cli
-from streams.settings import DEFAULT_POLICY_FILE
+from healthmon.config import DEFAULT_POLICY_FILE
 
 POLICY = str(DEFAULT_POLICY_FILE)
 

@@ -25,7 +25,7 @@ def mixed_traffic(accounts: int = 20, seed: int = 11) -> Traffic:
 
 async def send(settings: Any, traffic: Traffic, records: list | None = None) -> int:
     """Send the traffic (or a slice of its records) as fast as possible; return the event count."""
-    stats = await produce(settings, settings.kafka_broker_url, records if records is not None else traffic.records())
+    stats = await produce(settings, settings.kafka.broker_url, records if records is not None else traffic.records())
     return stats.events
 
 
@@ -49,7 +49,7 @@ def wait_processed(worker: WorkerProcess, count: float, timeout_s: float = 180) 
 
 async def read_alerts(io: TopicIO, settings: Any, settle_s: float = 4.0) -> list[dict[str, Any]]:
     """Return every alert on the alerts topic, in topic order per partition."""
-    records = await io.read(settings.topic(settings.alerts_topic), settle_s=settle_s, timeout_s=90)
+    records = await io.read(settings.topics.alerts_name, settle_s=settle_s, timeout_s=90)
     return [orjson.loads(r.value) for r in records]
 
 

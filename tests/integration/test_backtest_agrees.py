@@ -11,7 +11,7 @@ from healthmon.backtest import BacktestOptions, backtest
 from healthmon.backtest.files import write_input_files
 from healthmon.backtest.inputs import file_names
 from healthmon.core import load_policy
-from streams.topics import ensure_topics
+from healthmon.kafka.admin import ensure_topics
 from tests.fixtures import metric_value
 from tests.integration.scenario import TOPICS, mixed_traffic, read_alerts, send, wait_processed, without_processing_time
 
@@ -20,7 +20,8 @@ pytestmark = pytest.mark.integration
 
 async def _backtest(settings, **source) -> list[dict]:
     out = io.BytesIO()
-    await backtest(settings, BacktestOptions(policies=[("p", load_policy(settings.policy_file))], out=out, **source))
+    policies = [("p", load_policy(settings.engine.policy_file))]
+    await backtest(settings, BacktestOptions(policies=policies, out=out, **source))
     return [orjson.loads(line) for line in out.getvalue().splitlines()]
 
 
@@ -42,16 +43,16 @@ def _differences(got: list[dict], expected: list[dict]) -> list[str]:
 
 async def test_backtest_from_kafka_history_equals_backtest_from_files(settings_factory, topic_io, tmp_path):
     settings = settings_factory()
-    await ensure_topics(topic_io.bootstrap, settings)
+    await ensure_topics(topic_io.bootstrap, settings.topics, settings.kafka)
     traffic = mixed_traffic(accounts=30, seed=21)
     await send(settings, traffic)
     write_input_files(traffic.records(), tmp_path, file_names(settings))
     from_files = await _backtest(settings, input_dir=tmp_path)
     assert {a["kind"] for a in from_files} >= {"health_changed", "below_warning_line"}
-    from_kafka = await _backtest(settings, broker_url=settings.kafka_broker_url)
+    from_kafka = await _backtest(settings, broker_url=settings.kafka.broker_url)
     assert _differences(from_kafka, from_files) == []
     # Reading the history wrote nothing: the alerts topic is still empty.
-    assert await topic_io.read(settings.topic(settings.alerts_topic), settle_s=1.0, timeout_s=10) == []
+    assert await topic_io.read(settings.topics.alerts_name, settle_s=1.0, timeout_s=10) == []
 
 
 async def test_worker_and_backtest_agree_on_a_mixed_scenario(worker_factory, topic_io, tmp_path):
@@ -60,7 +61,7 @@ async def test_worker_and_backtest_agree_on_a_mixed_scenario(worker_factory, top
     # by event time and waits for any input with unread messages, so it replays them as the backtest does.
     worker = worker_factory(start=False)
     settings = worker.settings
-    await ensure_topics(topic_io.bootstrap, settings)
+    await ensure_topics(topic_io.bootstrap, settings.topics, settings.kafka)
     traffic = mixed_traffic(accounts=30, seed=21)
     sent = await send(settings, traffic)
     worker.start().wait_ready()

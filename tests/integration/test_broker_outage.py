@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from healthmon.broker import EmbeddedBroker
 from healthmon.generator import generate
+from healthmon.kafka.broker import EmbeddedBroker
 from healthmon.produce import produce
 from streams.shutdown import EXIT_UNCOMMITTED
 from tests.conftest import settings_env
@@ -34,8 +34,8 @@ ABSENCE_S = 20.0
 def outage_worker(private_broker: EmbeddedBroker, redis_url: str, tmp_path: Path) -> Iterator[WorkerProcess]:
     """A ready worker on the private broker that has processed a little traffic."""
     settings = isolated_settings(private_broker.url, redis_url, tmp_path / "data", prefix="out",
-                                 partitions=2, commit_interval_seconds=1.0)
-    worker = WorkerProcess(settings_env(settings), tmp_path / "worker.log", settings.web_port).start()
+                                 topics={"partitions": 2}, worker={"commit_interval_seconds": 1.0})
+    worker = WorkerProcess(settings_env(settings), tmp_path / "worker.log", settings.http.port).start()
     try:
         worker.wait_ready()
         traffic = generate(accounts=3, scenario="healthy", seed=5,
@@ -168,8 +168,8 @@ def test_readyz_and_the_gauge_follow_a_broker_pause(outage_worker: WorkerProcess
 
 
 def test_a_worker_with_its_embedded_broker_paused_stops_it_and_exits(redis_url: str, tmp_path: Path) -> None:
-    settings = isolated_settings("", redis_url, tmp_path / "data", prefix="emb", partitions=1)
-    worker = WorkerProcess(settings_env(settings), tmp_path / "worker.log", settings.web_port).start()
+    settings = isolated_settings("", redis_url, tmp_path / "data", prefix="emb", topics={"partitions": 1})
+    worker = WorkerProcess(settings_env(settings), tmp_path / "worker.log", settings.http.port).start()
     try:
         worker.wait_ready()
         assert worker.proc is not None

@@ -9,9 +9,9 @@ from collections import defaultdict
 import orjson
 import pytest
 
-from healthmon.broker import free_port
 from healthmon.core import Engine, load_policy, state_from_bytes
-from streams.topics import ensure_topics
+from healthmon.kafka.admin import ensure_topics
+from healthmon.kafka.broker import free_port
 from tests.integration.scenario import (
     mixed_traffic,
     processed,
@@ -33,7 +33,7 @@ async def _final_states(topic_io, app_id: str) -> dict[str, bytes]:
 
 
 async def _dead_letters(topic_io, settings) -> dict[str, int]:
-    records = await topic_io.read(settings.topic(settings.deadletter_topic), settle_s=2)
+    records = await topic_io.read(settings.topics.deadletter_name, settle_s=2)
     counts: dict[str, int] = defaultdict(int)
     for record in records:
         counts[orjson.loads(record.value)["reason"]] += 1
@@ -95,10 +95,10 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     half = len(records) // 4
 
     # The same input topics, read by a second app with its own outputs and internal topics.
-    crashed_settings = shared.model_copy(update={
-        "app_id": shared.app_id + "-crash", "alerts_topic": "alerts-crash", "deadletter_topic": "dlq-crash",
-        "repartition_topic": "repartition-crash", "redis_prefix": shared.redis_prefix + "crash:",
-        "web_port": free_port()})
+    crashed_settings = shared.replace(
+        worker={"app_id": shared.worker.app_id + "-crash"},
+        topics={"alerts": "alerts-crash", "deadletter": "dlq-crash", "repartition": "repartition-crash"},
+        redis={"prefix": shared.redis.prefix + "crash:"}, http={"port": free_port()})
     crashed = worker_factory(settings=crashed_settings, start=False)
 
     # First half: processed, committed and saved; the worker stops cleanly. Second half: produced while
@@ -108,9 +108,9 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     wait_processed(crashed, first, timeout_s=300)
     time.sleep(2)
     assert crashed.stop() == 0
-    inputs = list(shared.input_topics.values())
+    inputs = list(shared.topics.input_names.values())
     # one event per message
-    assert await topic_io.committed(crashed_settings.app_id, inputs, shared.partitions) == first
+    assert await topic_io.committed(crashed_settings.worker.app_id, inputs, shared.topics.partitions) == first
     second = await send(shared, traffic, records[half:])
     crashed.start().wait_ready()
     await _wait_committed(topic_io, crashed, inputs, at_least=first + 1)
@@ -122,13 +122,13 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     # Every input offset ends up committed by the restarted worker itself: a message skipped on the way
     # is never acked and pins its partition's commit (the stall watch re-reads such a partition after
     # HEALTHMON_PARTITION_STALL_SECONDS, so allow that long and then some).
-    committed_after_restart = await _wait_all_committed(topic_io, crashed_settings.app_id, inputs,
-                                                        shared.partitions, first + second, timeout_s=90.0)
+    committed_after_restart = await _wait_all_committed(topic_io, crashed_settings.worker.app_id, inputs,
+                                                        shared.topics.partitions, first + second, timeout_s=90.0)
     restart_log = crashed.log_tail(400)
     reference.start().wait_ready()
     wait_processed(reference, first + second, timeout_s=300)
     time.sleep(3)
-    assert await topic_io.committed(shared.app_id, inputs, shared.partitions) == first + second
+    assert await topic_io.committed(shared.worker.app_id, inputs, shared.topics.partitions) == first + second
 
     ref_alerts = await read_alerts(topic_io, shared)
     got_alerts = await read_alerts(topic_io, crashed_settings)
@@ -161,9 +161,9 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     assert got_dead == ref_dead, f"dead letters differ: {got_dead} vs {ref_dead}"
 
     # No state lost: every account's saved state scores exactly as the uninterrupted run's.
-    engine = Engine(load_policy(shared.policy_file))
-    ref_states = await _final_states(topic_io, shared.app_id)
-    got_states = await _final_states(topic_io, crashed_settings.app_id)
+    engine = Engine(load_policy(shared.engine.policy_file))
+    ref_states = await _final_states(topic_io, shared.worker.app_id)
+    got_states = await _final_states(topic_io, crashed_settings.worker.app_id)
     assert got_states.keys() == ref_states.keys() == set(traffic.plan)
     at = traffic.end_ms
     differing = {}
@@ -173,7 +173,7 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
             differing[account] = {k: (got["metrics"][k], ref["metrics"][k]) for k in ref["metrics"]
                                   if got["metrics"][k] != ref["metrics"][k]}
     assert not differing, f"after SIGKILL, state differs (crashed, uninterrupted): {differing}"
-    reference_offsets = await topic_io.committed_offsets(shared.app_id, inputs, shared.partitions)
+    reference_offsets = await topic_io.committed_offsets(shared.worker.app_id, inputs, shared.topics.partitions)
     short = {tp: (got, reference_offsets[tp]) for tp, got in committed_after_restart.items()
              if got != reference_offsets[tp]}
     assert not short, f"input offsets left uncommitted after the restart (committed, end): {short}\n{restart_log}"

@@ -22,9 +22,9 @@ async def test_events_before_2000_with_null_and_non_utf8_keys_are_dead_lettered_
     worker = worker_factory()
     settings = worker.settings
     worker.wait_ready()
-    usage = settings.input_topics["usage"]
+    usage = settings.topics.input_names["usage"]
     # Not the account's partition: an event accepted here would travel through the repartition topic.
-    partition = (partition_for(ACCOUNT, settings.partitions) + 1) % settings.partitions
+    partition = (partition_for(ACCOUNT, settings.topics.partitions) + 1) % settings.topics.partitions
     sent = []
     offset = 0
     for key in (None, b"\xff\xfe\x80"):
@@ -38,7 +38,7 @@ async def test_events_before_2000_with_null_and_non_utf8_keys_are_dead_lettered_
                          "occurred_at": int(time.time() * 1000) - 60_000})
     await topic_io.send(usage, [good], key=None, partition=partition)
 
-    records = await topic_io.read(settings.topic(settings.deadletter_topic), min_count=len(sent), timeout_s=60)
+    records = await topic_io.read(settings.topics.deadletter_name, min_count=len(sent), timeout_s=60)
     letters = sorted((orjson.loads(r.value) for r in records), key=lambda d: d["source_offset"])
     assert len(letters) == len(sent), worker.log_tail()
     for letter, (offset, key, _raw) in zip(letters, sent):

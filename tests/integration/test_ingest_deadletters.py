@@ -23,7 +23,7 @@ def _good(n: int) -> bytes:
 
 
 async def test_each_malformed_message_is_dead_lettered_and_the_agent_keeps_consuming(worker_factory, topic_io):
-    worker = worker_factory(max_message_bytes=4096)
+    worker = worker_factory(ingest={"max_message_bytes": 4096})
     settings = worker.settings
     worker.wait_ready()
     cases = [(m[0], m[1], m[2], m[3]) for m in MALFORMED if m[0] != "future"]
@@ -31,12 +31,12 @@ async def test_each_malformed_message_is_dead_lettered_and_the_agent_keeps_consu
     cases.append(("future", "usage", future, "future_timestamp"))
     sent_good = 0
     for n, (_name, kind, raw, _reason) in enumerate(cases):
-        topic = settings.input_topics[kind]
+        topic = settings.topics.input_names[kind]
         # A malformed message followed by a good one, on the same partition: the good one must still count.
         await topic_io.send(topic, [raw], key=b"acc-1", partition=0)
-        await topic_io.send(settings.input_topics["usage"], [_good(n)], key=b"acc-1", partition=0)
+        await topic_io.send(settings.topics.input_names["usage"], [_good(n)], key=b"acc-1", partition=0)
         sent_good += 1
-    records = await topic_io.read(settings.topic(settings.deadletter_topic), min_count=len(cases), timeout_s=60)
+    records = await topic_io.read(settings.topics.deadletter_name, min_count=len(cases), timeout_s=60)
     letters = [orjson.loads(r.value) for r in records]
     assert len(letters) == len(cases), worker.log_tail()
     by_raw = {base64.b64decode(d["raw_base64"]): d for d in letters}
@@ -44,7 +44,7 @@ async def test_each_malformed_message_is_dead_lettered_and_the_agent_keeps_consu
         letter = by_raw.get(raw)
         assert letter is not None, f"{name}: not dead-lettered"
         assert letter["reason"] == reason, name
-        assert letter["source_topic"] == settings.input_topics[kind], name
+        assert letter["source_topic"] == settings.topics.input_names[kind], name
         assert letter["source_partition"] == 0
         assert letter["source_offset"] >= 0
         assert letter["error"]
@@ -76,8 +76,8 @@ async def test_batch_envelope_mixing_good_and_bad_events(worker_factory, topic_i
         {**GOOD_USAGE, "event_id": "b3", "occurred_at": "not a time"},
         {**GOOD_USAGE, "event_id": "b4", "occurred_at": now - 1000},
     ]
-    await topic_io.send(settings.input_topics["usage"], [orjson.dumps({"events": events})], key=b"acc-1")
-    records = await topic_io.read(settings.topic(settings.deadletter_topic), min_count=2, timeout_s=60)
+    await topic_io.send(settings.topics.input_names["usage"], [orjson.dumps({"events": events})], key=b"acc-1")
+    records = await topic_io.read(settings.topics.deadletter_name, min_count=2, timeout_s=60)
     letters = sorted((orjson.loads(r.value) for r in records), key=lambda d: d["batch_index"])
     assert [(d["batch_index"], d["reason"]) for d in letters] == [(1, "schema_violation"), (3, "schema_violation")]
     assert orjson.loads(base64.b64decode(letters[0]["raw_base64"]))["event_id"] == "b1"

@@ -14,12 +14,12 @@ from typing import Any
 import orjson
 import pytest
 
-from healthmon.broker import EmbeddedBroker, free_port
+from healthmon.config import Settings
+from healthmon.kafka.broker import EmbeddedBroker, free_port
+from healthmon.kafka.security import aiokafka_kwargs
 from healthmon.tail import iter_alerts
-from streams.kafka_security import aiokafka_kwargs
-from streams.settings import Settings
 from tests.conftest import settings_env
-from tests.fixtures import WorkerProcess, isolated_settings
+from tests.fixtures import WorkerProcess, isolated_settings, merge_sections
 from tests.kafka_sasl import SaslProxy
 from tests.tls import KEY_PASSWORD, Pki, TlsProxy, make_pki, server_context
 
@@ -69,10 +69,11 @@ def sasl_ssl_broker(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def sasl_ssl_settings(url: str, pki: Pki, redis_url: str, data: Path, password_file: Path,
                       mechanism: str) -> Settings:
     """Return isolated settings for SASL_SSL with `mechanism`, the password read from `password_file`."""
-    return isolated_settings(url, redis_url, data, prefix="sasl", kafka_security_protocol="SASL_SSL",
-                             kafka_sasl_mechanism=mechanism, kafka_sasl_username="healthmon",
-                             kafka_sasl_password_file=password_file, kafka_ssl_cafile=pki.ca,
-                             commit_interval_seconds=1.0)
+    return isolated_settings(url, redis_url, data, prefix="sasl",
+                             kafka={"security_protocol": "SASL_SSL", "sasl_mechanism": mechanism,
+                                    "sasl_username": "healthmon", "sasl_password_file": password_file,
+                                    "ssl_cafile": pki.ca},
+                             worker={"commit_interval_seconds": 1.0})
 
 
 # Confluent Cloud style (PLAIN with an API key) and Aiven/Redpanda/MSK style (SCRAM).
@@ -105,8 +106,11 @@ def test_wrong_sasl_password_stops_the_worker(sasl_ssl_broker: tuple[str, SaslPr
     refused = proxy.refusals
     done = run_cli(["worker"], sasl_ssl_settings(url, pki, redis_url, tmp_path / "data", password_file, mechanism))
     assert done.returncode == 1, done.stderr
-    assert f"SASL authentication as 'healthmon' with {mechanism} failed" in done.stderr, done.stderr
-    assert "invalid credentials" in done.stderr and "wrong-password-0000" not in done.stderr
+    refusal = (f"refused SASL {mechanism} authentication as 'healthmon' (SaslAuthenticationFailedError: "
+               "Authentication failed: invalid credentials for user healthmon): check KAFKA_SASL_USERNAME and "
+               "KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)")
+    assert refusal in done.stderr, done.stderr
+    assert "did not answer" not in done.stderr and "wrong-password-0000" not in done.stderr
     assert proxy.refusals == refused + 1  # refused once and explained, not retried
 
 
@@ -119,12 +123,12 @@ def sasl_broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield broker.url
 
 
-def tls_settings(url: str, pki: Pki, redis_url: str, data: Path, **overrides: Any) -> Settings:
+def tls_settings(url: str, pki: Pki, redis_url: str, data: Path, **sections: dict[str, Any]) -> Settings:
     """Return isolated settings that reach `url` with mutual TLS (encrypted client key)."""
-    values: dict[str, Any] = dict(kafka_security_protocol="SSL", kafka_ssl_cafile=pki.ca,
-                                  kafka_ssl_certfile=pki.client_cert, kafka_ssl_keyfile=pki.client_key_encrypted,
-                                  kafka_ssl_key_password=KEY_PASSWORD, commit_interval_seconds=1.0)
-    values.update(overrides)
+    values = merge_sections({"kafka": {"security_protocol": "SSL", "ssl_cafile": pki.ca,
+                                       "ssl_certfile": pki.client_cert, "ssl_keyfile": pki.client_key_encrypted,
+                                       "ssl_key_password": KEY_PASSWORD},
+                             "worker": {"commit_interval_seconds": 1.0}}, sections)
     return isolated_settings(url, redis_url, data, prefix="tls", **values)
 
 
@@ -139,8 +143,8 @@ async def _read_alerts(url: str, settings: Settings, want: int, timeout_s: float
     alerts: list[dict[str, Any]] = []
 
     async def collect() -> None:
-        async for alert in iter_alerts(url, settings.topic(settings.alerts_topic), from_beginning=True, stop=stop,
-                                       security=aiokafka_kwargs(settings)):
+        async for alert in iter_alerts(url, settings.topics.alerts_name, from_beginning=True, stop=stop,
+                                       security=aiokafka_kwargs(settings.kafka)):
             alerts.append(alert)
             if len(alerts) >= want:
                 stop.set()
@@ -192,18 +196,19 @@ def _tail_once(settings: Settings, timeout_s: float = 60.0) -> str:
 
 def test_wrong_ca_stops_the_worker_with_a_clear_message(tls_broker_url: str, pki: Pki, redis_url: str,
                                                         tmp_path: Path) -> None:
-    settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data", kafka_ssl_cafile=pki.other_ca)
+    settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data", kafka={"ssl_cafile": pki.other_ca})
     done = run_cli(["worker"], settings)  # a hang would hit run_cli's timeout
     assert done.returncode == 1, done.stderr
-    assert "TLS certificate not trusted" in done.stderr and "KAFKA_SSL_CAFILE" in done.stderr, done.stderr
+    assert "refused by TLS: its certificate is not trusted" in done.stderr, done.stderr
+    assert f"check KAFKA_SSL_CAFILE={pki.other_ca}" in done.stderr, done.stderr
     assert "did not answer" not in done.stderr  # refused at the first attempt, not retried until the deadline
 
 
 def test_missing_client_certificate_is_refused_not_hung(tls_broker_url: str, pki: Pki, redis_url: str,
                                                         tmp_path: Path) -> None:
-    settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data", kafka_ssl_certfile=None,
-                            kafka_ssl_keyfile=None, kafka_ssl_key_password="",
-                            client_wait_seconds=5.0)  # the refusal is retried until this deadline
+    settings = tls_settings(tls_broker_url, pki, redis_url, tmp_path / "data",
+                            kafka={"ssl_certfile": None, "ssl_keyfile": None, "ssl_key_password": "",
+                                   "client_wait_seconds": 5.0})  # a close that says nothing is retried until then
     done = run_cli(["tail"], settings)
     assert done.returncode == 1, done.stderr
     assert "KAFKA_SSL_CERTFILE" in done.stderr, done.stderr
@@ -212,26 +217,30 @@ def test_missing_client_certificate_is_refused_not_hung(tls_broker_url: str, pki
 def test_plaintext_client_cannot_use_the_tls_listener(tls_broker_url: str, pki: Pki, redis_url: str,
                                                       tmp_path: Path) -> None:
     settings = isolated_settings(tls_broker_url, redis_url, tmp_path / "data",  # PLAINTEXT
-                                 client_wait_seconds=5.0)
+                                 kafka={"client_wait_seconds": 5.0})
     done = run_cli(["tail"], settings, timeout_s=60)
     assert done.returncode == 1, done.stderr
     assert "cannot reach Kafka" in done.stderr, done.stderr
 
 
 @pytest.mark.parametrize("mechanism, expected", [
-    ("SCRAM-SHA-512", "SASL authentication as 'healthmon' with SCRAM-SHA-512 failed"),
-    ("SCRAM-SHA-256", "SASL authentication as 'healthmon' with SCRAM-SHA-256 failed"),
-    # Tansu answers PLAIN with an error and a close; which of the two the client sees first varies.
-    ("PLAIN", "KAFKA_SASL_MECHANISM=PLAIN"),
+    ("SCRAM-SHA-512", "refused SASL SCRAM-SHA-512 authentication as 'healthmon' ("),
+    ("SCRAM-SHA-256", "refused SASL SCRAM-SHA-256 authentication as 'healthmon' ("),
+    # Tansu with --authentication does not take PLAIN: it answers the handshake with an error, or closes
+    # the connection, or both (which the client sees first varies). Either is a refusal of PLAIN.
+    ("PLAIN", "refused SASL PLAIN at the handshake ("),
 ])
 def test_rejected_sasl_credentials_stop_the_worker(sasl_broker_url: str, redis_url: str, tmp_path: Path,
                                                    mechanism: str, expected: str) -> None:
     password = "not-the-password-1234"
     settings = isolated_settings(sasl_broker_url, redis_url, tmp_path / "data",
-                                 kafka_security_protocol="SASL_PLAINTEXT",
-                                 kafka_sasl_mechanism=mechanism, kafka_sasl_username="healthmon",
-                                 kafka_sasl_password=password)
+                                 kafka={"security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": mechanism,
+                                        "sasl_username": "healthmon", "sasl_password": password})
     done = run_cli(["worker"], settings)
     assert done.returncode == 1, done.stderr
-    assert expected in done.stderr, done.stderr
+    assert f"Kafka at 127.0.0.1:{sasl_broker_url.rpartition(':')[2]} {expected}" in done.stderr, done.stderr
+    settings_named = ("check KAFKA_SASL_MECHANISM" if mechanism == "PLAIN" else
+                      "check KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD")
+    assert settings_named in done.stderr, done.stderr
+    assert "did not answer" not in done.stderr  # a refusal, reported at once, never as silence
     assert password not in done.stderr + done.stdout

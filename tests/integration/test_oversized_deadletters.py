@@ -31,19 +31,19 @@ async def _send_large(bootstrap: str, topic: str, value: bytes, key: bytes) -> N
 
 async def test_a_2mb_message_gets_a_bounded_too_large_dead_letter_and_the_next_event_counts(worker_factory,
                                                                                           topic_io):
-    worker = worker_factory(deadletter_max_raw_bytes=65_536)
+    worker = worker_factory(ingest={"deadletter_max_raw_bytes": 65_536})
     settings = worker.settings
     worker.wait_ready()
     now = int(time.time() * 1000)
     big = orjson.dumps({**GOOD_USAGE, "event_id": "big", "occurred_at": now - 60_000,
                         "properties": {"blob": "x" * TWO_MB}})
     assert len(big) > TWO_MB
-    usage = settings.input_topics["usage"]
+    usage = settings.topics.input_names["usage"]
     await _send_large(topic_io.bootstrap, usage, big, key=b"acc-1")
     good = orjson.dumps({**GOOD_USAGE, "event_id": "after-big", "occurred_at": now - 30_000})
     await topic_io.send(usage, [good], key=b"acc-1", partition=0)
 
-    records = await topic_io.read(settings.topic(settings.deadletter_topic), min_count=1, timeout_s=60)
+    records = await topic_io.read(settings.topics.deadletter_name, min_count=1, timeout_s=60)
     letters = [orjson.loads(r.value) for r in records]
     assert [d["reason"] for d in letters] == ["too_large"], worker.log_tail()
     [letter] = letters

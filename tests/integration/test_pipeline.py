@@ -17,7 +17,7 @@ async def test_produce_consume_count_with_and_without_account_keys(worker_factor
     settings = worker.settings
     worker.wait_ready()
     now = int(time.time() * 1000)
-    topic = settings.input_topics["usage"]
+    topic = settings.topics.input_names["usage"]
     keyed, unkeyed = [], []
     for n in range(200):
         account = f"acc-{n % 20:03d}"

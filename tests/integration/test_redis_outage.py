@@ -37,11 +37,11 @@ async def test_redis_outage_keeps_the_stream_flowing_and_the_view_catches_up(wor
                                                                              broker_url, topic_io):
     server = redis_server_factory()
     # One partition: the local fallback then scores at exactly the watermark the view uses, so it is a reference.
-    worker = worker_factory(redis_url=server.url, partitions=1)
+    worker = worker_factory(redis={"url": server.url}, topics={"partitions": 1})
     settings = worker.settings
     worker.wait_ready()
     client = server.client()
-    prefix = settings.redis_prefix
+    prefix = settings.redis.prefix
     traffic = generate(accounts=8, scenario="mixed", seed=7, start_ms=int(time.time() * 1000) - 43 * 86_400_000,
                        days=42)
     records = list(traffic.records())
@@ -53,7 +53,7 @@ async def test_redis_outage_keeps_the_stream_flowing_and_the_view_catches_up(wor
     _wait(lambda: all(client.exists(f"{prefix}account:{a}") for a in accounts), 60, "the view before the outage",
           worker)
     assert metric_value(text, "healthmon_redis_errors_total", operation="write") == 0
-    alerts_topic = settings.topic(settings.alerts_topic)
+    alerts_topic = settings.topics.alerts_name
     alerts_before = len(await topic_io.read(alerts_topic))
     _wait(lambda: len(_stream_alert_ids(client, f"{prefix}alerts")) == alerts_before, 30,
           "the alerts before the outage in Redis", worker)

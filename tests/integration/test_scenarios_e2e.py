@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from healthmon.kafka.admin import ensure_topics
 from schemas.alert import Alert
-from streams.topics import ensure_topics
 from tests.fixtures import metric_value
 from tests.integration.scenario import by_account, mixed_traffic, read_alerts, send, wait_processed
 
@@ -20,7 +20,7 @@ async def test_mixed_scenario_alerts_per_account(worker_factory, topic_io):
     # History first, then the worker: a catch-up, the case where inputs drift apart the most.
     worker = worker_factory(start=False)
     settings = worker.settings
-    await ensure_topics(topic_io.bootstrap, settings)
+    await ensure_topics(topic_io.bootstrap, settings.topics, settings.kafka)
     traffic = mixed_traffic()
     sent = await send(settings, traffic)
     worker.start().wait_ready()

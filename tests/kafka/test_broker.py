@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from healthmon.broker import BrokerError, EmbeddedBroker, free_port, resolve_tansu_binary, wait_for_kafka
+from healthmon.kafka.broker import BrokerError, EmbeddedBroker, free_port, resolve_tansu_binary, wait_for_kafka
 
 
 def test_embedded_broker_answers_and_stops():

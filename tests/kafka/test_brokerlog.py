@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from streams.brokerlog import BrokerErrorLimiter, attach
+from healthmon.kafka.brokerlog import BrokerErrorLimiter, attach
 
 
 class Clock:

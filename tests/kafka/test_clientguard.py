@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from healthmon.broker import EmbeddedBroker, free_port
+from healthmon.kafka.broker import EmbeddedBroker, free_port
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from streams.offsets import verified_end_offsets
+from healthmon.kafka.offsets import verified_end_offsets
 from tests.fixtures import unique_id
 
 

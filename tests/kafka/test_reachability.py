@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from streams.reachability import BrokerContact, install
+from healthmon.kafka.reachability import BrokerContact, install
 
 
 class Clock:

@@ -12,10 +12,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from pydantic import ValidationError
 
 from healthmon.cli.base import settings_from_env
-from streams.app import create_app
-from streams.kafka_security import aiokafka_kwargs, faust_credentials
-from streams.redis_security import redis_kwargs
-from streams.settings import Settings
+from healthmon.config import Settings
+from healthmon.kafka.security import aiokafka_kwargs
+from healthmon.serving.redis_clients import redis_kwargs
+from streams.app import create_app, faust_credentials
 from tests.tls import KEY_PASSWORD, Pki, make_pki
 
 SECRET = "s3cret-Value-never-shown"
@@ -28,8 +28,13 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
-def settings(**values: Any) -> Settings:
-    return Settings(**{"kafka_broker_url": BROKER, **values})
+def settings(**fields: Any) -> Settings:
+    """Return Settings from `<section>_<field>=value` pairs (`kafka_security_protocol="SSL"`), the broker set."""
+    sections: dict[str, dict[str, Any]] = {"kafka": {"broker_url": BROKER}}
+    for name, value in fields.items():
+        section, _, field = ("http", "", name) if name.startswith("api_token") else name.partition("_")
+        sections.setdefault(section, {})[field] = value
+    return Settings(**sections)
 
 
 def problems_of(**values: Any) -> str:
@@ -124,22 +129,22 @@ def test_empty_path_variables_mean_unset(monkeypatch: pytest.MonkeyPatch) -> Non
     for var in ("KAFKA_SSL_CAFILE", "KAFKA_SASL_PASSWORD_FILE", "REDIS_SSL_CA_FILE", "HEALTHMON_API_TOKEN_FILE"):
         monkeypatch.setenv(var, "")
     loaded = Settings()
-    assert loaded.kafka_ssl_cafile is None and loaded.api_token_file is None
+    assert loaded.kafka.ssl_cafile is None and loaded.http.api_token_file is None
 
 
 def test_secrets_stay_out_of_reprs(tmp_path: Path) -> None:
     loaded = settings(**SASL, kafka_sasl_username="svc", kafka_sasl_password=SECRET, redis_password=SECRET,
                       api_token=SECRET)
     assert SECRET not in repr(loaded) and SECRET not in str(loaded)
-    assert SECRET not in repr(faust_credentials(loaded))
-    assert loaded.secret("kafka_sasl_password") == SECRET
+    assert SECRET not in repr(faust_credentials(loaded.kafka))
+    assert loaded.kafka.secret("sasl_password") == SECRET
 
 
 def test_password_file_is_read_and_stripped(tmp_path: Path) -> None:
     path = tmp_path / "pw"
     path.write_text(SECRET + "\n")
     loaded = settings(**SASL, kafka_sasl_username="svc", kafka_sasl_password_file=path)
-    assert aiokafka_kwargs(loaded)["sasl_plain_password"] == SECRET
+    assert aiokafka_kwargs(loaded.kafka)["sasl_plain_password"] == SECRET
 
 
 @pytest.mark.parametrize("protocol, tls, sasl", [
@@ -152,7 +157,7 @@ async def test_every_client_kind_gets_the_security_settings(pki: Pki, protocol: 
     if sasl:
         values.update(kafka_sasl_mechanism="SCRAM-SHA-256", kafka_sasl_username="svc", kafka_sasl_password=SECRET)
     loaded = settings(**values)
-    kwargs = aiokafka_kwargs(loaded)
+    kwargs = aiokafka_kwargs(loaded.kafka)
     app = create_app(loaded, BROKER)
     faust_producer = app.producer._new_producer()
     faust_consumer = app.consumer._thread._create_worker_consumer(app.transport)
@@ -177,5 +182,5 @@ def test_redis_kwargs_carry_the_ca_and_credentials(pki: Pki, tmp_path: Path) -> 
     path.write_text(SECRET)
     loaded = settings(redis_url="rediss://127.0.0.1:6380/0", redis_ssl_ca_file=pki.ca, redis_username="healthmon",
                       redis_password_file=path)
-    assert redis_kwargs(loaded) == {"ssl_ca_certs": str(pki.ca), "username": "healthmon", "password": SECRET}
-    assert redis_kwargs(settings()) == {}
+    assert redis_kwargs(loaded.redis) == {"ssl_ca_certs": str(pki.ca), "username": "healthmon", "password": SECRET}
+    assert redis_kwargs(settings().redis) == {}

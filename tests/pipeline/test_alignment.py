@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from streams.alignment import NO_EVENT_TIME, Aligner, Backlog, Pending
+from healthmon.pipeline.alignment import NO_EVENT_TIME, Aligner, Backlog, Pending
 
 A, B, C = "usage", "tickets", "nps"
 

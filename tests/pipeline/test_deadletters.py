@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from streams.deadletters import DeadLetterNotDelivered, deliver_dead_letter, retries_settled
+from healthmon.pipeline.deadletters import DeadLetterNotDelivered, deliver_dead_letter, retries_settled
 
 
 class FlakyTopic:
@@ -34,7 +34,7 @@ class FlakyTopic:
 @pytest.mark.parametrize("at_delivery", [False, True])
 async def test_a_failed_send_is_retried_until_delivered(at_delivery, caplog):
     topic = FlakyTopic(failures=2, at_delivery=at_delivery)
-    with caplog.at_level(logging.WARNING, logger="streams.deadletters"):
+    with caplog.at_level(logging.WARNING, logger="healthmon.pipeline.deadletters"):
         await deliver_dead_letter(topic, b"k", b"record", where="usage[0]@5", backoff_s=0)
         await retries_settled()
     assert topic.delivered == [b"record"]
@@ -44,7 +44,8 @@ async def test_a_failed_send_is_retried_until_delivered(at_delivery, caplog):
 
 async def test_a_send_the_producer_keeps_refusing_is_logged_as_an_error_and_raised(caplog):
     topic = FlakyTopic(failures=10, at_delivery=False)
-    with caplog.at_level(logging.WARNING, logger="streams.deadletters"), pytest.raises(DeadLetterNotDelivered):
+    logger = "healthmon.pipeline.deadletters"
+    with caplog.at_level(logging.WARNING, logger=logger), pytest.raises(DeadLetterNotDelivered):
         await deliver_dead_letter(topic, b"k", b"record", where="usage[0]@5", attempts=3, backoff_s=0)
     assert topic.delivered == []
     errors = [r for r in caplog.records if r.levelname == "ERROR"]
@@ -53,7 +54,7 @@ async def test_a_send_the_producer_keeps_refusing_is_logged_as_an_error_and_rais
 
 async def test_a_delivery_that_keeps_failing_is_retried_then_logged_as_an_error(caplog):
     topic = FlakyTopic(failures=10, at_delivery=True)
-    with caplog.at_level(logging.WARNING, logger="streams.deadletters"):
+    with caplog.at_level(logging.WARNING, logger="healthmon.pipeline.deadletters"):
         await deliver_dead_letter(topic, b"k", b"record", where="usage[0]@5", attempts=3, backoff_s=0)
         await retries_settled()
     assert topic.delivered == [] and topic.failures == 7

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from healthmon.core import AccountState, state_from_bytes, state_to_bytes
-from streams.live_states import LiveStates
+from healthmon.pipeline.live_states import LiveStates
 
 
 def _states(table: dict[bytes, bytes], max_live: int = 100) -> LiveStates:

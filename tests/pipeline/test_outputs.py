@@ -6,11 +6,11 @@ from types import SimpleNamespace
 
 import orjson
 
+from healthmon.pipeline.outputs import PIPELINE_ALERT_KEY, OutputSender
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
-from streams.outputs import PIPELINE_ALERT_KEY, OutputSender
 from tests.alerting.builders import customer_alert, stall_alert
-from tests.streams.test_processor import Outbox
+from tests.pipeline.test_processor import Outbox
 
 
 class _View(RedisView):

@@ -15,13 +15,13 @@ from typing import Any
 import orjson
 import pytest
 
+from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy
 from healthmon.generator import generate
 from healthmon.ingest import partition_for
+from healthmon.pipeline.processor import Processor
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
-from streams.processor import Processor
-from streams.settings import Settings
 
 DAY_MS = 86_400_000
 PARTITIONS = 4
@@ -42,12 +42,12 @@ class Outbox:
 
 def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClock | None = None,
                reports_stalls: bool = True) -> Processor:
-    policy = load_policy(settings.policy_file)
+    policy = load_policy(settings.engine.policy_file)
     config = EngineConfig.from_settings(settings)
     engine = Engine(policy, config)
-    names = settings.input_topics
+    names = settings.topics.input_names
     kind_by_name = {name: kind for kind, name in names.items()}
-    kind_by_name[settings.topic(settings.repartition_topic)] = "repartition"
+    kind_by_name[settings.topics.repartition_name] = "repartition"
     topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), kind_by_name=kind_by_name)
     metrics = Metrics()
     # Processing time stands still, so no input ever looks stalled however slowly the test runs.
@@ -63,7 +63,7 @@ def _messages(settings: Settings, accounts: int, days: int) -> list[tuple[tuple,
     offsets: dict[tuple[str, int], int] = defaultdict(int)
     out = []
     for record in traffic.records():
-        topic, partition = settings.input_topics[record.kind], partition_for(record.key, PARTITIONS)
+        topic, partition = settings.topics.input_names[record.kind], partition_for(record.key, PARTITIONS)
         offset = offsets[(topic, partition)]
         offsets[(topic, partition)] += 1
         out.append(((topic, partition, offset, record.key.encode(), orjson.dumps(record.value)), record.occurred_at))
@@ -110,8 +110,8 @@ def _alerts(*processors: Processor) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(kafka_broker_url="kafka://127.0.0.1:9", redis_url="", partitions=PARTITIONS,
-                    data_dir=tmp_path_factory.mktemp("data"))
+    return Settings(kafka={"broker_url": "kafka://127.0.0.1:9"}, redis={"url": ""}, topics={"partitions": PARTITIONS},
+                    store={"data_dir": tmp_path_factory.mktemp("data")})
 
 
 @pytest.fixture(scope="module")
@@ -181,7 +181,7 @@ async def test_a_restarted_processor_ticks_sends_and_saves_as_if_it_had_never_st
 async def test_only_the_reporting_worker_announces_a_stall_but_every_worker_holds_back(settings, reports):
     start_ms = END_MS - 43 * DAY_MS
     traffic = generate(accounts=8, scenario="ingest_stall", seed=4, start_ms=start_ms, days=42)
-    policy = load_policy(settings.policy_file)
+    policy = load_policy(settings.engine.policy_file)
     config = EngineConfig.from_settings(settings)
     wall = {"ms": 0}
     clock = PipelineClock(policy, config, clock=lambda: wall["ms"])
@@ -189,7 +189,7 @@ async def test_only_the_reporting_worker_announces_a_stall_but_every_worker_hold
     offsets: dict[tuple[str, int], int] = defaultdict(int)
     held_back = False
     for record in traffic.records():
-        topic, partition = settings.input_topics[record.kind], partition_for(record.key, PARTITIONS)
+        topic, partition = settings.topics.input_names[record.kind], partition_for(record.key, PARTITIONS)
         wall["ms"] += 1000  # a second of processing time per message: a silent input goes idle
         await processor.on_message(topic, partition, offsets[(topic, partition)], record.key.encode(),
                                    orjson.dumps(record.value))

@@ -5,10 +5,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from healthmon.config import Settings
 from healthmon.ingest import partition_for
-from streams.settings import Settings
 from tests.ingest.malformed import GOOD_USAGE
-from tests.streams.test_processor import PARTITIONS, _processor
+from tests.pipeline.test_processor import PARTITIONS, _processor
 
 ACCOUNT = "acc-1"
 HOME = partition_for(ACCOUNT, PARTITIONS)
@@ -18,7 +18,8 @@ KEYS = {"null key": None, "non-UTF-8 key": b"\xff\xfe\x80", "account key": ACCOU
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(kafka_broker_url="kafka://127.0.0.1:9", redis_url="", partitions=PARTITIONS, data_dir=tmp_path)
+    return Settings(kafka={"broker_url": "kafka://127.0.0.1:9"}, redis={"url": ""}, topics={"partitions": PARTITIONS},
+                    store={"data_dir": tmp_path})
 
 
 def _usage(occurred_at: object) -> bytes:
@@ -33,7 +34,7 @@ def _usage(occurred_at: object) -> bytes:
 async def test_an_event_before_2000_is_dead_lettered_at_its_input_position_and_never_repartitioned(
         settings, key, occurred_at):
     processor = _processor(settings, {})
-    usage = settings.input_topics["usage"]
+    usage = settings.topics.input_names["usage"]
     await processor.on_message(usage, ELSEWHERE, 41, key, _usage(occurred_at))
     assert processor.topics.repartition.sent == []
     [(dl_key, body)] = processor.topics.deadletter.sent
@@ -48,10 +49,10 @@ async def test_an_event_before_2000_is_dead_lettered_at_its_input_position_and_n
 @pytest.mark.parametrize("occurred_at", ["2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", 946_684_800_000])
 async def test_an_event_at_the_bound_is_accepted_on_both_sides_of_the_repartition_topic(settings, key, occurred_at):
     processor = _processor(settings, {})
-    await processor.on_message(settings.input_topics["usage"], ELSEWHERE, 41, key, _usage(occurred_at))
+    await processor.on_message(settings.topics.input_names["usage"], ELSEWHERE, 41, key, _usage(occurred_at))
     assert processor.topics.deadletter.sent == []
     [(moved_key, moved)] = processor.topics.repartition.sent
-    repartition = settings.topic(settings.repartition_topic)
+    repartition = settings.topics.repartition_name
     await processor.on_message(repartition, HOME, 0, moved_key, moved)
     assert processor.topics.deadletter.sent == []
     assert processor.metrics.events.labels("product-usage", "ok")._value.get() == 1
@@ -59,10 +60,10 @@ async def test_an_event_at_the_bound_is_accepted_on_both_sides_of_the_repartitio
 
 async def test_a_repartitioned_message_that_crashes_is_dead_lettered_at_its_input_position(settings):
     processor = _processor(settings, {})
-    usage = settings.input_topics["usage"]
+    usage = settings.topics.input_names["usage"]
     await processor.on_message(usage, ELSEWHERE, 41, None, _usage("2026-11-18T09:00:00Z"))
     [(moved_key, moved)] = processor.topics.repartition.sent
-    repartition = settings.topic(settings.repartition_topic)
+    repartition = settings.topics.repartition_name
     await processor.dead_letter_crash(repartition, HOME, 3, moved_key, moved, RuntimeError("boom"))
     [(_, body)] = processor.topics.deadletter.sent
     letter = orjson.loads(body)
@@ -73,7 +74,7 @@ async def test_a_repartitioned_message_that_crashes_is_dead_lettered_at_its_inpu
 
 async def test_a_repartition_message_without_a_source_is_dead_lettered_where_it_is(settings):
     processor = _processor(settings, {})
-    repartition = settings.topic(settings.repartition_topic)
+    repartition = settings.topics.repartition_name
     await processor.dead_letter_crash(repartition, HOME, 3, b"k", b"not json", ValueError("bad"))
     letter = orjson.loads(processor.topics.deadletter.sent[0][1])
     assert (letter["source_topic"], letter["source_partition"], letter["source_offset"]) == (repartition, HOME, 3)

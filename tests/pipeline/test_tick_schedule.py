@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from healthmon.ingest import partition_for
-from streams.tick_schedule import CATCH_UP_TICKS, TickSchedule
+from healthmon.pipeline.tick_schedule import CATCH_UP_TICKS, TickSchedule
 
 INTERVAL = 3_600_000
 PARTITIONS = 4

@@ -11,12 +11,12 @@ import orjson
 import pytest
 import redis
 
+from healthmon.config import Settings
 from healthmon.core.vocabulary import OUTCOMES
 from healthmon.generator import generate
 from healthmon.produce import produce
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
-from streams.settings import Settings
 from tests.fixtures import TopicIO, WorkerProcess, isolated_settings, metric_value, run, unique_id
 
 
@@ -134,7 +134,7 @@ def api_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
 
     tmp = tmp_path_factory.mktemp("api-worker")
     settings = isolated_settings(broker_url, redis_url, tmp / "data", prefix="api")
-    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.web_port).start()
+    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.http.port).start()
     try:
         history = _poll_readyz(worker)
         traffic = generate(accounts=12, scenario="mixed", seed=5,
@@ -142,13 +142,13 @@ def api_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
         stats = run(produce(settings, broker_url, traffic.records(), rate=0, batch_size=20))
         wait_for_events(worker, stats.events)
         wait_until_settled(worker, "/accounts?limit=1000")
-        records = run(TopicIO(broker_url).read(settings.topic(settings.alerts_topic), settle_s=1.0))
+        records = run(TopicIO(broker_url).read(settings.topics.alerts_name, settle_s=1.0))
         api = ApiWorker(worker, settings, traffic, history, [orjson.loads(r.value) for r in records])
         yield api
     finally:
         worker.stop()
         client = redis.Redis.from_url(redis_url)
-        keys = list(client.scan_iter(match=settings.redis_prefix + "*", count=1000))
+        keys = list(client.scan_iter(match=settings.redis.prefix + "*", count=1000))
         if keys:
             client.delete(*keys)
         client.close()

@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 import pytest
 
+from healthmon.config import Settings
 from healthmon.serving.http import bearer_matches
-from streams.settings import Settings
 from tests.fixtures import WorkerProcess
 from tests.serving.contract import openapi
 
@@ -48,7 +48,7 @@ def guarded_worker(tmp_path_factory: pytest.TempPathFactory, broker_url: str,
     token_file = tmp / "token"
     token_file.write_text(TOKEN + "\n")
     settings = isolated_settings(broker_url, redis_url, tmp / "data", prefix="tok", api_token_file=token_file)
-    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.web_port).start()
+    worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.http.port).start()
     try:
         worker.wait_ready(120)
         yield worker
@@ -110,4 +110,4 @@ def test_bearer_matches(header: str | None, expected: bool) -> None:
 def test_token_file_is_read_stripped(tmp_path: Path) -> None:
     path = tmp_path / "token"
     path.write_text(f"  {TOKEN}\n")
-    assert Settings(api_token_file=path).secret("api_token") == TOKEN
+    assert Settings(http={"api_token_file": path}).http.secret("api_token") == TOKEN

@@ -47,15 +47,15 @@ async def _fire(base: str, paths: list[str]) -> list[tuple[int, dict, str | None
 
 async def test_500_concurrent_account_reads_on_a_small_pool_all_answer_200(worker_factory):
     # Eight connections for 500 requests: without queueing, most of them would find the pool full.
-    worker = worker_factory(redis_max_connections=8, redis_pool_timeout_seconds=60.0)
+    worker = worker_factory(redis={"max_connections": 8, "pool_timeout_seconds": 60.0})
     settings = worker.settings
     worker.wait_ready()
     try:
-        await _seed(settings.redis_url, settings.redis_prefix)
+        await _seed(settings.redis.url, settings.redis.prefix)
         paths = [f"/accounts/{ACCOUNTS[n % len(ACCOUNTS)]}" for n in range(500)]
         answers = await _fire(worker.url(""), paths)
     finally:
-        _clean(settings.redis_url, settings.redis_prefix)
+        _clean(settings.redis.url, settings.redis.prefix)
     statuses = [status for status, _, _ in answers]
     assert statuses.count(503) == 0, [b for s, b, _ in answers if s == 503][:3]
     assert statuses == [200] * 500
@@ -66,10 +66,10 @@ async def test_500_concurrent_account_reads_on_a_small_pool_all_answer_200(worke
 async def test_requests_that_wait_longer_than_the_pool_timeout_get_429_with_retry_after_never_503(
         worker_factory, redis_server_factory):
     server = redis_server_factory()
-    worker = worker_factory(redis_url=server.url, redis_max_connections=1, redis_pool_timeout_seconds=0.2)
+    worker = worker_factory(redis={"url": server.url, "max_connections": 1, "pool_timeout_seconds": 0.2})
     settings = worker.settings
     worker.wait_ready()
-    await _seed(settings.redis_url, settings.redis_prefix)
+    await _seed(settings.redis.url, settings.redis.prefix)
     # Redis answers nothing for 1.5 s (less than the 2 s socket timeout): whoever holds the one connection
     # waits it out, everyone else waits for that connection past the pool timeout.
     admin = server.client()

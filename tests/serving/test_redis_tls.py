@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,12 +13,14 @@ from typing import Any
 import pytest
 import redis
 
-from healthmon.broker import free_port
+from healthmon.config import RedisSettings, Settings
+from healthmon.kafka.broker import free_port
 from healthmon.serving.metrics import Metrics
+from healthmon.serving.redis_clients import RedisRefused, check_redis, redis_kwargs
 from healthmon.serving.redis_view import RedisView
-from streams.redis_security import redis_kwargs
-from streams.settings import Settings
-from tests.fixtures import WorkerProcess, unique_id
+from tests.conftest import settings_env
+from tests.deploy.promstack import REPO
+from tests.fixtures import WorkerProcess, isolated_settings, unique_id
 from tests.serving.conftest import make_snapshot
 from tests.tls import Pki, make_pki
 
@@ -83,8 +86,8 @@ def tls_redis(pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tl
     server.stop()
 
 
-async def _round_trip(settings: Settings) -> dict[str, Any] | None:
-    view = RedisView(settings.redis_url, f"hm-{unique_id()}:", Metrics(), client_kwargs=redis_kwargs(settings))
+async def _round_trip(redis_settings: RedisSettings) -> dict[str, Any] | None:
+    view = RedisView(redis_settings.url, f"hm-{unique_id()}:", Metrics(), client_kwargs=redis_kwargs(redis_settings))
     try:
         view.put_snapshot("acme", make_snapshot("acme"))
         assert await view.flush()
@@ -101,34 +104,47 @@ def _password_file(tmp_path: Path, secret: str) -> Path:
 
 @pytest.mark.parametrize("how", ["password", "password_file", "url_password", "acl_user", "acl_user_in_url"])
 async def test_view_writes_and_reads_over_tls(tls_redis: TlsRedis, pki: Pki, tmp_path: Path, how: str) -> None:
-    values: dict[str, Any] = {"redis_url": tls_redis.url(), "redis_ssl_ca_file": pki.ca}
+    values: dict[str, Any] = {"url": tls_redis.url(), "ssl_ca_file": pki.ca}
     if how == "password":
-        values["redis_password"] = PASSWORD
+        values["password"] = PASSWORD
     elif how == "password_file":
-        values["redis_password_file"] = _password_file(tmp_path, PASSWORD)
+        values["password_file"] = _password_file(tmp_path, PASSWORD)
     elif how == "url_password":
-        values["redis_url"] = tls_redis.url(f":{PASSWORD}@")
+        values["url"] = tls_redis.url(f":{PASSWORD}@")
     elif how == "acl_user":
-        values.update(redis_username=ACL_USER, redis_password_file=_password_file(tmp_path, ACL_PASSWORD))
+        values.update(username=ACL_USER, password_file=_password_file(tmp_path, ACL_PASSWORD))
     else:
-        values["redis_url"] = tls_redis.url(f"{ACL_USER}:{ACL_PASSWORD}@")
-    found = await _round_trip(Settings(**values))
+        values["url"] = tls_redis.url(f"{ACL_USER}:{ACL_PASSWORD}@")
+    assert await check_redis(RedisSettings(**values)) is None
+    found = await _round_trip(RedisSettings(**values))
     assert found is not None and found["account"]["account_id"] == "acme"
 
 
-@pytest.mark.parametrize("change, error", [
-    ({"redis_ssl_ca_file": "other_ca"}, "certificate verify failed"),
-    ({"redis_password": None}, "authenticated"),  # redis-py 8 says it in HELLO's words
-    ({"redis_password": "wrong"}, "invalid username-password pair"),
-])
-async def test_view_refuses_a_wrong_ca_or_password(tls_redis: TlsRedis, pki: Pki, change: dict[str, Any],
-                                                   error: str) -> None:
-    values: dict[str, Any] = {"redis_url": tls_redis.url(), "redis_ssl_ca_file": pki.ca, "redis_password": PASSWORD}
+#: (change to good settings, what the client library says, what the start-up check says)
+REFUSALS = [
+    ({"ssl_ca_file": "other_ca"}, "certificate verify failed",
+     "refused by TLS: its certificate is not trusted ("),
+    ({"password": None}, "authenticated",  # redis-py 8 says it in HELLO's words
+     "refused authentication as 'default' ("),
+    ({"password": "wrong"}, "invalid username-password pair",
+     "refused authentication as 'default' ("),
+    ({"username": ACL_USER, "password": "wrong"}, "invalid username-password pair",
+     f"refused authentication as '{ACL_USER}' ("),
+]
+
+
+def _refused_settings(tls_redis: TlsRedis, pki: Pki, change: dict[str, Any]) -> RedisSettings:
+    values: dict[str, Any] = {"url": tls_redis.url(), "ssl_ca_file": pki.ca, "password": PASSWORD}
     for key, value in change.items():
         values[key] = getattr(pki, value) if value == "other_ca" else value
-    values = {k: v for k, v in values.items() if v is not None}
-    loaded = Settings(**values)
-    view = RedisView(loaded.redis_url, f"hm-{unique_id()}:", Metrics(), client_kwargs=redis_kwargs(loaded))
+    return RedisSettings(**{k: v for k, v in values.items() if v is not None})
+
+
+@pytest.mark.parametrize("change, error, _refusal", REFUSALS)
+async def test_view_refuses_a_wrong_ca_or_password(tls_redis: TlsRedis, pki: Pki, change: dict[str, Any],
+                                                   error: str, _refusal: str) -> None:
+    loaded = _refused_settings(tls_redis, pki, change)
+    view = RedisView(loaded.url, f"hm-{unique_id()}:", Metrics(), client_kwargs=redis_kwargs(loaded))
     try:
         with pytest.raises((redis.RedisError, OSError)) as caught:
             await view.client.ping()  # type: ignore[union-attr]
@@ -137,16 +153,47 @@ async def test_view_refuses_a_wrong_ca_or_password(tls_redis: TlsRedis, pki: Pki
         await view.close()
 
 
+@pytest.mark.parametrize("change, _error, refusal", REFUSALS)
+async def test_the_start_up_check_reports_a_refusal_naming_the_settings(tls_redis: TlsRedis, pki: Pki,
+                                                                        change: dict[str, Any], _error: str,
+                                                                        refusal: str) -> None:
+    with pytest.raises(RedisRefused) as caught:
+        await check_redis(_refused_settings(tls_redis, pki, change))
+    message = str(caught.value)
+    assert message.startswith(f"Redis at 127.0.0.1:{tls_redis.port} ") and refusal.split(" (")[0] in message, message
+    if "ssl_ca_file" in change:
+        assert f"check REDIS_SSL_CA_FILE={pki.other_ca}" in message, message
+    else:
+        assert "check REDIS_USERNAME and REDIS_PASSWORD" in message and PASSWORD not in message, message
+
+
+async def test_an_unreachable_redis_is_reported_not_refused() -> None:
+    found = await check_redis(RedisSettings(url=f"redis://127.0.0.1:{free_port()}/0"), timeout_s=2)
+    assert found is not None and "cannot be reached" in found and "refused" not in found.split("(")[0], found
+
+
+def test_a_worker_refused_by_redis_stops_at_start_naming_the_settings(tls_redis: TlsRedis, pki: Pki,
+                                                                      tmp_path: Path) -> None:
+    settings = isolated_settings("kafka://127.0.0.1:9", tls_redis.url(), tmp_path / "data", prefix="rr",
+                                 redis={"ssl_ca_file": pki.ca, "password": "not-the-password-1234"})
+    done = subprocess.run([sys.executable, "-m", "healthmon", "worker"], env=settings_env(settings), cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1, done.stderr
+    assert f"Redis at 127.0.0.1:{tls_redis.port} refused authentication as 'default'" in done.stderr, done.stderr
+    assert "check REDIS_USERNAME and REDIS_PASSWORD" in done.stderr, done.stderr
+    assert "not-the-password-1234" not in done.stderr + done.stdout
+
+
 def test_worker_keeps_its_view_in_tls_redis(tls_redis: TlsRedis, pki: Pki, tmp_path: Path,
                                             settings_factory: Callable[..., Settings],
                                             worker_factory: Callable[..., WorkerProcess]) -> None:
-    settings = settings_factory(redis_url=tls_redis.url(), redis_ssl_ca_file=pki.ca,
-                                redis_password_file=_password_file(tmp_path, PASSWORD))
+    settings = settings_factory(redis={"url": tls_redis.url(), "ssl_ca_file": pki.ca,
+                                       "password_file": _password_file(tmp_path, PASSWORD)})
     worker = worker_factory(settings=settings)
     worker.wait_ready(120)
     client = tls_redis.client()
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and not list(client.scan_iter(match=settings.redis_prefix + "view:writer:*")):
+    while time.monotonic() < deadline and not list(client.scan_iter(match=settings.redis.prefix + "view:writer:*")):
         time.sleep(0.5)
-    assert list(client.scan_iter(match=settings.redis_prefix + "view:writer:*")), worker.log_tail()
+    assert list(client.scan_iter(match=settings.redis.prefix + "view:writer:*")), worker.log_tail()
     assert worker.get("/readyz")[1]["redis"] is True

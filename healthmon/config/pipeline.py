@@ -1,0 +1,61 @@
+"""The pipeline's sections: the engine's policy and lateness, the input limits, the event-time alignment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from healthmon.config.section import Section, setting
+
+__all__ = ["AlignmentSettings", "DEFAULT_POLICY_FILE", "EngineSettings", "IngestSettings"]
+
+DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "default.yaml"
+
+
+class EngineSettings(Section):
+    """The scoring engine's deployment knobs (the scoring itself is the policy file)."""
+
+    TITLE: ClassVar[str] = "Engine"
+
+    policy_file: Path = setting(DEFAULT_POLICY_FILE, "HEALTHMON_POLICY_FILE",
+                                "YAML scoring policy (weights, thresholds, bands, warning lines, tiers).")
+    lateness_seconds: int = setting(172_800, "HEALTHMON_LATENESS_SECONDS",
+                                    "How late (event time) an event may arrive and still count.", ge=0)
+    stall_idle_seconds: float = setting(
+        10.0, "HEALTHMON_STALL_IDLE_SECONDS",
+        "An input counts as stalled only after this long (wall clock) without a message, on top of the policy's "
+        "event-time lag.", ge=0)
+
+
+class IngestSettings(Section):
+    """What input is accepted, and how much of a rejected message its dead letter keeps."""
+
+    TITLE: ClassVar[str] = "Input limits and dead letters"
+
+    max_message_bytes: int = setting(1_048_576, "HEALTHMON_MAX_MESSAGE_BYTES",
+                                     "Messages larger than this are dead-lettered unread.", ge=64)
+    max_future_skew_seconds: int = setting(
+        300, "HEALTHMON_MAX_FUTURE_SKEW_SECONDS",
+        "An `occurred_at` further than this in the future (wall clock) is dead-lettered.", ge=0)
+    deadletter_max_raw_bytes: int = setting(
+        65_536, "HEALTHMON_DEADLETTER_MAX_RAW_BYTES",
+        "A dead letter keeps at most this many bytes of the raw payload (and of the key), with the payload's "
+        "full size and SHA-256, so that it always fits in one Kafka message (at most 262144).", ge=0, le=262_144)
+
+
+class AlignmentSettings(Section):
+    """How the inputs of a partition are merged by event time (`healthmon.pipeline.alignment`)."""
+
+    TITLE: ClassVar[str] = "Event-time alignment"
+
+    max_wait_ms: int = setting(
+        500, "HEALTHMON_ALIGN_MAX_WAIT_MS",
+        "Longest a message waits for another input of its partition that the consumer has read to its end while "
+        "none of that input's last messages is seen on its way (event-time alignment across topics; offsets that "
+        "hold no message, such as transaction markers, end the wait). An input with unread messages on the "
+        "broker, or with messages in the consumer's buffers, is always waited for, however long it takes.", ge=0)
+    max_queued_messages: int = setting(
+        10_000, "HEALTHMON_ALIGN_MAX_QUEUED_MESSAGES",
+        "Messages of one topic-partition held while another input of the partition catches up; past this the "
+        "Kafka client stops fetching that topic-partition until half of them are processed (0: never pause, hold "
+        "whole backlogs in memory).", ge=0)

@@ -1,0 +1,55 @@
+"""The topics section: the name of every topic healthmon reads or writes, and their partitions."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from healthmon.config.section import Section, setting
+
+__all__ = ["TopicSettings"]
+
+
+class TopicSettings(Section):
+    """Topic names as configured, without the prefix; the `*_name` properties are the names in Kafka."""
+
+    TITLE: ClassVar[str] = "Topics"
+
+    prefix: str = setting("", "HEALTHMON_TOPIC_PREFIX",
+                          "Prefix added to every topic name below (lets several deployments share one cluster).")
+    usage: str = setting("product-usage", "HEALTHMON_USAGE_TOPIC", "Input topic of product-usage events.")
+    tickets: str = setting("support-tickets", "HEALTHMON_TICKETS_TOPIC", "Input topic of support-ticket events.")
+    nps: str = setting("nps-responses", "HEALTHMON_NPS_TOPIC", "Input topic of NPS answers.")
+    accounts: str = setting("accounts", "HEALTHMON_ACCOUNTS_TOPIC", "Compacted input topic of account profiles.")
+    alerts: str = setting("health-alerts", "HEALTHMON_ALERTS_TOPIC", "Output topic of alerts, keyed by account_id.")
+    deadletter: str = setting("healthmon-deadletter", "HEALTHMON_DEADLETTER_TOPIC",
+                              "Output topic of rejected messages with raw bytes, position and reason.")
+    repartition: str = setting("healthmon-events-by-account", "HEALTHMON_REPARTITION_TOPIC",
+                               "Internal topic that moves events to the partition of their account_id.")
+    partitions: int = setting(4, "HEALTHMON_PARTITIONS",
+                              "Partitions of every topic healthmon creates (inputs must match).", ge=1)
+
+    @property
+    def input_names(self) -> dict[str, str]:
+        """Map each input kind to its topic's name in Kafka (in the worker's tie-break order)."""
+        return {"usage": self.prefix + self.usage, "ticket": self.prefix + self.tickets,
+                "nps": self.prefix + self.nps, "account": self.prefix + self.accounts}
+
+    @property
+    def alerts_name(self) -> str:
+        """Return the alerts topic's name in Kafka."""
+        return self.prefix + self.alerts
+
+    @property
+    def deadletter_name(self) -> str:
+        """Return the dead-letter topic's name in Kafka."""
+        return self.prefix + self.deadletter
+
+    @property
+    def repartition_name(self) -> str:
+        """Return the repartition topic's name in Kafka."""
+        return self.prefix + self.repartition
+
+    @property
+    def all_names(self) -> list[str]:
+        """Return the name in Kafka of every topic healthmon uses: inputs, repartition, alerts, dead letters."""
+        return [*self.input_names.values(), self.repartition_name, self.alerts_name, self.deadletter_name]

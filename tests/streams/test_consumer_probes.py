@@ -1,0 +1,44 @@
+"""The consumer probes: what the worker reads of Faust's consumer, on a double of its fields (no Faust)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pytest
+
+from streams.consumer_probes import partition_progress
+
+
+class _TP(NamedTuple):
+    topic: str
+    partition: int
+
+
+TP0 = _TP("t", 0)
+
+
+class _FaustConsumer:
+    """The fields of Faust's consumer that `partition_progress` reads (a test double, no Faust)."""
+
+    def __init__(self, committed: int, acked: list[int]) -> None:
+        self._committed_offset = {TP0: committed}
+        self._acked = {TP0: acked}
+        self._unacked_messages: list = []
+
+    def assignment(self) -> list[_TP]:
+        return [TP0]
+
+    def highwater(self, tp: _TP) -> int:
+        return 100
+
+
+@pytest.mark.parametrize("committed, acked, due", [
+    (10, [10, 11, 12], True),   # processed from the committed offset on: the next commit moves it
+    (10, [11, 12], True),       # Faust's commit lets one offset go (a transaction marker)
+    (10, [15, 16], False),      # a hole at 10..14: nothing will move the commit
+    (10, [], False),
+    (0, [5, 6], True),          # before the first commit Faust checks nothing
+])
+def test_partition_progress_tells_a_due_commit_from_a_hole(committed, acked, due):
+    rows = partition_progress(_FaustConsumer(committed, acked), {"t"})
+    assert [(row.committed, row.commit_due) for row in rows] == [(committed, due)]
