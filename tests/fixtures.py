@@ -151,6 +151,15 @@ class TopicIO:
         return await read_topic(topic, bootstrap_servers=self.bootstrap, min_count=min_count,
                                 timeout_s=timeout_s, settle_s=settle_s)
 
+    async def end_offset(self, topic: str, partitions: int) -> int:
+        """Return the sum of the end offsets of `topic`'s partitions: 0 exactly when nothing was ever written."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            return sum((await consumer.end_offsets([TopicPartition(topic, p) for p in range(partitions)])).values())
+        finally:
+            await consumer.stop()
+
     async def committed(self, group_id: str, topics: list[str], partitions: int) -> int:
         """Return the sum of the offsets `group_id` has committed on `partitions` partitions of each topic."""
         return sum((await self.committed_offsets(group_id, topics, partitions)).values())

@@ -26,7 +26,7 @@ from schemas.events import parse_epoch_ms
 __all__ = ["InputFile", "Line", "NO_TIME", "PROFILE_ORDER", "RUN_LINES", "Sorter", "file_names",
            "input_files", "line_keys", "merged", "occurred_at_of", "read_lines", "sorted_lines"]
 
-#: Input kinds in the worker's tie-break order (that of `Settings.input_topics`).
+#: Input kinds in the worker's tie-break order (that of `TopicSettings.input_names`).
 #: Lines sorted in memory before a run is spilled to a temporary file.
 RUN_LINES = 250_000
 #: Sort key of a line without a usable event time: profiles and lines that will be dead-lettered go first.

@@ -36,6 +36,24 @@ def send(topic_io: TopicIO, settings: Any, *alerts: dict[str, Any]) -> None:
         run(topic_io.send(topic, [orjson.dumps(alert)], key=(alert["account_id"] or "").encode() or None))
 
 
+def notified_past(topic_io: TopicIO, settings: Any, receiver: Receiver, marker: str) -> None:
+    """Send a marker alert after everything else and wait for its notification.
+
+    Each account is its own Alertmanager group (1 s group wait and interval): once the marker, pushed
+    last, is notified, a notification that anything pushed before it would cause has come too.
+    """
+    send(topic_io, settings, customer_alert(marker, tier="standard", severity="warning"))
+    receiver.wait_for(marker, "firing", timeout_s=30)
+
+
+def wait_metric(bridge: BridgeProcess, name: str, at_least: float, timeout_s: float = 30.0, **labels: str) -> None:
+    """Wait until the bridge's metric `name` (with `labels`) reaches `at_least`."""
+    deadline = time.monotonic() + timeout_s
+    while metric_value(bridge.metrics(), name, **labels) < at_least:
+        assert time.monotonic() < deadline, f"{name}{labels} < {at_least}\n{bridge.log_tail()}"
+        time.sleep(0.2)
+
+
 def test_a_drop_notifies_grouped_with_labels_and_its_recovery_resolves(
         settings: Any, topic_io: TopicIO, alertmanager: AlertmanagerProcess, receiver: Receiver,
         bridge_factory: Callable[..., BridgeProcess]) -> None:
@@ -82,7 +100,7 @@ def test_a_silence_suppresses_one_account_and_not_another(
     bridge_factory(settings, [alertmanager.url]).start()
     send(topic_io, settings, customer_alert("quiet-co"), customer_alert("loud-co"))
     receiver.wait_for("loud-co", "firing")
-    time.sleep(3)  # three group waits: long enough for a notification that should not come
+    notified_past(topic_io, settings, receiver, "marker-co")  # quiet-co would have been notified by now
     assert receiver.alerts("quiet-co") == []
     silenced = alertmanager.api("GET", "/alerts?silenced=true&active=false&filter=account_id%3D%22quiet-co%22")
     assert [a["labels"]["account_id"] for a in silenced] == ["quiet-co"]  # it arrived, and was silenced
@@ -103,14 +121,16 @@ def test_a_killed_bridge_still_delivers_the_resolve_and_pages_nothing_new(
     bridge.start()
     # the explicit resolve (event time), not Alertmanager expiring an alert nobody re-sent
     assert receiver.wait_for("acme", "resolved")["endsAt"].startswith("2026-01-05T01:00:00")
-    time.sleep(3)  # a few re-sends and group intervals after the restart
-    after = [a for n in receiver.notifications[seen:] for a in n["alerts"]]
+    # two re-sends of the firing set (1 s apart), then a marker: a page they caused has come by then
+    wait_metric(bridge, "healthmon_bridge_alerts_sent_total", 2, status="firing")
+    notified_past(topic_io, settings, receiver, "marker-co")
+    after = [a for n in receiver.notifications[seen:] for a in n["alerts"] if a["labels"]["account_id"] != "marker-co"]
     assert [a for a in after if a["status"] == "firing"] == [], "the restart re-paged a firing alert"
     assert len(receiver.alerts("acme", "firing")) == 1 and len(receiver.alerts("beta", "firing")) == 1
     assert receiver.alerts("beta", "resolved") == []  # still firing: not resurrected, not dropped
     assert len(receiver.alerts("gone-co", "firing")) <= 1  # its finished episode was not re-paged
     text = bridge.metrics()
-    assert metric_value(text, "healthmon_bridge_firing_alerts") == 1  # beta
+    assert metric_value(text, "healthmon_bridge_firing_alerts") == 2  # beta, and the marker
 
 
 def test_an_alertmanager_outage_loses_nothing(
@@ -122,8 +142,8 @@ def test_an_alertmanager_outage_loses_nothing(
     alertmanager.stop()
     send(topic_io, settings, customer_alert("acme", "resolved", at_ms=T0 + 60 * MIN),
          *(customer_alert(f"acct-{i}", at_ms=T0 + i * MIN) for i in range(3)))
-    time.sleep(6)  # the outage: the bridge keeps retrying
-    assert metric_value(bridge.metrics(), "healthmon_bridge_push_retries_total", reason="unreachable") > 0
+    # the outage: the bridge keeps retrying (two failed pushes: it did not give up after the first)
+    wait_metric(bridge, "healthmon_bridge_push_retries_total", 2, reason="unreachable")
     alertmanager.start()  # same storage: it remembers what it notified; the alerts it forgot are re-sent
     assert receiver.wait_for("acme", "resolved", timeout_s=30)["endsAt"].startswith("2026-01-05T01:00:00")
     for i in range(3):

@@ -51,10 +51,10 @@ async def _wait_committed(topic_io, worker, topics: list[str], at_least: int, ti
     Killing right after that lands mid-stream for sure: the restart resumes inside the backlog, past a
     commit that saved part of it, not at its start.
     """
-    group = worker.settings.app_id
+    group = worker.settings.worker.app_id
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        done = await topic_io.committed(group, topics, worker.settings.partitions)
+        done = await topic_io.committed(group, topics, worker.settings.topics.partitions)
         if done >= at_least:
             return done
         await asyncio.sleep(0.05)
@@ -87,7 +87,7 @@ def _wait_quiet(worker, quiet_s: float = 6.0, timeout_s: float = 180.0) -> float
 async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_new_id(worker_factory, topic_io):
     reference = worker_factory(start=False)
     shared = reference.settings
-    await ensure_topics(topic_io.bootstrap, shared)
+    await ensure_topics(topic_io.bootstrap, shared.topics, shared.kafka)
     traffic = mixed_traffic(accounts=20, seed=5)
     records = list(traffic.records())
     # A short first part and a long backlog after it, so that the kill lands inside the catch-up however
@@ -106,11 +106,12 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     first = await send(shared, traffic, records[:half])
     crashed.start().wait_ready()
     wait_processed(crashed, first, timeout_s=300)
-    time.sleep(2)
-    assert crashed.stop() == 0
     inputs = list(shared.topics.input_names.values())
-    # one event per message
-    assert await topic_io.committed(crashed_settings.worker.app_id, inputs, shared.topics.partitions) == first
+    partitions = shared.topics.partitions
+    # one event per message: every one of them committed (a commit every second), then a clean stop
+    await _wait_all_committed(topic_io, crashed_settings.worker.app_id, inputs, partitions, first, timeout_s=60.0)
+    assert crashed.stop() == 0
+    assert await topic_io.committed(crashed_settings.worker.app_id, inputs, partitions) == first
     second = await send(shared, traffic, records[half:])
     crashed.start().wait_ready()
     await _wait_committed(topic_io, crashed, inputs, at_least=first + 1)
@@ -120,15 +121,15 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     # The restart resumes from the last committed offset inside the second half: some of it, not all.
     assert 0 < redone < second, f"the kill must land mid-stream (restart processed {redone} of {second})"
     # Every input offset ends up committed by the restarted worker itself: a message skipped on the way
-    # is never acked and pins its partition's commit (the stall watch re-reads such a partition after
-    # HEALTHMON_PARTITION_STALL_SECONDS, so allow that long and then some).
+    # is never acked and pins its partition's commit (a stuck partition is read again after
+    # HEALTHMON_STUCK_PARTITION_SECONDS, so allow that long and then some).
     committed_after_restart = await _wait_all_committed(topic_io, crashed_settings.worker.app_id, inputs,
                                                         shared.topics.partitions, first + second, timeout_s=90.0)
     restart_log = crashed.log_tail(400)
     reference.start().wait_ready()
     wait_processed(reference, first + second, timeout_s=300)
-    time.sleep(3)
-    assert await topic_io.committed(shared.worker.app_id, inputs, shared.topics.partitions) == first + second
+    await _wait_all_committed(topic_io, shared.worker.app_id, inputs, partitions, first + second, timeout_s=60.0)
+    assert await topic_io.committed(shared.worker.app_id, inputs, partitions) == first + second
 
     ref_alerts = await read_alerts(topic_io, shared)
     got_alerts = await read_alerts(topic_io, crashed_settings)

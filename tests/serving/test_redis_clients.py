@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -25,7 +26,11 @@ async def test_a_wait_past_the_pool_timeout_is_view_busy_not_a_redis_error(view_
     view = view_factory(max_connections=1, pool_timeout_s=0.2)
     # The only connection is held by a blocking read that Redis answers after 1.5 s.
     held = asyncio.ensure_future(view.reader.blpop([view.key("never-filled")], timeout=1.5))
-    await asyncio.sleep(0.1)
+    pool = view.reader.connection_pool  # type: ignore[union-attr]
+    deadline = time.monotonic() + 5
+    while pool.can_get_connection():  # until the blocking read holds the pool's one connection
+        assert time.monotonic() < deadline and not held.done(), "the blocking read never took the connection"
+        await asyncio.sleep(0.005)
     with pytest.raises(ViewBusy, match="all 1 Redis connections busy"):
         await view.get_account("acc-1")
     assert await held is None
