@@ -159,8 +159,8 @@ class Run:
                                    + "\n".join(w.log_tail(20) for w in self.workers))
             await asyncio.sleep(0.2)
 
-    def stall_rereads(self) -> int:
-        """Return how many partitions the run's workers read again for a stall (their logs say so)."""
+    def stuck_rereads(self) -> int:
+        """Return how many stuck partitions the run's workers read again (their logs say so)."""
         return sum(w.log_path.read_text(errors="replace").count(REREAD_LOG_MARK) for w in self.workers
                    if w.log_path.exists())
 

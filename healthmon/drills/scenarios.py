@@ -81,9 +81,9 @@ class Drills:
         codes = run.stop()
         if any(code not in (0, None) for code in codes):
             notes.append(f"workers exited with {codes}")
-        rereads = run.stall_rereads()
+        rereads = run.stuck_rereads()
         if rereads:
-            notes.append(f"the stall watch read {rereads} partition(s) again")
+            notes.append(f"{rereads} stuck partition(s) read again")
         got = await run.outputs(self.traffic)
         clean = await self.clean()
         outcome = Outcome(name=name, fault=fault, alerts=diff_alerts(clean.alerts, got.alerts),

@@ -59,8 +59,8 @@ class Metrics:
                                "How far (event time) each input lags the stream time.", ["topic"], registry=r)
         self.stale = Gauge("healthmon_source_stale", "1 while an input is considered stale.", ["topic"], registry=r)
         self.partition_rereads = Counter(
-            "healthmon_partition_rereads", "Owned input partitions read again from their committed offset after "
-            "making no progress with messages left (see docs/operations.md).", ["topic"], registry=r)
+            "healthmon_partition_rereads", "Stuck input partitions read again from their committed offset: owned, "
+            "with messages left, no progress (see docs/operations.md).", ["topic"], registry=r)
         self.redis_errors = Counter("healthmon_redis_errors", "Failed Redis operations.", ["operation"], registry=r)
         self.broker_unreachable = Gauge("healthmon_broker_unreachable",
                                         "1 while this worker cannot reach the Kafka broker (see /readyz).",
