@@ -102,8 +102,6 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                 continue
             await drain(msg.partition)
 
-    reported: dict[int, tuple] = {}
-
     @app.timer(rereads.interval_s, name="healthmon.stuck_partitions")
     async def reread_stuck() -> None:
         await rereads.check()
@@ -113,12 +111,9 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         # A message waiting for a caught-up partner topic is released after the aligner's max wait.
         if len(aligner) and "stream" in acker:
             await drain(None)
-        now = int(time.time() * 1000)
-        for partition, (topic, backlog, since) in list(aligner.blocked.items()):
-            if now - since >= BLOCKED_LOG_MS and reported.get(partition) != (topic, since):
-                reported[partition] = (topic, since)
-                log.warning("alignment: partition %d has waited %.0f s for %s (%s); queued: %d message(s)",
-                            partition, (now - since) / 1000, topic, backlog.name.lower(), len(aligner))
+        for partition, topic, backlog, waited in aligner.long_waits(int(time.time() * 1000), BLOCKED_LOG_MS):
+            log.warning("alignment: partition %d has waited %.0f s for %s (%s); queued: %d message(s)",
+                        partition, waited / 1000, topic, backlog.name.lower(), len(aligner))
         for (topic, partition), waited in aligner.gave_up.items():
             # offsets with no message for us (transaction markers), or a client that held them back
             log.info("alignment: partition %d stopped waiting for %s after %d ms: read to its end by the "

@@ -55,7 +55,7 @@ class Replay:
                  on_alert: Callable[[dict[str, Any]], None]) -> None:
         from healthmon.pipeline import Processor
 
-        config = EngineConfig.from_settings(settings)
+        config = EngineConfig.from_settings(settings.engine)
         # Processing time stands still, so no source is ever idle long enough to count as stalled: a
         # replay, like a worker's catch-up, never reports an ingest stall or holds alerts back for one.
         frozen = lambda: processing_ms  # noqa: E731 - the one processing time of the whole run

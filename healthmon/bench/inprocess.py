@@ -90,7 +90,7 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
 
     settings = Settings(topics={"partitions": PARTITIONS}, engine={"lateness_seconds": 40 * 86_400}, redis={"url": ""})
     policy = load_policy(settings.engine.policy_file)
-    config = EngineConfig.from_settings(settings)
+    config = EngineConfig.from_settings(settings.engine)
     engine = Engine(policy, config)
     metrics = Metrics()
     topics = _Topics({name: kind for kind, name in settings.topics.input_names.items()})

@@ -72,7 +72,7 @@ class EngineConfig:
     @classmethod
     def from_settings(cls, settings: Any) -> EngineConfig:
         """Build the config from the engine's settings section (`healthmon.config.EngineSettings`)."""
-        return cls(lateness_seconds=settings.engine.lateness_seconds,
+        return cls(lateness_seconds=settings.lateness_seconds,
                    stall_idle_seconds=getattr(settings, "stall_idle_seconds", DEFAULT_STALL_IDLE_SECONDS))
 
 

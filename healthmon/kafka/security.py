@@ -79,6 +79,8 @@ def _cause(exc: BaseException) -> str:
         return "the broker closed the connection"
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return "no answer"
+    if text.startswith("[Error "):  # the broker's own error code and name
+        return text
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 

@@ -98,6 +98,7 @@ class Aligner:
         #: per wait, for diagnosis (the input agent logs and clears it)
         self.gave_up: dict[tuple[str, int], int] = {}
         self._gave_up_on: dict[tuple[str, int], int] = {}  # topic-partition -> start of the wait given up
+        self._long_waits: dict[int, tuple[str, int]] = {}  # partition -> the long wait already reported
 
     def __len__(self) -> int:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
@@ -191,6 +192,15 @@ class Aligner:
         the next burst jump ahead of the messages already queued behind it.
         """
         self._processed_at = self.wall_ms()
+
+    def long_waits(self, now_ms: int, at_least_ms: int) -> list[tuple[int, str, Backlog, int]]:
+        """Return (partition, topic, backlog, ms waited) of each wait longer than `at_least_ms`, once per wait."""
+        found = []
+        for partition, (topic, backlog, since) in list(self.blocked.items()):
+            if now_ms - since >= at_least_ms and self._long_waits.get(partition) != (topic, since):
+                self._long_waits[partition] = (topic, since)
+                found.append((partition, topic, backlog, now_ms - since))
+        return found
 
     def requeue(self, items: list[Pending]) -> None:
         """Put released but unprocessed messages back at the front of their queues, in order."""

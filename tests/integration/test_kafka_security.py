@@ -106,7 +106,7 @@ def test_wrong_sasl_password_stops_the_worker(sasl_ssl_broker: tuple[str, SaslPr
     refused = proxy.refusals
     done = run_cli(["worker"], sasl_ssl_settings(url, pki, redis_url, tmp_path / "data", password_file, mechanism))
     assert done.returncode == 1, done.stderr
-    refusal = (f"refused SASL {mechanism} authentication as 'healthmon' (SaslAuthenticationFailedError: "
+    refusal = (f"refused SASL {mechanism} authentication as 'healthmon' ([Error 58] SaslAuthenticationFailed: "
                "Authentication failed: invalid credentials for user healthmon): check KAFKA_SASL_USERNAME and "
                "KAFKA_SASL_PASSWORD (or KAFKA_SASL_PASSWORD_FILE)")
     assert refusal in done.stderr, done.stderr

@@ -9,11 +9,12 @@ import click
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaConnectionError
 from pydantic import ValidationError
 
 from healthmon.cli.base import settings_from_env
 from healthmon.config import Settings
-from healthmon.kafka.security import aiokafka_kwargs
+from healthmon.kafka.security import _explain, aiokafka_kwargs
 from healthmon.serving.redis_clients import redis_kwargs
 from streams.app import create_app, faust_credentials
 from tests.tls import KEY_PASSWORD, Pki, make_pki
@@ -184,3 +185,25 @@ def test_redis_kwargs_carry_the_ca_and_credentials(pki: Pki, tmp_path: Path) -> 
                       redis_password_file=path)
     assert redis_kwargs(loaded.redis) == {"ssl_ca_certs": str(pki.ca), "username": "healthmon", "password": SECRET}
     assert redis_kwargs(settings().redis) == {}
+
+
+@pytest.mark.parametrize("step, exc, refused", [
+    # before the broker judged anything: not up yet, or a dropped connection: tried again
+    ("connecting", ConnectionRefusedError(111, "Connection refused"), None),
+    ("first request", TimeoutError(), None),
+    # the broker answered, then failed the handshake or the credentials, whatever the client raised
+    ("SASL handshake", KafkaConnectionError("Connection at b:9096 closed"),
+     "refused SASL SCRAM-SHA-512 at the handshake (the broker closed the connection): check KAFKA_SASL_MECHANISM"),
+    ("credentials", TimeoutError(), "refused SASL SCRAM-SHA-512 authentication as 'svc' (no answer): check "
+                                    "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD"),
+    ("credentials", KafkaConnectionError("Connection at b:9096 closed"),
+     "refused SASL SCRAM-SHA-512 authentication as 'svc' (the broker closed the connection)"),
+    ("credentials", KeyError("v"), "refused SASL SCRAM-SHA-512 authentication as 'svc' (KeyError: 'v')"),
+])
+def test_a_failure_after_the_broker_answered_is_a_refusal(step: str, exc: BaseException, refused: str | None) -> None:
+    kafka = settings(**SASL, kafka_sasl_username="svc", kafka_sasl_password=SECRET).kafka
+    reason = _explain(exc, step, "Kafka at b:9096", kafka)
+    if refused is None:
+        assert reason is None
+    else:
+        assert reason is not None and reason.startswith("Kafka at b:9096 " + refused) and SECRET not in reason, reason

@@ -145,6 +145,28 @@ def test_messages_seen_on_their_way_to_the_agent_are_waited_for_without_a_timeou
     assert [m.topic for m in aligner.release()] == [B]
 
 
+def test_a_long_wait_is_reported_once_per_wait():
+    wall = {"ms": 0}
+    broker = Broker({(A, 0): 10, (B, 0): 1}, read={(A, 0): 10})
+    broker.queued.add((A, 0))
+    aligner = Aligner([A, B], 500, broker.backlog, lambda: wall["ms"])
+    aligner.add(_msg(B, 0, ts=5))
+    assert aligner.release() == []
+    assert aligner.long_waits(29_999, 30_000) == []
+    assert aligner.long_waits(30_000, 30_000) == [(0, A, Backlog.QUEUED, 30_000)]
+    assert aligner.long_waits(90_000, 30_000) == []  # the same wait: said once
+    broker.queued.clear()
+    wall["ms"] = 90_000
+    assert aligner.release() == []  # read to its end now: the bounded wait starts
+    wall["ms"] = 90_500
+    assert [m.topic for m in aligner.release()] == [B]
+    aligner.add(_msg(B, 1, ts=6))
+    broker.ends[(A, 0)] = 20  # A lags again: a new wait, reported again once it is long
+    wall["ms"] = 100_000
+    assert aligner.release() == []
+    assert aligner.long_waits(130_000, 30_000) == [(0, A, Backlog.ON_BROKER, 30_000)]
+
+
 def test_zero_max_wait_stops_waiting_for_in_flight_messages_only():
     wall = {"ms": 0}
     aligner = _aligner({(A, 0): 5, (B, 0): 1, (C, 0): 3}, wall, max_wait_ms=0, read={(A, 0): 5})

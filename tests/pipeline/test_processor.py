@@ -43,7 +43,7 @@ class Outbox:
 def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClock | None = None,
                reports_stalls: bool = True) -> Processor:
     policy = load_policy(settings.engine.policy_file)
-    config = EngineConfig.from_settings(settings)
+    config = EngineConfig.from_settings(settings.engine)
     engine = Engine(policy, config)
     names = settings.topics.input_names
     kind_by_name = {name: kind for kind, name in names.items()}
@@ -182,7 +182,7 @@ async def test_only_the_reporting_worker_announces_a_stall_but_every_worker_hold
     start_ms = END_MS - 43 * DAY_MS
     traffic = generate(accounts=8, scenario="ingest_stall", seed=4, start_ms=start_ms, days=42)
     policy = load_policy(settings.engine.policy_file)
-    config = EngineConfig.from_settings(settings)
+    config = EngineConfig.from_settings(settings.engine)
     wall = {"ms": 0}
     clock = PipelineClock(policy, config, clock=lambda: wall["ms"])
     processor = _processor(settings, {}, clock, reports_stalls=reports)
