@@ -100,8 +100,8 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
     latency: dict[str, Any] | None = None
     if opts.latency_seconds > 0:
         say(f"bench: latency at {opts.latency_rate:,.0f} events/s for {opts.latency_seconds:.0f} s")
-        lat = run_latency(settings("latency", "latency", policy_file=LATENCY_POLICY), bootstrap, workdir,
-                          rate=opts.latency_rate, seconds=opts.latency_seconds,
+        latency_settings = settings("latency", "latency").replace(engine={"policy_file": LATENCY_POLICY})
+        lat = run_latency(latency_settings, bootstrap, workdir, rate=opts.latency_rate, seconds=opts.latency_seconds,
                           envelopes=opts.latency_envelopes)
         latency = {"offered_events_per_s": lat.rate, "envelopes": opts.latency_envelopes, "seconds": lat.seconds,
                    "sent_events": lat.sent_events,

@@ -47,7 +47,7 @@ def guarded_worker(tmp_path_factory: pytest.TempPathFactory, broker_url: str,
     tmp = tmp_path_factory.mktemp("api-token")
     token_file = tmp / "token"
     token_file.write_text(TOKEN + "\n")
-    settings = isolated_settings(broker_url, redis_url, tmp / "data", prefix="tok", api_token_file=token_file)
+    settings = isolated_settings(broker_url, redis_url, tmp / "data", prefix="tok", http={"api_token_file": token_file})
     worker = WorkerProcess(settings_env(settings), tmp / "worker.log", settings.http.port).start()
     try:
         worker.wait_ready(120)
