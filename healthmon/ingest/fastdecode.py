@@ -19,7 +19,7 @@ import msgspec
 from healthmon.core.vocabulary import InputKind, TicketPriority, TicketStatus
 from schemas.events import MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
 
-__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast"]
+__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast", "epoch_ms"]
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -97,7 +97,7 @@ _MINUTES: dict[str, int] = {}
 _MINUTES_MAX = 65_536
 
 
-def _epoch_ms(value: str | int) -> int | None:
+def epoch_ms(value: str | int) -> int | None:
     """Return `value` as epoch ms as `parse_epoch_ms` would, or None where it would refuse it."""
     if type(value) is int:
         return value if MIN_OCCURRED_AT_MS <= value <= MAX_OCCURRED_AT_MS else None
@@ -151,7 +151,7 @@ def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int,
         return None
     latest = now_ms + max_future_skew_ms
     for event in items:
-        t = _epoch_ms(event.occurred_at)
+        t = epoch_ms(event.occurred_at)
         if t is None or t > latest:
             return None
         event.occurred_at = t
