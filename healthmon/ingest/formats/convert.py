@@ -9,6 +9,7 @@ as today (`schema_violation`, `unknown_enum`).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -21,6 +22,9 @@ __all__ = ["TIME_UNITS", "describe", "to_date", "to_float", "to_id", "to_int", "
 #: Units of numeric times in the inputs file (`time_unit`), in milliseconds.
 TIME_UNITS = {"ms": 1, "s": 1000}
 _EPOCH = date(1970, 1, 1)
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}\Z")
+_BASE64_HINT = (" (a base64 Debezium NUMERIC? Its scale is only in the schema: turn the converter's schemas on, "
+                "or set decimal.handling.mode=string)")
 
 
 def describe(value: Any) -> str:
@@ -110,7 +114,8 @@ def _number(value: Any) -> Decimal | int | float:
         try:
             number = Decimal(value.strip())
         except InvalidOperation:
-            raise ValueError(f"found {describe(value)}, not a number") from None
+            hint = _BASE64_HINT if _BASE64.match(value) and len(value) % 4 == 0 else ""
+            raise ValueError(f"found {describe(value)}, not a number{hint}") from None
         if number.is_finite():
             return number
     raise ValueError(f"found {describe(value)}, not a number")

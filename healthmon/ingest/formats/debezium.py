@@ -30,7 +30,7 @@ from schemas.deadletter import DeadLetterReason
 
 __all__ = ["DebeziumPreset"]
 
-_UPSERTS = frozenset({"c", "r", "u"})
+_UPSERTS = ("c", "r", "u")
 
 
 class DebeziumPreset(Preset):
@@ -55,9 +55,9 @@ class DebeziumPreset(Preset):
             except Failure:
                 account = None
         if account is None:
-            out.ignored.append(Ignored(None, "debezium tombstone whose key names no account"))
+            out.add_ignored(Ignored(None, "debezium tombstone whose key names no account"))
         else:
-            out.removals.append(AccountRemoval(account, "tombstone"))
+            out.add_removal(AccountRemoval(account, "tombstone"))
         return True
 
     def map_item(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
@@ -88,11 +88,11 @@ class DebeziumPreset(Preset):
         elif op == "d":
             row = change.get("before")
             if not isinstance(row, dict):
-                out.ignored.append(Ignored(index, "debezium delete without its before row"))
+                out.add_ignored(Ignored(index, "debezium delete without its before row"))
                 return
             self._remove(decode_row(row, columns), reader, out)
-        elif op in ("t", "m"):
-            out.ignored.append(Ignored(index, f"debezium {'truncate' if op == 't' else 'message'} event"))
+        elif op == "t" or op == "m":
+            out.add_ignored(Ignored(index, f"debezium {'truncate' if op == 't' else 'message'} event"))
         else:
             raise Failure(DeadLetterReason.UNKNOWN_ENUM, f"op: unknown Debezium operation {op!r}")
 
@@ -105,5 +105,5 @@ class DebeziumPreset(Preset):
         if account is None:
             raise Failure(DeadLetterReason.UNKNOWN_ACCOUNT, f"account_id: `{reader.sources['account_id']}` found "
                                                             "nothing in the deleted row")
-        out.removals.append(AccountRemoval(account, "deleted"))
+        out.add_removal(AccountRemoval(account, "deleted"))
         reader.add_links(row, None, out)

@@ -37,11 +37,11 @@ class DelightedPreset(Preset):
     def map_item(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         kind = item.get("event_type")
         if kind not in (_CREATED, _UPDATED):
-            out.ignored.append(Ignored(index, "delighted event other than a survey response"))
+            out.add_ignored(Ignored(index, "delighted event other than a survey response"))
             return
         data = item.get("event_data")
         survey = data.get("survey_type") if isinstance(data, dict) else None
         if survey not in (None, "nps"):  # older webhooks, from before other survey types, name none
-            out.ignored.append(Ignored(index, "delighted survey other than nps"))
+            out.add_ignored(Ignored(index, "delighted survey other than nps"))
             return
         reader.emit(index, item, reader.read(item, reader.fields, {}), out, replaces=kind == _UPDATED)

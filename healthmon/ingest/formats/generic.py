@@ -20,5 +20,5 @@ class MappingPreset(NativePreset):
         # On a compacted accounts topic a tombstone says the record of its key is gone.
         if reader.kind != "account" or not key:
             return False
-        out.removals.append(AccountRemoval(key.decode("utf-8", "replace"), "tombstone"))
+        out.add_removal(AccountRemoval(key.decode("utf-8", "replace"), "tombstone"))
         return True

@@ -41,7 +41,7 @@ class IntercomPreset(Preset):
     def map_item(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         topic = item.get("topic")
         if not isinstance(topic, str) or not topic.startswith("conversation."):
-            out.ignored.append(Ignored(index, "intercom notification other than a conversation's"))
+            out.add_ignored(Ignored(index, "intercom notification other than a conversation's"))
             return
         values = reader.read(item, ("event_id", "ticket_id", "occurred_at", "csat"), {})
         values["status"] = reader.get("status", item) if reader.has("status") else conversation_status(topic)

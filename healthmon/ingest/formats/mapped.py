@@ -8,7 +8,8 @@ docs/inputs.md ("What the pipeline does with a mapped message").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from healthmon.ingest.decode import Decoded
@@ -80,13 +81,50 @@ class Ignored:
 
 @dataclass(slots=True)
 class Mapped(Decoded):
-    """What one message of a mapped input yielded (see the module docstring)."""
+    """What one message of a mapped input yielded (see the module docstring).
+
+    The lists beyond `events` and `rejections` stay an empty tuple until something is added (by the
+    `add_*` methods): most messages hold one event and nothing else, and this is the hot path.
+    """
 
     #: events resolved once their link is known
-    linked: list[LinkedEvent] = field(default_factory=list)
+    linked: Sequence[LinkedEvent] = ()
     #: events (with their account) that replace an earlier event of the same `event_id`
-    replacements: list[tuple[int | None, Any]] = field(default_factory=list)
-    links: list[LinkUpdate] = field(default_factory=list)
-    patches: list[ProfilePatch] = field(default_factory=list)
-    removals: list[AccountRemoval] = field(default_factory=list)
-    ignored: list[Ignored] = field(default_factory=list)
+    replacements: Sequence[tuple[int | None, Any]] = ()
+    links: Sequence[LinkUpdate] = ()
+    patches: Sequence[ProfilePatch] = ()
+    removals: Sequence[AccountRemoval] = ()
+    ignored: Sequence[Ignored] = ()
+
+    def add_linked(self, item: LinkedEvent) -> None:
+        """Add an event that waits for its link."""
+        _grown(self, "linked").append(item)
+
+    def add_replacement(self, index: int | None, event: Any) -> None:
+        """Add an event that replaces the earlier event of its `event_id`."""
+        _grown(self, "replacements").append((index, event))
+
+    def add_link(self, item: LinkUpdate) -> None:
+        """Add a link learned from the message."""
+        _grown(self, "links").append(item)
+
+    def add_patch(self, item: ProfilePatch) -> None:
+        """Add a partial profile."""
+        _grown(self, "patches").append(item)
+
+    def add_removal(self, item: AccountRemoval) -> None:
+        """Add an account removal."""
+        _grown(self, "removals").append(item)
+
+    def add_ignored(self, item: Ignored) -> None:
+        """Add an item ignored on purpose."""
+        _grown(self, "ignored").append(item)
+
+
+def _grown(out: Mapped, name: str) -> list[Any]:
+    """Return the list `name` of `out`, made a list the first time something is added."""
+    items = getattr(out, name)
+    if type(items) is not list:
+        items = list(items)
+        setattr(out, name, items)
+    return items

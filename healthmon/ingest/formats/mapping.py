@@ -30,6 +30,8 @@ class InputMapper:
         self.reader = Reader(spec, self.preset)
         #: healthmon's own shape, read by the native decoder
         self.native = spec.format == NATIVE and not spec.fields and not spec.values
+        #: the preset's hot path for this input, if it has one
+        self.fast = self.preset.fast(self.reader)
 
     def map(self, value: bytes | None, key: bytes | None = None, headers: Headers | None = None, *, now_ms: int,
             max_bytes: int, max_future_skew_ms: int) -> Mapped:
@@ -45,6 +47,10 @@ class InputMapper:
             out.rejections.append(Rejection(None, DeadLetterReason.TOO_LARGE,
                                             f"message is {len(value)} bytes, limit {max_bytes}", value))
             return out
+        if self.fast is not None:
+            fast = self.fast(value, now_ms, max_future_skew_ms)
+            if fast is not None:
+                return fast
         reader = self.reader
         reader.now_ms, reader.max_future_skew_ms = now_ms, max_future_skew_ms
         try:
@@ -61,8 +67,10 @@ class InputMapper:
                                   f"event must be a JSON object, got {type(item).__name__}")
                 map_item(index, item, reader, out)
             except Failure as failure:
-                raw = value if index is None else orjson.dumps(item)
-                out.rejections.append(Rejection(index, failure.reason, failure.message, raw))
+                out.rejections.append(Rejection(index, failure.reason, failure.message, _raw(value, index, item)))
+            except Exception as exc:  # noqa: BLE001 - a bug of a preset loses one item, never the message
+                out.rejections.append(Rejection(index, DeadLetterReason.PROCESSING_ERROR,
+                                                f"mapping failed: {type(exc).__name__}: {exc}", _raw(value, index, item)))
         return out
 
     def _native(self, value: bytes | None, *, now_ms: int, max_bytes: int, max_future_skew_ms: int) -> Mapped:
@@ -72,3 +80,13 @@ class InputMapper:
         decoded = decode_message(self.spec.kind, value, now_ms=now_ms, max_bytes=max_bytes,
                                  max_future_skew_ms=max_future_skew_ms)
         return Mapped(events=decoded.events, rejections=decoded.rejections, is_batch=decoded.is_batch)
+
+
+def _raw(value: bytes, index: int | None, item: object) -> bytes:
+    """Return the bytes a dead letter keeps: the whole message, or the one item of a batch."""
+    if index is None:
+        return value
+    try:
+        return orjson.dumps(item)
+    except TypeError:
+        return value

@@ -1,5 +1,8 @@
 """Field expressions of the inputs file: JMESPath, compiled once, with a fast path for plain paths.
 
+A search gives the value found, or None; only an expression with functions can fail on a document
+(`length(a)` where `a` is a number), and then it raises `ValueError` saying why.
+
 `fields` in the inputs file maps a contract field to a JMESPath expression over the message. Most are
 plain paths (`context.groupId`, `contacts[0].id`) or alternatives of them (`userId || anonymousId`):
 for those, `compile_path` builds a closure of dict and list look-ups that gives exactly what
@@ -31,7 +34,7 @@ class FieldPath:
 
     expr: str
     search: Getter
-    #: whether `search` is the plain-Python fast path (else it is `jmespath`'s own)
+    #: whether `search` is the plain-Python fast path (else it is `jmespath`'s own, which may raise `ValueError`)
     fast: bool
 
 
@@ -51,7 +54,17 @@ def compile_path(expr: str) -> FieldPath:
     getter = _fast(dict(parsed.parsed))
     if getter is not None:
         return FieldPath(expr, getter, True)
-    return FieldPath(expr, parsed.search, False)
+    return FieldPath(expr, _searching(parsed.search), False)
+
+
+def _searching(search: Getter) -> Getter:
+    """Return jmespath's search, raising `ValueError` where a function meets a value it cannot take."""
+    def get(doc: Any) -> Any:
+        try:
+            return search(doc)
+        except JMESPathError as exc:
+            raise ValueError(f"failed: {exc}") from None
+    return get
 
 
 def _problem(exc: JMESPathError) -> str:

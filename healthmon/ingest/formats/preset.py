@@ -22,6 +22,7 @@ from schemas.deadletter import DeadLetterReason
 
 if TYPE_CHECKING:
     from healthmon.ingest.formats.mapped import Mapped
+    from healthmon.ingest.formats.segment_fast import FastMap
     from healthmon.ingest.formats.reader import Reader
 
 __all__ = ["Default", "Headers", "Item", "Preset", "derived", "json_items", "load_json", "unread"]
@@ -70,6 +71,10 @@ class Preset:
     def items(self, value: bytes, headers: Headers | None) -> list[Item]:
         """Return the items of a message (one, or a batch's); raise `Failure` when it is not that shape."""
         return json_items(load_json(value), batch_key=None)
+
+    def fast(self, reader: Reader) -> FastMap | None:
+        """Return the hot path of the input `reader` reads, if this preset has one for it (None: no)."""
+        return None
 
     def empty(self, key: bytes | None, reader: Reader, out: Mapped) -> bool:
         """Handle a message without a value (a tombstone); return False to dead-letter it as empty."""

@@ -80,7 +80,10 @@ class Reader:
         plan = self._plans.get(name)
         if plan is None:
             return None
-        value = plan[0](item)
+        try:
+            value = plan[0](item)
+        except ValueError as exc:
+            raise Failure(DeadLetterReason.UNMAPPED, f"{name}: `{plan[4]}` {exc}") from None
         if plan[1] is not None and value is not None:
             value = _lookup(value, plan[1], plan[2])
         return value
@@ -93,7 +96,10 @@ class Reader:
                 raise Failure(DeadLetterReason.UNMAPPED, f"{name}: no expression reads it")
             return None
         search, values, lower, conv, expr = plan
-        value = search(item)
+        try:
+            value = search(item)
+        except ValueError as exc:  # a JMESPath function met a value it cannot take
+            raise Failure(DeadLetterReason.UNMAPPED, f"{name}: `{expr}` {exc}") from None
         if values is not None and value is not None:
             value = _lookup(value, values, lower)
         if value is None or value == "":
@@ -134,13 +140,13 @@ class Reader:
             values["account_id"] = account
             event = contract.build_event(self.kind, values, self.sources, now_ms=self.now_ms,
                                          max_future_skew_ms=self.max_future_skew_ms)
-            (out.replacements if replaces else out.events).append((index, event))
+            out.add_replacement(index, event) if replaces else out.events.append((index, event))
             return
         values["account_id"] = "?"  # validated with a stand-in; the link names the real account later
         event = contract.build_event(self.kind, values, self.sources, now_ms=self.now_ms,
                                      max_future_skew_ms=self.max_future_skew_ms)
         event.account_id = ""
-        out.linked.append(LinkedEvent(index, link, key, event, replaces))
+        out.add_linked(LinkedEvent(index, link, key, event, replaces))
 
 
     def profile(self, index: int | None, item: Any, out: Mapped, *, extra: dict[str, Any] | None = None) -> str:
@@ -158,14 +164,14 @@ class Reader:
     def add_links(self, item: Any, account_id: str | None, out: Mapped, occurred_at: int | None = None) -> None:
         """Add the links whose value `item` holds (`links` of the file) as naming `account_id` (None: unlinked)."""
         for name, path in self.links.items():
-            value = path.search(item)
-            if value is None or value == "":
-                continue
             try:
+                value = path.search(item)
+                if value is None or value == "":
+                    continue
                 key = to_id(value)
             except ValueError as exc:
                 raise Failure(DeadLetterReason.UNMAPPED, f"links.{name}: `{path.expr}` {exc}") from None
-            out.links.append(LinkUpdate(name, key, account_id, occurred_at))
+            out.add_link(LinkUpdate(name, key, account_id, occurred_at))
 
 
     def _nothing(self, name: str) -> str:

@@ -14,16 +14,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from healthmon.core.vocabulary import InputKind
 from healthmon.ingest.formats import contract
 from healthmon.ingest.formats.contract import Failure
-from healthmon.ingest.formats.convert import to_id, to_time_ms
+from healthmon.ingest.formats.convert import describe, to_id, to_time_ms
 from healthmon.ingest.formats.mapped import USER_LINK, Ignored, LinkUpdate, Mapped, ProfilePatch
 from healthmon.ingest.formats.paths import compile_path
 from healthmon.ingest.formats.preset import Default, Headers, Item, Preset, json_items, load_json
 from healthmon.ingest.formats.reader import Reader
+from healthmon.ingest.formats.segment_fast import FastMap, track_fast
 from healthmon.ingest.formats.spec import InputSpec
 from schemas.deadletter import DeadLetterReason
 
@@ -57,6 +58,8 @@ class SegmentPreset(Preset):
     name = "segment"
     reference = "https://segment.com/docs/connections/spec/"
     tables = _tables("timestamp")
+    #: whether `originalTimestamp` stands in for a missing `timestamp`
+    original_timestamp: ClassVar[bool] = False
 
     def items(self, value: bytes, headers: Headers | None) -> list[Item]:
         doc = load_json(value)
@@ -69,11 +72,18 @@ class SegmentPreset(Preset):
                     item["context"] = {**shared, **own} if type(own) is dict else shared
         return items
 
+    def fast(self, reader: Reader) -> FastMap | None:
+        if reader.kind != "usage" or reader.spec.fields or reader.spec.values:
+            return None
+        return track_fast(original_timestamp=self.original_timestamp)
+
     def map_item(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         call = item.get("type")
+        if call is not None and not isinstance(call, str):
+            raise Failure(DeadLetterReason.UNMAPPED, f"type: `type` found {describe(call)}, not a call type")
         if call == "track":
             if reader.kind != "usage":
-                out.ignored.append(Ignored(index, f"{self.name} track call on an accounts input"))
+                out.add_ignored(Ignored(index, f"{self.name} track call on an accounts input"))
                 return
             self._track(index, item, reader, out)
         elif call == "group":
@@ -81,7 +91,7 @@ class SegmentPreset(Preset):
         elif call == "identify":
             self._identify(index, item, reader, out)
         elif call in _SILENT:
-            out.ignored.append(Ignored(index, f"{self.name} {call} call"))
+            out.add_ignored(Ignored(index, f"{self.name} {call} call"))
         elif call is None:
             raise Failure(DeadLetterReason.UNMAPPED, "type: `type` found nothing (a call is track, group, ...)")
         else:
@@ -101,22 +111,22 @@ class SegmentPreset(Preset):
         at = _time(item, traits)
         user = _user(item)
         if user:
-            out.links.append(LinkUpdate(USER_LINK, user, account, at))
+            out.add_link(LinkUpdate(USER_LINK, user, account, at))
         found = {name: value for name in traits.fields
                  if (value := traits.get(name, item, required=False)) is not None}
         fields = contract.check_patch(found, traits.sources)
-        out.patches.append(ProfilePatch(account, fields, at))
+        out.add_patch(ProfilePatch(account, fields, at))
 
     def _identify(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         company, user = _COMPANY(item), _user(item)
         if company is None or company == "" or not user:
-            out.ignored.append(Ignored(index, f"{self.name} identify call without traits.company.id"))
+            out.add_ignored(Ignored(index, f"{self.name} identify call without traits.company.id"))
             return
         try:
             account = to_id(company)
         except ValueError as exc:
             raise Failure(DeadLetterReason.UNMAPPED, f"account_id: `traits.company.id` {exc}") from None
-        out.links.append(LinkUpdate(USER_LINK, user, account, _time(item, reader)))
+        out.add_link(LinkUpdate(USER_LINK, user, account, _time(item, reader)))
 
     def _traits_reader(self, reader: Reader) -> Reader:
         """Return the reader of `group` traits for a usage input: the preset's own traits table."""
@@ -135,6 +145,7 @@ class RudderStackPreset(SegmentPreset):
     name = "rudderstack"
     reference = "https://www.rudderstack.com/docs/event-spec/standard-events/"
     tables = _tables("timestamp || originalTimestamp")
+    original_timestamp = True
 
 
 def _user(item: Any) -> str | None:

@@ -44,7 +44,7 @@ class ZendeskPreset(Preset):
     def map_item(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         kind = item.get("type")
         if not isinstance(kind, str) or not kind.startswith(_PREFIX):
-            out.ignored.append(Ignored(index, "zendesk event other than a ticket event"))
+            out.add_ignored(Ignored(index, "zendesk event other than a ticket event"))
             return
         values = reader.read(item, ("event_id", "ticket_id", "occurred_at", "csat"), {})
         values["status"] = reader.get("status", item) if reader.has("status") else ticket_status(kind, item)
