@@ -69,8 +69,9 @@ class InputMapper:
             except Failure as failure:
                 out.rejections.append(Rejection(index, failure.reason, failure.message, _raw(value, index, item)))
             except Exception as exc:  # noqa: BLE001 - a bug of a preset loses one item, never the message
-                out.rejections.append(Rejection(index, DeadLetterReason.PROCESSING_ERROR,
-                                                f"mapping failed: {type(exc).__name__}: {exc}", _raw(value, index, item)))
+                error = f"mapping failed: {type(exc).__name__}: {exc}"
+                out.rejections.append(Rejection(index, DeadLetterReason.PROCESSING_ERROR, error,
+                                                _raw(value, index, item)))
         return out
 
     def _native(self, value: bytes | None, *, now_ms: int, max_bytes: int, max_future_skew_ms: int) -> Mapped:

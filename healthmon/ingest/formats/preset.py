@@ -22,8 +22,8 @@ from schemas.deadletter import DeadLetterReason
 
 if TYPE_CHECKING:
     from healthmon.ingest.formats.mapped import Mapped
-    from healthmon.ingest.formats.segment_fast import FastMap
     from healthmon.ingest.formats.reader import Reader
+    from healthmon.ingest.formats.segment_fast import FastMap
 
 __all__ = ["Default", "Headers", "Item", "Preset", "derived", "json_items", "load_json", "unread"]
 

@@ -20,7 +20,8 @@ def test_times_in_milliseconds(value, expected):
 
 
 @pytest.mark.parametrize("value, expected", [
-    (1_767_607_200, 1_767_607_200_000), (1_767_607_200.5, 1_767_607_200_500), (Decimal("1767607200"), 1_767_607_200_000),
+    (1_767_607_200, 1_767_607_200_000), (1_767_607_200.5, 1_767_607_200_500),
+    (Decimal("1767607200"), 1_767_607_200_000),
     ("2026-01-05T10:00:00Z", 1_767_607_200_000),  # text is RFC 3339 whatever the unit
 ])
 def test_times_in_seconds(value, expected):

@@ -153,7 +153,7 @@ def test_intercom_pings_and_other_topics_are_ignored():
 
 
 def test_intercom_seconds_read_as_milliseconds_would_be_named():
-    ms_input = spec("ticket", "intercom", time_unit="ms", fields={"account_id": "data.item.custom_attributes.account_id"})
+    ms_input = spec("ticket", "intercom", time_unit="ms", fields=INTERCOM.fields)
     reason, error = the_rejection(map_doc(ms_input, INTERCOM_CLOSED))
     assert reason == "unmapped" and "epoch seconds? set time_unit: s" in error
 
