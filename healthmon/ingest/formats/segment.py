@@ -114,8 +114,8 @@ class SegmentPreset(Preset):
             out.add_link(LinkUpdate(USER_LINK, user, account, at))
         found = {name: value for name in traits.fields
                  if (value := traits.get(name, item, required=False)) is not None}
-        fields = contract.check_patch(found, traits.sources)
-        out.add_patch(ProfilePatch(account, fields, at))
+        if found:  # a group call without traits only says who is in the group
+            out.add_patch(ProfilePatch(account, contract.check_patch(found, traits.sources), at))
 
     def _identify(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         company, user = _COMPANY(item), _user(item)
