@@ -44,10 +44,6 @@ class _Track(msgspec.Struct):
 _DECODE = msgspec.json.Decoder(_Track).decode
 
 
-def _id(value: Any) -> bool:
-    return type(value) is str and 0 < len(value) <= 200
-
-
 def track_fast(*, original_timestamp: bool) -> FastMap:
     """Return the fast path of a usage input's tracks (`original_timestamp`: RudderStack's time fallback)."""
     def fast(value: bytes, now_ms: int, max_future_skew_ms: int) -> Mapped | None:
@@ -58,11 +54,12 @@ def track_fast(*, original_timestamp: bool) -> FastMap:
         if track.type != "track":
             return None
         user = track.userId
-        if is_false(user):
-            user = track.anonymousId
+        if type(user) is not str or not user:  # `userId || anonymousId`, as JMESPath reads it
+            user = track.anonymousId if is_false(user) else user
         event_id, feature, properties = track.messageId, track.event, track.properties
-        if not (_id(event_id) and _id(user) and _id(feature)) or (
-                properties is not None and type(properties) is not dict):
+        if type(user) is not str or not 0 < len(user) <= 200 or type(event_id) is not str or \
+                not 0 < len(event_id) <= 200 or type(feature) is not str or not 0 < len(feature) <= 200 or \
+                (properties is not None and type(properties) is not dict):
             return None
         when = track.timestamp
         if original_timestamp and is_false(when):
@@ -73,14 +70,14 @@ def track_fast(*, original_timestamp: bool) -> FastMap:
         if at is None or at > now_ms + max_future_skew_ms:
             return None
         context = track.context
-        account = context.groupId if context is not None else None
+        account: Any = context.groupId if context is not None else None
         if is_false(account):
             account = properties.get("account_id") if properties is not None else None
         if is_false(account):
             out = Mapped()
             out.add_linked(LinkedEvent(None, USER_LINK, user, FastUsage(event_id, "", user, feature, at, properties)))
             return out
-        if not _id(account):
+        if type(account) is not str or len(account) > 200:
             return None
         return Mapped(events=[(None, FastUsage(event_id, account, user, feature, at, properties))])
     return fast
