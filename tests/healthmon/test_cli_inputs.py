@@ -59,7 +59,7 @@ def test_a_sample_file_counts_what_maps_and_each_failure_with_an_example(tmp_pat
     assert result.exit_code == 0, result.output
     out = result.output
     assert "segment-tracks (usage, segment): 7 messages, 2 mapped (1 events, 1 ignored, 1 linked, 4 rejected)" in out
-    assert "ignored         1  segment page call" in out
+    assert "ignored                 1  segment page call" in out
     assert "unmapped                2  occurred_at; e.g. line 4: occurred_at: `timestamp` found '2015-2-02T00:30:08Z'" \
         in out
     assert "unmapped                1  event_id; e.g. line 6: event_id: `messageId` found nothing" in out

@@ -94,7 +94,7 @@ class SampleReport:
         lines = [f"{self.spec.topic} ({self.spec.kind_name}, {self.spec.format}): {self.messages:,} messages, "
                  f"{self.mapped:,} mapped ({counts})"]
         for reason, n in sorted(self.ignored.items()):
-            lines.append(f"  ignored   {n:>7,}  {reason}")
+            lines.append(f"  {'ignored':<17} {n:>7,}  {reason}")
         for (name, reason), ex in sorted(self.failures.items()):
             lines.append(f"  {reason:<17} {ex.count:>7,}  {name}; e.g. {ex.position}: {ex.error}")
         return "\n".join(lines)
