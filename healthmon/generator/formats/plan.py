@@ -14,13 +14,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from healthmon.core.vocabulary import INPUT_KINDS
+
 __all__ = ["EXAMPLE_TOPICS", "FORMAT_KINDS", "GENERATED_FORMATS", "NATIVE", "Plan", "check_topics", "plan_formats",
            "topics_of"]
 
 NATIVE = "healthmon"
 #: format -> the input kinds it carries (healthmon's kind names)
 FORMAT_KINDS: dict[str, tuple[str, ...]] = {
-    NATIVE: ("usage", "ticket", "nps", "account"),
+    NATIVE: INPUT_KINDS,
     "segment": ("usage", "account"), "rudderstack": ("usage", "account"), "snowplow": ("usage",),
     "cloudevents": ("usage",), "zendesk": ("ticket",), "intercom": ("ticket",), "delighted": ("nps",),
     "debezium": ("account",),

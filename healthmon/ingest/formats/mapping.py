@@ -29,7 +29,7 @@ class InputMapper:
         self.preset: Preset = PRESETS[spec.format]
         self.reader = Reader(spec, self.preset)
         #: healthmon's own shape, read by the native decoder
-        self.native = spec.format == NATIVE and not spec.fields and not spec.values
+        self.native = spec.format == NATIVE and not spec.fields and not spec.values and spec.account_link is None
         #: the preset's hot path for this input, if it has one
         self.fast = self.preset.fast(self.reader)
 

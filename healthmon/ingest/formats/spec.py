@@ -65,7 +65,8 @@ class InputsFile:
     @property
     def native(self) -> bool:
         """Return whether every input is in healthmon's own shape, as without a file."""
-        return all(spec.format == NATIVE and not spec.fields and not spec.values for spec in self.inputs)
+        return all(spec.format == NATIVE and not spec.fields and not spec.values and spec.account_link is None
+                   for spec in self.inputs)
 
 
 def default_inputs(topics: Mapping[str, str]) -> InputsFile:

@@ -35,6 +35,12 @@ def test_native_fields_override_one_field_and_keep_the_others():
     assert (event.account_id, event.priority, event.ticket_id) == ("acc-77", "urgent", "T-1")
 
 
+def test_a_native_input_with_an_account_link_reads_the_account_through_it():
+    native = spec("ticket", "healthmon", account_link="crm")
+    out = map_doc(native, GOOD_TICKET)
+    assert not out.events and [(m.link, m.key) for m in out.linked] == [("crm", "acc-1")]
+
+
 def test_native_with_fields_reads_batches_too():
     native = spec("usage", "healthmon", fields={"feature": "what"})
     items = [{**GOOD_USAGE, "what": "a"}, {**GOOD_USAGE, "event_id": "e2", "what": "b"}]

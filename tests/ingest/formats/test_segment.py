@@ -68,6 +68,11 @@ def test_a_group_links_its_user_and_carries_a_partial_profile():
     assert not out.events and not out.rejections
 
 
+def test_a_group_without_traits_only_links():
+    out = map_doc(ACCOUNTS, fresh(GROUP, traits=...))
+    assert [link.account_id for link in out.links] == ["0e8c78ea9d97a7b8185e8632"] and not out.patches
+
+
 def test_the_file_reads_more_traits_with_fields_and_values():
     accounts = spec("account", "segment", fields={"tier": "traits.plan", "seats": "traits.employees"},
                     values={"tier": {"enterprise": "strategic"}})
