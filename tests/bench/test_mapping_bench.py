@@ -15,5 +15,5 @@ def test_every_preset_is_timed_on_what_it_maps():
     usage = [r for r in rows if r.kind == "usage"]
     assert len({r.events for r in usage}) == 1  # every usage input maps the same events
     figures = summary(rows)
-    assert figures["us_per_event_mapping"] == figures["us_per_event"]["segment usage"] > 0
+    assert figures["us_per_event_mapping"] == figures["us_per_message"]["segment usage"] > 0
     assert "segment (preset path)" in render_mapping(rows)
