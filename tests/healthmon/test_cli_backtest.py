@@ -44,7 +44,36 @@ def test_backtest_with_labels_compare_and_json(history: Path, tmp_path: Path) ->
         assert text in result.output
 
 
+def test_backtest_sweep_with_truth_prints_one_table_and_writes_it_as_json(history: Path, tmp_path: Path) -> None:
+    report = tmp_path / "sweep.json"
+    result = CliRunner().invoke(cli, ["backtest", "--policy", POLICY, "--input", str(history), "--truth",
+                                      "inactivity:7", "--sweep", "warning_lines[0].below=0.2,0.3",
+                                      "--sweep", "tiers.standard.warning_lines.weekly_active_drop.drop=0.4,0.6",
+                                      "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(report.read_bytes())
+    rows = data["sweep"]["variants"]
+    assert [r["values"] for r in rows] == [
+        {"warning_lines[0].below": b, "tiers.standard.warning_lines.weekly_active_drop.drop": d}
+        for b in (0.2, 0.3) for d in (0.4, 0.6)]
+    assert len(data["policies"]) == 4 and any(r["frontier"] for r in rows)
+    assert [r["alerts_per_account_per_30d"] for r in rows] == [
+        p["noise"]["per_account_per_30d"]["mean"] for p in data["policies"]]
+    for text in ("4 variants replayed together", "silence alerts against no usage in the 7 days after an alert",
+                 "alerts/account/30d", "baseline, no usage for N days", "no_activity_30d"):
+        assert text in result.output
+
+
 @pytest.mark.parametrize(("args", "message"), [
+    (["--policy", POLICY, "--input", "{hist}", "--truth", "inactivity:x"], "expected inactivity:DAYS"),
+    (["--policy", POLICY, "--input", "{hist}", "--truth", "inactivity:9", "--labels", "{tmp}/bad.csv"],
+     "give --labels or --truth, not both"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80", "--compare", POLICY],
+     "it takes neither --compare nor --out"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "warning_lines[7].below=1"], "index 7 is out of range"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80", "--sweep", "bands.green=70"],
+     "a path is swept twice"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80,abc"], "bands.green: must be a number"),
     (["--policy", POLICY], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{hist}", "--from-kafka"], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{tmp}/missing"], "is not a directory"),
