@@ -20,10 +20,23 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(cli, ["generate", "--accounts", "8", "--days", "42", "--seed", "3",
                                       "--to-dir", str(directory)])
     assert result.exit_code == 0, result.output
-    assert "accounts.jsonl 8" in result.output
-    assert sorted(p.name for p in directory.iterdir()) == ["accounts.jsonl", "nps-responses.jsonl",
+    assert "accounts.jsonl 8" in result.output and "labels.csv: 2 accounts that churn" in result.output
+    assert sorted(p.name for p in directory.iterdir()) == ["accounts.jsonl", "labels.csv", "nps-responses.jsonl",
                                                            "product-usage.jsonl", "support-tickets.jsonl"]
     return directory
+
+
+def test_the_generated_labels_load_and_the_alerts_foretell_them(history: Path, tmp_path: Path) -> None:
+    from healthmon.backtest.labels import load_labels
+
+    labels = load_labels(history / "labels.csv")
+    assert len(labels) == 2 and len(set(labels.values())) == 1
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["backtest", "--policy", POLICY, "--input", str(history), "--labels",
+                                      str(history / "labels.csv"), "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    overall = orjson.loads(report.read_bytes())["policies"][0]["hit_rate"]["overall"]
+    assert overall["recall"] == 1.0 and overall["precision"] > 0 and overall["lead_days_median"] > 0
 
 
 def test_backtest_with_labels_compare_and_json(history: Path, tmp_path: Path) -> None:
