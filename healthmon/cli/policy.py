@@ -163,7 +163,8 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     else:
         click.echo(render_report(report))
     if report_json is not None:
-        report_json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        # A swept value may be a table keyed by numbers (`above_by_active_days`): JSON writes the keys as strings.
+        report_json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
 
 
 def _truth_or_exit(text: str | None) -> Any:

@@ -166,6 +166,7 @@ def test_every_policy_knob_is_documented() -> None:
     document = load_policy(DEFAULT_POLICY_FILE).document
     knobs = _keys(document, set()) - set(document["tiers"]) - {"usage", "ticket", "sources"} \
         - {ln["name"] for ln in document["warning_lines"]}
-    knobs |= {"drop", "exit_drop", "min_baseline", "below", "exit_above", "above", "exit_below", "enabled"}
+    knobs |= {"drop", "exit_drop", "min_baseline", "below", "exit_above", "above", "exit_below", "enabled",
+              "above_by_active_days", "gap_multiple", "min_above", "max_above"}
     missing = sorted(k for k in knobs if f"`{k}`" not in docs and f".{k}`" not in docs)
     assert missing == []

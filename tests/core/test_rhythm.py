@@ -224,3 +224,28 @@ def test_tiers_override_a_rhythm_line_and_the_table_counts_in_the_version() -> N
     same = parse_policy(policy_doc(warning_lines=[{**TABLE, "above_by_active_days": {"5": 5, "2": 30, "1": 10}}]))
     other = parse_policy(policy_doc(warning_lines=[{**TABLE, "above_by_active_days": {1: 10, 2: 30, 5: 6}}]))
     assert same.version == parse_policy(policy_doc(warning_lines=[TABLE])).version != other.version
+
+
+def test_the_shipped_purchases_policy_is_valid_and_watches_the_rhythm() -> None:
+    from healthmon.core import load_policy
+    from streams.settings import DEFAULT_POLICY_FILE
+
+    policy = load_policy(DEFAULT_POLICY_FILE.parent / "examples" / "purchases.yaml")
+    (line,) = policy.tiers["standard"].warning_lines
+    assert line.kind == "rhythm" and line.above_by_active_days == ((1, 45.0), (2, 180.0))
+    assert policy.stale_after_seconds == {}
+
+
+def test_the_documented_rhythm_examples_are_valid() -> None:
+    import re
+
+    import yaml
+
+    from streams.settings import DEFAULT_POLICY_FILE
+
+    docs = (DEFAULT_POLICY_FILE.parents[2] / "docs" / "policy.md").read_text()
+    section = docs[docs.index("### Rhythm lines"):docs.index("## Tiers")]
+    (block,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    lines = yaml.safe_load(block)["warning_lines"]
+    assert {ln["kind"] for ln in lines} == {"rhythm"}
+    parse_policy(policy_doc(warning_lines=lines))

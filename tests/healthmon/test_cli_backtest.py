@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from healthmon.cli import cli
@@ -75,6 +76,22 @@ def test_backtest_sweep_with_truth_prints_one_table_and_writes_it_as_json(histor
     for text in ("4 variants replayed together", "silence alerts against no usage in the 7 days after an alert",
                  "alerts/account/30d", "baseline, no usage for N days", "no_activity_30d"):
         assert text in result.output
+
+
+def test_a_swept_table_of_a_rhythm_line_is_written_to_json(history: Path, tmp_path: Path) -> None:
+    policy, report = tmp_path / "rhythm.yaml", tmp_path / "sweep.json"
+    doc = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+    doc["warning_lines"].append({"name": "gone_quiet", "metric": "days_since_last_activity", "kind": "rhythm",
+                                 "above_by_active_days": {1: 3}})
+    policy.write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(cli, ["backtest", "--policy", str(policy), "--input", str(history), "--truth",
+                                      "inactivity:3", "--sweep", "warning_lines[2].above_by_active_days={1: 3},"
+                                      "{1: 5, 10: 2}", "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = orjson.loads(report.read_bytes())["sweep"]["variants"]
+    assert [r["values"] for r in rows] == [{"warning_lines[2].above_by_active_days": {"1": 3}},
+                                           {"warning_lines[2].above_by_active_days": {"1": 5, "10": 2}}]
+    assert "{1: 5, 10: 2}" in result.output
 
 
 @pytest.mark.parametrize(("args", "message"), [
