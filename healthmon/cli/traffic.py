@@ -105,12 +105,16 @@ def _generate_to_dir(settings: Any, directory: Path, *, accounts: int, scenario:
                      start_ms: int) -> None:
     from healthmon.backtest.files import write_input_files
     from healthmon.backtest.inputs import file_names
+    from healthmon.backtest.labels import write_labels
     from healthmon.generator import generate as make_traffic
 
     traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed, start_ms=start_ms, days=days)
+    labels = traffic.churn_labels()
     try:
         counts = write_input_files(traffic.records(), directory, file_names(settings))
+        write_labels(labels, directory / "labels.csv")
     except OSError as exc:
         raise click.ClickException(f"cannot write {directory}: {exc}") from None
     click.echo(f"wrote {sum(counts.values()):,} lines to {directory}: "
-               + ", ".join(f"{name}.jsonl {counts[kind]:,}" for kind, name in file_names(settings).items()))
+               + ", ".join(f"{name}.jsonl {counts[kind]:,}" for kind, name in file_names(settings).items())
+               + f"; labels.csv: {len(labels)} accounts that churn")
