@@ -9,7 +9,7 @@ export REDIS_URL
 # halve its time on 2 cores). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: help venv compile pure demo lint test bench drills tools redis schemas clean
+.PHONY: help venv compile pure demo lint test bench drills tools redis schemas clean cdnow
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -51,6 +51,11 @@ test: $(STAMP) lint redis tools  ## run lint, the whole test suite, then the cor
 
 bench: $(STAMP)  ## run the throughput benchmark (see BENCHMARKS.md)
 	$(BIN)/healthmon bench
+
+CDNOW_DIR ?= cdnow
+cdnow: $(STAMP)  ## backtest input from the CDNOW purchase sample in $(CDNOW_DIR)/ (installs lifetimes, not its dependencies, for the file)
+	$(BIN)/pip install --quiet --no-deps 'lifetimes==0.11.3'
+	$(BIN)/python -m healthmon.backtest.cdnow --to-dir $(CDNOW_DIR)
 
 schemas: $(STAMP)  ## re-export the JSON Schemas into schemas/json/
 	$(BIN)/python -m schemas.export

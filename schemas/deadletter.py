@@ -25,6 +25,10 @@ class DeadLetterReason(str, Enum):
     FUTURE_TIMESTAMP = "future_timestamp"
     TOO_LATE = "too_late"
     PROCESSING_ERROR = "processing_error"
+    #: a mapped input's event names no account, or a link that knows no account for its key
+    UNKNOWN_ACCOUNT = "unknown_account"
+    #: a field of a mapped input could not be read: its expression found nothing, or nothing of the right type
+    UNMAPPED = "unmapped"
 
 
 class DeadLetter(BaseModel):

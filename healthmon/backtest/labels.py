@@ -12,7 +12,7 @@ import orjson
 
 from schemas.events import parse_epoch_ms
 
-__all__ = ["LabelsError", "load_labels", "parse_churned_at"]
+__all__ = ["LabelsError", "load_labels", "parse_churned_at", "write_labels"]
 
 
 class LabelsError(ValueError):
@@ -77,3 +77,10 @@ def load_labels(path: Path) -> dict[str, int]:
     if errors:
         raise LabelsError("\n".join(errors[:20]) + (f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""))
     return out
+
+
+def write_labels(labels: dict[str, int], path: Path) -> None:
+    """Write account -> churned_at (epoch ms) as a labels CSV that `load_labels` reads (RFC 3339 times)."""
+    rows = [f"{account},{datetime.fromtimestamp(at / 1000, tz=UTC).strftime('%Y-%m-%dT%H:%M:%S.%f')[:-3]}Z"
+            for account, at in sorted(labels.items())]
+    path.write_text("\n".join(["account_id,churned_at", *rows]) + "\n", encoding="utf-8")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["render_report"]
+__all__ = ["render_report", "render_sweep"]
 
 
 def _pct(value: float | None) -> str:
@@ -31,6 +31,21 @@ def _hit_rows(rates: dict[str, dict[str, Any]]) -> list[str]:
         rows.append(f"    {rule:<28} {hr['alerts']:>7} {_pct(hr['precision']):>9} {_pct(hr['recall']):>8} "
                     f"{_num(hr['lead_days_p10']):>8} {_num(hr['lead_days_median']):>7} {_num(hr['lead_days_p90']):>6}")
     return rows
+
+
+def _truth_rows(rates: dict[str, dict[str, Any]]) -> list[str]:
+    rows = [f"    {'rule':<28} {'judged':>7} {'left out':>8} {'precision':>9} {'recall':>8} {'delay p10':>9} "
+            f"{'median':>7} {'p90':>6}  (days)"]
+    for rule, tr in rates.items():
+        rows.append(f"    {rule:<28} {tr['alerts']:>7} {tr['left_out']:>8} {_pct(tr['precision']):>9} "
+                    f"{_pct(tr['recall']):>8} {_num(tr['delay_days_p10']):>9} {_num(tr['delay_days_median']):>7} "
+                    f"{_num(tr['delay_days_p90']):>6}")
+    return rows
+
+
+def _truth_head(truth: dict[str, Any]) -> str:
+    return (f"no usage in the {truth['days']} days after an alert (alerts up to {_day(truth['judged_until_ms'])} "
+            f"judged; {truth['gone']} accounts went quiet for good)")
 
 
 def render_report(report: dict[str, Any]) -> str:
@@ -62,7 +77,13 @@ def render_report(report: dict[str, Any]) -> str:
         if "hit_rate" in policy:
             out.append(f"  against churn labels (horizon {report['labels']['horizon_days']} days):")
             out += _hit_rows(policy["hit_rate"])
-    if "baseline" in report:
+        if "truth" in policy:
+            out.append(f"  silence alerts against {_truth_head(report['truth'])}:")
+            out += _truth_rows(policy["truth"])
+    if "truth" in report:
+        out += ["", f"baseline, no usage for N days, against {_truth_head(report['truth'])}:"]
+        out += _truth_rows(report["baseline"])
+    elif "baseline" in report:
         lab = report["labels"]
         out += ["", f"baseline, no usage for N days ({lab['known']} of {lab['accounts']} labelled accounts "
                     f"are in the input):"]
@@ -75,4 +96,47 @@ def render_report(report: dict[str, Any]) -> str:
             out += [f"    {a}  {k}  {r}" for a, k, r in items[:20]]
             if len(items) > 20:
                 out.append(f"    ... and {len(items) - 20} more (see --report-json)")
+    return "\n".join(out)
+
+
+_HEADS = {"precision": "precision", "recall": "recall", "delay_days_median": "delay median",
+          "lead_days_median": "lead median", "alerts_per_account_per_30d": "alerts/account/30d",
+          "accounts_alerted_ratio": "accounts alerted"}
+
+
+def _cell(name: str, value: Any) -> str:
+    if name in ("precision", "recall", "accounts_alerted_ratio"):
+        return _pct(value)
+    return _num(value, 2 if name == "alerts_per_account_per_30d" else 1)
+
+
+def render_sweep(report: dict[str, Any]) -> str:
+    """Return a sweep's report: the input, one row per variant (frontier marked `*`), then the baseline."""
+    inp, sweep = report["input"], report["sweep"]
+    out = [f"input: {inp['lines']:,} lines ({_counts(inp['by_kind'])}), event time {_day(inp['start_ms'])} to "
+           f"{_day(inp['end_ms'])}; {len(sweep['variants'])} variants replayed together in {inp['seconds']:.1f} s",
+           f"dead letters: {_counts(inp['dead_letters'])}", ""]
+    if "truth" in report:
+        out.append(f"{sweep['rule']} alerts against {_truth_head(report['truth'])}; * no other variant is as good "
+                   "on every figure and better on one")
+    elif "labels" in report:
+        out.append(f"all alerts against churn labels (horizon {report['labels']['horizon_days']} days); * no other "
+                   "variant is as good on every figure and better on one")
+    else:
+        out.append("alert noise (add --truth or --labels for precision and recall); * no other variant is quieter")
+    paths = list(sweep["variants"][0]["values"]) if sweep["variants"] else []
+    widths = [max(len(p), *(len(str(v["values"][p])) for v in sweep["variants"])) for p in paths]
+    names = [c["name"] for c in sweep["columns"]]
+    head = "  ".join(f"{p:<{w}}" for p, w in zip(paths, widths))
+    out.append(f"   {head}  " + "  ".join(f"{_HEADS[n]:>{max(9, len(_HEADS[n]))}}" for n in names))
+    for row in sweep["variants"]:
+        cells = "  ".join(f"{str(row['values'][p]):<{w}}" for p, w in zip(paths, widths))
+        figures = "  ".join(f"{_cell(n, row[n]):>{max(9, len(_HEADS[n]))}}" for n in names)
+        out.append(f" {'*' if row['frontier'] else ' '} {cells}  {figures}")
+    if "truth" in report:
+        out += ["", f"baseline, no usage for N days, against {_truth_head(report['truth'])}:"]
+        out += _truth_rows(report["baseline"])
+    elif "baseline" in report:
+        out += ["", "baseline, no usage for N days, against the churn labels:"]
+        out += _hit_rows(report["baseline"])
     return "\n".join(out)

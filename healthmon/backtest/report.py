@@ -42,12 +42,14 @@ class AlertRow(NamedTuple):
     status: str
     at_ms: int
     csm: str | None = None
+    #: the metric of a warning line's alert (None: another kind)
+    metric: str | None = None
 
     @classmethod
     def of(cls, alert: dict[str, Any]) -> AlertRow:
         """Return the row of an alert record (schemas.alert)."""
         return cls(alert.get("account_id") or "", alert["kind"], alert["rule"], alert.get("tier") or "",
-                   alert["status"], alert["event_time"], alert.get("csm"))
+                   alert["status"], alert["event_time"], alert.get("csm"), (alert.get("details") or {}).get("metric"))
 
 
 def quantile(values: Iterable[float], q: float) -> float | None:

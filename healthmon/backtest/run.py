@@ -24,6 +24,7 @@ from healthmon.backtest.report import (
     rule_hit_rates,
 )
 from healthmon.backtest.runner import Replay, ReplayStats, replay
+from healthmon.backtest.truth import Truth, silence_rates, truth_rate
 from healthmon.config import Settings
 from healthmon.core import Policy
 from healthmon.core.vocabulary import INPUT_KINDS
@@ -46,6 +47,10 @@ class BacktestOptions:
     broker_url: str | None = None
     labels: dict[str, int] | None = None
     horizon_days: int = 90
+    #: judge silence alerts by the history after them instead of labels (`--truth inactivity:DAYS`)
+    truth: Truth | None = None
+    #: the policies are variants of a sweep: no side-by-side comparison of two
+    sweep: bool = False
     #: where the first policy's alerts go, one JSON object a line
     out: IO[bytes] | None = None
     run_lines: int = RUN_LINES
@@ -93,7 +98,7 @@ async def backtest(settings: Settings, opts: BacktestOptions,
 
     runs = [Replay(settings, policy, processing_ms=opts.processing_ms, on_alert=collector(n))
             for n, (_, policy) in enumerate(opts.policies)]
-    inactivity = Inactivity(min_gap_ms=min(BASELINE_DAYS) * DAY_MS)
+    inactivity = Inactivity(min_gap_ms=min(*BASELINE_DAYS, *((opts.truth.days,) if opts.truth else ())) * DAY_MS)
     lines = merged(dict(sorters))
     try:
         stats = await replay(lines, runs, settings.topics.input_names, progress=progress, inactivity=inactivity)
@@ -122,14 +127,27 @@ def build_report(opts: BacktestOptions, stats: ReplayStats, runs: list[Replay], 
         report["labels"] = {"accounts": len(opts.labels), "known": len(churned), "horizon_days": opts.horizon_days}
         report["baseline"] = {f"no_activity_{d}d": hit_rate(baseline_alerts(gaps, d), churned, horizon_ms).as_dict()
                               for d in BASELINE_DAYS}
+    truth = opts.truth
+    if truth is not None:
+        # Accounts that never sent usage have no last activity to be silent since: no line watches them.
+        gaps = [g for g in inactivity.finish(stats.start_ms, stats.end_ms) if inactivity.last.get(g[0]) is not None]
+        baseline = {f"no_activity_{d}d": truth_rate(baseline_alerts(gaps, d), inactivity.gaps, inactivity.last,
+                                                    stats.end_ms, truth) for d in BASELINE_DAYS}
+        report["truth"] = {"kind": "inactivity", "days": truth.days, "end_ms": stats.end_ms,
+                           "judged_until_ms": stats.end_ms - truth.span_ms,
+                           "gone": baseline[f"no_activity_{BASELINE_DAYS[0]}d"].gone}
+        report["baseline"] = {name: rate.as_dict() for name, rate in baseline.items()}
     for (name, policy), rows, _run, band_days in zip(opts.policies, collected, runs, stats.band_days):
         entry: dict[str, Any] = {"name": name, "version": policy.version,
                                  "noise": noise_report(rows, stats.accounts, stats.start_ms, stats.end_ms,
                                                        dict(band_days))}
         if churned is not None:
             entry["hit_rate"] = {rule: hr.as_dict() for rule, hr in rule_hit_rates(rows, churned, horizon_ms).items()}
+        if truth is not None:
+            entry["truth"] = {rule: rate.as_dict() for rule, rate in
+                              silence_rates(rows, inactivity.gaps, inactivity.last, stats.end_ms, truth).items()}
         report["policies"].append(entry)
-    if len(collected) == 2:
+    if len(collected) == 2 and not opts.sweep:
         report["compare"] = {"only_first": [list(x) for x in only_in(collected[0], collected[1])],
                              "only_second": [list(x) for x in only_in(collected[1], collected[0])]}
     return report

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -24,6 +24,9 @@ from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
+
+if TYPE_CHECKING:
+    from healthmon.pipeline import Inbound
 
 __all__ = ["Replay", "ReplayStats", "replay"]
 
@@ -83,11 +86,19 @@ class Replay:
         self._offsets[(topic, partition)] = offset + 1
         return offset
 
-    async def feed(self, topic: str, account: str | None, raw: bytes) -> None:
-        """Process one line of `topic` as a message to its account's partition."""
+    def decode(self, topic: str, account: str | None, raw: bytes) -> Inbound:
+        """Decode one line of `topic` as a message to its account's partition."""
         partition = partition_for(account, self.partitions) if account else 0
         key = account.encode() if account else None
-        await self.processor.on_message(topic, partition, self._offset(topic, partition), key, raw)
+        return self.processor.decode(topic, partition, self._offset(topic, partition), key, raw)
+
+    async def feed(self, topic: str, account: str | None, raw: bytes) -> None:
+        """Process one line of `topic` as a message to its account's partition."""
+        await self.take(self.decode(topic, account, raw))
+
+    async def take(self, inbound: Inbound) -> None:
+        """Process a decoded line (any run's `decode` of it: decoding does not depend on the policy)."""
+        await self.processor.process(inbound)
         while self._rerouted:  # a batch of several accounts: the worker repartitions the others
             rerouted, self._rerouted = self._rerouted, []
             for k, v in rerouted:
@@ -148,9 +159,11 @@ async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[st
                 inactivity.seen(account)
                 if line.kind == "usage" and t != NO_TIME:
                     inactivity.usage(account, t)
-        topic = topic_names[line.kind]
-        for run in runs:
-            await run.feed(topic, account, line.raw)
+        if runs:
+            # One decode for every policy: it depends on the line and the frozen processing time only.
+            inbound = runs[0].decode(topic_names[line.kind], account, line.raw)
+            for run in runs:
+                await run.take(inbound)
         stats.lines += 1
         stats.by_kind[line.kind] += 1
         if progress is not None and stats.lines - last_progress >= 5000:

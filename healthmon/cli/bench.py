@@ -37,10 +37,26 @@ __all__ = ["bench"]
 @click.option("--profile", is_flag=True, help="Run the pipeline workers under pyinstrument (profiles in the work dir).")
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where logs and profiles go (default: a new temporary directory).")
+@click.option("--mapping", is_flag=True,
+              help="Run only the in-process mapping micro-benchmark: µs per event of each inputs-file preset.")
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
           dense_accounts: int, latency_seconds: float,
-          latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None) -> None:
+          latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
+          mapping: bool) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
+    if mapping:
+        import orjson
+
+        from healthmon.bench.mapping import render_mapping, run_mapping_bench, summary
+
+        try:
+            rows = run_mapping_bench()
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not json_only:
+            click.echo(render_mapping(rows))
+        click.echo(orjson.dumps(summary(rows)).decode())
+        return
     from healthmon.bench import BenchOptions, render_json, render_table, run_bench
 
     opts = BenchOptions(events=events, accounts=accounts, seed=seed, batch_size=batch_size, workers=workers,

@@ -94,19 +94,31 @@ def _require_input_files(settings: Any, input_dir: Path) -> None:
               help="Write the report as JSON here.")
 @click.option("--compare", "compare_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="A second policy: both side by side, and what only one of them fires.")
+@click.option("--truth", "truth_text", default=None, metavar="inactivity:DAYS",
+              help="Judge silence alerts without labels: right when the account sends no usage in the DAYS after "
+                   "them; recall over the accounts that went quiet for good.")
+@click.option("--sweep", "sweep_specs", multiple=True, metavar="PATH=V1,V2,...",
+              help="Vary a policy value by its path (e.g. warning_lines[0].above=30,60,90); repeat to combine. "
+                   "Prints one table of every combination, the frontier marked.")
 def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels_file: Path | None,
-             horizon_days: int, out_file: Path | None, report_json: Path | None, compare_file: Path | None) -> None:
+             horizon_days: int, out_file: Path | None, report_json: Path | None, compare_file: Path | None,
+             truth_text: str | None, sweep_specs: tuple[str, ...]) -> None:
     """Replay a history through the worker's engine under a policy; report its noise and hit rate."""
     import orjson
     from aiokafka.errors import KafkaError
 
     from healthmon.backtest import BacktestOptions, run_backtest
     from healthmon.backtest.labels import LabelsError, load_labels
-    from healthmon.backtest.render import render_report
+    from healthmon.backtest.render import render_report, render_sweep
+    from healthmon.backtest.sweep import sweep_rows
     from healthmon.kafka.connect import require_broker_url
 
     if (input_dir is None) == (not from_kafka):
         raise click.UsageError("give exactly one of --input DIR and --from-kafka")
+    if labels_file is not None and truth_text is not None:
+        raise click.UsageError("give --labels or --truth, not both")
+    if sweep_specs and (compare_file is not None or out_file is not None):
+        raise click.UsageError("--sweep replays variants of --policy: it takes neither --compare nor --out")
     if input_dir is not None and not input_dir.is_dir():
         raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
     settings = settings_from_env()
@@ -115,6 +127,10 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     policies = [(str(policy_file), policy_or_exit(policy_file))]
     if compare_file is not None:
         policies.append((str(compare_file), policy_or_exit(compare_file)))
+    values = _sweep_variants(policy_file, sweep_specs) if sweep_specs else None
+    if values is not None:
+        policies = [(", ".join(f"{p}={v}" for p, v in vals.items()), variant) for vals, variant in values]
+    truth = _truth_or_exit(truth_text)
     try:
         labels = load_labels(labels_file) if labels_file is not None else None
     except LabelsError as exc:
@@ -122,7 +138,7 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     broker_url = None
     if from_kafka:
         try:
-            broker_url = require_broker_url(settings.kafka)
+            broker_url = require_broker_url(settings.kafka.kafka)
         except BrokerError as exc:
             raise click.ClickException(str(exc)) from None
     show, done = _progress_printer()
@@ -132,7 +148,8 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
         raise click.ClickException(f"cannot write {out_file}: {exc}") from None
     try:
         report = run_backtest(settings, BacktestOptions(policies=policies, input_dir=input_dir, broker_url=broker_url,
-                                                        labels=labels, horizon_days=horizon_days, out=out),
+                                                        labels=labels, horizon_days=horizon_days, out=out,
+                                                        truth=truth, sweep=values is not None),
                               progress=show)
     except (OSError, KafkaError) as exc:
         raise click.ClickException(f"backtest failed: {exc}") from None
@@ -140,9 +157,39 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
         done()
         if out is not None:
             out.close()
-    click.echo(render_report(report))
+    if values is not None:
+        report["sweep"] = sweep_rows(report, [vals for vals, _ in values])
+        click.echo(render_sweep(report))
+    else:
+        click.echo(render_report(report))
     if report_json is not None:
-        report_json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2) + b"\n")
+        # A swept value may be a table keyed by numbers (`above_by_active_days`): JSON writes the keys as strings.
+        report_json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
+
+
+def _truth_or_exit(text: str | None) -> Any:
+    from healthmon.backtest.truth import TruthError, parse_truth
+
+    try:
+        return parse_truth(text) if text is not None else None
+    except TruthError as exc:
+        raise click.BadParameter(str(exc), param_hint="--truth") from None
+
+
+def _sweep_variants(policy_file: Path, specs: tuple[str, ...]) -> list[tuple[dict[str, Any], Any]]:
+    import yaml
+
+    from healthmon.backtest.sweep import SweepError, parse_sweep, variants
+
+    try:
+        sweeps = [parse_sweep(spec) for spec in specs]
+        paths = [s.path for s in sweeps]
+        if len(set(paths)) < len(paths):
+            raise SweepError("a path is swept twice: give all its values in one --sweep")
+        # The document as written (already validated): tier overrides stay overrides.
+        return variants(yaml.safe_load(policy_file.read_text(encoding="utf-8")), sweeps)
+    except SweepError as exc:
+        raise click.BadParameter(str(exc), param_hint="--sweep") from None
 
 
 @policy.command("explain")

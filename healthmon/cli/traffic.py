@@ -34,8 +34,15 @@ __all__ = ["generate", "traffic_start_ms"]
                    "ago, so two runs with the same seed send byte-identical events.")
 @click.option("--to-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Write the traffic as a backtest input directory (one .jsonl per topic) instead of sending it.")
+@click.option("--format", "formats", default="healthmon", show_default=True, metavar="FORMAT[,FORMAT...]",
+              help="Shape the traffic as a source sends it: segment, rudderstack, snowplow, cloudevents, zendesk, "
+                   "intercom, delighted, debezium (each kind takes the first listed format that carries it; the "
+                   "rest stay in healthmon's own shape). See docs/inputs.md.")
+@click.option("--inputs", "inputs_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Take the shaped traffic's topics from this inputs file (default: those of "
+                   "deploy/inputs.example.yaml).")
 def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, batch_size: int,
-             until: datetime | None, to_dir: Path | None) -> None:
+             until: datetime | None, to_dir: Path | None, formats: str, inputs_file: Path | None) -> None:
     """Send realistic synthetic traffic (profiles, usage, tickets, NPS) to the input topics."""
     from healthmon.generator import generate as make_traffic
     from healthmon.generator import scenario_names
@@ -49,12 +56,18 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
                                  param_hint="--scenario")
     settings = settings_from_env()
     start_ms = traffic_start_ms(days, until, settings.ingest.max_future_skew_seconds)
+    if formats != "healthmon":
+        from healthmon.cli.shaped import generate_shaped
+
+        generate_shaped(settings, formats, inputs_file, accounts=accounts, scenario=scenario, seed=seed, days=days,
+                        start_ms=start_ms, rate=rate, batch_size=batch_size, to_dir=to_dir)
+        return
     if to_dir is not None:
         _generate_to_dir(settings, to_dir, accounts=accounts, scenario=scenario, seed=seed, days=days,
                          start_ms=start_ms)
         return
     try:
-        broker_url = require_broker_url(settings.kafka, timeout_s=settings.kafka.client_wait_seconds)
+        broker_url = require_broker_url(settings.kafka.kafka, timeout_s=settings.kafka.client_wait_seconds)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
     traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed, start_ms=start_ms, days=days)
@@ -93,12 +106,16 @@ def _generate_to_dir(settings: Any, directory: Path, *, accounts: int, scenario:
                      start_ms: int) -> None:
     from healthmon.backtest.files import write_input_files
     from healthmon.backtest.inputs import file_names
+    from healthmon.backtest.labels import write_labels
     from healthmon.generator import generate as make_traffic
 
     traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed, start_ms=start_ms, days=days)
+    labels = traffic.churn_labels()
     try:
         counts = write_input_files(traffic.records(), directory, file_names(settings))
+        write_labels(labels, directory / "labels.csv")
     except OSError as exc:
         raise click.ClickException(f"cannot write {directory}: {exc}") from None
     click.echo(f"wrote {sum(counts.values()):,} lines to {directory}: "
-               + ", ".join(f"{name}.jsonl {counts[kind]:,}" for kind, name in file_names(settings).items()))
+               + ", ".join(f"{name}.jsonl {counts[kind]:,}" for kind, name in file_names(settings).items())
+               + f"; labels.csv: {len(labels)} accounts that churn")

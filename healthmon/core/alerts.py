@@ -58,6 +58,14 @@ def _summary(who: str, tr: Transition, card: Scorecard) -> str:
     if d.get("reason") == RULE_RETIRED:
         return f"{who} warning line {tr.rule} resolved: the policy no longer applies it to this account"
     label = METRICS[d["metric"]].label
+    if d["kind"] == "rhythm":
+        value = format_value(d["metric"], d["value"])
+        if tr.status == FIRING:
+            line = format_value(d["metric"], d["line"])
+            gap = "" if d["activity_gap_days"] is None else f", every {d['activity_gap_days']:g} days on average"
+            return (f"{who} above warning line {tr.rule}: {label} {value} (line {line} for an account active on "
+                    f"{d['active_days']:g} days so far{gap})")
+        return f"{who} back below warning line {tr.rule}: {label} {value} (exit {format_value(d['metric'], d['exit'])})"
     if d["kind"] == "absolute":
         value = format_value(d["metric"], d["value"])
         past, back = ("above", "below") if d.get("direction") == "above" else ("below", "above")

@@ -77,6 +77,13 @@ def apply_usage(state: AccountState, occurred_at: int, user_id: str, is_core: bo
         state.last_activity_ms = occurred_at
     if is_core and (not state.first_core_ms or occurred_at < state.first_core_ms):
         state.first_core_ms = occurred_at
+    if not state.active_days or day < state.first_activity_day:
+        state.active_days += 1  # a day before every active day so far
+        state.first_activity_day = day
+    elif age < ACTIVE_DAYS and not state.events[age]:
+        # A day the window holds with no usage yet. (A day older than the window cannot be told
+        # from one already counted; such an event, 35 days behind the account, is not counted.)
+        state.active_days += 1
     if age >= ACTIVE_DAYS:
         return  # older than every window: only the clocks above can use it
     state.events[age] += 1

@@ -6,7 +6,7 @@ import struct
 
 import orjson
 
-from healthmon.core.state import ACTIVE_DAYS, FINGERPRINT, AccountState, Lifecycle, Ticket, shared
+from healthmon.core.state import ACTIVE_DAYS, DAY_MS, FINGERPRINT, AccountState, Lifecycle, Ticket, shared
 from healthmon.core.vocabulary import EVENT_KINDS
 
 __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
@@ -15,7 +15,9 @@ __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size
 FORMAT_VERSION = 1
 
 # Layout: version byte, then four length-prefixed sections:
-#   meta    orjson list: profile, clocks, anchor, lifecycle, NPS days, positions, input clocks
+#   meta    orjson list: profile, clocks, anchor, lifecycle, NPS days, positions, input clocks, then (once
+#           the account has usage) active days and the first one's distance behind the anchor; a state
+#           written before a trailing item was added still loads
 #   users   n x (u64 user hash, u64 activity|core bits)
 #   events  daily counts as u32, trailing zero days left out
 #   tickets n x (u64 ticket hash, i64 last_ms, u8 open << 2 | priority, u16 opened_day + 1, u8 csat,
@@ -40,6 +42,8 @@ def state_to_bytes(state: AccountState) -> bytes:
         [[d, *c] for d, c in sorted(state.nps.items())],
         sorted(state.positions.items()),
         [state.clock_ms - state.input_clocks[k] if k in state.input_clocks else None for k in _INPUT_KINDS],
+        # the rhythm, once there is one: active days, and how far its first one lies behind the anchor
+        *((state.active_days, state.anchor_day - state.first_activity_day) if state.active_days else ()),
     ])
     events = state.events
     n_days = ACTIVE_DAYS
@@ -82,12 +86,19 @@ def state_from_bytes(raw: bytes) -> AccountState:
             state.input_clocks = {k: state.clock_ms - d for k, d in zip(_INPUT_KINDS, meta[16]) if d is not None}
         elif state.clock_ms:  # saved before lateness was judged per input: the account's clock, as then
             state.input_clocks = dict.fromkeys(_INPUT_KINDS, state.clock_ms)
+        if len(meta) > 17:
+            state.active_days, state.first_activity_day = meta[17], state.anchor_day - meta[18]
         flat = struct.unpack_from(f"<{2 * n_users}Q", raw, pos)
         pos += 16 * n_users
         state.users = dict(zip(flat[0::2], flat[1::2]))
         days = struct.unpack_from(f"<{n_days}I", raw, pos)
         pos += 4 * n_days
         state.events = [*days, *([0] * (ACTIVE_DAYS - n_days))]
+        if len(meta) <= 17 and state.last_activity_ms:
+            # Saved before the rhythm was kept: the active days its window still shows (at least the
+            # latest one), and its first event of any kind standing for its first activity.
+            state.active_days = max(1, sum(1 for n in days if n))
+            state.first_activity_day = (state.first_ms or state.last_activity_ms) // DAY_MS
         for _ in range(n_tickets):
             key, last_ms, flags, opened_day, csat, csat_day = _TICKET.unpack_from(raw, pos)
             state.tickets[key] = Ticket(last_ms, flags >> 2, flags & 3, opened_day - 1, csat, csat_day - 1)

@@ -11,7 +11,8 @@ from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
 from healthmon.core.vocabulary import FIRING, RESOLVED, AlertKind, AlertStatus, Band
 
-__all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value", "timer_due"]
+__all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value", "rhythm_line",
+           "timer_due"]
 
 HEALTH_RULE = "health"
 #: `details.reason` of the resolved alert of a warning line the account's policy no longer has
@@ -43,8 +44,32 @@ class Transition:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+def rhythm_line(line: WarningLine, active_days: float | None, gap_days: float | None) -> float | None:
+    """Return a rhythm line's enter line in days for an account's history so far (None: not watched yet)."""
+    if line.gap_multiple is not None and gap_days is not None:
+        assert line.min_above is not None and line.max_above is not None  # validation requires them
+        return min(line.max_above, max(line.min_above, round(line.gap_multiple * gap_days, 2)))
+    found: float | None = None
+    if line.above_by_active_days is not None and active_days:
+        for count, days in line.above_by_active_days:
+            if count > active_days:
+                break
+            found = days
+    return found
+
+
 def line_value(line: WarningLine, metrics: Metrics, series: Series) -> tuple[float | None, bool, bool, dict[str, Any]]:
     """Return (value, past the enter line, past the exit line, details) of a warning line; None: no data."""
+    if line.kind == "rhythm":
+        value = metrics.get(line.metric)
+        active, gap = metrics.get("active_days"), metrics.get("activity_gap_days")
+        enter = rhythm_line(line, active, gap)
+        details = {"metric": line.metric, "kind": "rhythm", "direction": "above", "value": value, "line": enter,
+                   "exit": line.exit_below, "active_days": active, "activity_gap_days": gap}
+        if value is None or enter is None:
+            return None, False, False, details
+        assert line.exit_below is not None  # validation defaults it
+        return value, value > enter, value <= line.exit_below, details
     if line.kind == "absolute":
         value = metrics.get(line.metric)
         if line.above is not None:  # a metric where higher is worse: enter above, leave at or below

@@ -47,6 +47,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in (
     Metric("events_trend", "usage", "events over 7 days vs the previous four weeks' average", _pct),
     Metric("weekly_active_trend", "usage", "weekly active users vs the previous four weeks' average", _pct),
     Metric("days_since_last_activity", "usage", "days since the last activity", _days),
+    Metric("active_days", "usage", "days with product usage so far", _num),
+    Metric("activity_gap_days", "usage", "average days between days with product usage", _days),
     Metric("time_to_value_days", "usage", "days from contract start to first core-feature use", _days),
     Metric("tickets_opened_7d", "ticket", "tickets opened over 7 days", _num),
     Metric("tickets_opened_28d", "ticket", "tickets opened over 28 days", _num),
@@ -145,6 +147,9 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
         "weekly_active_trend": _ratio(wau, baseline_wau) if has_history else None,
         "days_since_last_activity": (max(0, day - state.last_activity_ms // DAY_MS)
                                      if state.last_activity_ms else None),
+        "active_days": state.active_days,
+        "activity_gap_days": (round((state.last_activity_ms // DAY_MS - state.first_activity_day)
+                                    / (state.active_days - 1), 2) if state.active_days > 1 else None),
         "time_to_value_days": ttv,
         "tickets_opened_7d": opened_7,
         "tickets_opened_28d": opened_28,

@@ -52,8 +52,9 @@ class MeasureSpec:
 
 @dataclass(frozen=True)
 class WarningLine:
-    """An activity line: absolute (`metric < below`, or `metric > above` where higher is worse) or relative
-    (`metric` down `drop` vs its baseline)."""
+    """An activity line: absolute (`metric < below`, or `metric > above` where higher is worse), relative
+    (`metric` down `drop` vs its baseline) or rhythm (days of silence above a line set by the account's own
+    history)."""
 
     name: str
     metric: str
@@ -68,6 +69,13 @@ class WarningLine:
     drop: float | None = None
     exit_drop: float | None = None
     min_baseline: float | None = None
+    #: rhythm lines: (active days so far, line in days), ascending; the entry of the most days reached applies
+    above_by_active_days: tuple[tuple[int, float], ...] | None = None
+    #: rhythm lines: from 2 active days on, the line is this times the average gap between active days ...
+    gap_multiple: float | None = None
+    #: ... clamped to [min_above, max_above]
+    min_above: float | None = None
+    max_above: float | None = None
 
     @property
     def source(self) -> str:
@@ -131,7 +139,8 @@ class Policy:
 
 #: numeric policy fields held as floats, whether the file wrote `20` or `20.0`
 _FLOAT_FIELDS = frozenset({"weight", "bad", "good", "green", "yellow", "hysteresis_points", "below", "exit_above",
-                           "above", "exit_below", "drop", "exit_drop", "min_baseline"})
+                           "above", "exit_below", "drop", "exit_drop", "min_baseline", "gap_multiple",
+                           "min_above", "max_above"})
 
 
 def _floats(spec: dict[str, Any]) -> dict[str, Any]:
@@ -145,11 +154,19 @@ def _floats(spec: dict[str, Any]) -> dict[str, Any]:
             for k, v in spec.items()}
 
 
+def _line(spec: dict[str, Any]) -> WarningLine:
+    values = _floats(spec)
+    table = values.get("above_by_active_days")
+    if table is not None:
+        values["above_by_active_days"] = tuple(sorted((int(n), float(days)) for n, days in table.items()))
+    return WarningLine(**values)
+
+
 def _tier(name: str, spec: dict[str, Any]) -> TierPolicy:
     measures = tuple(MeasureSpec(**_floats(m)) for m in spec["measures"])
     return TierPolicy(
         tier=name, severity=spec["severity"], bands=BandPolicy(**_floats(spec["bands"])), measures=measures,
-        warning_lines=tuple(WarningLine(**_floats(ln)) for ln in spec["warning_lines"] if ln["enabled"]),
+        warning_lines=tuple(_line(ln) for ln in spec["warning_lines"] if ln["enabled"]),
         measure_sources=frozenset(m.source for m in measures),
     )
 

@@ -171,6 +171,7 @@ class AccountState:
     __slots__ = (
         "account_id", "name", "tier", "seats", "csm", "contract_day",
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
+        "active_days", "first_activity_day",
         "anchor_day", "events", "users", "tickets", "nps", "seen", "life", "positions",
         "input_clocks", "user_counts",
     )
@@ -187,6 +188,10 @@ class AccountState:
         self.clock_ms = 0  # latest occurred_at accepted: the account's own stream time
         self.first_ms = 0  # earliest occurred_at accepted (or the first tick): starts the warm-up
         self.last_activity_ms = 0  # latest product-usage occurred_at
+        # the account's rhythm (rhythm warning lines): how many distinct UTC days have product usage so far,
+        # and the first of them (days since the epoch; meaningless while `active_days` is 0)
+        self.active_days = 0
+        self.first_activity_day = 0
         self.first_core_ms = 0  # earliest use of a core feature
         self.last_eval_ms = 0  # latest evaluation instant
         self.dirty = False  # data changed since the last evaluation

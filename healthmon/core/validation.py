@@ -2,36 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from healthmon.core.checker import Checker
-from healthmon.core.measures import METRICS, RELATIVE_METRICS
+from healthmon.core.line_validation import LINE_OVERRIDE_KEYS, line_values, warning_lines
+from healthmon.core.measures import METRICS
 from healthmon.core.vocabulary import INPUT_KINDS, SEVERITIES, TIERS
 
 __all__ = ["DEFAULT_SEVERITY", "normalise"]
 
-KINDS = ("absolute", "relative")
 DEFAULT_SEVERITY = {"strategic": "critical", "key": "error", "standard": "warning"}
-RESERVED_RULES = ("health", "ingest_stalled")
-_NAME = re.compile(r"[a-z][a-z0-9_]{0,49}\Z")
-
-_LINE_COMMON = ("for_seconds", "cooldown_seconds", "enabled")
-_LINE_FIELDS = {"absolute": ("below", "exit_above", "above", "exit_below"),
-                "relative": ("drop", "exit_drop", "min_baseline")}
-#: an absolute line's two directions: (enter, exit) keys of "low is bad" and of "high is bad"
-_DIRECTIONS = (("below", "exit_above"), ("above", "exit_below"))
-
-
-def _direction(data: dict[str, Any], base: dict[str, Any]) -> tuple[str, str] | None:
-    """Return the (enter, exit) keys of an absolute line, from its own keys or else its base line's."""
-    for pair in _DIRECTIONS:
-        if any(k in data for k in pair):
-            return pair
-    for pair in _DIRECTIONS:
-        if base.get(pair[0]) is not None:
-            return pair
-    return None
 
 
 def normalise(doc: Any) -> tuple[dict[str, Any], list[str]]:
@@ -59,7 +39,7 @@ def normalise(doc: Any) -> tuple[dict[str, Any], list[str]]:
                      "cooldown_seconds": c.number(health, "cooldown_seconds", "health", 86_400, low=0,
                                                   integer=True)}
     out["measures"] = _measures(c, top.get("measures")) if "measures" in top else []
-    out["warning_lines"] = _lines(c, top.get("warning_lines", []))
+    out["warning_lines"] = warning_lines(c, top.get("warning_lines", []))
     out["tiers"] = _tiers(c, top.get("tiers", {}), out)
     out["pipeline"] = _pipeline(c, top.get("pipeline", {}))
     return out, c.errors
@@ -106,95 +86,6 @@ def _measures(c: Checker, raw: Any) -> list[dict[str, Any]]:
         out.append({"metric": metric, **_measure_values(c, data, path, {})})
     return out
 
-
-def _line_values(c: Checker, data: dict[str, Any], path: str, kind: str | None,
-                 base: dict[str, Any]) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "for_seconds": c.number(data, "for_seconds", path, base.get("for_seconds", 0), low=0, integer=True),
-        "cooldown_seconds": c.number(data, "cooldown_seconds", path, base.get("cooldown_seconds", 0), low=0,
-                                     integer=True),
-        "enabled": base.get("enabled", True),
-    }
-    if "enabled" in data:
-        if isinstance(data["enabled"], bool):
-            values["enabled"] = data["enabled"]
-        else:
-            c.error(f"{path}.enabled", "must be true or false")
-    for other, fields in _LINE_FIELDS.items():
-        if kind is not None and other != kind:
-            for key in fields:
-                if key in data:
-                    c.error(f"{path}.{key}", f"only for {other} lines")
-    if kind == "absolute":
-        pair = _direction(data, base)
-        if pair is None:
-            c.error(path, "an absolute line needs below and exit_above, or above and exit_below")
-            return values
-        enter, leave = pair
-        opposite = _DIRECTIONS[1] if pair == _DIRECTIONS[0] else _DIRECTIONS[0]
-        mixed = [k for k in opposite if k in data]
-        if mixed:
-            mine = [k for k in pair if k in data]
-            c.error(f"{path}.{mixed[0]}", f"cannot be combined with {mine[0]}: a line is either below/exit_above "
-                                          "(low is bad) or above/exit_below (high is bad)")
-            return values
-        if base and base.get(enter) is None:
-            c.error(f"{path}.{enter}", "cannot change the direction of the line it overrides")
-            return values
-        for key in pair:
-            if key not in data and base.get(key) is None:
-                c.error(f"{path}.{key}", "required")
-        values[enter] = c.number(data, enter, path, base.get(enter))
-        values[leave] = c.number(data, leave, path, base.get(leave))
-        if values[enter] is not None and values[leave] is not None:
-            if enter == "below" and values[leave] <= values[enter]:
-                c.error(f"{path}.exit_above", f"must be greater than below ({values['below']:g})")
-            elif enter == "above" and values[leave] >= values[enter]:
-                c.error(f"{path}.exit_below", f"must be smaller than above ({values['above']:g})")
-    elif kind == "relative":
-        values["drop"] = c.number(data, "drop", path, base.get("drop"), low=0, high=1)
-        values["exit_drop"] = c.number(data, "exit_drop", path, base.get("exit_drop"), low=0, high=1)
-        values["min_baseline"] = c.number(data, "min_baseline", path, base.get("min_baseline", 1), low=0)
-        if values["drop"] is not None and values["exit_drop"] is not None \
-                and values["exit_drop"] >= values["drop"]:
-            c.error(f"{path}.exit_drop", f"must be smaller than drop ({values['drop']:g})")
-    return values
-
-
-def _lines(c: Checker, raw: Any) -> list[dict[str, Any]]:
-    if not isinstance(raw, list):
-        c.error("warning_lines", "must be a list")
-        return []
-    out: list[dict[str, Any]] = []
-    seen: dict[str, str] = {}
-    for i, item in enumerate(raw):
-        path = f"warning_lines[{i}]"
-        kind_raw = item.get("kind") if isinstance(item, dict) else None
-        allowed = ("name", "metric", "kind", *_LINE_COMMON, *_LINE_FIELDS["absolute"], *_LINE_FIELDS["relative"])
-        # An absolute line's keys depend on its direction; `_line_values` requires them.
-        required = ("name", "metric", "kind", *(("drop", "exit_drop") if kind_raw == "relative" else ()))
-        data = c.mapping(item, path, allowed, required)
-        name = data.get("name")
-        if "name" in data:
-            if not isinstance(name, str) or not _NAME.match(name):
-                c.error(f"{path}.name", "must be 1-50 characters of a-z, 0-9 and _, starting with a letter")
-            elif name in RESERVED_RULES:
-                c.error(f"{path}.name", "is reserved")
-            elif name in seen:
-                c.error(f"{path}.name", f"duplicate name (also {seen[name]})")
-            else:
-                seen[name] = path
-        kind = c.choice(data, "kind", path, KINDS)
-        metric = data.get("metric")
-        if "metric" in data:
-            if metric not in METRICS:
-                c.error(f"{path}.metric", f"unknown metric {metric!r} (expected one of {', '.join(METRICS)})")
-            elif kind == "relative" and metric not in RELATIVE_METRICS:
-                c.error(f"{path}.metric", f"relative lines support {', '.join(RELATIVE_METRICS)}")
-        out.append({"name": name, "metric": metric, "kind": kind, **_line_values(c, data, path, kind, {})})
-    return out
-
-
 def _tiers(c: Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
     data = c.keyed(raw, "tiers", TIERS, f"unknown tier (expected {', '.join(TIERS)})")
     measures = {m["metric"]: m for m in policy["measures"] if m["metric"] is not None}
@@ -223,10 +114,9 @@ def _tiers(c: Checker, raw: Any, policy: dict[str, Any]) -> dict[str, Any]:
         for name, base in lines.items():
             lpath = f"{path}.warning_lines.{name}"
             if name in overrides:
-                allowed = (*_LINE_COMMON, *_LINE_FIELDS["absolute"], *_LINE_FIELDS["relative"])
-                over = c.mapping(overrides[name], lpath, allowed)
+                over = c.mapping(overrides[name], lpath, LINE_OVERRIDE_KEYS)
                 resolved["warning_lines"].append(
-                    {**base, **_line_values(c, over, lpath, base["kind"], base)})
+                    {**base, **line_values(c, over, lpath, base["kind"], base)})
             else:
                 resolved["warning_lines"].append(base)
         out[tier] = resolved

@@ -10,10 +10,10 @@ from typing import Final, Literal, get_args
 
 __all__ = [
     "ALERT_KINDS", "ALERT_SCHEMA_VERSION", "ALERT_STATUSES", "BANDS", "DEADLETTER_SCHEMA_VERSION", "DUPLICATE",
-    "DEAD_LETTER", "EVENT_KINDS", "FIRING", "INPUT_KINDS", "OK", "OUTCOMES", "RESOLVED", "SEVERITIES", "TIERS",
-    "TOO_LATE", "AlertKind", "AlertSchemaVersion", "AlertStatus", "Band", "DeadLetterSchemaVersion", "EventKind",
-    "InputKind", "Outcome", "Severity", "TICKET_PRIORITIES", "TICKET_STATUSES", "TicketPriority", "TicketStatus",
-    "Tier",
+    "DEAD_LETTER", "EVENT_KINDS", "FIRING", "IGNORED", "INPUT_KINDS", "OK", "OUTCOMES", "RESOLVED", "SEVERITIES",
+    "TIERS", "TOO_LATE", "AlertKind", "AlertSchemaVersion", "AlertStatus", "Band", "DeadLetterSchemaVersion",
+    "EventKind", "InputKind", "Outcome", "Severity", "TICKET_PRIORITIES", "TICKET_STATUSES", "TicketPriority",
+    "TicketStatus", "Tier",
 ]
 
 #: The inputs: product usage, support tickets, NPS answers (events in time) and account profiles.
@@ -48,13 +48,16 @@ ALERT_STATUSES: Final[tuple[AlertStatus, ...]] = get_args(AlertStatus)
 FIRING: Final = "firing"
 RESOLVED: Final = "resolved"
 
-#: What became of an input event: applied, dead-lettered at decoding, a repeated event id, or too late.
-Outcome = Literal["ok", "dead_letter", "duplicate", "too_late"]
+#: What became of an input event: applied, dead-lettered at decoding, a repeated event id, too late, or
+#: ignored (a message its input legitimately carries that holds nothing for healthmon, such as a Segment
+#: `page` call on a usage topic: counted, never dead-lettered).
+Outcome = Literal["ok", "dead_letter", "duplicate", "too_late", "ignored"]
 OUTCOMES: Final[tuple[Outcome, ...]] = get_args(Outcome)
 OK: Final = "ok"
 DEAD_LETTER: Final = "dead_letter"
 DUPLICATE: Final = "duplicate"
 TOO_LATE: Final = "too_late"
+IGNORED: Final = "ignored"
 
 #: `schema_version` of the alert and dead-letter records (the exported JSON Schemas' `$id` names it too).
 AlertSchemaVersion = Literal[1]

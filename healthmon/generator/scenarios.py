@@ -9,6 +9,8 @@ from .records import DAY_MS
 
 __all__ = [
     "BEHAVIOURS",
+    "CHURN_NOTICE_DAYS",
+    "CHURNING",
     "DROP_RATIO",
     "MIXED_HEALTHY_RATIO",
     "RECOVER_AFTER_DAYS",
@@ -34,6 +36,11 @@ RECOVER_AFTER_DAYS = 7
 STALL_DAYS = 3
 #: share of healthy accounts in `mixed`
 MIXED_HEALTHY_RATIO = 0.7
+#: the behaviours that end in churn: the account cancels this many days after its usage changes (the
+#: default change day leaves exactly these two weeks before the end of the period), so that alerts on
+#: the change can lead the churn as they would a real cancellation
+CHURNING = ("drop", "silent")
+CHURN_NOTICE_DAYS = 14
 
 
 def scenario_names() -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from .accounts import Account, make_accounts, power_law_seats
 from .records import DAY_MS, Record, TimestampFormatter
 from .rng import derive_rng
-from .scenarios import Timeline, assign_plan, day_plan, default_change_day
+from .scenarios import CHURN_NOTICE_DAYS, CHURNING, Timeline, assign_plan, day_plan, default_change_day
 from .support import day_nps, day_tickets
 from .usage import build_usage_profile, day_usage, encode_time, weekday_factor
 
@@ -79,6 +79,13 @@ class Traffic:
     def accounts_with(self, behaviour: str) -> list[str]:
         """Return the ids of the accounts the plan gives `behaviour`, in id order."""
         return [acc for acc, b in self.plan.items() if b == behaviour]
+
+    def churn_labels(self) -> dict[str, int]:
+        """Return account -> churned_at (epoch ms) of the accounts whose behaviour ends in churn (`CHURNING`)."""
+        if self._timeline is None:
+            return {}
+        churned_at = self._timeline.change_day_ms + CHURN_NOTICE_DAYS * DAY_MS
+        return {acc: churned_at for acc, b in sorted(self.plan.items()) if b in CHURNING}
 
     def records(self) -> Iterator[Record]:
         """Yield the account profiles (at start_ms), then every event in occurred_at order."""

@@ -12,7 +12,7 @@ from healthmon.ingest.fastdecode import decode_fast
 from schemas.deadletter import DeadLetterReason
 from schemas.events import EVENT_MODELS
 
-__all__ = ["Decoded", "Rejection", "decode_message", "MAX_BATCH_EVENTS"]
+__all__ = ["Decoded", "MAX_BATCH_EVENTS", "Rejection", "decode_message", "describe_validation_error"]
 
 #: A batch envelope may hold at most this many events; larger ones are rejected whole.
 MAX_BATCH_EVENTS = 10_000
@@ -46,7 +46,8 @@ def _loc(loc: tuple[Any, ...]) -> str:
     return out or "(root)"
 
 
-def _describe(exc: ValidationError) -> tuple[DeadLetterReason, str]:
+def describe_validation_error(exc: ValidationError) -> tuple[DeadLetterReason, str]:
+    """Return the dead-letter reason of a pydantic validation error and its text, every field by its path."""
     errors = exc.errors(include_url=False, include_context=True)
     reason = DeadLetterReason.SCHEMA_VIOLATION
     parts = []
@@ -71,7 +72,7 @@ def _validate(kind: str, item: Any, index: int | None, raw: bytes, now_ms: int, 
     try:
         event = EVENT_MODELS[kind].model_validate(item)
     except ValidationError as exc:
-        reason, error = _describe(exc)
+        reason, error = describe_validation_error(exc)
         out.rejections.append(Rejection(index, reason, error, raw))
         return
     occurred_at = getattr(event, "occurred_at", None)

@@ -19,7 +19,7 @@ import msgspec
 from healthmon.core.vocabulary import InputKind, TicketPriority, TicketStatus
 from schemas.events import MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
 
-__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast"]
+__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast", "epoch_ms"]
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -92,16 +92,27 @@ FAST_KINDS = frozenset(_DECODERS)
 
 # The common timestamp shapes, `2026-11-23T10:00:00Z` and `2026-11-23T10:00:00.123Z`: the minute is
 # parsed once (by `parse_epoch_ms`, so every check is its own) and cached; seconds and milliseconds added.
-_COMMON = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):([0-5]\d)(?:\.(\d{3}))?Z")
+_COMMON = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}):([0-5]\d)(?:\.(\d{3}))?Z", re.ASCII)
 _MINUTES: dict[str, int] = {}
 _MINUTES_MAX = 65_536
+_ASCII = frozenset("0123456789")
+_SIXTY = frozenset("012345")
 
 
-def _epoch_ms(value: str | int) -> int | None:
+def epoch_ms(value: str | int) -> int | None:
     """Return `value` as epoch ms as `parse_epoch_ms` would, or None where it would refuse it."""
     if type(value) is int:
         return value if MIN_OCCURRED_AT_MS <= value <= MAX_OCCURRED_AT_MS else None
     assert isinstance(value, str)
+    # Most times fall in a minute seen before: read seconds and milliseconds by position, with the same
+    # checks as `_COMMON` (a cached minute text matched it once); anything else goes the regex way.
+    size = len(value)
+    if (size == 24 and value[19] == "." and value[23] == "Z" and value[20] in _ASCII and value[21] in _ASCII
+            and value[22] in _ASCII) or (size == 20 and value[19] == "Z"):
+        minute = _MINUTES.get(value[:16])
+        if minute is not None and value[16] == ":" and value[17] in _SIXTY and value[18] in _ASCII:
+            ms = minute + int(value[17:19]) * 1000 + (int(value[20:23]) if size == 24 else 0)
+            return ms if ms <= MAX_OCCURRED_AT_MS else None
     match = _COMMON.fullmatch(value)
     if match is None:
         try:
@@ -151,7 +162,7 @@ def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int,
         return None
     latest = now_ms + max_future_skew_ms
     for event in items:
-        t = _epoch_ms(event.occurred_at)
+        t = epoch_ms(event.occurred_at)
         if t is None or t > latest:
             return None
         event.occurred_at = t

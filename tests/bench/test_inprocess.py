@@ -9,8 +9,10 @@ from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import pytest
+import yaml
 
 from healthmon.bench.inprocess import run_inprocess
+from healthmon.config import DEFAULT_POLICY_FILE
 from healthmon.core import compiled
 from healthmon.core.compiled import PURE_ENV
 
@@ -47,20 +49,39 @@ def test_cost_model_counts_evaluations_and_leaves_the_outcome_unchanged() -> Non
     assert 0 < cost.evaluations_per_event < 10
 
 
-def _digests_in_a_child(pure: bool) -> tuple[str, str, str]:
+def _digests_in_a_child(pure: bool, policy_file: Path | None = None) -> tuple[str, str, str, str]:
     code = ("from healthmon.bench.inprocess import run_inprocess; from healthmon.core.compiled import core_mode; "
-            f"r = run_inprocess({EVENTS}, {ACCOUNTS}); print(core_mode(), r.alerts_digest, r.states_digest)")
-    env = {k: v for k, v in os.environ.items() if k != PURE_ENV}
+            f"r = run_inprocess({EVENTS}, {ACCOUNTS}); print(core_mode(), r.alerts, r.alerts_digest, r.states_digest)")
+    env = {k: v for k, v in os.environ.items() if k not in (PURE_ENV, "HEALTHMON_POLICY_FILE")}
     if pure:
         env[PURE_ENV] = "1"
+    if policy_file is not None:
+        env["HEALTHMON_POLICY_FILE"] = str(policy_file)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-    mode, alerts, states = out.stdout.split()
-    return mode, alerts, states
+    mode, alerts, alerts_digest, states = out.stdout.split()
+    return mode, alerts, alerts_digest, states
 
 
-def test_the_compiled_core_decides_byte_for_byte_what_the_pure_one_does() -> None:
+def _rhythm_policy(directory: Path) -> Path:
+    """Write the default policy plus rhythm lines short enough to fire on the bench's workload."""
+    doc = yaml.safe_load(DEFAULT_POLICY_FILE.read_text(encoding="utf-8"))
+    doc["warning_lines"] += [
+        {"name": "gone_quiet", "metric": "days_since_last_activity", "kind": "rhythm",
+         "above_by_active_days": {1: 3, 2: 2, 6: 1}},
+        {"name": "off_rhythm", "metric": "days_since_last_activity", "kind": "rhythm",
+         "above_by_active_days": {1: 4}, "gap_multiple": 1.5, "min_above": 1, "max_above": 5}]
+    path = directory / "rhythm.yaml"
+    path.write_text(yaml.safe_dump(doc), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("rhythm", [False, True], ids=["default-policy", "rhythm-lines"])
+def test_the_compiled_core_decides_byte_for_byte_what_the_pure_one_does(rhythm, tmp_path) -> None:
     if not any(p.name.endswith(tuple(EXTENSION_SUFFIXES)) for p in Path(compiled.__file__).parent.iterdir()):
         pytest.skip("the core is not compiled here (no C compiler at install, or `make pure`)")
-    compiled_run, pure_run = _digests_in_a_child(pure=False), _digests_in_a_child(pure=True)
+    policy_file = _rhythm_policy(tmp_path) if rhythm else None
+    compiled_run, pure_run = _digests_in_a_child(False, policy_file), _digests_in_a_child(True, policy_file)
     assert (compiled_run[0], pure_run[0]) == ("compiled", "pure")
     assert compiled_run[1:] == pure_run[1:]
+    if rhythm:
+        assert int(compiled_run[1]) > int(_digests_in_a_child(False)[1]), "the rhythm lines should fire too"

@@ -65,7 +65,8 @@ def test_every_run_consumed_every_event_and_the_pipeline_accepted_them_all(bench
     assert runs["raw_aiokafka"]["messages"] == runs["pipeline_single"]["messages"] == total
     assert runs["pipeline_batch"]["messages"] < total / 2  # envelopes hold several events each
     for name in ("pipeline_single", "pipeline_batch", "pipeline_batch_workers"):
-        assert runs[name]["outcomes"] == {"ok": total, "dead_letter": 0, "duplicate": 0, "too_late": 0}, name
+        assert runs[name]["outcomes"] == {"ok": total, "dead_letter": 0, "duplicate": 0, "too_late": 0,
+                                          "ignored": 0}, name
         assert 0 < runs[name]["changelog_messages"] <= total, name
     workers = runs["pipeline_batch_workers"]["per_worker_events"]
     assert len(workers) == 2 and sum(workers) == total
@@ -83,7 +84,7 @@ def test_the_dense_workload_runs_the_same_runs_on_fewer_accounts(bench_result):
         assert run["events"] == total, name
     for name in ("pipeline_single", "pipeline_batch", "pipeline_batch_workers"):
         assert dense["runs"][name]["outcomes"] == {"ok": total, "dead_letter": 0, "duplicate": 0,
-                                                   "too_late": 0}, name
+                                                   "too_late": 0, "ignored": 0}, name
     inproc = result["inprocess"]
     assert inproc["dense"]["events"] == total and inproc["sparse"]["events"] == EVENTS + ACCOUNTS
 

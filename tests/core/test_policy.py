@@ -30,7 +30,7 @@ def _errors(doc) -> list[str]:
     pytest.param(policy_doc(tiers={"vip": {"severity": "critical"}}),
                  ["tiers.vip: unknown tier (expected strategic, key, standard)"], id="unknown-tier"),
     pytest.param(policy_doc(warning_lines=[{**LINE, "kind": "percent"}]),
-                 ["warning_lines[0].kind: must be one of absolute, relative"], id="bad-kind"),
+                 ["warning_lines[0].kind: must be one of absolute, relative, rhythm"], id="bad-kind"),
     pytest.param(policy_doc(measures=[{"metric": "weekly_active_ratio", "wieght": 1, "bad": 0, "good": 1}]),
                  ["measures[0].wieght: unknown key", "measures[0].weight: required"], id="typo-key"),
     pytest.param(policy_doc(bands={"green": "high", "yellow": 50}),
@@ -166,6 +166,7 @@ def test_every_policy_knob_is_documented() -> None:
     document = load_policy(DEFAULT_POLICY_FILE).document
     knobs = _keys(document, set()) - set(document["tiers"]) - {"usage", "ticket", "sources"} \
         - {ln["name"] for ln in document["warning_lines"]}
-    knobs |= {"drop", "exit_drop", "min_baseline", "below", "exit_above", "above", "exit_below", "enabled"}
+    knobs |= {"drop", "exit_drop", "min_baseline", "below", "exit_above", "above", "exit_below", "enabled",
+              "above_by_active_days", "gap_multiple", "min_above", "max_above"}
     missing = sorted(k for k in knobs if f"`{k}`" not in docs and f".{k}`" not in docs)
     assert missing == []

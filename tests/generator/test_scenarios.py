@@ -10,7 +10,7 @@ import pytest
 from healthmon.generator import generate, scenario_names
 from healthmon.generator.records import DAY_MS
 from healthmon.generator.rng import derive_rng
-from healthmon.generator.scenarios import RECOVER_AFTER_DAYS, STALL_DAYS, assign_plan
+from healthmon.generator.scenarios import CHURN_NOTICE_DAYS, RECOVER_AFTER_DAYS, STALL_DAYS, assign_plan
 
 from .measures import of_account, weekly_active_users
 
@@ -33,6 +33,18 @@ def test_change_day_is_two_weeks_before_the_end_by_default(mixed):
     assert traffic.change_day_ms == traffic.start_ms + 28 * DAY_MS
     assert traffic.recover_day_ms == traffic.change_day_ms + RECOVER_AFTER_DAYS * DAY_MS
     assert traffic.stall_window_ms is None
+
+
+@pytest.mark.parametrize(("scenario", "churning"), [("mixed", {"drop", "silent"}), ("drop", {"drop"}),
+                                                    ("silent", {"silent"}), ("recover", set()), ("healthy", set())])
+def test_churn_labels_name_the_drop_and_silent_accounts_two_weeks_after_their_change(traffic_factory, scenario,
+                                                                                     churning):
+    traffic, _ = traffic_factory(scenario)
+    labels = traffic.churn_labels()
+    assert sorted(labels) == sorted(a for a, b in traffic.plan.items() if b in churning)
+    assert set(labels.values()) <= {traffic.change_day_ms + CHURN_NOTICE_DAYS * DAY_MS}
+    if churning:
+        assert labels and traffic.change_day_ms + CHURN_NOTICE_DAYS * DAY_MS == traffic.end_ms
 
 
 @pytest.mark.parametrize("accounts", [5, 7, 10, 24, 100])

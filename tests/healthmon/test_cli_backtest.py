@@ -6,6 +6,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from healthmon.cli import cli
@@ -20,10 +21,23 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     result = CliRunner().invoke(cli, ["generate", "--accounts", "8", "--days", "42", "--seed", "3",
                                       "--to-dir", str(directory)])
     assert result.exit_code == 0, result.output
-    assert "accounts.jsonl 8" in result.output
-    assert sorted(p.name for p in directory.iterdir()) == ["accounts.jsonl", "nps-responses.jsonl",
+    assert "accounts.jsonl 8" in result.output and "labels.csv: 2 accounts that churn" in result.output
+    assert sorted(p.name for p in directory.iterdir()) == ["accounts.jsonl", "labels.csv", "nps-responses.jsonl",
                                                            "product-usage.jsonl", "support-tickets.jsonl"]
     return directory
+
+
+def test_the_generated_labels_load_and_the_alerts_foretell_them(history: Path, tmp_path: Path) -> None:
+    from healthmon.backtest.labels import load_labels
+
+    labels = load_labels(history / "labels.csv")
+    assert len(labels) == 2 and len(set(labels.values())) == 1
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(cli, ["backtest", "--policy", POLICY, "--input", str(history), "--labels",
+                                      str(history / "labels.csv"), "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    overall = orjson.loads(report.read_bytes())["policies"][0]["hit_rate"]["overall"]
+    assert overall["recall"] == 1.0 and overall["precision"] > 0 and overall["lead_days_median"] > 0
 
 
 def test_backtest_with_labels_compare_and_json(history: Path, tmp_path: Path) -> None:
@@ -44,7 +58,52 @@ def test_backtest_with_labels_compare_and_json(history: Path, tmp_path: Path) ->
         assert text in result.output
 
 
+def test_backtest_sweep_with_truth_prints_one_table_and_writes_it_as_json(history: Path, tmp_path: Path) -> None:
+    report = tmp_path / "sweep.json"
+    result = CliRunner().invoke(cli, ["backtest", "--policy", POLICY, "--input", str(history), "--truth",
+                                      "inactivity:7", "--sweep", "warning_lines[0].below=0.2,0.3",
+                                      "--sweep", "tiers.standard.warning_lines.weekly_active_drop.drop=0.4,0.6",
+                                      "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    data = orjson.loads(report.read_bytes())
+    rows = data["sweep"]["variants"]
+    assert [r["values"] for r in rows] == [
+        {"warning_lines[0].below": b, "tiers.standard.warning_lines.weekly_active_drop.drop": d}
+        for b in (0.2, 0.3) for d in (0.4, 0.6)]
+    assert len(data["policies"]) == 4 and any(r["frontier"] for r in rows)
+    assert [r["alerts_per_account_per_30d"] for r in rows] == [
+        p["noise"]["per_account_per_30d"]["mean"] for p in data["policies"]]
+    for text in ("4 variants replayed together", "silence alerts against no usage in the 7 days after an alert",
+                 "alerts/account/30d", "baseline, no usage for N days", "no_activity_30d"):
+        assert text in result.output
+
+
+def test_a_swept_table_of_a_rhythm_line_is_written_to_json(history: Path, tmp_path: Path) -> None:
+    policy, report = tmp_path / "rhythm.yaml", tmp_path / "sweep.json"
+    doc = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+    doc["warning_lines"].append({"name": "gone_quiet", "metric": "days_since_last_activity", "kind": "rhythm",
+                                 "above_by_active_days": {1: 3}})
+    policy.write_text(yaml.safe_dump(doc))
+    result = CliRunner().invoke(cli, ["backtest", "--policy", str(policy), "--input", str(history), "--truth",
+                                      "inactivity:3", "--sweep", "warning_lines[2].above_by_active_days={1: 3},"
+                                      "{1: 5, 10: 2}", "--report-json", str(report)])
+    assert result.exit_code == 0, result.output
+    rows = orjson.loads(report.read_bytes())["sweep"]["variants"]
+    assert [r["values"] for r in rows] == [{"warning_lines[2].above_by_active_days": {"1": 3}},
+                                           {"warning_lines[2].above_by_active_days": {"1": 5, "10": 2}}]
+    assert "{1: 5, 10: 2}" in result.output
+
+
 @pytest.mark.parametrize(("args", "message"), [
+    (["--policy", POLICY, "--input", "{hist}", "--truth", "inactivity:x"], "expected inactivity:DAYS"),
+    (["--policy", POLICY, "--input", "{hist}", "--truth", "inactivity:9", "--labels", "{tmp}/bad.csv"],
+     "give --labels or --truth, not both"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80", "--compare", POLICY],
+     "it takes neither --compare nor --out"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "warning_lines[7].below=1"], "index 7 is out of range"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80", "--sweep", "bands.green=70"],
+     "a path is swept twice"),
+    (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80,abc"], "bands.green: must be a number"),
     (["--policy", POLICY], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{hist}", "--from-kafka"], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{tmp}/missing"], "is not a directory"),
