@@ -22,7 +22,8 @@ def days_ms(day: float) -> int:
     return int(day * DAY_MS)
 
 
-SETTINGS = Settings(redis={"url": ""}, topics={"partitions": 1})  # one partition: every account ticks on b's daily events
+# one partition: every account ticks on b's daily events
+SETTINGS = Settings(redis={"url": ""}, topics={"partitions": 1})
 POLICY_DOC: dict[str, Any] = {
     "core_features": ["reports"], "warmup_seconds": 0,
     "bands": {"green": 75, "yellow": 50},
