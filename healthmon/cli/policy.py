@@ -138,7 +138,7 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     broker_url = None
     if from_kafka:
         try:
-            broker_url = require_broker_url(settings.kafka.kafka)
+            broker_url = require_broker_url(settings.kafka)
         except BrokerError as exc:
             raise click.ClickException(str(exc)) from None
     show, done = _progress_printer()

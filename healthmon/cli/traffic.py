@@ -67,7 +67,7 @@ def generate(accounts: int, rate: float, scenario: str, seed: int, days: int, ba
                          start_ms=start_ms)
         return
     try:
-        broker_url = require_broker_url(settings.kafka.kafka, timeout_s=settings.kafka.client_wait_seconds)
+        broker_url = require_broker_url(settings.kafka, timeout_s=settings.kafka.client_wait_seconds)
     except BrokerError as exc:
         raise click.ClickException(str(exc)) from None
     traffic = make_traffic(accounts=accounts, scenario=scenario, seed=seed, start_ms=start_ms, days=days)
