@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
 
 from healthmon import __version__
 
+if TYPE_CHECKING:
+    from healthmon.config import Settings
+
 __all__ = ["cli", "policy_or_exit", "settings_from_env"]
 
 
-def settings_from_env() -> Any:
+def settings_from_env() -> Settings:
     """Return the settings from the environment, or exit naming each bad variable."""
     from pydantic import SecretStr
 
