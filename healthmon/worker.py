@@ -20,6 +20,7 @@ from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
+from healthmon.kafka.offsets import verified_end_offsets
 from healthmon.pipeline import Aligner, Processor
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
@@ -58,7 +59,7 @@ class Worker:
 
 def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     """Wire a worker for `settings` and `policy` against the broker at `broker_url`."""
-    faust_patches.install()
+    faust_patches.install(verified_end_offsets)
     app = create_app(settings, broker_url)
     topics = declare_topics(app, settings.topics)
     table = account_state_table(app, settings.topics)

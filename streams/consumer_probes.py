@@ -16,8 +16,7 @@ from aiokafka.structs import TopicPartition
 from faust.types import TP
 
 from healthmon.config import TopicSettings
-from healthmon.kafka.stuck_partitions import PartitionProgress
-from healthmon.pipeline import Backlog
+from healthmon.pipeline import Backlog, PartitionProgress
 
 __all__ = ["alignment_backlog_probe", "describe", "kafka_client", "partition_progress", "pause_partition",
            "read_position", "resume_partition", "source_backlog_probe", "stall_reporter"]

@@ -1,23 +1,22 @@
 """Patches to faust-streaming 0.15 that the worker's guarantees rest on, applied by an explicit `install()`.
 
 Each patch replaces one Faust method; its docstring states the invariant it restores. The composition
-root (`healthmon.worker.build_worker`) calls `install()` before it builds the app; installing twice is
-harmless. `let_go_before_wait_empty` and `forget_unacked` reach into one app's consumer instead, for
-the input agent. Why each was needed is in the git history of this file and of `streams/app.py`.
+root (`healthmon.worker.build_worker`) calls `install(end_offsets)` before it builds the app, handing in
+the Kafka package's verified end offsets; installing twice is harmless. `let_go_before_wait_empty` and
+`forget_unacked` reach into one app's consumer instead, for the input agent. Why each was needed is in
+the git history of this file and of `streams/app.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, credentials_to_aiokafka_auth, server_list
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
-
-from healthmon.kafka.offsets import verified_end_offsets
 
 __all__ = ["FETCH_MAX_WAIT_MS", "PATCHES", "forget_unacked", "install", "installed", "let_go_before_wait_empty"]
 
@@ -30,6 +29,10 @@ _listed_highwaters = AIOKafkaConsumerThread._highwaters
 _create_worker_consumer = AIOKafkaConsumerThread._create_worker_consumer
 _on_recovery_completed = Recovery.on_recovery_completed
 _fetch_records = AIOKafkaConsumerThread._fetch_records
+
+#: `healthmon.kafka.offsets.verified_end_offsets`: (bootstrap, listed ends, **security) -> true ends
+EndOffsets = Callable[..., Awaitable[Mapping[Any, int | None]]]
+_end_offsets: list[EndOffsets] = []  # set by `install`
 
 
 async def send_pending_counted(self: ProducerBuffer, fut: Any) -> None:
@@ -58,14 +61,14 @@ async def flush_until_empty(self: ProducerBuffer) -> None:
 
 
 async def verified_highwaters(self: AIOKafkaConsumerThread, partitions: list[TP]) -> Any:
-    """Return end offsets checked against a fetch (`healthmon.kafka.offsets`), so table recovery reads every record."""
+    """Return end offsets checked by the `end_offsets` given to `install`, so table recovery reads every record."""
     listed = await _listed_highwaters(self, partitions)
     if self.consumer.in_transaction:
         return listed
     transport = self.transport
     conf = self.app.conf
     auth = credentials_to_aiokafka_auth(conf.broker_credentials, conf.ssl_context)  # as Faust's own clients
-    verified = await verified_end_offsets(",".join(server_list(transport.url, transport.default_port)), listed,
+    verified = await _end_offsets[0](",".join(server_list(transport.url, transport.default_port)), listed,
                                           **auth)
     return {TP(tp.topic, tp.partition): end for tp, end in verified.items()}
 
@@ -141,8 +144,9 @@ PATCHES: tuple[tuple[type, str, Any], ...] = (
 )
 
 
-def install() -> None:
-    """Apply every patch in `PATCHES` (idempotent)."""
+def install(end_offsets: EndOffsets) -> None:
+    """Apply every patch in `PATCHES` (idempotent); table recovery checks listed end offsets with `end_offsets`."""
+    _end_offsets[:] = [end_offsets]
     if not hasattr(ProducerBuffer, "in_flight"):
         ProducerBuffer.in_flight = 0  # type: ignore[attr-defined]  # taken off the queue, not yet published
     for cls, name, replacement in PATCHES:
@@ -151,4 +155,4 @@ def install() -> None:
 
 def installed() -> bool:
     """Return whether every patch is in place."""
-    return all(getattr(cls, name) is replacement for cls, name, replacement in PATCHES)
+    return bool(_end_offsets) and all(getattr(cls, name) is replacement for cls, name, replacement in PATCHES)

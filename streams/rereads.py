@@ -1,6 +1,6 @@
 """Read a stuck input partition again from its committed offset: the Faust side of the stuck-partition watch.
 
-`healthmon.kafka.stuck_partitions.StuckPartitionWatch` decides which partitions are stuck and from where
+`healthmon.pipeline.StuckPartitionWatch` decides which partitions are stuck and from where
 to read them; this gathers its figures from Faust's consumer, and seeks.
 """
 
@@ -13,8 +13,7 @@ from typing import Any
 
 import faust
 
-from healthmon.kafka.stuck_partitions import REREAD_LOG_MARK, StuckPartitionWatch
-from healthmon.pipeline import Aligner
+from healthmon.pipeline import REREAD_LOG_MARK, Aligner, StuckPartitionWatch
 from streams.consumer_probes import describe, partition_progress
 
 __all__ = ["PartitionRereads"]

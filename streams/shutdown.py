@@ -15,11 +15,9 @@ import os
 import signal
 import threading
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 import faust
-
-from healthmon.kafka.reachability import BrokerContact
 
 __all__ = ["BoundedStopWorker", "EXIT_UNCOMMITTED", "uncommitted_partitions"]
 
@@ -58,6 +56,22 @@ def _stopping_services(root: Any) -> list[str]:
     except Exception:  # noqa: BLE001 - a diagnostic read from another thread; never fail the exit
         pass
     return stuck[:6]
+
+
+class BrokerStatus(Protocol):
+    """Whether the broker answers now, and if not why (`healthmon.kafka.reachability.ContactStatus`)."""
+
+    @property
+    def reachable(self) -> bool: ...
+
+    @property
+    def reason(self) -> str | None: ...
+
+
+class BrokerContact(Protocol):
+    """What the stop needs of the broker's contact record (`healthmon.kafka.reachability.BrokerContact`)."""
+
+    def status(self) -> BrokerStatus: ...
 
 
 class BoundedStopWorker(faust.Worker):

@@ -61,10 +61,11 @@ def run_bare_faust(expect: int, result: Path) -> None:
     import faust
 
     from healthmon.config import Settings
+    from healthmon.kafka.offsets import verified_end_offsets
     from streams import faust_patches
     from streams.app import create_app
 
-    faust_patches.install()  # as the worker does, so the floor measures the same Faust
+    faust_patches.install(verified_end_offsets)  # as the worker does, so the floor measures the same Faust
     settings = Settings()
     app = create_app(settings, settings.kafka.broker_url)
     channel = app.topic(*settings.topics.input_names.values(), key_type=bytes, value_type=bytes, key_serializer="raw",

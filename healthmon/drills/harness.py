@@ -24,7 +24,7 @@ from healthmon.kafka.admin import ensure_topics
 from healthmon.kafka.broker import EmbeddedBroker, free_port
 from healthmon.kafka.connect import bootstrap_of
 from healthmon.kafka.security import aiokafka_kwargs
-from healthmon.kafka.stuck_partitions import REREAD_LOG_MARK
+from healthmon.pipeline import REREAD_LOG_MARK
 from healthmon.produce import produce
 
 __all__ = ["Broker", "Run", "RunOutputs", "read_topic"]

@@ -5,7 +5,7 @@
 - `admin`: the topics created before any client needs them
 - client health: `reachability` (whether the clients reach the broker), `brokerlog` (their error lines
   kept few), `broker_watch` (both, once per process), `clientguard` (bounded waits for CLI clients),
-  `offsets` (end offsets that hold on every broker), `stuck_partitions` (committed offsets that stopped)
+  `offsets` (end offsets that hold on every broker)
 
 It imports no Faust: the Faust app's side of these is in `streams`.
 """

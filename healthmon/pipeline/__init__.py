@@ -10,8 +10,9 @@ from healthmon.pipeline.deadletters import DeadLetterNotDelivered, deliver_dead_
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.outputs import PIPELINE_ALERT_KEY, OutputSender, OutputTopics, max_output_bytes
 from healthmon.pipeline.processor import Inbound, Processor
+from healthmon.pipeline.stuck_partitions import REREAD_LOG_MARK, PartitionProgress, StuckPartitionWatch
 from healthmon.pipeline.tick_schedule import TickSchedule
 
 __all__ = ["Aligner", "Backlog", "DeadLetterNotDelivered", "Inbound", "LiveStates", "NO_EVENT_TIME", "OutputSender",
-           "OutputTopics", "PIPELINE_ALERT_KEY", "Pending", "Processor", "TickSchedule", "deliver_dead_letter",
-           "max_output_bytes", "retries_settled"]
+           "OutputTopics", "PIPELINE_ALERT_KEY", "PartitionProgress", "Pending", "Processor", "REREAD_LOG_MARK",
+           "StuckPartitionWatch", "TickSchedule", "deliver_dead_letter", "max_output_bytes", "retries_settled"]

@@ -13,16 +13,17 @@ from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 from yarl import URL
 
+from healthmon.kafka.offsets import verified_end_offsets
 from streams import faust_patches
 
 
 @pytest.fixture(autouse=True)
 def _installed() -> None:
-    faust_patches.install()
+    faust_patches.install(verified_end_offsets)
 
 
 def test_install_puts_every_patch_in_place_and_is_idempotent():
-    faust_patches.install()
+    faust_patches.install(verified_end_offsets)
     assert faust_patches.installed()
     for cls, name, replacement in faust_patches.PATCHES:
         assert getattr(cls, name) is replacement, f"{cls.__name__}.{name}"
@@ -84,7 +85,7 @@ async def test_table_recovery_reads_up_to_the_end_offsets_a_fetch_confirms(monke
         return {tp: 7}
 
     monkeypatch.setattr(faust_patches, "_listed_highwaters", listed)
-    monkeypatch.setattr(faust_patches, "verified_end_offsets", verify)
+    faust_patches.install(verify)
     thread = SimpleNamespace(consumer=SimpleNamespace(in_transaction=False),
                              transport=SimpleNamespace(url=[URL("kafka://broker:9093")], default_port=9092),
                              app=SimpleNamespace(conf=SimpleNamespace(broker_credentials=None, ssl_context=None)))

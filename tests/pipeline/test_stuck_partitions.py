@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from healthmon.kafka.stuck_partitions import PartitionProgress, StuckPartitionWatch
+from healthmon.pipeline import PartitionProgress, StuckPartitionWatch
 
 STUCK_MS = 60_000
 
