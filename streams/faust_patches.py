@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from aiokafka.partitioner import murmur2
+from faust.stores.rocksdb import Store as RocksDBStore
 from faust.tables.recovery import Recovery
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, credentials_to_aiokafka_auth, server_list
 from faust.transport.producer import ProducerBuffer
@@ -29,6 +31,7 @@ _listed_highwaters = AIOKafkaConsumerThread._highwaters
 _create_worker_consumer = AIOKafkaConsumerThread._create_worker_consumer
 _on_recovery_completed = Recovery.on_recovery_completed
 _fetch_records = AIOKafkaConsumerThread._fetch_records
+_rocksdb_set = RocksDBStore._set
 
 #: `healthmon.kafka.offsets.verified_end_offsets`: (bootstrap, listed ends, **security) -> true ends
 EndOffsets = Callable[..., Awaitable[Mapping[Any, int | None]]]
@@ -133,6 +136,21 @@ def forget_unacked(app: Any, message: Any) -> None:
     app.consumer._unacked_messages.discard(message)
 
 
+def set_in_key_partition(self: RocksDBStore, key: bytes, value: bytes | None) -> None:
+    """File a key under the partition its changelog record goes to, inside an event or not.
+
+    A table with `use_partitioner` sends each changelog record to murmur2(key), and the worker saves
+    states at commits, outside any event. Faust's RocksDB store asserts an event and would file the key
+    under that event's partition: the local database and its changelog offsets would disagree.
+    """
+    if not self.table.use_partitioner:
+        return _rocksdb_set(self, key, value)
+    partition = (murmur2(key) & 0x7FFFFFFF) % self.table.partitions
+    self._key_index[key] = partition
+    self._db_for_partition(partition).put(key, value)
+    return None
+
+
 #: (class, attribute, replacement) of every patch
 PATCHES: tuple[tuple[type, str, Any], ...] = (
     (ProducerBuffer, "_send_pending", send_pending_counted),
@@ -141,6 +159,7 @@ PATCHES: tuple[tuple[type, str, Any], ...] = (
     (AIOKafkaConsumerThread, "_create_worker_consumer", short_fetch_wait),
     (Recovery, "on_recovery_completed", resume_streams_last),
     (AIOKafkaConsumerThread, "_fetch_records", fetch_active_only),
+    (RocksDBStore, "_set", set_in_key_partition),
 )
 
 

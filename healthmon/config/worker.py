@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -51,8 +52,21 @@ class StoreSettings(Section):
     TITLE: ClassVar[str] = "State store"
 
     url: str = setting("memory://", "HEALTHMON_STORE",
-                       "Faust table store: `memory://` (recovers from changelog) or `rocksdb://`.")
+                       "Faust table store: `memory://` (every start reads the whole changelog) or `rocksdb://` "
+                       "(state kept on disk in `HEALTHMON_DATA_DIR`: a restart reads only the changelog written "
+                       "since; needs `pip install 'healthmon[rocksdb]'`).")
     data_dir: Path = setting(Path(".healthmon-data"), "HEALTHMON_DATA_DIR", "Directory for Faust's local state.")
+
+    @field_validator("url")
+    @classmethod
+    def _known_store(cls, value: str) -> str:
+        scheme = value.partition("://")[0]
+        if scheme not in ("memory", "rocksdb") or "://" not in value:
+            raise PydanticCustomError("store", "unknown store: use memory:// or rocksdb://")
+        if scheme == "rocksdb" and importlib.util.find_spec("rocksdict") is None:
+            raise PydanticCustomError("store", "rocksdb:// needs the rocksdict package, which is not installed: "
+                                               "pip install 'healthmon[rocksdb]'")
+        return value
 
 
 class HttpSettings(Section):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from healthmon.config import KafkaSettings, Settings, TopicSettings, config_table, settings_env
+from healthmon.config import KafkaSettings, Settings, StoreSettings, TopicSettings, config_table, settings_env
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -105,3 +106,21 @@ def test_readme_configuration_table_matches_settings():
 def test_alertmanager_urls_are_a_comma_separated_list(monkeypatch):
     monkeypatch.setenv("HEALTHMON_ALERTMANAGER_URLS", " http://am-1:9093/, https://am-2:9093 ,")
     assert Settings().alerts.alertmanager_url_list == ["http://am-1:9093", "https://am-2:9093"]
+
+
+@pytest.mark.parametrize("url", ["memory://", "rocksdb://"])
+def test_the_two_stores_are_accepted(url):
+    assert StoreSettings(url=url).url == url
+
+
+@pytest.mark.parametrize("url", ["rocksd://", "redis://localhost", "memory"])
+def test_an_unknown_store_is_refused_naming_the_two_known(url):
+    with pytest.raises(ValidationError, match="use memory:// or rocksdb://"):
+        StoreSettings(url=url)
+
+
+def test_rocksdb_without_its_binding_says_what_to_install(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "rocksdict" else real(name, *a))
+    with pytest.raises(ValidationError, match=r"pip install 'healthmon\[rocksdb\]'"):
+        StoreSettings(url="rocksdb://")

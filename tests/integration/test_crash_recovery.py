@@ -84,7 +84,8 @@ def _wait_quiet(worker, quiet_s: float = 6.0, timeout_s: float = 180.0) -> float
     return last
 
 
-async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_new_id(worker_factory, topic_io):
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_new_id(worker_factory, topic_io, store):
     reference = worker_factory(start=False)
     shared = reference.settings
     await ensure_topics(topic_io.bootstrap, shared.topics, shared.kafka)
@@ -98,7 +99,7 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     crashed_settings = shared.replace(
         worker={"app_id": shared.worker.app_id + "-crash"},
         topics={"alerts": "alerts-crash", "deadletter": "dlq-crash", "repartition": "repartition-crash"},
-        redis={"prefix": shared.redis.prefix + "crash:"}, http={"port": free_port()})
+        redis={"prefix": shared.redis.prefix + "crash:"}, http={"port": free_port()}, store={"url": store})
     crashed = worker_factory(settings=crashed_settings, start=False)
 
     # First half: processed, committed and saved; the worker stops cleanly. Second half: produced while

@@ -192,3 +192,23 @@ async def test_the_consumer_fetches_only_active_partitions_and_nothing_while_non
         assert await consumer.position(p1) == 0  # never handed over, so never skipped
     finally:
         await consumer.stop()
+
+
+def test_the_rocksdb_store_files_a_key_under_its_changelog_partition_outside_any_event():
+    from aiokafka.partitioner import DefaultPartitioner
+    from faust.stores.rocksdb import Store as RocksDBStore
+
+    dbs: dict[int, dict[bytes, bytes]] = {}
+
+    class _DB(dict):
+        def put(self, key: bytes, value: bytes) -> None:
+            self[key] = value
+
+    store = SimpleNamespace(table=SimpleNamespace(use_partitioner=True, partitions=4), _key_index={},
+                            _db_for_partition=lambda p: dbs.setdefault(p, _DB()))
+    for n in range(40):  # the worker saves states at commits, where Faust's store asserted an event
+        key = f"acc-{n:05d}".encode()
+        RocksDBStore._set(store, key, b"state")
+        partition = DefaultPartitioner()(key, [0, 1, 2, 3], [0, 1, 2, 3])
+        assert dbs[partition][key] == b"state" and store._key_index[key] == partition
+    assert len(dbs) == 4
