@@ -19,7 +19,8 @@ import pytest
 import yaml
 
 __all__ = [
-    "REPO", "DASHBOARD", "AT_RISK_DASHBOARD", "DASHBOARDS", "GRAFANA_BUILTINS", "tool", "start_prometheus", "stop_prometheus", "query", "wait_for_series",
+    "REPO", "DASHBOARD", "AT_RISK_DASHBOARD", "DASHBOARDS", "GRAFANA_BUILTINS", "tool", "start_prometheus",
+    "stop_prometheus", "query", "wait_for_series",
     "dashboard_expressions", "dashboard_targets", "substitute",
 ]
 
