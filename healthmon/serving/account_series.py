@@ -140,6 +140,12 @@ class AccountSeries(Collector):
         for account_id in account_ids:
             self.forget(account_id)
 
+    def retain(self, keep: Callable[[str], bool]) -> int:
+        """Drop the rows of the accounts `keep` refuses (after a rebalance: those on other workers); count them."""
+        gone = [account_id for account_id in self.rows if not keep(account_id)]
+        self.forget_all(gone)
+        return len(gone)
+
     def exported(self) -> list[tuple[str, AccountRow]]:
         """Return the rows exported now: all of them, or under the cap the lowest scores (ties by account)."""
         rows = self.rows

@@ -158,3 +158,13 @@ def test_over_the_cap_the_lowest_scores_are_exported_and_the_rest_counted() -> N
     assert gauge(metrics, "healthmon_account_series_capped_accounts") == 1
     series.forget("a")
     assert gauge(metrics, "healthmon_account_series_capped_accounts") == 0
+
+
+def test_retain_drops_the_accounts_another_worker_owns_now() -> None:
+    series, metrics = make("at_risk")
+    for account in ("a", "b", "c"):
+        series.observe(account, snapshot(account, "red"), "key")
+    series.observe("b", snapshot("b", "green", at_ms=T0 + 1), "key")  # recovering: its day is forgotten too
+    assert series.retain(lambda account: account == "c") == 2
+    assert exported_accounts(metrics) == {"c": "red"}
+    assert series.recovered_at == {}
