@@ -18,8 +18,8 @@ from __future__ import annotations
 import heapq
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -38,6 +38,7 @@ CSM_MAX_CHARS = 64
 _NOT_IN_LABEL = re.compile(r"[^a-z0-9._@+-]+")
 
 
+@lru_cache(maxsize=4096)  # a portfolio has few CSMs; each account is scored again and again
 def csm_label(csm: str | None) -> str:
     """Return the `csm` label of a profile's CSM: lowercase, `[a-z0-9._@+-]` only, at most 64 characters."""
     # The profile's csm is free text (up to 200 characters of anything). As a label it becomes a slug,
@@ -47,8 +48,7 @@ def csm_label(csm: str | None) -> str:
     return slug or NO_CSM
 
 
-@dataclass(frozen=True, slots=True)
-class AccountRow:
+class AccountRow(NamedTuple):
     """What the per-account series of one account show: its labels and its values."""
 
     labels: tuple[str, str, str, str]
@@ -56,11 +56,6 @@ class AccountRow:
     #: event-time seconds since the account's last product usage (None: never used)
     inactive_seconds: float | None
     open_urgent_tickets: float
-
-    @property
-    def band(self) -> str:
-        """Return the account's band label."""
-        return self.labels[3]
 
 
 #: metric name, help, the row's value: one series per exported account each (unset values are left out)
@@ -82,12 +77,10 @@ def row_of(snapshot: Mapping[str, Any], tier: str) -> AccountRow | None:
         return None
     metrics = snapshot.get("metrics") or {}
     idle_days = metrics.get("days_since_last_activity")
-    return AccountRow(
-        labels=(str(snapshot["account_id"]), tier, csm_label(snapshot.get("csm")), str(snapshot.get("band") or GREEN)),
-        score=float(score),
-        inactive_seconds=None if idle_days is None else float(idle_days) * DAY_MS / 1000,
-        open_urgent_tickets=float(metrics.get("open_urgent_tickets") or 0),
-    )
+    return AccountRow((str(snapshot["account_id"]), tier, csm_label(snapshot.get("csm")),
+                       str(snapshot.get("band") or GREEN)),
+                      float(score), None if idle_days is None else float(idle_days) * DAY_MS / 1000,
+                      float(metrics.get("open_urgent_tickets") or 0))
 
 
 class AccountSeries(Collector):
@@ -111,7 +104,7 @@ class AccountSeries(Collector):
         if row is None:
             self.forget(account_id)
             return
-        if self.mode == "at_risk" and row.band == GREEN:
+        if self.mode == "at_risk" and row.labels[3] == GREEN:
             if account_id not in self.rows:
                 return  # green, and not at risk within the last day: no series
             at_ms = int(snapshot.get("as_of") or 0)

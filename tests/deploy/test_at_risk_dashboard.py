@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from healthmon.serving.account_series import csm_label
 from tests.deploy.promstack import (
     AT_RISK_DASHBOARD,
     GRAFANA_BUILTINS,
@@ -217,6 +218,8 @@ def test_the_live_worker_feeds_the_table_with_its_accounts_not_green(live_worker
     assert set(rows) == set(at_risk)
     for account, series in rows.items():
         assert series["metric"]["band"] == at_risk[account]["band"]
+        assert series["metric"]["csm"] == csm_label(at_risk[account]["csm"])
+        assert series["metric"]["tier"] == at_risk[account]["tier"]
         assert float(series["value"][1]) == pytest.approx(at_risk[account]["score"])
     account = min(rows)
     # the 7-day change needs a week of Prometheus history; every other query has data at once
