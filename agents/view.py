@@ -29,14 +29,25 @@ def register_view_timer(app: faust.App, refresh: ViewRefresh, saved_accounts: Ca
     it held, every local account is queued again, once the table is complete.
     """
 
+    owned: set[int] = set()
+
     @app.timer(interval_s, name="healthmon.view")
     async def refresh_view() -> None:
+        nonlocal owned
         try:
             await refresh.refresh(max_accounts)
             view = refresh.view
-            if view.resync_requested and app.tables.recovery.completed.is_set() and not app.rebalancing:
+            settled = app.tables.recovery.completed.is_set() and not app.rebalancing
+            if view.resync_requested and settled:
                 view.resync_started()
                 marked = refresh.mark_all(local_accounts(app, inputs, saved_accounts(), partitions))
                 log.info("Redis view resync: %d local accounts", marked)
+            active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic in inputs}
+            if settled and active != owned:
+                # Per-account series of accounts another worker owns now would show them twice, and
+                # frozen; the accounts this worker gained are scored again to get theirs.
+                owned = active
+                refresh.metrics.account_series.retain(lambda account: partition_for(account, partitions) in active)
+                refresh.mark_all(local_accounts(app, inputs, saved_accounts(), partitions))
         except Exception:  # noqa: BLE001 - a view problem must never stop the stream
             log.exception("refreshing the health view failed")

@@ -22,6 +22,7 @@ from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
 from healthmon.kafka.offsets import verified_end_offsets
 from healthmon.pipeline import Aligner, Processor
+from healthmon.serving.account_series import AccountSeries
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
 from healthmon.serving.redis_clients import redis_kwargs
@@ -63,7 +64,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     app = create_app(settings, broker_url)
     topics = declare_topics(app, settings.topics)
     table = account_state_table(app, settings.topics)
-    metrics = Metrics()
+    metrics = Metrics(account_series=AccountSeries(settings.http.account_metrics, settings.http.account_metrics_max))
     metrics.build_info.labels(__version__, policy.version).set(1)
     redis = settings.redis
     view = RedisView(redis.url, redis.prefix, metrics, max_connections=redis.max_connections,

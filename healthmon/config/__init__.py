@@ -12,8 +12,15 @@ from healthmon.config.section import Section
 from healthmon.config.settings import Settings
 from healthmon.config.table import config_table, env_value, settings_env
 from healthmon.config.topics import TopicSettings
-from healthmon.config.worker import HttpSettings, StoreSettings, WorkerSettings
+from healthmon.config.worker import (
+    ACCOUNT_METRICS_MODES,
+    AccountMetricsMode,
+    HttpSettings,
+    StoreSettings,
+    WorkerSettings,
+)
 
-__all__ = ["AlertSettings", "AlignmentSettings", "DEFAULT_POLICY_FILE", "EngineSettings", "HttpSettings",
-           "IngestSettings", "KafkaSettings", "RedisSettings", "Section", "Settings", "StoreSettings",
-           "TopicSettings", "WorkerSettings", "config_table", "env_value", "settings_env"]
+__all__ = ["ACCOUNT_METRICS_MODES", "AccountMetricsMode", "AlertSettings", "AlignmentSettings",
+           "DEFAULT_POLICY_FILE", "EngineSettings", "HttpSettings", "IngestSettings", "KafkaSettings",
+           "RedisSettings", "Section", "Settings", "StoreSettings", "TopicSettings", "WorkerSettings",
+           "config_table", "env_value", "settings_env"]

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from healthmon.config.section import Section, empty_path_is_unset, setting
 
-__all__ = ["HttpSettings", "StoreSettings", "WorkerSettings"]
+__all__ = ["ACCOUNT_METRICS_MODES", "AccountMetricsMode", "HttpSettings", "StoreSettings", "WorkerSettings"]
+
+#: Which accounts get per-account series on `/metrics`: none, those not green (and each for a day of event
+#: time after it returns to green), or every scored account.
+AccountMetricsMode = Literal["off", "at_risk", "all"]
+ACCOUNT_METRICS_MODES: tuple[AccountMetricsMode, ...] = get_args(AccountMetricsMode)
 
 
 class WorkerSettings(Section):
@@ -70,7 +75,7 @@ class StoreSettings(Section):
 
 
 class HttpSettings(Section):
-    """The worker's HTTP API and `/metrics`."""
+    """The worker's HTTP API and what its `/metrics` exposes."""
 
     TITLE: ClassVar[str] = "HTTP API"
     SECRET_FILES: ClassVar[tuple[str, ...]] = ("api_token",)
@@ -84,6 +89,16 @@ class HttpSettings(Section):
     api_token_file: Path | None = setting(
         None, "HEALTHMON_API_TOKEN_FILE",
         "File holding the API token (a mounted secret), instead of `HEALTHMON_API_TOKEN`.")
+    account_metrics: AccountMetricsMode = setting(
+        "at_risk", "HEALTHMON_ACCOUNT_METRICS",
+        "Per-account series on `/metrics` (`healthmon_account_*`, labelled `account_id`, `tier`, `csm`, `band`) for "
+        "the \"Accounts at risk\" dashboard: `off`; `at_risk`, the accounts not green plus each account for a day "
+        "of event time after it returns to green; or `all` scored accounts.")
+    account_metrics_max: int = setting(
+        3000, "HEALTHMON_ACCOUNT_METRICS_MAX",
+        "Most per-account series one worker exposes (3 per account: at most 1,000 accounts by default). Past it the "
+        "lowest scores are kept, and `healthmon_account_series_capped_accounts` counts the accounts left out.",
+        ge=3)
 
     @field_validator("api_token_file", mode="before")
     @classmethod

@@ -13,6 +13,7 @@ from prometheus_client import (
 )
 
 from healthmon.core.vocabulary import ALERT_KINDS, ALERT_STATUSES, BANDS, OUTCOMES, SEVERITIES, TIERS
+from healthmon.serving.account_series import AccountSeries
 from schemas.deadletter import DeadLetterReason
 
 __all__ = ["Metrics", "REPARTITION_LABEL", "TIER_LABELS", "TOPIC_LABELS", "UNKNOWN_TIER"]
@@ -31,9 +32,12 @@ REDIS_OPERATIONS = ("write", "read", "ping")
 class Metrics:
     """All healthmon metrics in one registry (one per worker process)."""
 
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(self, registry: CollectorRegistry | None = None, account_series: AccountSeries | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
+        #: the per-account series (`healthmon_account_*`): off unless the worker's settings turn them on
+        self.account_series = account_series or AccountSeries()
+        r.register(self.account_series)
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         GCCollector(registry=r)

@@ -47,6 +47,7 @@ class ViewRefresh:
         # In a backfill every account changes every second; scoring them all would take the worker's
         # time from the stream. The rest stay queued, in order, for the next refresh.
         outdated = self.outdated
+        account_series = self.metrics.account_series
         batch = list(outdated) if max_accounts is None else list(islice(outdated, max_accounts))
         for n, account_id in enumerate(batch):
             del outdated[account_id]
@@ -65,7 +66,9 @@ class ViewRefresh:
                 self._band_tier[account_id] = (band, tier)
             if snapshot.get("score") is not None:
                 self.metrics.health_score.observe(snapshot["score"])
+            account_series.observe(account_id, snapshot, tier)
             self.view.put_snapshot(account_id, snapshot)
+        account_series.expire(self._stream_time)
         clock = self.clock
         for kind, label in TOPIC_LABELS.items():
             wm = clock.source_watermark_ms(kind)

@@ -91,6 +91,8 @@ def test_a_dotenv_file_is_read_beneath_the_environment(monkeypatch, tmp_path):
     ("HEALTHMON_DASHBOARD_URL_TEMPLATE", "http://grafana/d/x?var-account={account}"),
     ("HEALTHMON_BRIDGE_PORT", "-1"),
     ("HEALTHMON_STUCK_PARTITION_SECONDS", "0"),
+    ("HEALTHMON_ACCOUNT_METRICS", "red"),
+    ("HEALTHMON_ACCOUNT_METRICS_MAX", "2"),  # fewer than one account's three series
 ])
 def test_bad_environment_values_are_rejected(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
@@ -124,3 +126,10 @@ def test_rocksdb_without_its_binding_says_what_to_install(monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "rocksdict" else real(name, *a))
     with pytest.raises(ValidationError, match=r"pip install 'healthmon\[rocksdb\]'"):
         StoreSettings(url="rocksdb://")
+
+
+def test_per_account_series_default_to_the_accounts_at_risk_under_a_cap(monkeypatch):
+    assert (Settings().http.account_metrics, Settings().http.account_metrics_max) == ("at_risk", 3000)
+    monkeypatch.setenv("HEALTHMON_ACCOUNT_METRICS", "all")
+    monkeypatch.setenv("HEALTHMON_ACCOUNT_METRICS_MAX", "30000")
+    assert (Settings().http.account_metrics, Settings().http.account_metrics_max) == ("all", 30000)

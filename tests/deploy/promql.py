@@ -23,6 +23,13 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_broker_unreachable": "gauge",
     "healthmon_broker_last_contact_timestamp_seconds": "gauge",
     "healthmon_build_info": "gauge",
+    # the per-account series (HEALTHMON_ACCOUNT_METRICS) and their cap
+    "healthmon_account_health_score": "gauge",
+    "healthmon_account_inactive_seconds": "gauge",
+    "healthmon_account_open_urgent_tickets": "gauge",
+    "healthmon_account_series": "gauge",
+    "healthmon_account_series_limit": "gauge",
+    "healthmon_account_series_capped_accounts": "gauge",
 }
 
 #: base name -> Prometheus type, as `healthmon alertmanager` (the bridge) exposes them on its own /metrics

@@ -19,12 +19,16 @@ import pytest
 import yaml
 
 __all__ = [
-    "REPO", "DASHBOARD", "tool", "start_prometheus", "stop_prometheus", "query", "wait_for_series",
+    "REPO", "DASHBOARD", "AT_RISK_DASHBOARD", "DASHBOARDS", "GRAFANA_BUILTINS", "tool", "start_prometheus",
+    "stop_prometheus", "query", "wait_for_series",
     "dashboard_expressions", "dashboard_targets", "substitute",
 ]
 
 REPO = Path(__file__).resolve().parents[2]
 DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "healthmon.json"
+AT_RISK_DASHBOARD = REPO / "deploy" / "grafana" / "dashboards" / "at-risk.json"
+#: every provisioned dashboard
+DASHBOARDS = sorted((REPO / "deploy" / "grafana" / "dashboards").glob("*.json"))
 
 #: what Grafana's built-in variables become when an expression is sent to Prometheus directly
 GRAFANA_BUILTINS = {

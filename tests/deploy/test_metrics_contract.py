@@ -6,6 +6,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from healthmon.alerting.metrics import BridgeMetrics
+from healthmon.serving.account_series import ACCOUNT_FAMILIES, AccountSeries
 from healthmon.serving.metrics import Metrics
 from tests.deploy.promql import BRIDGE_METRICS, HEALTHMON_METRICS
 from tests.deploy.promstack import REPO
@@ -36,6 +37,20 @@ def test_the_bridge_registers_exactly_the_documented_metrics() -> None:
 def test_metric_labels_are_bounded(registry) -> None:
     for name, (_, labels) in _families(registry()).items():
         assert labels <= BOUNDED_LABELS, f"{name} has unbounded labels {labels - BOUNDED_LABELS}"
+
+
+def test_only_the_per_account_series_carry_account_labels() -> None:
+    # the one place account_id is a label (issue #23): the per-account series, capped and off by default
+    series = AccountSeries("all", 30)
+    metrics = Metrics(account_series=series)
+    series.observe("acme", {"account_id": "acme", "tier": "key", "csm": "Alice Smith", "score": 40.0, "band": "red",
+                            "as_of": 0, "metrics": {"days_since_last_activity": 3, "open_urgent_tickets": 1}}, "key")
+    per_account = {name for name, _, _ in ACCOUNT_FAMILIES}
+    for name, (_, labels) in _families(metrics.registry).items():
+        if name in per_account:
+            assert labels == {"account_id", "tier", "csm", "band"}, name
+        else:
+            assert labels <= BOUNDED_LABELS, f"{name} has unbounded labels {labels - BOUNDED_LABELS}"
 
 
 def test_operations_doc_lists_every_metric() -> None:

@@ -5,7 +5,12 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
 from healthmon.core import PipelineClock, parse_policy
+from healthmon.serving.account_series import ACCOUNT_FAMILIES, AccountSeries
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
 from healthmon.serving.view_refresh import ViewRefresh
@@ -53,3 +58,63 @@ async def test_the_accounts_gauge_follows_an_account_from_band_to_band():
     refresh.mark("acme")
     await refresh.refresh()
     assert (count("green"), count("red")) == (0, 1)
+
+
+def _scored_refresh(scores: dict[str, float], mode: str, max_series: int,
+                    stream_ms: int = 0) -> tuple[ViewRefresh, Metrics]:
+    metrics = Metrics(account_series=AccountSeries(mode, max_series))  # type: ignore[arg-type]
+
+    def snapshot(state: str, at_ms: int) -> dict[str, Any]:
+        s = scores[state]
+        band = "red" if s <= 50 else "yellow" if s <= 75 else "green"
+        return {"account_id": state, "band": band, "tier": "key", "csm": f"csm-{hash(state) % 7}", "score": s,
+                "as_of": at_ms, "metrics": {"days_since_last_activity": 2, "open_urgent_tickets": 0}}
+
+    engine = SimpleNamespace(snapshot=snapshot)
+    clock = PipelineClock(parse_policy(policy_doc()), clock=lambda: 0)
+    refresh = ViewRefresh(engine, metrics, _View(metrics), clock, state_of=lambda a: a,
+                          stream_time=lambda a: stream_ms)
+    return refresh, metrics
+
+
+def _account_series(metrics: Metrics) -> tuple[int, set[str]]:
+    """Count the per-account series in a scrape of the registry; return it and the accounts they name."""
+    count, accounts = 0, set()
+    for family in text_string_to_metric_families(generate_latest(metrics.registry).decode()):
+        if family.name in {name for name, _, _ in ACCOUNT_FAMILIES}:
+            count += len(family.samples)
+            accounts |= {s.labels["account_id"] for s in family.samples}
+    return count, accounts
+
+
+@pytest.mark.parametrize(("mode", "at_risk_share"), [("all", 1.0), ("at_risk", 0.4)])
+async def test_ten_thousand_accounts_stay_under_the_cap(mode: str, at_risk_share: float) -> None:
+    # scores spread over 0-100 so that `at_risk_share` of the accounts are yellow or red
+    scores = {f"acct-{i:05d}": min(100.0, round((i % 1000) / 1000 * 75 / at_risk_share, 2)) for i in range(10_000)}
+    cap = 3_000
+    refresh, metrics = _scored_refresh(scores, mode, cap)
+    refresh.mark_all(scores)
+    await refresh.refresh()
+    count, accounts = _account_series(metrics)
+    selected = sum(1 for s in scores.values() if mode == "all" or s <= 75)
+    assert selected > cap // 3  # the test means nothing unless the mode selects more than the cap allows
+    assert count <= cap and count == 3 * (cap // 3)
+    assert max(scores[a] for a in accounts) <= min(s for a, s in scores.items() if a not in accounts)
+    text = generate_latest(metrics.registry).decode()
+    assert f"healthmon_account_series_capped_accounts {float(selected - cap // 3)}" in text
+    assert f"healthmon_account_series {float(count)}" in text
+
+
+async def test_accounts_returning_to_green_leave_the_series_a_day_later() -> None:
+    scores = {"a": 30.0, "b": 60.0, "c": 90.0}
+    refresh, metrics = _scored_refresh(scores, "at_risk", 3_000)
+    refresh.mark_all(scores)
+    await refresh.refresh()
+    assert _account_series(metrics) == (6, {"a", "b"})
+    scores["a"] = 95.0
+    refresh.mark("a")
+    await refresh.refresh()
+    assert _account_series(metrics) == (6, {"a", "b"})  # still shown: back to green less than a day ago
+    refresh._stream_time = lambda account: 86_400_000  # the partition's stream time moves a day on
+    await refresh.refresh()
+    assert _account_series(metrics) == (3, {"b"})
