@@ -39,10 +39,13 @@ __all__ = ["bench"]
               help="Where logs and profiles go (default: a new temporary directory).")
 @click.option("--mapping", is_flag=True,
               help="Run only the in-process mapping micro-benchmark: µs per event of each inputs-file preset.")
+@click.option("--recovery", "recovery_accounts", type=click.IntRange(1), default=None,
+              help="Run only the recovery benchmark: seconds to /readyz with this many accounts in the changelog, "
+                   "on each store (100000 in BENCHMARKS.md).")
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
           dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
-          mapping: bool) -> None:
+          mapping: bool, recovery_accounts: int | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
     if mapping:
         import orjson
@@ -56,6 +59,23 @@ def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, 
         if not json_only:
             click.echo(render_mapping(rows))
         click.echo(orjson.dumps(summary(rows)).decode())
+        return
+    if recovery_accounts is not None:
+        import tempfile
+
+        import orjson
+
+        from healthmon.bench.recovery import recovery_summary, run_recovery
+        from healthmon.config import Settings
+
+        where = workdir or Path(tempfile.mkdtemp(prefix="healthmon-recovery-"))
+        where.mkdir(parents=True, exist_ok=True)
+        try:
+            runs = run_recovery(recovery_accounts, where, Settings().kafka.broker_url,
+                                say=(lambda line: None) if json_only else (lambda line: click.echo(line, err=True)))
+        except (BrokerError, RuntimeError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(orjson.dumps(recovery_summary(runs, recovery_accounts)).decode())
         return
     from healthmon.bench import BenchOptions, render_json, render_table, run_bench
 
