@@ -59,7 +59,7 @@ class StoreSettings(Section):
     url: str = setting("memory://", "HEALTHMON_STORE",
                        "Faust table store: `memory://` (every start reads the whole changelog) or `rocksdb://` "
                        "(state kept on disk in `HEALTHMON_DATA_DIR`: a restart reads only the changelog written "
-                       "since; needs `pip install 'healthmon[rocksdb]'`).")
+                       "since; with the `rocksdict` package healthmon installs).")
     data_dir: Path = setting(Path(".healthmon-data"), "HEALTHMON_DATA_DIR", "Directory for Faust's local state.")
 
     @field_validator("url")
@@ -69,8 +69,8 @@ class StoreSettings(Section):
         if scheme not in ("memory", "rocksdb") or "://" not in value:
             raise PydanticCustomError("store", "unknown store: use memory:// or rocksdb://")
         if scheme == "rocksdb" and importlib.util.find_spec("rocksdict") is None:
-            raise PydanticCustomError("store", "rocksdb:// needs the rocksdict package, which is not installed: "
-                                               "pip install 'healthmon[rocksdb]'")
+            raise PydanticCustomError("store", "rocksdb:// needs the rocksdict package, which is not installed "
+                                               "(healthmon depends on it: pip install 'rocksdict>=0.3.29,<0.4')")
         return value
 
 

@@ -124,7 +124,7 @@ def test_an_unknown_store_is_refused_naming_the_two_known(url):
 def test_rocksdb_without_its_binding_says_what_to_install(monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "rocksdict" else real(name, *a))
-    with pytest.raises(ValidationError, match=r"pip install 'healthmon\[rocksdb\]'"):
+    with pytest.raises(ValidationError, match=r"pip install 'rocksdict"):
         StoreSettings(url="rocksdb://")
 
 
