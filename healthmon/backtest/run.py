@@ -119,6 +119,11 @@ def build_report(opts: BacktestOptions, stats: ReplayStats, runs: list[Replay], 
                   "lines_per_s": round(stats.lines / stats.seconds) if stats.seconds else None},
         "policies": [],
     }
+    if runs and runs[0].under_floor * 2 > stats.lines:
+        # An old archive: nearly everything is refused as a clock default; say which setting decides.
+        report["input"]["under_min_occurred_at"] = {"events": runs[0].under_floor,
+                                                    "setting": "HEALTHMON_MIN_OCCURRED_AT",
+                                                    "value": runs[0].min_occurred_at}
     horizon_ms = opts.horizon_days * DAY_MS
     churned = None
     if opts.labels is not None:

@@ -24,6 +24,7 @@ from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
+from schemas.events import FLOOR_PHRASE
 
 if TYPE_CHECKING:
     from healthmon.pipeline import Inbound
@@ -65,6 +66,9 @@ class Replay:
         self.engine = Engine(policy, config, clock=frozen)
         self.policy = policy
         self.dead_letters: Counter[str] = Counter()
+        #: events dead-lettered for an `occurred_at` under `HEALTHMON_MIN_OCCURRED_AT`
+        self.under_floor = 0
+        self.min_occurred_at = settings.ingest.min_occurred_at
         self._rerouted: list[tuple[bytes, bytes]] = []
         self.topics = _Topics({name: kind for kind, name in settings.topics.input_names.items()}
                               | {REPARTITION_TOPIC: "repartition"},
@@ -79,7 +83,10 @@ class Replay:
         self._offsets: dict[tuple[str, int], int] = {}
 
     def _dead_letter(self, key: bytes | None, value: bytes) -> None:
-        self.dead_letters[orjson.loads(value)["reason"]] += 1
+        letter = orjson.loads(value)
+        self.dead_letters[letter["reason"]] += 1
+        if FLOOR_PHRASE in letter["error"]:
+            self.under_floor += 1
 
     def _offset(self, topic: str, partition: int) -> int:
         offset = self._offsets.get((topic, partition), 0)

@@ -91,6 +91,7 @@ class Processor:
         self.reports_stalls = reports_stalls
         self.wall_ms = wall_ms
         self.partitions = settings.topics.partitions
+        self.min_occurred_at_ms = settings.ingest.min_occurred_at_ms
         self.states = LiveStates(table, engine.new_state)
         self.ticks = TickSchedule(engine.next_tick_ms, self.partitions, tick_interval_ms)
         self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes)
@@ -139,7 +140,8 @@ class Processor:
             return inbound  # a compaction tombstone: the profile is gone, nothing to score
         ingest = self.settings.ingest
         inbound.decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=ingest.max_message_bytes,
-                                         max_future_skew_ms=ingest.max_future_skew_seconds * 1000)
+                                         max_future_skew_ms=ingest.max_future_skew_seconds * 1000,
+                                         min_occurred_at_ms=self.min_occurred_at_ms)
         inbound.event_time = _event_time(e for _, e in inbound.decoded.events)
         return inbound
 
