@@ -9,7 +9,7 @@ import sys
 import click
 from pydantic import ValidationError
 
-from healthmon.cli.base import cli, policy_or_exit, settings_from_env
+from healthmon.cli.base import cli, inputs_or_exit, policy_or_exit, settings_from_env
 from healthmon.kafka.broker import BrokerError
 
 __all__ = ["alertmanager", "demo", "tail", "worker"]
@@ -32,6 +32,7 @@ def worker() -> None:
 
     settings = settings_from_env()
     policy = policy_or_exit(settings.engine.policy_file)
+    inputs = inputs_or_exit(settings)
     # Until Faust installs its own handlers, a signal ends the start-up with one line (and the embedded
     # broker is stopped by the `finally` clauses below).
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -51,13 +52,14 @@ def worker() -> None:
         click.echo(f"healthmon: embedded Tansu broker at {broker_url}; "
                    f"export KAFKA_BROKER_URL={broker_url} to point generate/tail at it", err=True)
     try:
-        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka))
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka,
+                                  inputs=[spec.topic for spec in inputs.inputs]))
     except (TimeoutError, OSError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
         if embedded is not None:
             embedded.stop()
         raise click.ClickException(f"cannot create topics on {broker_url}: {exc}") from None
     asyncio.set_event_loop(asyncio.new_event_loop())
-    built = build_worker(settings, policy, broker_url)
+    built = build_worker(settings, policy, broker_url, inputs)
     from healthmon.core.compiled import core_mode
 
     click.echo(f"healthmon: worker {settings.worker.app_id} policy {policy.version}, core {core_mode()}, API and "
