@@ -73,7 +73,8 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     app = create_app(settings, broker_url)
     topics = declare_topics(app, settings.topics, inputs)
     table = account_state_table(app, settings.topics)
-    links, traits = global_tables(app, settings.topics)
+    # Only mapped inputs link accounts or send traits: today's native topics need no global tables.
+    links, traits = (None, None) if inputs.native else global_tables(app, settings.topics)
     metrics = Metrics()
     metrics.build_info.labels(__version__, policy.version).set(1)
     redis = settings.redis
