@@ -21,6 +21,8 @@ from healthmon.pipeline.links import Held, LinkTables, LinkWait, Traits
 
 __all__ = ["MAX_HELD_BYTES", "MAX_HELD_EVENTS", "MappedInputs", "Taken"]
 
+#: formats whose NPS responses can be answered again, a later answer replacing the earlier one
+ANSWERS_REPLACED = ("delighted",)
 #: The link wait holds at most this many events, and about this many bytes; past either, the oldest go.
 MAX_HELD_EVENTS = 100_000
 MAX_HELD_BYTES = 64 * 1024 * 1024
@@ -53,6 +55,8 @@ class MappedInputs:
         mappers = {spec.topic: InputMapper(spec) for spec in inputs.inputs}
         #: the inputs that are not read by the native decoder as today (a format, `fields`, `values`, a link)
         self.mappers = {topic: m for topic, m in mappers.items() if not m.native}
+        #: topics whose NPS answers a later answer may replace (their answers are kept in the state)
+        self.answer_topics = frozenset(spec.topic for spec in inputs.inputs if spec.format in ANSWERS_REPLACED)
         self.links = LinkTables(links)
         self.traits = Traits(traits)
         self.wait = LinkWait(wait_ms, max_events, max_bytes)

@@ -16,12 +16,14 @@ import orjson
 from healthmon.core.vocabulary import DEAD_LETTER, IGNORED
 from healthmon.ingest import Rejection, partition_for
 from healthmon.ingest.formats import Mapped
-from healthmon.ingest.repartition import Source
+from healthmon.ingest.repartition import REMOVAL, Removal, Source
 from healthmon.pipeline.links import Held
 from healthmon.serving.metrics import TOPIC_LABELS
 from schemas.deadletter import DeadLetterReason
 
 if TYPE_CHECKING:
+    from healthmon.core import Engine
+    from healthmon.pipeline.live_states import LiveStates
     from healthmon.pipeline.mapped_inputs import MappedInputs
     from healthmon.pipeline.outputs import OutputSender
     from healthmon.serving.metrics import Metrics
@@ -50,14 +52,18 @@ class MappedRouting:
         wall_ms: Callable[[], int]
         _ev: dict[tuple[str, str], Any]
 
+        engine: Engine
+        states: LiveStates
+
         async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], source: Source,
                          key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int] | None,
-                         home: int) -> None: ...
+                         home: int, replaces: bool = False) -> None: ...
 
         async def _advance(self, partition: int) -> None: ...
 
     async def _route(self, kind: str, events: list[tuple[int | None, Any]], source: Source, key: bytes | None,
-                     value: bytes | None, now_ms: int, position: tuple[str, int] | None, partition: int) -> None:
+                     value: bytes | None, now_ms: int, position: tuple[str, int] | None, partition: int,
+                     replaces: bool = False) -> None:
         """Apply the events of this partition's accounts, send the others to their account's partition."""
         groups: dict[str, list[tuple[int | None, Any]]] = {}
         for index, event in events:
@@ -65,9 +71,20 @@ class MappedRouting:
         for account_id, items in groups.items():
             if partition_for(account_id, self.partitions) == partition:
                 await self._apply(account_id, kind, items, source, key, value, now_ms, position=position,
-                                  home=partition)
+                                  home=partition, replaces=replaces)
             else:
-                await self.outputs.repartition(account_id, kind, items, source)
+                await self.outputs.repartition(account_id, kind, items, source, replaces)
+
+    async def _remove(self, account_id: str, reason: str, source: Source, partition: int) -> None:
+        """Forget an account its source removed, resolving its open alerts, on the account's own partition."""
+        if partition_for(account_id, self.partitions) != partition:
+            await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source)
+            return
+        state = self.states.get(account_id)
+        if state is None:
+            return
+        await self.outputs.alerts(self.engine.remove(state, reason))
+        self.states.remove(account_id)
 
     async def _take_mapped(self, inbound: Inbound, decoded: Mapped, source: Source,
                            position: tuple[str, int]) -> None:
@@ -86,6 +103,11 @@ class MappedRouting:
             await self._route(kind, events, source, key, value, now_ms, position, inbound.partition)
         if profiles:
             await self._route("account", profiles, source, key, value, now_ms, None, inbound.partition)
+        if taken.replacements:  # a replacement is idempotent: no redelivery check of its own
+            await self._route(kind, taken.replacements, source, key, value, now_ms, None, inbound.partition,
+                              replaces=True)
+        for removal in taken.removals:
+            await self._remove(removal.account_id, removal.reason, source, inbound.partition)
         for held in taken.released:
             await self._release(held)
         for held in taken.evicted:

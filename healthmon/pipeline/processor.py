@@ -33,7 +33,7 @@ from healthmon.ingest import Decoded, Rejection, decode_message
 from healthmon.ingest.formats import Mapped
 from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile, default_inputs
-from healthmon.ingest.repartition import Repartitioned, Source, decode_repartitioned, repartition_source
+from healthmon.ingest.repartition import REMOVAL, Repartitioned, Source, decode_repartitioned, repartition_source
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.mapped_inputs import MappedInputs
@@ -186,10 +186,13 @@ class Processor(MappedRouting):
             self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
         partition, now_ms = inbound.partition, inbound.now_ms
         if inbound.repartitioned is not None:
-            kind, source, items = inbound.repartitioned
+            kind, source, items, replaces = inbound.repartitioned
             account_id = items[0][1].account_id
-            await self._apply(account_id, kind, items, source, account_id.encode(), None, now_ms,
-                              position=("repartition", inbound.offset), home=partition)
+            if kind == REMOVAL:
+                await self._remove(account_id, items[0][1].reason, source, partition)
+            else:
+                await self._apply(account_id, kind, items, source, account_id.encode(), None, now_ms,
+                                  position=("repartition", inbound.offset), home=partition, replaces=replaces)
             await self._advance(partition)
             return
         kind = inbound.kind
@@ -214,11 +217,11 @@ class Processor(MappedRouting):
 
     async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], source: Source,
                      key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int] | None,
-                     home: int) -> None:
+                     home: int, replaces: bool = False) -> None:
         """Apply one message's events of one account; `source` names the input message they came from.
 
         `home` is the account's own partition (that of the repartition topic for repartitioned events):
-        its watermark and tick schedule are the ones that move.
+        its watermark and tick schedule are the ones that move. `replaces`: later answers (see `Engine.apply`).
         """
         label = TOPIC_LABELS[kind]
         events = [e for _, e in items]
@@ -231,7 +234,8 @@ class Processor(MappedRouting):
                     wm = occurred_at
                 self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
         result = self.engine.apply(self.states.load(account_id), events, stream_time_ms=wm,
-                                   held_back=self.clock.held_back_sources(), position=position)
+                                   held_back=self.clock.held_back_sources(), position=position,
+                                   keep_answers=source.topic in self.mapped.answer_topics, replaces=replaces)
         self.ticks.watermark[home] = wm
         ok = 0
         for (index, event), outcome in zip(items, result.outcomes):
