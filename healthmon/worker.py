@@ -71,7 +71,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     inputs = inputs if inputs is not None else worker_inputs(settings)
     faust_patches.install()
     app = create_app(settings, broker_url)
-    topics = declare_topics(app, settings.topics, inputs)
+    topics = declare_topics(app, settings.topics, [(spec.topic, spec.kind) for spec in inputs.inputs])
     table = account_state_table(app, settings.topics)
     # Only mapped inputs link accounts or send traits: today's native topics need no global tables.
     links, traits = (None, None) if inputs.native else global_tables(app, settings.topics)

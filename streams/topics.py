@@ -7,7 +7,6 @@ from dataclasses import dataclass
 import faust
 
 from healthmon.config import TopicSettings
-from healthmon.ingest.inputs import InputsFile
 
 __all__ = ["Topics", "declare_topics"]
 
@@ -33,13 +32,14 @@ def _raw(app: faust.App, name: str, partitions: int, **kwargs: object) -> faust.
                      partitions=partitions, **kwargs)
 
 
-def declare_topics(app: faust.App, topics: TopicSettings, inputs_file: InputsFile) -> Topics:
-    """Declare the input topics `inputs_file` lists, and the internal and output topics, on `app`."""
+def declare_topics(app: faust.App, topics: TopicSettings, inputs_file: list[tuple[str, str]]) -> Topics:
+    """Declare the input topics (`inputs_file`: (topic, kind) of each input), and the internal and output
+    topics, on `app`."""
     n = topics.partitions
-    inputs = {spec.topic: _raw(app, spec.topic, n) for spec in inputs_file.inputs}
+    inputs = {topic: _raw(app, topic, n) for topic, _ in inputs_file}
     repartition = _raw(app, topics.repartition_name, n, internal=True)
     alerts = _raw(app, topics.alerts_name, n)
     deadletter = _raw(app, topics.deadletter_name, n)
-    kind_by_name: dict[str, str] = {spec.topic: spec.kind for spec in inputs_file.inputs}
+    kind_by_name: dict[str, str] = dict(inputs_file)
     kind_by_name[repartition.get_topic_name()] = "repartition"
     return Topics(inputs, repartition, alerts, deadletter, kind_by_name)

@@ -11,7 +11,7 @@ test_segment_fast.py holds the two to the same results).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import msgspec
 
@@ -19,8 +19,11 @@ from healthmon.ingest.fastdecode import FastUsage, epoch_ms
 from healthmon.ingest.formats.mapped import USER_LINK, LinkedEvent, Mapped
 from healthmon.ingest.formats.paths import is_false
 
-if TYPE_CHECKING:
-    from healthmon.ingest.formats.reader import Reader
+
+class _Floor(Protocol):
+    """What the fast path reads of its input's reader: the floor of the message being mapped."""
+
+    min_ms: int
 
 __all__ = ["FastMap", "track_fast"]
 
@@ -47,7 +50,7 @@ class _Track(msgspec.Struct):
 _DECODE = msgspec.json.Decoder(_Track).decode
 
 
-def track_fast(*, original_timestamp: bool, reader: Reader) -> FastMap:
+def track_fast(*, original_timestamp: bool, reader: _Floor) -> FastMap:
     """Return the fast path of a usage input's tracks (`original_timestamp`: RudderStack's time fallback).
 
     `reader` is the input's: its `min_ms` is the floor of the message being mapped.
