@@ -82,14 +82,25 @@ def worker() -> None:
 @click.option("--seed", type=int, default=7, show_default=True, help="Traffic seed.")
 @click.option("--alertmanager", "alertmanager_url", default="", metavar="URL",
               help="Also run the Alertmanager bridge, pushing the demo's alerts to this Alertmanager.")
-def demo(duration: float, accounts: int, seed: int, alertmanager_url: str) -> None:
+@click.option("--format", "formats", default="", metavar="FORMAT[,FORMAT...]",
+              help="Send the traffic in these sources' shapes (as `generate --format`) and have the worker read "
+                   "them through an inputs file (deploy/inputs.example.yaml's inputs).")
+def demo(duration: float, accounts: int, seed: int, alertmanager_url: str, formats: str) -> None:
     """Run broker, worker and generator together and print alerts as they happen."""
     from healthmon.demo import run_demo
+    from healthmon.generator.formats import plan_formats
 
     if alertmanager_url and not alertmanager_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{alertmanager_url!r} is not an http(s) URL", param_hint="--alertmanager")
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    try:
+        if chosen:
+            plan_formats(chosen)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     sys.exit(run_demo(settings_from_env(), duration_s=duration, accounts=accounts, seed=seed,
-                      out=lambda line: click.echo(line), alertmanager_url=alertmanager_url.rstrip("/")))
+                      out=lambda line: click.echo(line), alertmanager_url=alertmanager_url.rstrip("/"),
+                      formats=chosen or None))
 
 
 @cli.command()
