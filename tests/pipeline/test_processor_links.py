@@ -39,17 +39,17 @@ class Wall:
         return self.ms
 
 
-def _processor(links: dict[bytes, bytes], wall: Wall, wait_s: float = 30.0) -> Processor:
+def _processor(links: dict[bytes, bytes], wall: Wall, wait_s: float = 30.0, inputs=INPUTS) -> Processor:
     settings = Settings(redis={"url": ""}, topics={"partitions": PARTITIONS}, ingest={"link_wait_seconds": wait_s})
     policy = load_policy(settings.engine.policy_file)
     config = EngineConfig.from_settings(settings.engine)
     engine = Engine(policy, config)
-    kind_by_name = {spec.topic: spec.kind for spec in INPUTS.inputs} | {"repartition": "repartition"}
+    kind_by_name = {spec.topic: spec.kind for spec in inputs.inputs} | {"repartition": "repartition"}
     topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), kind_by_name=kind_by_name)
     metrics = Metrics()
     return Processor(settings, engine, {}, topics, metrics, RedisView("", "test:", metrics),
                      PipelineClock(policy, config, clock=lambda: 0), tick_interval_ms=engine.tick_interval_ms,
-                     wall_ms=wall, inputs=INPUTS, links=links, traits={})
+                     wall_ms=wall, inputs=inputs, links=links, traits={})
 
 
 def track(message_id: str, user: str, group: str | None = None) -> bytes:
@@ -173,3 +173,50 @@ async def test_without_an_inputs_file_nothing_is_mapped() -> None:
     processor = native_processor(settings, {})
     assert processor.mapped.mappers == {}
     assert set(processor.position_key.values()) == {"usage", "ticket", "nps", "account"}
+
+
+NAMED = parse_inputs({"inputs": [
+    {"topic": "zendesk", "kind": "tickets", "format": "zendesk", "account_link": "zendesk_org"},
+    {"topic": "crm", "kind": "accounts", "format": "mapping", "links": {"zendesk_org": "org"},
+     "fields": {"account_id": "id", "name": "name", "tier": "tier", "seats": "seats", "arr": "arr", "csm": "csm",
+                "contract_start": "start", "renewal_date": "renewal"}},
+]}, "named.yaml")
+
+
+def _named_processor(wall: Wall) -> Processor:
+    return _processor({}, wall, inputs=NAMED)
+
+
+def ticket(org: int) -> bytes:
+    return orjson.dumps({"type": "zen:event-type:ticket.created", "id": "ev-1", "time": "2026-08-31T12:00:00Z",
+                         "detail": {"id": "35436", "organization_id": str(org), "status": "NEW",
+                                    "priority": "HIGH"}})
+
+
+def crm_row(org: int) -> bytes:
+    return orjson.dumps({"id": "acc-1", "name": "Acme", "tier": "key", "seats": 10, "arr": 5.0, "csm": "a@b.c",
+                         "start": "2025-01-01", "renewal": "2027-01-01", "org": org})
+
+
+def ok_tickets(processor: Processor) -> float:
+    return metric_value(_metrics(processor), "healthmon_events_total", topic="support-tickets", outcome="ok")
+
+
+async def test_a_named_link_that_arrives_after_the_ticket_releases_it() -> None:
+    wall = Wall()
+    processor = _named_processor(wall)
+    await processor.on_message("zendesk", HOME, 0, None, ticket(77))
+    assert ok_tickets(processor) == 0 and len(processor.mapped.wait) == 1
+    await processor.on_message("crm", HOME, 0, None, crm_row(77))
+    assert ok_tickets(processor) == 1 and len(processor.mapped.wait) == 0
+
+
+async def test_a_named_link_that_never_arrives_names_the_link_in_the_dead_letter() -> None:
+    wall = Wall()
+    processor = _named_processor(wall)
+    await processor.on_message("crm", HOME, 0, None, crm_row(77))
+    await processor.on_message("zendesk", HOME, 1, None, ticket(78))
+    wall.ms += 30_000
+    await processor.check_links()
+    [(_, body)] = processor.topics.deadletter.sent
+    assert orjson.loads(body)["error"] == "account_id: link 'zendesk_org' names no account for '78' (waited 30 s)"
