@@ -9,6 +9,7 @@ import orjson
 import pytest
 import yaml
 
+from healthmon.kafka.broker import free_port
 from tests.fixtures import metric_value
 
 pytestmark = pytest.mark.integration
@@ -90,3 +91,44 @@ def test_a_broken_inputs_file_stops_the_worker_naming_each_error(worker_factory,
     assert "invalid inputs file (HEALTHMON_INPUTS_FILE)" in log and str(path) in log
     assert "inputs[0].format: unknown format 'segmnt'" in log
     assert "inputs[1].account_link: no input declares link 'org'" in log
+
+
+async def test_a_link_written_by_one_worker_releases_an_event_another_worker_holds(worker_factory, settings_factory,
+                                                                                   topic_io, tmp_path) -> None:
+    base = settings_factory()
+    prefix = base.topics.prefix
+    tracks, groups = f"{prefix}segment-tracks", f"{prefix}segment-groups"
+    path = _inputs(tmp_path, prefix, {"inputs": [{"topic": tracks, "kind": "usage", "format": "segment"},
+                                                 {"topic": groups, "kind": "accounts", "format": "segment"}]})
+    settings = base.replace(ingest={"inputs_file": str(path), "link_wait_seconds": 60})
+    other = settings.replace(http={"port": free_port()}, store={"data_dir": str(tmp_path / "data-2")})
+    first, second = worker_factory(settings), worker_factory(other)
+    first.wait_ready()
+    second.wait_ready()
+    # both workers own partitions before anything is sent
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not all("partitions" in w.log_path.read_text(errors="replace")
+                                                  for w in (first, second)):
+        time.sleep(0.3)
+    now = int(time.time() * 1000) - 60_000
+    # each user's track on partition p, its group call on partition p + 1: with two workers of four
+    # partitions, at least two of these pairs have the event and its link on different workers
+    for n in range(4):
+        await topic_io.send(tracks, [_track(f"t{n}", f"u{n}", now + n)], partition=n)
+    for n in range(4):
+        group = {"type": "group", "userId": f"u{n}", "groupId": f"acc-{n}", "messageId": f"g{n}",
+                 "timestamp": _at(now)}
+        await topic_io.send(groups, [orjson.dumps(group)], partition=(n + 1) % 4)
+    deadline = time.monotonic() + 50
+    total = 0.0
+    while time.monotonic() < deadline:
+        texts = [w.get("/metrics")[1] for w in (first, second)]
+        total = sum(metric_value(t, "healthmon_events_total", topic="product-usage", outcome="ok") for t in texts)
+        if total >= 4:
+            break
+        time.sleep(0.5)
+    diag = [(metric_value(t, "healthmon_messages_total", topic="accounts"),
+             metric_value(t, "healthmon_messages_total", topic="product-usage"),
+             metric_value(t, "healthmon_link_wait_events")) for t in texts]
+    assert total == 4, f"(accounts messages, usage messages, waiting) per worker: {diag}"
+    assert sum(metric_value(t, "healthmon_link_waits_total", outcome="expired") for t in texts) == 0
