@@ -36,8 +36,8 @@ redis:  ## make sure a Redis answers at 127.0.0.1:6379 (starts one if absent)
 tools:  ## install Prometheus/Alertmanager tools (Debian packages) used by the deploy tests
 	@sh deploy/scripts/install-tools.sh
 
-demo: $(STAMP)  ## run broker, worker and generator together and show alerts (ALERTMANAGER=URL: also push them there)
-	$(BIN)/healthmon demo $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER))
+demo: $(STAMP)  ## run broker, worker and generator together and show alerts (ALERTMANAGER=URL: also push them there; FORMAT=segment[,zendesk,...]: send the traffic in those sources' shapes)
+	$(BIN)/healthmon demo $(if $(ALERTMANAGER),--alertmanager $(ALERTMANAGER)) $(if $(FORMAT),--format $(FORMAT))
 
 lint: $(STAMP)  ## ruff (lint and import order), mypy (healthmon/core strict, the rest checked), the layers (lint-imports)
 	$(BIN)/ruff check .

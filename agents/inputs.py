@@ -24,6 +24,15 @@ log = logging.getLogger(__name__)
 
 #: A partition that waits this long for a lagging input is logged (once per wait).
 BLOCKED_LOG_MS = 30_000
+#: How often held events look for their account link in the link table (written by any worker).
+LINK_CHECK_S = 0.5
+
+
+def _headers(headers: Any) -> list[tuple[str, bytes | None]] | None:
+    """Return a message's headers as (name, value) pairs (Faust gives a list of pairs or a dict)."""
+    if not headers:
+        return None
+    return list(headers.items()) if isinstance(headers, dict) else list(headers)
 
 
 def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Processor, aligner: Aligner,
@@ -36,7 +45,18 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
     def let_go() -> list[Any]:
         held = aligner.close()
         log.info("alignment: let go of %d held message(s) for a rebalance or a stop", len(held))
-        return [item.payload[0].message for item in held]
+        # Messages whose events wait for an account link: not processed, read again by the next owner.
+        waiting = processor.let_go_held()
+        if waiting:
+            log.info("links: let go of %d message(s) waiting for an account link", len(waiting))
+        return [item.payload[0].message for item in held] + [event.message for event in waiting]
+
+    async def ack(inbound: Inbound) -> None:
+        event, inbound.ack_token = inbound.ack_token, None
+        if event is not None:
+            await acker["stream"].ack(event)
+
+    processor.on_done = ack
 
     faust_patches.let_go_before_wait_empty(app, let_go)
 
@@ -56,10 +76,14 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
     async def handle(item: Pending) -> None:
         event, inbound = item.payload
         msg = event.message
+        waits = False
         try:
             if isinstance(inbound, Exception):
                 raise inbound  # decoding failed: dead-lettered here, in its turn
+            inbound.ack_token = event
             await processor.process(inbound)
+            # events held for their account link: acked by `processor.on_done` once none waits
+            waits = inbound.holds > 0
         except Exception as exc:  # noqa: BLE001 - Faust would ack and restart, losing the message
             log.exception("processing %s[%d]@%d failed; dead-lettering it", msg.topic, msg.partition, msg.offset)
             try:
@@ -68,7 +92,10 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                 log.exception("could not dead-letter %s[%d]@%d", msg.topic, msg.partition, msg.offset)
         finally:
             # An un-acked message would pin its partition's committed offset for good.
-            await acker["stream"].ack(event)
+            if not waits:
+                if isinstance(inbound, Inbound):
+                    inbound.ack_token = None
+                await acker["stream"].ack(event)
 
     async def drain(partition: int | None) -> None:
         async with lock:
@@ -90,7 +117,8 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         async for event in manual.events():
             msg = event.message
             try:
-                decoded = processor.decode(msg.topic, msg.partition, msg.offset, msg.key, msg.value)
+                decoded = processor.decode(msg.topic, msg.partition, msg.offset, msg.key, msg.value,
+                                           _headers(msg.headers))
                 inbound: Inbound | Exception = decoded
                 event_time = decoded.event_time
             except Exception as exc:  # noqa: BLE001 - dead-lettered in order, by `handle`
@@ -101,6 +129,13 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                 faust_patches.forget_unacked(app, msg)
                 continue
             await drain(msg.partition)
+
+    @app.timer(LINK_CHECK_S, name="healthmon.link_wait")
+    async def check_links() -> None:
+        # Held events whose link another worker wrote, and those whose wait ended.
+        if "stream" in acker:
+            async with lock:
+                await processor.check_links()
 
     @app.timer(rereads.interval_s, name="healthmon.stuck_partitions")
     async def reread_stuck() -> None:

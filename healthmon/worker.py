@@ -19,6 +19,7 @@ from agents.view import register_view_timer
 from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
+from healthmon.ingest.inputs import InputsFile, inputs_or_default
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
 from healthmon.kafka.offsets import verified_end_offsets
 from healthmon.pipeline import Aligner, Processor
@@ -37,10 +38,10 @@ from streams.consumer_probes import (
     stall_reporter,
 )
 from streams.rereads import PartitionRereads
-from streams.tables import account_state_table
+from streams.tables import account_state_table, global_tables
 from streams.topics import Topics, declare_topics
 
-__all__ = ["VIEW_INTERVAL_S", "Worker", "build_worker"]
+__all__ = ["VIEW_INTERVAL_S", "Worker", "build_worker", "worker_inputs"]
 
 #: How often the view timer refreshes the Redis view and the gauges.
 VIEW_INTERVAL_S = 1.0
@@ -58,12 +59,24 @@ class Worker:
     watch: BrokerWatch
 
 
-def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
-    """Wire a worker for `settings` and `policy` against the broker at `broker_url`."""
+def worker_inputs(settings: Settings) -> InputsFile:
+    """Return the inputs `HEALTHMON_INPUTS_FILE` lists, or the four topics; raise `InputsError` naming each error."""
+    return inputs_or_default(settings.ingest.inputs_file, settings.topics.input_names)
+
+
+def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: InputsFile | None = None) -> Worker:
+    """Wire a worker for `settings` and `policy` against the broker at `broker_url`.
+
+    `inputs` are the topics it reads (`worker_inputs(settings)` when not given: a broken inputs file raises
+    `InputsError` here, before anything starts).
+    """
+    inputs = inputs if inputs is not None else worker_inputs(settings)
     faust_patches.install(verified_end_offsets)
     app = create_app(settings, broker_url)
-    topics = declare_topics(app, settings.topics)
+    topics = declare_topics(app, settings.topics, [(spec.topic, spec.kind) for spec in inputs.inputs])
     table = account_state_table(app, settings.topics)
+    # Only mapped inputs link accounts or send traits: today's native topics need no global tables.
+    links, traits = (None, None) if inputs.native else global_tables(app, settings.topics)
     metrics = Metrics(account_series=AccountSeries(settings.http.account_metrics, settings.http.account_metrics_max))
     metrics.build_info.labels(__version__, policy.version).set(1)
     redis = settings.redis
@@ -71,18 +84,19 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                      pool_timeout_s=redis.pool_timeout_seconds, client_kwargs=redis_kwargs(redis))
     config = EngineConfig.from_settings(settings.engine)
     engine = Engine(policy, config)
-    clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, settings.topics))
+    by_kind = {kind: [s.topic for s in inputs.inputs if s.kind == kind] for kind in settings.topics.input_names}
+    clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, by_kind))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms,
-                          reports_stalls=stall_reporter(app, settings.topics))
+                          reports_stalls=stall_reporter(app, inputs.inputs[0].topic), inputs=inputs,
+                          links=links, traits=traits)
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
-    inputs = settings.topics.input_names
-    aligner = Aligner(list(inputs.values()), settings.alignment.max_wait_ms,
+    aligner = Aligner([spec.topic for spec in inputs.inputs], settings.alignment.max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.alignment.max_queued_messages,
                       pause=pause_partition(app), resume=resume_partition(app))
-    labels = {name: TOPIC_LABELS[kind] for kind, name in inputs.items()}
+    labels = {spec.topic: TOPIC_LABELS[spec.kind] for spec in inputs.inputs}
 
     def count_reread(topic: str) -> None:
         metrics.partition_rereads.labels(labels.get(topic, REPARTITION_LABEL)).inc()

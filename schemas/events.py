@@ -1,8 +1,10 @@
 """Typed models of the four input contracts.
 
 `occurred_at` accepts RFC 3339 (with an offset) or epoch milliseconds and is held as epoch milliseconds;
-either form must be at or after `MIN_OCCURRED_AT_MS` (2000-01-01T00:00:00Z). Both forms are checked here,
-once, so an event that decodes also re-validates after its epoch-milliseconds round trip (repartition).
+either form must be representable (1970-01-01 to 5138-11-16). Both forms are checked here, once, so an event
+that decodes also re-validates after its epoch-milliseconds round trip (repartition). The earliest time a
+deployment accepts, `MIN_OCCURRED_AT_MS` by default (`HEALTHMON_MIN_OCCURRED_AT`), is the decoders' check
+(`check_floor`): it is a setting, so that a 1990s archive can be replayed.
 """
 
 from __future__ import annotations
@@ -19,27 +21,46 @@ __all__ = [
     "Event",
     "EVENT_MODELS",
     "EpochMillis",
+    "FLOOR_PHRASE",
     "MAX_OCCURRED_AT_MS",
     "MIN_OCCURRED_AT_MS",
     "NpsResponse",
     "SupportTicket",
     "UsageEvent",
+    "check_floor",
     "parse_epoch_ms",
 ]
 
 #: The earliest `occurred_at` accepted: 2000-01-01T00:00:00Z. Older instants are clock or SDK defaults (the
 #: epoch, year 1) or epoch *seconds* sent by mistake, never real product usage.
 MIN_OCCURRED_AT_MS = 946_684_800_000
+#: The earliest instant representable at all: the epoch (a floor below it is refused by the settings).
+EPOCH_MS = 0
 #: The latest instant representable at all (5138-11-16); the future-skew check rejects far less.
 MAX_OCCURRED_AT_MS = 99_999_999_999_999
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_SECONDS = range(MIN_OCCURRED_AT_MS // 1000, MAX_OCCURRED_AT_MS // 1000 + 1)
+
+
+#: The words of every refusal under the floor (a backtest counts its dead letters by them).
+FLOOR_PHRASE = "the earliest time accepted"
+
+
+def floor_text(min_ms: int) -> str:
+    """Return the floor `min_ms` as the error texts name it (`2000-01-01T00:00:00Z`)."""
+    return (_EPOCH + timedelta(milliseconds=min_ms)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def check_floor(ms: int, min_ms: int, *, seconds_hint: str = " (did you send seconds?)") -> str | None:
+    """Return why `ms` is refused under the floor `min_ms` (the text after `occurred_at: `), or None if it is not."""
+    if ms >= min_ms:
+        return None
+    hint = seconds_hint if min_ms <= ms * 1000 <= MAX_OCCURRED_AT_MS else ""
+    return f"before {floor_text(min_ms)}, {FLOOR_PHRASE}{hint}"
 
 
 def _in_range(ms: int, value: Any) -> int:
-    if ms < MIN_OCCURRED_AT_MS:
-        hint = " (did you send seconds?)" if isinstance(value, int) and value in _SECONDS else ""
-        raise ValueError(f"before 2000-01-01T00:00:00Z, the earliest time accepted{hint}")
+    if ms < EPOCH_MS:
+        raise ValueError("before 1970-01-01T00:00:00Z, the earliest time representable")
     if ms > MAX_OCCURRED_AT_MS:
         raise ValueError("after 5138-11-16, the latest time representable")
     return ms
@@ -65,7 +86,7 @@ def parse_epoch_ms(value: Any) -> int:
             # Integer arithmetic: float timestamps lose a millisecond for some instants.
             ms = (parsed - _EPOCH) // timedelta(milliseconds=1)
         except OverflowError:
-            raise ValueError("before 2000-01-01T00:00:00Z, the earliest time accepted") from None
+            raise ValueError("before 1970-01-01T00:00:00Z, the earliest time representable") from None
         return _in_range(ms, value)
     raise ValueError("must be an RFC 3339 timestamp string or integer epoch milliseconds")
 
@@ -77,9 +98,9 @@ EpochMillis = Annotated[
         {
             "anyOf": [
                 {"type": "string", "format": "date-time",
-                 "description": "RFC 3339 with offset, not before 2000-01-01T00:00:00Z"},
-                {"type": "integer", "minimum": MIN_OCCURRED_AT_MS, "maximum": MAX_OCCURRED_AT_MS,
-                 "description": "epoch milliseconds, not before 2000-01-01T00:00:00Z"},
+                 "description": "RFC 3339 with offset, not before 2000-01-01T00:00:00Z (HEALTHMON_MIN_OCCURRED_AT)"},
+                {"type": "integer", "minimum": EPOCH_MS, "maximum": MAX_OCCURRED_AT_MS,
+                 "description": "epoch milliseconds, not before 2000-01-01T00:00:00Z (HEALTHMON_MIN_OCCURRED_AT)"},
             ]
         }
     ),

@@ -15,7 +15,6 @@ from aiokafka.errors import IllegalStateError
 from aiokafka.structs import TopicPartition
 from faust.types import TP
 
-from healthmon.config import TopicSettings
 from healthmon.pipeline import Backlog, PartitionProgress
 
 __all__ = ["alignment_backlog_probe", "describe", "kafka_client", "partition_progress", "pause_partition",
@@ -118,14 +117,14 @@ def resume_partition(app: faust.App) -> Callable[[str, int, int], bool]:
     return resume
 
 
-def stall_reporter(app: faust.App, topics: TopicSettings) -> Callable[[], bool]:
-    """Return a function telling whether this worker announces stalls: the owner of usage partition 0.
+def stall_reporter(app: faust.App, first_input: str) -> Callable[[], bool]:
+    """Return a function telling whether this worker announces stalls: the owner of partition 0 of the first input.
 
     A stall of a whole input is seen by every worker, each with its own watermarks, so each would
     announce it under its own episode id. One owner at a time announces it; the others still hold back
     their accounts' activity alerts and export `healthmon_source_stale`.
     """
-    reporter = TP(topics.input_names["usage"], 0)
+    reporter = TP(first_input, 0)
 
     def reports() -> bool:
         return reporter in app.consumer.assignment()
@@ -133,15 +132,16 @@ def stall_reporter(app: faust.App, topics: TopicSettings) -> Callable[[], bool]:
     return reports
 
 
-def source_backlog_probe(app: faust.App, topics: TopicSettings) -> Callable[[str], bool]:
-    """Return a function telling whether an input source still has unread messages on this worker."""
-    names = topics.input_names
+def source_backlog_probe(app: faust.App, topics_by_kind: dict[str, list[str]]) -> Callable[[str], bool]:
+    """Return a function telling whether an input source (a kind: any of its topics) still has unread messages
+    on this worker."""
+    names = {kind: frozenset(topics) for kind, topics in topics_by_kind.items()}
 
     def has_backlog(source: str) -> bool:
         consumer = app.consumer
-        name = names[source]
+        wanted = names.get(source, frozenset())
         for tp in consumer.assignment():
-            if tp.topic != name:
+            if tp.topic not in wanted:
                 continue
             highwater = consumer.highwater(tp)
             read = consumer._read_offset.get(tp)  # Faust keeps no public read position

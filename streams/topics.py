@@ -15,7 +15,7 @@ __all__ = ["Topics", "declare_topics"]
 class Topics:
     """The Faust topics of one app."""
 
-    inputs: dict[str, faust.TopicT]       # input kind -> topic
+    inputs: dict[str, faust.TopicT]       # input topic name -> topic
     repartition: faust.TopicT
     alerts: faust.TopicT
     deadletter: faust.TopicT
@@ -32,13 +32,14 @@ def _raw(app: faust.App, name: str, partitions: int, **kwargs: object) -> faust.
                      partitions=partitions, **kwargs)
 
 
-def declare_topics(app: faust.App, topics: TopicSettings) -> Topics:
-    """Declare the input, internal and output topics on `app`."""
+def declare_topics(app: faust.App, topics: TopicSettings, inputs_file: list[tuple[str, str]]) -> Topics:
+    """Declare the input topics (`inputs_file`: (topic, kind) of each input), and the internal and output
+    topics, on `app`."""
     n = topics.partitions
-    inputs = {kind: _raw(app, name, n) for kind, name in topics.input_names.items()}
+    inputs = {topic: _raw(app, topic, n) for topic, _ in inputs_file}
     repartition = _raw(app, topics.repartition_name, n, internal=True)
     alerts = _raw(app, topics.alerts_name, n)
     deadletter = _raw(app, topics.deadletter_name, n)
-    kind_by_name = {t.get_topic_name(): kind for kind, t in inputs.items()}
+    kind_by_name: dict[str, str] = dict(inputs_file)
     kind_by_name[repartition.get_topic_name()] = "repartition"
     return Topics(inputs, repartition, alerts, deadletter, kind_by_name)

@@ -11,6 +11,7 @@ from typing import Any
 from healthmon.backtest.inputs import merged
 from healthmon.backtest.run import load_sorted
 from healthmon.backtest.runner import Replay, replay
+from healthmon.backtest.sources import input_sources
 from healthmon.config import Settings
 from healthmon.core import Policy
 from healthmon.core.lifecycle import line_value
@@ -63,9 +64,11 @@ async def explain_account(settings: Settings, policy: Policy, account_id: str, i
         rows.append(ExplainRow(day_ms, snap["score"], snap["band"], snap["alert_band"], lines, snap["firing"],
                                tier=state.tier))
 
-    sorters = await load_sorted(settings, input_dir, broker_url)
+    sources = input_sources(settings)
+    sorters = await load_sorted(settings, input_dir, broker_url, sources=sources)
     try:
-        await replay(merged(dict(sorters)), [run], settings.topics.input_names, on_day=on_day)
+        await replay(merged(dict(sorters)), [run], {s.name: s.topic for s in sources}, on_day=on_day,
+                     kinds={s.name: s.kind for s in sources})
     finally:
         for sorter in sorters.values():
             sorter.close()

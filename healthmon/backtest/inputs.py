@@ -13,7 +13,7 @@ import gzip
 import heapq
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -61,11 +61,14 @@ class InputFile:
 
 
 def input_files(directory: Path, topic_names: dict[str, str]) -> list[InputFile]:
-    """Return the input files of `directory`: `<topic>.jsonl` or `<topic>.jsonl.gz` per kind, any missing."""
+    """Return the input files of `directory`: `<topic>.jsonl` or `<topic>.jsonl.gz` per input, any missing.
+
+    `topic_names` maps each input (a kind, or an inputs file's topic) to its file name stem, in order.
+    """
     out = []
-    for kind in INPUT_KINDS:
+    for kind, stem in topic_names.items():
         for suffix in (".jsonl", ".jsonl.gz"):
-            path = directory / f"{topic_names[kind]}{suffix}"
+            path = directory / f"{stem}{suffix}"
             if path.is_file():
                 out.append(InputFile(kind, path))
     return out
@@ -127,8 +130,7 @@ def _spill(run: list[Line], directory: str) -> Path:
     return Path(handle.name)
 
 
-def _read_run(path: Path, kind: str) -> Iterator[Line]:
-    rank = INPUT_KINDS.index(kind)
+def _read_run(path: Path, kind: str, rank: int) -> Iterator[Line]:
     with open(path, "rb") as handle:
         for raw in handle:
             order, seq, t, account, body = raw.rstrip(b"\n").split(b"\t", 4)
@@ -138,12 +140,16 @@ def _read_run(path: Path, kind: str) -> Iterator[Line]:
 class Sorter:
     """Sort one input's lines by event time (stable), spilling sorted runs of `run_lines` to temp files."""
 
-    def __init__(self, kind: str, *, run_lines: int = RUN_LINES, tmp_dir: str | None = None) -> None:
+    def __init__(self, kind: str, *, run_lines: int = RUN_LINES, tmp_dir: str | None = None, name: str | None = None,
+                 rank: int | None = None, keys: Callable[[bytes], tuple[int, str]] | None = None) -> None:
+        """`kind` is the input kind; `name` what its lines carry (`Line.kind`: the kind unless an inputs file
+        names its inputs by topic), `rank` its tie-break place, `keys` (event time, account) of a line."""
         if run_lines < 1:
             raise ValueError("run_lines must be at least 1")
-        self.kind = kind
-        self._rank = INPUT_KINDS.index(kind)
+        self.kind = name or kind
+        self._rank = INPUT_KINDS.index(kind) if rank is None else rank
         self._profiles = kind == "account"
+        self._keys = keys or line_keys
         self.run_lines = run_lines
         self.tmp_dir = tmp_dir
         self.lines = 0
@@ -153,7 +159,7 @@ class Sorter:
 
     def add(self, raw: bytes) -> None:
         """Take one line."""
-        t, account = line_keys(raw)
+        t, account = self._keys(raw)
         # Profiles carry no event time: they go before every event, in their own order.
         self._run.append(Line(PROFILE_ORDER if self._profiles else t, self._rank, self.lines, t, self.kind, account,
                               raw))
@@ -178,7 +184,7 @@ class Sorter:
             if not self._spilled:
                 yield from run
                 return
-            streams: list[Iterable[Line]] = [_read_run(p, self.kind) for p in self._spilled]
+            streams: list[Iterable[Line]] = [_read_run(p, self.kind, self._rank) for p in self._spilled]
             if run:
                 streams.append(run)
             yield from heapq.merge(*streams)

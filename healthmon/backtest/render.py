@@ -54,7 +54,7 @@ def render_report(report: dict[str, Any]) -> str:
     out = [f"input: {inp['lines']:,} lines ({_counts(inp['by_kind'])}), event time {_day(inp['start_ms'])} to "
            f"{_day(inp['end_ms'])}; {inp['seconds']:.1f} s"
            + (f", {inp['lines_per_s']:,} lines/s" if inp["lines_per_s"] else ""),
-           f"dead letters: {_counts(inp['dead_letters'])}"]
+           f"dead letters: {_counts(inp['dead_letters'])}", *_floor_note(inp)]
     for policy in report["policies"]:
         n = policy["noise"]
         rate = n["per_account_per_30d"]
@@ -110,12 +110,22 @@ def _cell(name: str, value: Any) -> str:
     return _num(value, 2 if name == "alerts_per_account_per_30d" else 1)
 
 
+def _floor_note(inp: dict[str, Any]) -> list[str]:
+    """Return the line naming HEALTHMON_MIN_OCCURRED_AT when most of the input fell under it."""
+    under = inp.get("under_min_occurred_at")
+    if under is None:
+        return []
+    return [f"note: {under['events']:,} events of {inp['lines']:,} lines are before {under['setting']} "
+            f"({under['value']}) and were dead-lettered; to replay an older archive, set {under['setting']} "
+            "to a date before its first event"]
+
+
 def render_sweep(report: dict[str, Any]) -> str:
     """Return a sweep's report: the input, one row per variant (frontier marked `*`), then the baseline."""
     inp, sweep = report["input"], report["sweep"]
     out = [f"input: {inp['lines']:,} lines ({_counts(inp['by_kind'])}), event time {_day(inp['start_ms'])} to "
            f"{_day(inp['end_ms'])}; {len(sweep['variants'])} variants replayed together in {inp['seconds']:.1f} s",
-           f"dead letters: {_counts(inp['dead_letters'])}", ""]
+           f"dead letters: {_counts(inp['dead_letters'])}", *_floor_note(inp), ""]
     if "truth" in report:
         out.append(f"{sweep['rule']} alerts against {_truth_head(report['truth'])}; * no other variant is as good "
                    "on every figure and better on one")

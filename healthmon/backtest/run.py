@@ -12,7 +12,7 @@ from typing import IO, Any
 
 import orjson
 
-from healthmon.backtest.inputs import RUN_LINES, Sorter, file_names, input_files, merged, read_lines
+from healthmon.backtest.inputs import RUN_LINES, Sorter, input_files, merged, read_lines
 from healthmon.backtest.report import (
     DAY_MS,
     AlertRow,
@@ -24,10 +24,10 @@ from healthmon.backtest.report import (
     rule_hit_rates,
 )
 from healthmon.backtest.runner import Replay, ReplayStats, replay
+from healthmon.backtest.sources import InputSource, input_sources
 from healthmon.backtest.truth import Truth, silence_rates, truth_rate
 from healthmon.config import Settings
 from healthmon.core import Policy
-from healthmon.core.vocabulary import INPUT_KINDS
 from healthmon.kafka.security import aiokafka_kwargs
 
 __all__ = ["BacktestOptions", "BASELINE_DAYS", "backtest", "load_sorted", "run_backtest"]
@@ -59,17 +59,20 @@ class BacktestOptions:
 
 
 async def load_sorted(settings: Settings, input_dir: Path | None, broker_url: str | None,
-                      run_lines: int = RUN_LINES) -> dict[str, Sorter]:
-    """Read every input (files of `input_dir`, or the topics' history) into event-time sorters."""
-    sorters: dict[str, Sorter] = {kind: Sorter(kind, run_lines=run_lines) for kind in INPUT_KINDS}
+                      run_lines: int = RUN_LINES, sources: list[InputSource] | None = None) -> dict[str, Sorter]:
+    """Read every input (files of `input_dir`, or the topics' history) into event-time sorters.
+
+    `sources` are the inputs (`input_sources(settings)`: the inputs file's, or today's four).
+    """
+    sources = sources if sources is not None else input_sources(settings)
+    sorters: dict[str, Sorter] = {source.name: source.sorter(run_lines) for source in sources}
     if broker_url is not None:
         from healthmon.backtest.kafka import read_history
 
-        for kind in INPUT_KINDS:
-            await read_history(broker_url, settings.topics.input_names[kind], sorters[kind],
-                               aiokafka_kwargs(settings.kafka))
+        for source in sources:
+            await read_history(broker_url, source.topic, sorters[source.name], aiokafka_kwargs(settings.kafka))
     elif input_dir is not None:
-        for item in input_files(input_dir, file_names(settings)):
+        for item in input_files(input_dir, {source.name: source.stem for source in sources}):
             for raw in read_lines(item.path):
                 sorters[item.kind].add(raw)
     return sorters
@@ -84,7 +87,8 @@ def run_backtest(settings: Settings, opts: BacktestOptions,
 async def backtest(settings: Settings, opts: BacktestOptions,
                    progress: Callable[[ReplayStats], None] | None = None) -> dict[str, Any]:
     """Do what `run_backtest` does, inside a running event loop."""
-    sorters = await load_sorted(settings, opts.input_dir, opts.broker_url, opts.run_lines)
+    sources = input_sources(settings)
+    sorters = await load_sorted(settings, opts.input_dir, opts.broker_url, opts.run_lines, sources)
     collected: list[list[AlertRow]] = [[] for _ in opts.policies]
 
     def collector(n: int) -> Callable[[dict[str, Any]], None]:
@@ -101,7 +105,8 @@ async def backtest(settings: Settings, opts: BacktestOptions,
     inactivity = Inactivity(min_gap_ms=min(*BASELINE_DAYS, *((opts.truth.days,) if opts.truth else ())) * DAY_MS)
     lines = merged(dict(sorters))
     try:
-        stats = await replay(lines, runs, settings.topics.input_names, progress=progress, inactivity=inactivity)
+        stats = await replay(lines, runs, {s.name: s.topic for s in sources}, progress=progress,
+                             inactivity=inactivity, kinds={s.name: s.kind for s in sources})
     finally:
         for sorter in sorters.values():
             sorter.close()
@@ -119,6 +124,11 @@ def build_report(opts: BacktestOptions, stats: ReplayStats, runs: list[Replay], 
                   "lines_per_s": round(stats.lines / stats.seconds) if stats.seconds else None},
         "policies": [],
     }
+    if runs and runs[0].under_floor * 2 > stats.lines:
+        # An old archive: nearly everything is refused as a clock default; say which setting decides.
+        report["input"]["under_min_occurred_at"] = {"events": runs[0].under_floor,
+                                                    "setting": "HEALTHMON_MIN_OCCURRED_AT",
+                                                    "value": runs[0].min_occurred_at}
     horizon_ms = opts.horizon_days * DAY_MS
     churned = None
     if opts.labels is not None:

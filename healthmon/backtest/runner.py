@@ -22,8 +22,10 @@ from healthmon.backtest.report import DAY_MS, Inactivity
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.ingest import partition_for
+from healthmon.ingest.inputs import InputsFile, inputs_or_default
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
+from schemas.events import FLOOR_PHRASE
 
 if TYPE_CHECKING:
     from healthmon.pipeline import Inbound
@@ -55,9 +57,11 @@ class Replay:
     """One policy's processor, fed line by line; it collects alerts and counts dead letters."""
 
     def __init__(self, settings: Settings, policy: Policy, *, processing_ms: int,
-                 on_alert: Callable[[dict[str, Any]], None]) -> None:
+                 on_alert: Callable[[dict[str, Any]], None], inputs: InputsFile | None = None) -> None:
         from healthmon.pipeline import Processor
 
+        if inputs is None:  # the inputs file's topics, or today's four
+            inputs = inputs_or_default(settings.ingest.inputs_file, settings.topics.input_names)
         config = EngineConfig.from_settings(settings.engine)
         # Processing time stands still, so no source is ever idle long enough to count as stalled: a
         # replay, like a worker's catch-up, never reports an ingest stall or holds alerts back for one.
@@ -65,21 +69,27 @@ class Replay:
         self.engine = Engine(policy, config, clock=frozen)
         self.policy = policy
         self.dead_letters: Counter[str] = Counter()
+        #: events dead-lettered for an `occurred_at` under `HEALTHMON_MIN_OCCURRED_AT`
+        self.under_floor = 0
+        self.min_occurred_at = settings.ingest.min_occurred_at
         self._rerouted: list[tuple[bytes, bytes]] = []
-        self.topics = _Topics({name: kind for kind, name in settings.topics.input_names.items()}
-                              | {REPARTITION_TOPIC: "repartition"},
+        self.topics = _Topics({spec.topic: spec.kind for spec in inputs.inputs} | {REPARTITION_TOPIC: "repartition"},
                               repartition=_Collect(lambda k, v: self._rerouted.append((k or b"", v))),
                               alerts=_Collect(lambda k, v: on_alert(orjson.loads(v))),
                               deadletter=_Collect(self._dead_letter))
         metrics = Metrics()
         self.clock = PipelineClock(policy, config, clock=frozen, backlog=lambda source: False)
         self.processor = Processor(settings, self.engine, {}, self.topics, metrics, RedisView("", "", metrics),
-                                   self.clock, tick_interval_ms=self.engine.tick_interval_ms, wall_ms=frozen)
+                                   self.clock, tick_interval_ms=self.engine.tick_interval_ms, wall_ms=frozen,
+                                   inputs=inputs, links={}, traits={})
         self.partitions = settings.topics.partitions
         self._offsets: dict[tuple[str, int], int] = {}
 
     def _dead_letter(self, key: bytes | None, value: bytes) -> None:
-        self.dead_letters[orjson.loads(value)["reason"]] += 1
+        letter = orjson.loads(value)
+        self.dead_letters[letter["reason"]] += 1
+        if FLOOR_PHRASE in letter["error"]:
+            self.under_floor += 1
 
     def _offset(self, topic: str, partition: int) -> int:
         offset = self._offsets.get((topic, partition), 0)
@@ -128,8 +138,13 @@ class ReplayStats:
 async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[str, str],
                  *, progress: Callable[[ReplayStats], None] | None = None,
                  inactivity: Inactivity | None = None,
-                 on_day: Callable[[int], None] | None = None) -> ReplayStats:
-    """Feed merged `lines` to every run (one per policy); return what was read."""
+                 on_day: Callable[[int], None] | None = None, kinds: dict[str, str] | None = None) -> ReplayStats:
+    """Feed merged `lines` to every run (one per policy); return what was read.
+
+    `topic_names` maps each line's input (`Line.kind`) to its topic, `kinds` to its input kind (the same name
+    without an inputs file). Events still waiting for an account link when the input ends are dead-lettered.
+    """
+    kinds = kinds or {}
     stats = ReplayStats(band_days=[Counter() for _ in runs])
     started = time.perf_counter()
     next_day = None
@@ -148,8 +163,9 @@ async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[st
                     on_day(next_day)
                 next_day += DAY_MS
             stats.end_ms = max(stats.end_ms, t)
+        kind = kinds.get(line.kind, line.kind)
         if account is not None:
-            if line.kind == "account":
+            if kind == "account":
                 csm = _csm_of(line.raw)
                 if csm is not None or account not in stats.accounts:
                     stats.accounts[account] = csm
@@ -157,7 +173,7 @@ async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[st
                 stats.accounts.setdefault(account, None)
             if inactivity is not None:
                 inactivity.seen(account)
-                if line.kind == "usage" and t != NO_TIME:
+                if kind == "usage" and t != NO_TIME:
                     inactivity.usage(account, t)
         if runs:
             # One decode for every policy: it depends on the line and the frozen processing time only.
@@ -165,11 +181,13 @@ async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[st
             for run in runs:
                 await run.take(inbound)
         stats.lines += 1
-        stats.by_kind[line.kind] += 1
+        stats.by_kind[kind] += 1
         if progress is not None and stats.lines - last_progress >= 5000:
             last_progress = stats.lines
             stats.seconds = time.perf_counter() - started
             progress(stats)
+    for run in runs:
+        await run.processor.end_link_waits()
     stats.seconds = time.perf_counter() - started
     return stats
 

@@ -50,6 +50,16 @@ def policy_or_exit(path: Path) -> Any:
         raise click.ClickException(f"invalid policy {path}:\n" + "\n".join(f"  {e}" for e in exc.errors)) from None
 
 
+def inputs_or_exit(settings: Any) -> Any:
+    """Return the inputs `HEALTHMON_INPUTS_FILE` lists (or today's four topics), or exit listing every error."""
+    from healthmon.ingest.inputs import InputsError, inputs_or_default
+
+    try:
+        return inputs_or_default(settings.ingest.inputs_file, settings.topics.input_names)
+    except InputsError as exc:
+        raise click.ClickException(f"invalid inputs file (HEALTHMON_INPUTS_FILE) {exc}") from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="healthmon")
 def cli() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from healthmon.cli.base import cli, policy_or_exit, settings_from_env
+from healthmon.cli.base import cli, inputs_or_exit, policy_or_exit, settings_from_env
 from healthmon.kafka.broker import BrokerError
 
 __all__ = ["backtest", "policy", "policy_check", "policy_explain"]
@@ -68,10 +68,12 @@ def _progress_printer() -> tuple[Callable[[Any], None], Callable[[], None]]:
 
 
 def _require_input_files(settings: Any, input_dir: Path) -> None:
-    from healthmon.backtest.inputs import file_names, input_files
+    from healthmon.backtest.inputs import input_files
+    from healthmon.backtest.sources import input_sources
 
-    if not input_files(input_dir, file_names(settings)):
-        expected = ", ".join(f"{name}.jsonl" for name in file_names(settings).values())
+    stems = {source.name: source.stem for source in input_sources(settings)}
+    if not input_files(input_dir, stems):
+        expected = ", ".join(f"{stem}.jsonl" for stem in stems.values())
         raise click.ClickException(f"no input files in {input_dir} (expected any of {expected}, or .jsonl.gz)")
 
 
@@ -122,6 +124,7 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     if input_dir is not None and not input_dir.is_dir():
         raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
     settings = settings_from_env()
+    inputs_or_exit(settings)  # a broken inputs file: every error, before anything is read
     if input_dir is not None:
         _require_input_files(settings, input_dir)
     policies = [(str(policy_file), policy_or_exit(policy_file))]
@@ -204,6 +207,7 @@ def policy_explain(file: Path, account_id: str, input_dir: Path) -> None:
     if not input_dir.is_dir():
         raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
     settings = settings_from_env()
+    inputs_or_exit(settings)
     _require_input_files(settings, input_dir)
     loaded = policy_or_exit(file)
     rows = asyncio.run(explain_account(settings, loaded, account_id, input_dir))

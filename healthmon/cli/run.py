@@ -9,7 +9,7 @@ import sys
 import click
 from pydantic import ValidationError
 
-from healthmon.cli.base import cli, policy_or_exit, settings_from_env
+from healthmon.cli.base import cli, inputs_or_exit, policy_or_exit, settings_from_env
 from healthmon.kafka.broker import BrokerError
 
 __all__ = ["alertmanager", "demo", "tail", "worker"]
@@ -32,6 +32,7 @@ def worker() -> None:
 
     settings = settings_from_env()
     policy = policy_or_exit(settings.engine.policy_file)
+    inputs = inputs_or_exit(settings)
     # Until Faust installs its own handlers, a signal ends the start-up with one line (and the embedded
     # broker is stopped by the `finally` clauses below).
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -51,13 +52,14 @@ def worker() -> None:
         click.echo(f"healthmon: embedded Tansu broker at {broker_url}; "
                    f"export KAFKA_BROKER_URL={broker_url} to point generate/tail at it", err=True)
     try:
-        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka))
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka,
+                                  inputs=[spec.topic for spec in inputs.inputs]))
     except (TimeoutError, OSError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
         if embedded is not None:
             embedded.stop()
         raise click.ClickException(f"cannot create topics on {broker_url}: {exc}") from None
     asyncio.set_event_loop(asyncio.new_event_loop())
-    built = build_worker(settings, policy, broker_url)
+    built = build_worker(settings, policy, broker_url, inputs)
     from healthmon.core.compiled import core_mode
 
     click.echo(f"healthmon: worker {settings.worker.app_id} policy {policy.version}, core {core_mode()}, API and "
@@ -80,14 +82,25 @@ def worker() -> None:
 @click.option("--seed", type=int, default=7, show_default=True, help="Traffic seed.")
 @click.option("--alertmanager", "alertmanager_url", default="", metavar="URL",
               help="Also run the Alertmanager bridge, pushing the demo's alerts to this Alertmanager.")
-def demo(duration: float, accounts: int, seed: int, alertmanager_url: str) -> None:
+@click.option("--format", "formats", default="", metavar="FORMAT[,FORMAT...]",
+              help="Send the traffic in these sources' shapes (as `generate --format`) and have the worker read "
+                   "them through an inputs file (deploy/inputs.example.yaml's inputs).")
+def demo(duration: float, accounts: int, seed: int, alertmanager_url: str, formats: str) -> None:
     """Run broker, worker and generator together and print alerts as they happen."""
     from healthmon.demo import run_demo
+    from healthmon.generator.formats import plan_formats
 
     if alertmanager_url and not alertmanager_url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{alertmanager_url!r} is not an http(s) URL", param_hint="--alertmanager")
+    chosen = [f.strip() for f in formats.split(",") if f.strip()]
+    try:
+        if chosen:
+            plan_formats(chosen)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--format") from None
     sys.exit(run_demo(settings_from_env(), duration_s=duration, accounts=accounts, seed=seed,
-                      out=lambda line: click.echo(line), alertmanager_url=alertmanager_url.rstrip("/")))
+                      out=lambda line: click.echo(line), alertmanager_url=alertmanager_url.rstrip("/"),
+                      formats=chosen or None))
 
 
 @cli.command()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import ClassVar
 
-from healthmon.config.section import Section, setting
+from pydantic import field_validator
 
-__all__ = ["AlignmentSettings", "DEFAULT_POLICY_FILE", "EngineSettings", "IngestSettings"]
+from healthmon.config.section import Section, empty_path_is_unset, setting
 
+__all__ = ["AlignmentSettings", "DEFAULT_POLICY_FILE", "EngineSettings", "IngestSettings", "min_occurred_at_ms"]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_POLICY_FILE = Path(__file__).resolve().parent.parent / "policy" / "default.yaml"
 
 
@@ -41,6 +45,54 @@ class IngestSettings(Section):
         65_536, "HEALTHMON_DEADLETTER_MAX_RAW_BYTES",
         "A dead letter keeps at most this many bytes of the raw payload (and of the key), with the payload's "
         "full size and SHA-256, so that it always fits in one Kafka message (at most 262144).", ge=0, le=262_144)
+    min_occurred_at: str = setting(
+        "2000-01-01", "HEALTHMON_MIN_OCCURRED_AT",
+        "The earliest `occurred_at` accepted (a date, or an RFC 3339 time, at or after 1970-01-01): older events "
+        "are dead-lettered as clock defaults or epoch seconds sent by mistake. Lower it to replay an older archive.")
+    inputs_file: Path | None = setting(
+        None, "HEALTHMON_INPUTS_FILE",
+        "YAML inputs file: the topics to read, their kind and their shape (see docs/inputs.md). Empty: the four "
+        "topics above in healthmon's own shapes.")
+    link_wait_seconds: float = setting(
+        30.0, "HEALTHMON_LINK_WAIT_SECONDS",
+        "How long an event whose account link (`user`, or an `account_link`) is not known yet is held for it "
+        "before it is dead-lettered as `unknown_account` (inputs file only).", ge=0)
+
+    @field_validator("min_occurred_at")
+    @classmethod
+    def _check_min_occurred_at(cls, value: str) -> str:
+        min_occurred_at_ms(value)
+        return value.strip()
+
+    @field_validator("inputs_file", mode="before")
+    @classmethod
+    def _empty_path_is_unset(cls, value: object) -> object:
+        return empty_path_is_unset(value)
+
+    @property
+    def min_occurred_at_ms(self) -> int:
+        """Return the earliest accepted `occurred_at` in epoch milliseconds."""
+        return min_occurred_at_ms(self.min_occurred_at)
+
+
+def min_occurred_at_ms(text: str) -> int:
+    """Return `HEALTHMON_MIN_OCCURRED_AT` (`YYYY-MM-DD` or RFC 3339 with an offset) in epoch milliseconds."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            at = datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
+        else:
+            at = datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 time such as 1995-01-01T00:00:00Z") \
+            from None
+    if at.tzinfo is None:
+        raise ValueError(f"{text!r}: an RFC 3339 time needs an offset (Z or +hh:mm)")
+    ms = (at - _EPOCH) // timedelta(milliseconds=1)  # integers: floats lose a millisecond
+    if ms < 0:
+        raise ValueError(f"{text!r} is before 1970-01-01, the earliest time representable")
+    return ms
+
 
 
 class AlignmentSettings(Section):

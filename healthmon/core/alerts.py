@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from healthmon.core.lifecycle import RULE_RETIRED, Transition
+from healthmon.core.lifecycle import ACCOUNT_REMOVED, RULE_RETIRED, Transition
 from healthmon.core.measures import METRICS, format_value
 from healthmon.core.records import AlertRecord
 from healthmon.core.scoring import Scorecard
@@ -50,6 +50,8 @@ def _driver(card: Scorecard) -> str:
 
 def _summary(who: str, tr: Transition, card: Scorecard) -> str:
     scores = f"score {_score(tr.score_before)}→{_score(tr.score_after)}"
+    if tr.details.get("reason") == ACCOUNT_REMOVED:
+        return f"{who} {tr.rule} resolved: the account was removed from its source ({tr.details['removal']})"
     if tr.kind == "health_changed":
         if tr.status == FIRING:
             return f"{who} turned {tr.band_after}: {scores}{_driver(card)}"

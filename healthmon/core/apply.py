@@ -20,13 +20,15 @@ from healthmon.core.state import (
 from healthmon.core.vocabulary import TICKET_PRIORITIES, Tier
 from healthmon.core.windows import USER_MASKS, advance
 
-__all__ = ["FINGERPRINT", "PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage", "cap_tickets",
-           "fingerprint", "has_seen", "remember"]
+__all__ = ["FINGERPRINT", "MAX_ANSWERS", "PRIORITIES", "apply_nps", "apply_profile", "apply_ticket", "apply_usage",
+           "cap_tickets", "fingerprint", "has_seen", "kept_answer", "remember", "replace_nps"]
 
 #: priority name -> code (low 0, normal 1, high 2, urgent 3); codes >= 2 are "high or urgent".
 PRIORITIES: dict[str, int] = {name: code for code, name in enumerate(TICKET_PRIORITIES)}
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _PACK_FINGERPRINT = struct.Struct("<I").pack
+#: NPS answers kept per account for a later answer to replace (the oldest day's forgotten first)
+MAX_ANSWERS = 256
 
 
 class Profile(Protocol):
@@ -126,13 +128,44 @@ def apply_ticket(state: AccountState, occurred_at: int, ticket_id: str, status: 
         ticket.csat_day = day
 
 
-def apply_nps(state: AccountState, occurred_at: int, score: int) -> None:
-    """Count one NPS answer on its day as promoter (9-10), passive (7-8) or detractor (0-6)."""
+def apply_nps(state: AccountState, occurred_at: int, score: int, answer: bytes | None = None) -> None:
+    """Count one NPS answer on its day as promoter (9-10), passive (7-8) or detractor (0-6).
+
+    With `answer` (its event id's fingerprint) the answer is kept, so that a later answer can replace it.
+    """
     day = occurred_at // DAY_MS
     counts = state.nps.get(day)
     if counts is None:
         counts = state.nps[day] = [0, 0, 0]
-    counts[0 if score >= 9 else 1 if score >= 7 else 2] += 1
+    category = 0 if score >= 9 else 1 if score >= 7 else 2
+    counts[category] += 1
+    if answer is not None:
+        answers = state.answers
+        if answers is None:
+            answers = state.answers = {}
+        answers[int.from_bytes(answer, "little")] = [day, category]
+        if len(answers) > MAX_ANSWERS:
+            del answers[min(answers, key=lambda fp: answers[fp][0])]  # the oldest day's goes first
+
+
+def kept_answer(state: AccountState, answer: bytes) -> bool:
+    """Return whether the NPS answer of fingerprint `answer` is kept (a later answer can replace it)."""
+    return state.answers is not None and int.from_bytes(answer, "little") in state.answers
+
+
+def replace_nps(state: AccountState, occurred_at: int, score: int, answer: bytes) -> bool:
+    """Replace the kept answer `answer` by `score`; return False when no such answer is kept (nothing changed)."""
+    kept = state.answers.get(int.from_bytes(answer, "little")) if state.answers else None
+    if kept is None:
+        return False
+    day, category = kept
+    counts = state.nps.get(day)
+    if counts is not None and counts[category] > 0:
+        counts[category] -= 1
+        if not any(counts):
+            del state.nps[day]
+    apply_nps(state, occurred_at, score, answer)
+    return True
 
 
 def apply_profile(state: AccountState, profile: Profile) -> bool:

@@ -43,7 +43,10 @@ def state_to_bytes(state: AccountState) -> bytes:
         sorted(state.positions.items()),
         [state.clock_ms - state.input_clocks[k] if k in state.input_clocks else None for k in _INPUT_KINDS],
         # the rhythm, once there is one: active days, and how far its first one lies behind the anchor
-        *((state.active_days, state.anchor_day - state.first_activity_day) if state.active_days else ()),
+        *((state.active_days, state.anchor_day - state.first_activity_day) if state.active_days or state.answers
+          else ()),
+        # replaceable NPS answers, only for an account that has some (native inputs never do)
+        *(([[fp, *a] for fp, a in sorted(state.answers.items())],) if state.answers else ()),
     ])
     events = state.events
     n_days = ACTIVE_DAYS
@@ -88,6 +91,8 @@ def state_from_bytes(raw: bytes) -> AccountState:
             state.input_clocks = dict.fromkeys(_INPUT_KINDS, state.clock_ms)
         if len(meta) > 17:
             state.active_days, state.first_activity_day = meta[17], state.anchor_day - meta[18]
+        if len(meta) > 19:
+            state.answers = {fp: [day, category] for fp, day, category in meta[19]}
         flat = struct.unpack_from(f"<{2 * n_users}Q", raw, pos)
         pos += 16 * n_users
         state.users = dict(zip(flat[0::2], flat[1::2]))

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from healthmon.core.accounts import resolve_removed, snapshot
 from healthmon.core.alerts import account_alert
 from healthmon.core.apply import (
     apply_nps,
@@ -16,14 +17,16 @@ from healthmon.core.apply import (
     cap_tickets,
     fingerprint,
     has_seen,
+    kept_answer,
     remember,
+    replace_nps,
 )
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle, timer_due
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
 from healthmon.core.records import AlertRecord
 from healthmon.core.scoring import quick_score, score
-from healthmon.core.state import DAY_MS, AccountState, RuleState
+from healthmon.core.state import DAY_MS, AccountState
 from healthmon.core.vocabulary import DUPLICATE, OK, TOO_LATE
 from healthmon.core.windows import advance, asof_day
 
@@ -113,12 +116,17 @@ class Engine:
         return AccountState(account_id)
 
     def apply(self, state: AccountState, events: Iterable[Any], *, stream_time_ms: int | None = None,
-              held_back: frozenset[str] = frozenset(), position: tuple[str, int] | None = None) -> ApplyResult:
+              held_back: frozenset[str] = frozenset(), position: tuple[str, int] | None = None,
+              keep_answers: bool = False, replaces: bool = False) -> ApplyResult:
         """Apply validated events of one account, in any order; decide alerts at the boundaries they cross.
 
         Lateness is judged against the latest event of the same input (usage, tickets or NPS) that the
         account accepted, not `stream_time_ms` (accepted for symmetry with `tick` and unused): so outcomes
         depend neither on how the input was batched nor on how far another input has run ahead.
+
+        `keep_answers`: the NPS answers come from an input whose responses can be answered again (Delighted),
+        so each is kept; `replaces`: these NPS events are such later answers, each replacing the kept answer
+        of its `event_id` (one it does not know counts as new; one whose answer is not kept is a duplicate).
         """
         if position is not None:
             source, offset = position
@@ -143,9 +151,12 @@ class Engine:
                 continue
             t = event.occurred_at
             fp = fingerprint(event.event_id)
+            replacing = False
             if has_seen(seen, fp):
-                outcomes.append(DUPLICATE)
-                continue
+                replacing = replaces and kind == "nps" and kept_answer(state, fp)
+                if not replacing:
+                    outcomes.append(DUPLICATE)
+                    continue
             input_clock = input_clocks.get(kind, 0)
             if t < input_clock - lateness:
                 outcomes.append(TOO_LATE)
@@ -163,6 +174,12 @@ class Engine:
                         state.last_eval_ms = boundary
             if not state.first_ms or t < state.first_ms:
                 state.first_ms = t
+            if replacing:
+                replace_nps(state, t, event.score, fp)
+                state.dirty = True
+                accepted += 1
+                outcomes.append(OK)
+                continue
             remember(seen, fp, capacity)
             if kind == "usage":
                 apply_usage(state, t, event.user_id, event.feature in core)
@@ -170,7 +187,7 @@ class Engine:
                 apply_ticket(state, t, event.ticket_id, event.status, event.priority, event.csat)
                 tickets += 1
             else:
-                apply_nps(state, t, event.score)
+                apply_nps(state, t, event.score, fp if keep_answers or replaces else None)
             state.dirty = True
             accepted += 1
             outcomes.append(OK)
@@ -263,29 +280,10 @@ class Engine:
                                          policy_version=self.policy.version, processed_at=processed_at))
         return bool(transitions) or life.fingerprint() != before
 
+    def remove(self, state: AccountState, removal: str) -> list[AlertRecord]:
+        """Resolve the open alerts of an account its source removed (see `core.accounts.resolve_removed`)."""
+        return resolve_removed(self.policy, self._clock, state, removal)
+
     def snapshot(self, state: AccountState, now_ms: int) -> dict[str, Any]:
-        """Return the account's current health as of `now_ms` (never before its own latest event)."""
-        at_ms = max(now_ms, state.clock_ms + 1)
-        tier = self.policy.for_tier(state.tier)
-        metrics, _ = compute_metrics(state, at_ms)
-        card = score(metrics, tier)
-        life = state.life
-        firing = [name for name, r in sorted(life.lines.items()) if r.status == RuleState.FIRING]
-        if life.health.fired:
-            firing.insert(0, "health")
-        return {
-            "account_id": state.account_id,
-            "name": state.name,
-            "tier": state.tier,
-            "csm": state.csm,
-            "seats": state.seats,
-            "score": card.score,
-            "band": card.band,
-            "alert_band": life.health.band,
-            "measures": [m.as_dict() for m in card.measures],
-            "metrics": metrics,
-            "firing": firing,
-            "updated_at": state.clock_ms or None,
-            "as_of": at_ms,
-            "policy_version": self.policy.version,
-        }
+        """Return the account's current health as of `now_ms` (see `core.accounts.snapshot`)."""
+        return snapshot(self.policy, state, now_ms)

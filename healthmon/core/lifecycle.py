@@ -11,12 +11,14 @@ from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
 from healthmon.core.vocabulary import FIRING, RESOLVED, AlertKind, AlertStatus, Band
 
-__all__ = ["HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "evaluate_lifecycle", "line_value", "rhythm_line",
-           "timer_due"]
+__all__ = ["ACCOUNT_REMOVED", "HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "account_removed",
+           "evaluate_lifecycle", "line_value", "rhythm_line", "timer_due"]
 
 HEALTH_RULE = "health"
 #: `details.reason` of the resolved alert of a warning line the account's policy no longer has
 RULE_RETIRED = "rule_retired"
+#: `details.reason` of the resolved alerts of an account its source removed (`details.removal` says how)
+ACCOUNT_REMOVED = "account_removed"
 
 
 class Timing(NamedTuple):
@@ -194,6 +196,24 @@ def _retired(life: Lifecycle, kept: set[str], card: Scorecard) -> list[Transitio
         if rule.status == RuleState.FIRING:
             out.append(Transition("below_warning_line", name, RESOLVED, rule.episode_start, life.last_band,
                                   card.band, life.last_score, card.score, {"reason": RULE_RETIRED}))
+    return out
+
+
+def account_removed(life: Lifecycle, card: Scorecard, removal: str) -> list[Transition]:
+    """Resolve every open episode of an account its source removed (`removal`: deleted or tombstone)."""
+    details = {"reason": ACCOUNT_REMOVED, "removal": removal}
+    out = []
+    h = life.health
+    if h.fired:
+        out.append(Transition("health_changed", HEALTH_RULE, RESOLVED, h.episode_start, h.band, h.band, h.score,
+                              h.score, dict(details)))
+        h.fired = False
+    for name in sorted(life.lines):
+        rule = life.lines[name]
+        if rule.status == RuleState.FIRING:
+            out.append(Transition("below_warning_line", name, RESOLVED, rule.episode_start, life.last_band,
+                                  card.band, life.last_score, card.score, dict(details)))
+            rule.status = RuleState.OK
     return out
 
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from healthmon.ingest.fastdecode import decode_fast
 from schemas.deadletter import DeadLetterReason
-from schemas.events import EVENT_MODELS
+from schemas.events import EVENT_MODELS, MIN_OCCURRED_AT_MS, check_floor
 
 __all__ = ["Decoded", "MAX_BATCH_EVENTS", "Rejection", "decode_message", "describe_validation_error"]
 
@@ -63,7 +63,7 @@ def describe_validation_error(exc: ValidationError) -> tuple[DeadLetterReason, s
     return reason, "; ".join(parts)
 
 
-def _validate(kind: str, item: Any, index: int | None, raw: bytes, now_ms: int, skew_ms: int,
+def _validate(kind: str, item: Any, index: int | None, raw: bytes, now_ms: int, skew_ms: int, min_ms: int,
               out: Decoded) -> None:
     if not isinstance(item, dict):
         out.rejections.append(Rejection(index, DeadLetterReason.SCHEMA_VIOLATION,
@@ -75,6 +75,14 @@ def _validate(kind: str, item: Any, index: int | None, raw: bytes, now_ms: int, 
         reason, error = describe_validation_error(exc)
         out.rejections.append(Rejection(index, reason, error, raw))
         return
+    for name in ("occurred_at", "updated_at"):
+        at = getattr(event, name, None)
+        # an integer under the floor may be epoch seconds; a text time says its own unit
+        problem = None if at is None else check_floor(at, min_ms, seconds_hint=(
+            " (did you send seconds?)" if type(item.get(name)) is int else ""))
+        if problem is not None:
+            out.rejections.append(Rejection(index, DeadLetterReason.SCHEMA_VIOLATION, f"{name}: {problem}", raw))
+            return
     occurred_at = getattr(event, "occurred_at", None)
     if occurred_at is not None and occurred_at > now_ms + skew_ms:
         out.rejections.append(Rejection(
@@ -85,8 +93,10 @@ def _validate(kind: str, item: Any, index: int | None, raw: bytes, now_ms: int, 
 
 
 def decode_message(kind: str, raw: bytes | None, *, now_ms: int, max_bytes: int,
-                   max_future_skew_ms: int, fast: bool = True) -> Decoded:
+                   max_future_skew_ms: int, min_occurred_at_ms: int = MIN_OCCURRED_AT_MS, fast: bool = True) -> Decoded:
     """Decode a message of input `kind` holding one event or a batch envelope.
+
+    An event time before `min_occurred_at_ms` (`HEALTHMON_MIN_OCCURRED_AT`) is a `schema_violation`.
 
     A message whose events are all valid is decoded by msgspec (`healthmon.ingest.fastdecode`); any
     other, or with `fast` off, by orjson and the pydantic models, which name every rejection.
@@ -101,7 +111,7 @@ def decode_message(kind: str, raw: bytes | None, *, now_ms: int, max_bytes: int,
         return out
     if fast:
         decoded = decode_fast(kind, raw, now_ms=now_ms, max_future_skew_ms=max_future_skew_ms,
-                              max_batch_events=MAX_BATCH_EVENTS)
+                              max_batch_events=MAX_BATCH_EVENTS, min_occurred_at_ms=min_occurred_at_ms)
         if decoded is not None:
             out.events, out.is_batch = decoded
             return out
@@ -121,7 +131,7 @@ def decode_message(kind: str, raw: bytes | None, *, now_ms: int, max_bytes: int,
                                             "events: must be a JSON array", raw))
             return out
     elif isinstance(doc, dict):
-        _validate(kind, doc, None, raw, now_ms, max_future_skew_ms, out)
+        _validate(kind, doc, None, raw, now_ms, max_future_skew_ms, min_occurred_at_ms, out)
         return out
     else:
         out.rejections.append(Rejection(None, DeadLetterReason.BAD_ENVELOPE,
@@ -138,7 +148,7 @@ def decode_message(kind: str, raw: bytes | None, *, now_ms: int, max_bytes: int,
         return out
     for index, item in enumerate(items):
         before = len(out.rejections)
-        _validate(kind, item, index, b"", now_ms, max_future_skew_ms, out)
+        _validate(kind, item, index, b"", now_ms, max_future_skew_ms, min_occurred_at_ms, out)
         if len(out.rejections) > before:
             # Keep the bytes of the one bad event, not the whole batch.
             out.rejections[-1].raw = orjson.dumps(item)

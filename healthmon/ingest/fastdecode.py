@@ -17,7 +17,7 @@ from typing import Annotated, Any, ClassVar
 import msgspec
 
 from healthmon.core.vocabulary import InputKind, TicketPriority, TicketStatus
-from schemas.events import MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
+from schemas.events import EPOCH_MS, MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
 
 __all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast", "epoch_ms"]
 
@@ -100,9 +100,12 @@ _SIXTY = frozenset("012345")
 
 
 def epoch_ms(value: str | int) -> int | None:
-    """Return `value` as epoch ms as `parse_epoch_ms` would, or None where it would refuse it."""
+    """Return `value` as epoch ms as `parse_epoch_ms` would, or None where it would refuse it.
+
+    The deployment's floor (`HEALTHMON_MIN_OCCURRED_AT`) is the caller's check, not this one's.
+    """
     if type(value) is int:
-        return value if MIN_OCCURRED_AT_MS <= value <= MAX_OCCURRED_AT_MS else None
+        return value if EPOCH_MS <= value <= MAX_OCCURRED_AT_MS else None
     assert isinstance(value, str)
     # Most times fall in a minute seen before: read seconds and milliseconds by position, with the same
     # checks as `_COMMON` (a cached minute text matched it once); anything else goes the regex way.
@@ -133,8 +136,8 @@ def epoch_ms(value: str | int) -> int | None:
     return ms if ms <= MAX_OCCURRED_AT_MS else None
 
 
-def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int,
-                max_batch_events: int) -> tuple[list[tuple[int | None, Any]], bool] | None:
+def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int, max_batch_events: int,
+                min_occurred_at_ms: int = MIN_OCCURRED_AT_MS) -> tuple[list[tuple[int | None, Any]], bool] | None:
     """Return ((index, event) pairs, whether a batch) when every event of the message is valid, else None."""
     decoders = _DECODERS.get(kind)
     if decoders is None:
@@ -163,7 +166,7 @@ def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int,
     latest = now_ms + max_future_skew_ms
     for event in items:
         t = epoch_ms(event.occurred_at)
-        if t is None or t > latest:
+        if t is None or t > latest or t < min_occurred_at_ms:
             return None
         event.occurred_at = t
     if batch:

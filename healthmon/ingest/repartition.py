@@ -1,7 +1,9 @@
 """The repartition message: one input message's events of one account, on their way to its partition.
 
 A repartition message's body is `{"kind": ..., "source": [topic, partition, offset], "events": [...]}`,
-each event as `[batch index, event]`. Whatever goes wrong with it later must be reported at the source
+each event as `[batch index, event]`; `"replaces": true` marks later answers that replace earlier ones (a
+Delighted `updated`), and kind `removal` carries one `{"account_id", "reason"}`: an account its source
+removed (a Debezium delete or tombstone). Whatever goes wrong with it later must be reported at the source
 position, never at the internal topic's, or the dead letter loses the way back to the input.
 """
 
@@ -13,7 +15,8 @@ import orjson
 
 from schemas.events import EVENT_MODELS
 
-__all__ = ["Repartitioned", "Source", "decode_repartitioned", "encode_repartitioned", "repartition_source"]
+__all__ = ["REMOVAL", "Removal", "Repartitioned", "Source", "decode_repartitioned", "encode_repartitioned",
+           "repartition_source"]
 
 
 class Source(NamedTuple):
@@ -30,20 +33,41 @@ class Repartitioned(NamedTuple):
     kind: str
     source: Source
     items: list[tuple[int | None, Any]]
+    #: the events replace earlier events of their `event_id`
+    replaces: bool = False
 
 
-def encode_repartitioned(kind: str, source: Source, items: list[tuple[int | None, Any]]) -> bytes:
-    """Return the body of a repartition message carrying `items` (validated events) from `source`."""
-    return orjson.dumps({"kind": kind, "source": list(source),
-                         "events": [[i, e.model_dump(mode="json")] for i, e in items]})
+class Removal(NamedTuple):
+    """An account its source removed, on its way to the account's partition."""
+
+    account_id: str
+    reason: str
+
+
+#: the kind of a repartition message that carries a `Removal`
+REMOVAL = "removal"
+
+
+def encode_repartitioned(kind: str, source: Source, items: list[tuple[int | None, Any]],
+                         replaces: bool = False) -> bytes:
+    """Return the body of a repartition message carrying `items` (validated events, or a `Removal`) from `source`."""
+    if kind == REMOVAL:
+        return orjson.dumps({"kind": kind, "source": list(source), "events": [[i, list(r)] for i, r in items]})
+    doc: dict[str, Any] = {"kind": kind, "source": list(source),
+                           "events": [[i, e.model_dump(mode="json")] for i, e in items]}
+    if replaces:
+        doc["replaces"] = True
+    return orjson.dumps(doc)
 
 
 def decode_repartitioned(value: bytes | None) -> Repartitioned:
     """Decode a repartition message written by `encode_repartitioned` (its events were validated then)."""
     doc = orjson.loads(value or b"{}")
+    if doc["kind"] == REMOVAL:
+        return Repartitioned(REMOVAL, Source(*doc["source"]), [(i, Removal(*r)) for i, r in doc["events"]])
     model = EVENT_MODELS[doc["kind"]]
     return Repartitioned(doc["kind"], Source(*doc["source"]),
-                         [(i, model.model_validate(e)) for i, e in doc["events"]])
+                         [(i, model.model_validate(e)) for i, e in doc["events"]], bool(doc.get("replaces")))
 
 
 def repartition_source(value: bytes | None) -> Source | None:

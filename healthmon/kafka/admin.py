@@ -16,14 +16,18 @@ __all__ = ["ensure_topics"]
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, topics: TopicSettings, kafka: KafkaSettings, timeout_s: float = 15.0) -> None:
-    """Create every topic healthmon uses with `topics.partitions` partitions, if missing."""
+async def ensure_topics(bootstrap: str, topics: TopicSettings, kafka: KafkaSettings, timeout_s: float = 15.0,
+                        inputs: list[str] | None = None) -> None:
+    """Create every topic healthmon uses with `topics.partitions` partitions, if missing.
+
+    `inputs` are the inputs file's topics (the configured four without one): missing ones are created too.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000),
                                 **aiokafka_kwargs(kafka))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
         existing = set(await admin.list_topics())
-        missing = [n for n in topics.all_names if n not in existing]
+        missing = [n for n in dict.fromkeys([*topics.all_names, *(inputs or ())]) if n not in existing]
         if missing:
             configs = {topics.input_names["account"]: {"cleanup.policy": "compact"}}
             try:

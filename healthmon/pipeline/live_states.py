@@ -30,12 +30,15 @@ class LiveStates:
         self.live: dict[str, AccountState] = {}
         #: accounts whose live state has changed since it was last written to the table
         self.unsaved: set[str] = set()
+        #: accounts removed from their source: deleted from the table at the next flush
+        self.removed: set[str] = set()
 
     def load(self, account_id: str) -> AccountState:
         """Return the account's state: live, else from the table, else a new one."""
         state = self.live.get(account_id)
         if state is None:
             state = self.get(account_id) or self._new_state(account_id)
+            self.removed.discard(account_id)
             self._keep(account_id, state)
         return state
 
@@ -44,6 +47,8 @@ class LiveStates:
         state = self.live.get(account_id)
         if state is not None:
             return state
+        if account_id in self.removed:
+            return None
         raw = self.table.get(account_id.encode())
         if not raw:
             return None
@@ -66,7 +71,17 @@ class LiveStates:
         table, states = self.table, self.live
         for account_id in unsaved:
             table[account_id.encode()] = state_to_bytes(states[account_id])
-        return len(unsaved)
+        removed, self.removed = self.removed, set()
+        for account_id in removed:
+            if account_id.encode() in table:
+                del table[account_id.encode()]  # a tombstone in the changelog
+        return len(unsaved) + len(removed)
+
+    def remove(self, account_id: str) -> None:
+        """Forget the account's state: gone now, deleted from the table at the next flush."""
+        self.live.pop(account_id, None)
+        self.unsaved.discard(account_id)
+        self.removed.add(account_id)
 
     def forget(self) -> None:
         """Save and drop every live state (after a rebalance the table is the truth again)."""

@@ -65,9 +65,10 @@ class OutputSender:
             self.view.add_alert(alert)
 
     async def repartition(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
-                          source: Source) -> None:
-        """Send one account's events of an input message to the account's partition."""
-        await self.topics.repartition.send(key=account_id.encode(), value=encode_repartitioned(kind, source, items))
+                          source: Source, replaces: bool = False) -> None:
+        """Send one account's events of an input message (or its `Removal`) to the account's partition."""
+        await self.topics.repartition.send(key=account_id.encode(),
+                                           value=encode_repartitioned(kind, source, items, replaces))
 
     async def dead_letter(self, source: Source, key: bytes | None, rejection: Rejection, received_at_ms: int) -> None:
         """Send a dead letter naming the input message at `source`, and count it by reason."""

@@ -21,6 +21,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Protocol
 
 import orjson
@@ -28,10 +29,15 @@ import orjson
 from healthmon.config import Settings
 from healthmon.core import AccountState, Engine, PipelineClock
 from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
-from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
-from healthmon.ingest.repartition import Repartitioned, Source, decode_repartitioned, repartition_source
+from healthmon.ingest import Decoded, Rejection, decode_message
+from healthmon.ingest.formats import Mapped
+from healthmon.ingest.formats.preset import Headers
+from healthmon.ingest.formats.spec import InputsFile, default_inputs
+from healthmon.ingest.repartition import REMOVAL, Repartitioned, Source, decode_repartitioned, repartition_source
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
+from healthmon.pipeline.mapped_inputs import MappedInputs
+from healthmon.pipeline.mapped_routing import MappedRouting
 from healthmon.pipeline.outputs import OutputSender, OutputTopics
 from healthmon.pipeline.tick_schedule import TickSchedule
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
@@ -72,15 +78,21 @@ class Inbound:
     repartitioned: Repartitioned | None = None
     #: the merge key: its earliest event time
     event_time: int = NO_EVENT_TIME
+    #: how many of its events wait for their account link: it is acked (`Processor.on_done`) when none does
+    holds: int = 0
+    #: what the consumer acks it by (the worker's Faust event)
+    ack_token: Any = None
 
 
-class Processor:
+class Processor(MappedRouting):
     """Per-worker wiring of one message: its account's live state, the engine, the tick schedule, the outputs."""
 
     def __init__(self, settings: Settings, engine: Engine, table: MutableMapping[bytes, bytes], topics: InputTopics,
                  metrics: Metrics, view: RedisView, clock: PipelineClock, tick_interval_ms: int,
                  wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-                 reports_stalls: Callable[[], bool] = lambda: True) -> None:
+                 reports_stalls: Callable[[], bool] = lambda: True, inputs: InputsFile | None = None,
+                 links: MutableMapping[bytes, bytes] | None = None,
+                 traits: MutableMapping[bytes, bytes] | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.topics = topics
@@ -91,6 +103,16 @@ class Processor:
         self.reports_stalls = reports_stalls
         self.wall_ms = wall_ms
         self.partitions = settings.topics.partitions
+        self.min_occurred_at_ms = settings.ingest.min_occurred_at_ms
+        given = inputs is not None and inputs.source != "defaults"
+        #: the inputs file's mappers, link tables, traits and link wait (`healthmon.pipeline.mapped_inputs`)
+        self.mapped = MappedInputs(inputs or default_inputs(settings.topics.input_names),
+                                   links if links is not None else {}, traits if traits is not None else {},
+                                   wait_ms=int(settings.ingest.link_wait_seconds * 1000))
+        #: the redelivery check's source of a topic's messages: the topic itself with an inputs file (several
+        #: topics of one kind), the kind without one (as the states saved so far name it)
+        self.position_key: dict[str, str] = {spec.topic: spec.topic if given else spec.kind
+                                             for spec in self.mapped.inputs.inputs}
         self.states = LiveStates(table, engine.new_state)
         self.ticks = TickSchedule(engine.next_tick_ms, self.partitions, tick_interval_ms)
         self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes)
@@ -126,7 +148,8 @@ class Processor:
 
     # -- messages -----------------------------------------------------------------------------------------
 
-    def decode(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None) -> Inbound:
+    def decode(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
+               headers: Headers | None = None) -> Inbound:
         """Decode one Kafka message of an input or the repartition topic; name its event time."""
         kind = self.topics.kind_by_name[topic]
         now_ms = self.wall_ms()
@@ -135,11 +158,20 @@ class Processor:
             inbound.repartitioned = decode_repartitioned(value)
             inbound.event_time = _event_time(e for _, e in inbound.repartitioned.items)
             return inbound
+        ingest = self.settings.ingest
+        mapped = self.mapped.map(topic, value, key, headers, now_ms=now_ms, max_bytes=ingest.max_message_bytes,
+                                 max_future_skew_ms=ingest.max_future_skew_seconds * 1000,
+                                 min_occurred_at_ms=self.min_occurred_at_ms)
+        if mapped is not None:
+            inbound.decoded = mapped
+            inbound.event_time = _event_time(chain((e for _, e in mapped.events), (e for _, e in mapped.replacements),
+                                                   (linked.event for linked in mapped.linked)))
+            return inbound
         if kind == "account" and value is None:
             return inbound  # a compaction tombstone: the profile is gone, nothing to score
-        ingest = self.settings.ingest
         inbound.decoded = decode_message(kind, value, now_ms=now_ms, max_bytes=ingest.max_message_bytes,
-                                         max_future_skew_ms=ingest.max_future_skew_seconds * 1000)
+                                         max_future_skew_ms=ingest.max_future_skew_seconds * 1000,
+                                         min_occurred_at_ms=self.min_occurred_at_ms)
         inbound.event_time = _event_time(e for _, e in inbound.decoded.events)
         return inbound
 
@@ -154,10 +186,13 @@ class Processor:
             self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
         partition, now_ms = inbound.partition, inbound.now_ms
         if inbound.repartitioned is not None:
-            kind, source, items = inbound.repartitioned
+            kind, source, items, replaces = inbound.repartitioned
             account_id = items[0][1].account_id
-            await self._apply(account_id, kind, items, source, account_id.encode(), None, now_ms,
-                              position=("repartition", inbound.offset), home=partition)
+            if kind == REMOVAL:
+                await self._remove(account_id, items[0][1].reason, source, partition)
+            else:
+                await self._apply(account_id, kind, items, source, account_id.encode(), None, now_ms,
+                                  position=("repartition", inbound.offset), home=partition, replaces=replaces)
             await self._advance(partition)
             return
         kind = inbound.kind
@@ -171,26 +206,22 @@ class Processor:
         for rejection in decoded.rejections:
             await self.outputs.dead_letter(source, key, rejection, now_ms)
             self._ev[(label, DEAD_LETTER)].inc()
-        if not decoded.events:
+        position = (self.position_key.get(inbound.topic, kind), inbound.offset)
+        if isinstance(decoded, Mapped):
+            await self._take_mapped(inbound, decoded, source, position)
+        elif decoded.events:
+            await self._route(kind, decoded.events, source, key, value, now_ms, position, partition)
+        else:
             return
-        groups: dict[str, list[tuple[int | None, Any]]] = {}
-        for index, event in decoded.events:
-            groups.setdefault(event.account_id, []).append((index, event))
-        for account_id, items in groups.items():
-            if partition_for(account_id, self.partitions) == partition:
-                await self._apply(account_id, kind, items, source, key, value, now_ms,
-                                  position=(kind, inbound.offset), home=partition)
-            else:
-                await self.outputs.repartition(account_id, kind, items, source)
         await self._advance(partition)
 
     async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], source: Source,
-                     key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int],
-                     home: int) -> None:
+                     key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int] | None,
+                     home: int, replaces: bool = False) -> None:
         """Apply one message's events of one account; `source` names the input message they came from.
 
         `home` is the account's own partition (that of the repartition topic for repartitioned events):
-        its watermark and tick schedule are the ones that move.
+        its watermark and tick schedule are the ones that move. `replaces`: later answers (see `Engine.apply`).
         """
         label = TOPIC_LABELS[kind]
         events = [e for _, e in items]
@@ -203,7 +234,8 @@ class Processor:
                     wm = occurred_at
                 self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
         result = self.engine.apply(self.states.load(account_id), events, stream_time_ms=wm,
-                                   held_back=self.clock.held_back_sources(), position=position)
+                                   held_back=self.clock.held_back_sources(), position=position,
+                                   keep_answers=source.topic in self.mapped.answer_topics, replaces=replaces)
         self.ticks.watermark[home] = wm
         ok = 0
         for (index, event), outcome in zip(items, result.outcomes):

@@ -27,6 +27,8 @@ REPARTITION_LABEL = "repartition"
 UNKNOWN_TIER = "unknown"
 TIER_LABELS = (*TIERS, UNKNOWN_TIER)
 REDIS_OPERATIONS = ("write", "read", "ping")
+#: how an event's wait for its account link ended
+LINK_WAIT_OUTCOMES = ("resolved", "expired", "evicted")
 
 
 class Metrics:
@@ -65,6 +67,12 @@ class Metrics:
         self.partition_rereads = Counter(
             "healthmon_partition_rereads", "Stuck input partitions read again from their committed offset: owned, "
             "with messages left, no progress (see docs/operations.md).", ["topic"], registry=r)
+        self.link_wait = Gauge("healthmon_link_wait_events",
+                               "Events held for an account link not known yet (HEALTHMON_LINK_WAIT_SECONDS).",
+                               registry=r)
+        self.link_waits = Counter("healthmon_link_waits", "Events that waited for an account link, by how the wait "
+                                  "ended: resolved, expired (dead-lettered unknown_account), evicted (over the "
+                                  "wait's bounds, dead-lettered).", ["outcome"], registry=r)
         self.redis_errors = Counter("healthmon_redis_errors", "Failed Redis operations.", ["operation"], registry=r)
         self.broker_unreachable = Gauge("healthmon_broker_unreachable",
                                         "1 while this worker cannot reach the Kafka broker (see /readyz).",
@@ -79,6 +87,8 @@ class Metrics:
     def _precreate(self) -> None:
         for topic in (*TOPIC_LABELS.values(), REPARTITION_LABEL):
             self.partition_rereads.labels(topic)
+        for outcome in LINK_WAIT_OUTCOMES:
+            self.link_waits.labels(outcome)
         for topic in TOPIC_LABELS.values():
             self.messages.labels(topic)
             self.event_lag.labels(topic)

@@ -19,6 +19,8 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_source_staleness_seconds": "gauge",
     "healthmon_source_stale": "gauge",
     "healthmon_partition_rereads": "counter",
+    "healthmon_link_wait_events": "gauge",
+    "healthmon_link_waits": "counter",
     "healthmon_redis_errors": "counter",
     "healthmon_broker_unreachable": "gauge",
     "healthmon_broker_last_contact_timestamp_seconds": "gauge",

@@ -93,7 +93,7 @@ def test_occurred_at_outside_the_accepted_range_is_a_schema_violation(kind, valu
     [rejection] = decoded.rejections
     assert rejection.reason.value == "schema_violation"
     assert rejection.error.startswith("occurred_at: ")
-    assert "2000-01-01T00:00:00Z" in rejection.error or "5138-11-16" in rejection.error
+    assert any(at in rejection.error for at in ("2000-01-01T00:00:00Z", "1970-01-01T00:00:00Z", "5138-11-16"))
 
 
 @pytest.mark.parametrize("value", ["2000-01-01T00:00:00Z", "2000-01-01T01:00:00+01:00", 946_684_800_000,

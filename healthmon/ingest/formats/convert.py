@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from healthmon.ingest.fastdecode import epoch_ms
-from schemas.events import MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
+from schemas.events import MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, check_floor, parse_epoch_ms
 
 __all__ = ["TIME_UNITS", "describe", "to_date", "to_float", "to_id", "to_int", "to_text", "to_time_ms"]
 
@@ -61,24 +61,29 @@ def to_text(value: Any) -> str:
     raise ValueError(f"found {describe(value)}, not a string")
 
 
-def to_time_ms(value: Any, unit_ms: int = 1) -> int:
-    """Return epoch milliseconds from RFC 3339 text, or a number of `unit_ms` milliseconds since the epoch."""
+def to_time_ms(value: Any, unit_ms: int = 1, min_ms: int = MIN_OCCURRED_AT_MS) -> int:
+    """Return epoch milliseconds from RFC 3339 text, or a number of `unit_ms` milliseconds since the epoch.
+
+    A time before `min_ms` (`HEALTHMON_MIN_OCCURRED_AT`) is refused.
+    """
     if type(value) is str:
         ms = epoch_ms(value)
-        if ms is not None:
-            return ms
-        try:
-            return parse_epoch_ms(value)
-        except ValueError as exc:
-            raise ValueError(f"found {describe(value)}: {exc}") from None
+        if ms is None:
+            try:
+                ms = parse_epoch_ms(value)
+            except ValueError as exc:
+                raise ValueError(f"found {describe(value)}: {exc}") from None
+        if ms < min_ms:
+            raise ValueError(f"found {describe(value)}: {check_floor(ms, min_ms, seconds_hint='')}")
+        return ms
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
         raise ValueError(f"found {describe(value)}, not a time (RFC 3339 text or a number since the epoch)")
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"found {describe(value)}, not a time")
     ms = int(value) * unit_ms if isinstance(value, int) else int(round(value * unit_ms))
-    if ms < MIN_OCCURRED_AT_MS:
-        hint = " (epoch seconds? set time_unit: s)" if unit_ms == 1 and ms * 1000 >= MIN_OCCURRED_AT_MS else ""
-        raise ValueError(f"found {describe(value)}: before 2000-01-01T00:00:00Z, the earliest time accepted{hint}")
+    if ms < min_ms:
+        hint = " (epoch seconds? set time_unit: s)" if unit_ms == 1 else ""
+        raise ValueError(f"found {describe(value)}: {check_floor(ms, min_ms, seconds_hint=hint)}")
     if ms > MAX_OCCURRED_AT_MS:
         hint = " (epoch milliseconds? set time_unit: ms)" if unit_ms == 1000 else ""
         raise ValueError(f"found {describe(value)}: after 5138-11-16, the latest time representable{hint}")

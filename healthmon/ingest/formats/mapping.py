@@ -17,6 +17,7 @@ from healthmon.ingest.formats.presets import PRESETS
 from healthmon.ingest.formats.reader import Reader
 from healthmon.ingest.formats.spec import NATIVE, InputSpec
 from schemas.deadletter import DeadLetterReason
+from schemas.events import MIN_OCCURRED_AT_MS
 
 __all__ = ["InputMapper"]
 
@@ -34,11 +35,13 @@ class InputMapper:
         self.fast = self.preset.fast(self.reader)
 
     def map(self, value: bytes | None, key: bytes | None = None, headers: Headers | None = None, *, now_ms: int,
-            max_bytes: int, max_future_skew_ms: int) -> Mapped:
+            max_bytes: int, max_future_skew_ms: int, min_occurred_at_ms: int = MIN_OCCURRED_AT_MS) -> Mapped:
         """Return what one message yields: every item either mapped or rejected, never an exception."""
         if self.native:
-            return self._native(value, now_ms=now_ms, max_bytes=max_bytes, max_future_skew_ms=max_future_skew_ms)
+            return self._native(value, now_ms=now_ms, max_bytes=max_bytes, max_future_skew_ms=max_future_skew_ms,
+                                min_ms=min_occurred_at_ms)
         out = Mapped()
+        self.reader.min_ms = min_occurred_at_ms
         if value is None or value == b"":
             if not self.preset.empty(key, self.reader, out):
                 out.rejections.append(Rejection(None, DeadLetterReason.NOT_JSON, "empty message", value or b""))
@@ -74,12 +77,13 @@ class InputMapper:
                                                 _raw(value, index, item)))
         return out
 
-    def _native(self, value: bytes | None, *, now_ms: int, max_bytes: int, max_future_skew_ms: int) -> Mapped:
+    def _native(self, value: bytes | None, *, now_ms: int, max_bytes: int, max_future_skew_ms: int,
+                min_ms: int) -> Mapped:
         if self.spec.kind == "account" and value is None:
             # A compaction tombstone of the native accounts topic: ignored, as the worker always did.
             return Mapped(ignored=[Ignored(None, "accounts tombstone")])
         decoded = decode_message(self.spec.kind, value, now_ms=now_ms, max_bytes=max_bytes,
-                                 max_future_skew_ms=max_future_skew_ms)
+                                 max_future_skew_ms=max_future_skew_ms, min_occurred_at_ms=min_ms)
         return Mapped(events=decoded.events, rejections=decoded.rejections, is_batch=decoded.is_batch)
 
 

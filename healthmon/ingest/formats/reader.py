@@ -20,6 +20,7 @@ from healthmon.ingest.formats.paths import FieldPath, compile_path
 from healthmon.ingest.formats.preset import Preset
 from healthmon.ingest.formats.spec import InputSpec
 from schemas.deadletter import DeadLetterReason
+from schemas.events import MIN_OCCURRED_AT_MS
 
 __all__ = ["Reader", "effective_table"]
 
@@ -59,6 +60,8 @@ class Reader:
         #: the wall clock of the message being mapped, and the future-skew limit (set by the mapper)
         self.now_ms = now_ms
         self.max_future_skew_ms = max_future_skew_ms
+        #: the earliest event time accepted (`HEALTHMON_MIN_OCCURRED_AT`, set by the mapper)
+        self.min_ms = MIN_OCCURRED_AT_MS
 
     def _plan(self, name: str, path: FieldPath) -> _Plan:
         values = self.spec.values.get(name)
@@ -68,7 +71,7 @@ class Reader:
             unit = self.unit_ms
 
             def conv(value: Any) -> Any:
-                return to_time_ms(value, unit)
+                return to_time_ms(value, unit, self.min_ms)
         return path.search, values or None, lower, conv, path.expr
 
     def has(self, name: str) -> bool:

@@ -75,7 +75,7 @@ class SegmentPreset(Preset):
     def fast(self, reader: Reader) -> FastMap | None:
         if reader.kind != "usage" or reader.spec.fields or reader.spec.values:
             return None
-        return track_fast(original_timestamp=self.original_timestamp)
+        return track_fast(original_timestamp=self.original_timestamp, reader=reader)
 
     def map_item(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         call = item.get("type")
@@ -161,6 +161,6 @@ def _user(item: Any) -> str | None:
 def _time(item: Any, reader: Reader) -> int | None:
     """Return the call's event time for a link or a patch, or None when it has none that reads."""
     try:
-        return to_time_ms(item.get("timestamp") or item.get("originalTimestamp"), reader.unit_ms)
+        return to_time_ms(item.get("timestamp") or item.get("originalTimestamp"), reader.unit_ms, reader.min_ms)
     except ValueError:
         return None

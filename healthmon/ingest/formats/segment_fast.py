@@ -11,13 +11,19 @@ test_segment_fast.py holds the two to the same results).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from healthmon.ingest.fastdecode import FastUsage, epoch_ms
 from healthmon.ingest.formats.mapped import USER_LINK, LinkedEvent, Mapped
 from healthmon.ingest.formats.paths import is_false
+
+
+class _Floor(Protocol):
+    """What the fast path reads of its input's reader: the floor of the message being mapped."""
+
+    min_ms: int
 
 __all__ = ["FastMap", "track_fast"]
 
@@ -44,8 +50,11 @@ class _Track(msgspec.Struct):
 _DECODE = msgspec.json.Decoder(_Track).decode
 
 
-def track_fast(*, original_timestamp: bool) -> FastMap:
-    """Return the fast path of a usage input's tracks (`original_timestamp`: RudderStack's time fallback)."""
+def track_fast(*, original_timestamp: bool, reader: _Floor) -> FastMap:
+    """Return the fast path of a usage input's tracks (`original_timestamp`: RudderStack's time fallback).
+
+    `reader` is the input's: its `min_ms` is the floor of the message being mapped.
+    """
     def fast(value: bytes, now_ms: int, max_future_skew_ms: int) -> Mapped | None:
         try:
             track = _DECODE(value)
@@ -67,7 +76,7 @@ def track_fast(*, original_timestamp: bool) -> FastMap:
         if type(when) is not str:
             return None
         at = epoch_ms(when)
-        if at is None or at > now_ms + max_future_skew_ms:
+        if at is None or at > now_ms + max_future_skew_ms or at < reader.min_ms:
             return None
         context = track.context
         account: Any = context.groupId if context is not None else None

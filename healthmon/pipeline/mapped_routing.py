@@ -1,0 +1,175 @@
+"""The processor's routing: events to their account's partition, and for mapped messages what
+`MappedInputs.take` resolved, the wait for links, and the dead letters of events whose link never came.
+
+Mixed into `healthmon.pipeline.processor.Processor`, whose routing (`_route`, `_apply`) and outputs it
+uses. An event held for its link keeps its message un-acked (`Inbound.holds`), so that a crash reads it
+again; `on_done` acks the message once none of its events waits any more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from healthmon.core.vocabulary import DEAD_LETTER, IGNORED
+from healthmon.ingest import Rejection, partition_for
+from healthmon.ingest.formats import Mapped
+from healthmon.ingest.repartition import REMOVAL, Removal, Source
+from healthmon.pipeline.links import Held
+from healthmon.serving.metrics import TOPIC_LABELS
+from schemas.deadletter import DeadLetterReason
+
+if TYPE_CHECKING:
+    from healthmon.core import Engine
+    from healthmon.pipeline.live_states import LiveStates
+    from healthmon.pipeline.mapped_inputs import MappedInputs
+    from healthmon.pipeline.outputs import OutputSender
+    from healthmon.serving.metrics import Metrics
+
+#: `healthmon.pipeline.processor.Inbound` (which imports this module)
+Inbound = Any
+
+__all__ = ["MappedRouting"]
+
+
+async def _acked_already(inbound: Inbound) -> None:
+    """Ack nothing: without a consumer (the backtest) a message needs no ack."""
+
+
+class MappedRouting:
+    """Routing, and mapped messages' links, held events and dead letters (see the module docstring)."""
+
+    #: called with a message once none of its events waits for a link (the worker acks it)
+    on_done: Callable[[Inbound], Awaitable[None]] = staticmethod(_acked_already)  # type: ignore[assignment]
+
+    if TYPE_CHECKING:  # the processor's parts this mixin uses
+        mapped: MappedInputs
+        metrics: Metrics
+        outputs: OutputSender
+        partitions: int
+        wall_ms: Callable[[], int]
+        _ev: dict[tuple[str, str], Any]
+
+        engine: Engine
+        states: LiveStates
+
+        async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], source: Source,
+                         key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int] | None,
+                         home: int, replaces: bool = False) -> None: ...
+
+        async def _advance(self, partition: int) -> None: ...
+
+    async def _route(self, kind: str, events: list[tuple[int | None, Any]], source: Source, key: bytes | None,
+                     value: bytes | None, now_ms: int, position: tuple[str, int] | None, partition: int,
+                     replaces: bool = False) -> None:
+        """Apply the events of this partition's accounts, send the others to their account's partition."""
+        groups: dict[str, list[tuple[int | None, Any]]] = {}
+        for index, event in events:
+            groups.setdefault(event.account_id, []).append((index, event))
+        for account_id, items in groups.items():
+            if partition_for(account_id, self.partitions) == partition:
+                await self._apply(account_id, kind, items, source, key, value, now_ms, position=position,
+                                  home=partition, replaces=replaces)
+            else:
+                await self.outputs.repartition(account_id, kind, items, source, replaces)
+
+    async def _remove(self, account_id: str, reason: str, source: Source, partition: int) -> None:
+        """Forget an account its source removed, resolving its open alerts, on the account's own partition."""
+        if partition_for(account_id, self.partitions) != partition:
+            await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source)
+            return
+        state = self.states.get(account_id)
+        if state is None:
+            return
+        await self.outputs.alerts(self.engine.remove(state, reason))
+        self.states.remove(account_id)
+
+    async def _take_mapped(self, inbound: Inbound, decoded: Mapped, source: Source,
+                           position: tuple[str, int]) -> None:
+        """Count ignored items, learn links and traits, route the resolved events, hold the others."""
+        kind, key, value, now_ms = inbound.kind, inbound.key, inbound.value, inbound.now_ms
+        if decoded.ignored:
+            self._ev[(TOPIC_LABELS[kind], IGNORED)].inc(len(decoded.ignored))
+        taken = self.mapped.take(decoded, kind=kind, source=source, key=key, value=value, now_ms=now_ms,
+                                 token=inbound)
+        inbound.holds += taken.held
+        events = [(i, e) for i, e in taken.items if e.kind != "account"]
+        # A profile from traits may come on a usage topic (Segment group calls); applying it twice
+        # changes nothing, so it needs no redelivery check of its own.
+        profiles = [(i, e) for i, e in taken.items if e.kind == "account"]
+        if events:
+            await self._route(kind, events, source, key, value, now_ms, position, inbound.partition)
+        if profiles:
+            await self._route("account", profiles, source, key, value, now_ms, None, inbound.partition)
+        if taken.replacements:  # a replacement is idempotent: no redelivery check of its own
+            await self._route(kind, taken.replacements, source, key, value, now_ms, None, inbound.partition,
+                              replaces=True)
+        for removal in taken.removals:
+            await self._remove(removal.account_id, removal.reason, source, inbound.partition)
+        for held in taken.released:
+            await self._release(held)
+        for held in taken.evicted:
+            await self._give_up(held, "evicted", "the link wait was full")
+        self.metrics.link_wait.set(len(self.mapped.wait))
+
+    async def check_links(self) -> None:
+        """Release held events whose link another worker wrote; dead-letter those whose wait ended."""
+        wait = self.mapped.wait
+        if not len(wait):
+            return
+        for link, key in wait.waiting():
+            account = self.mapped.links.get(link, key)
+            if account is not None:
+                for held in wait.release(link, key):
+                    held.linked.event.account_id = account
+                    await self._release(held)
+        waited = wait.wait_ms // 1000
+        for held in wait.expired(self.wall_ms()):
+            await self._give_up(held, "expired", f"waited {waited} s")
+        self.metrics.link_wait.set(len(wait))
+
+    async def end_link_waits(self, reason: str = "the input ended") -> None:
+        """Dead-letter every held event now (the end of a backtest's input)."""
+        for held in self.mapped.wait.drain():
+            await self._give_up(held, "expired", reason)
+        self.metrics.link_wait.set(0)
+
+    def let_go_held(self) -> list[Any]:
+        """Stop holding every event, unprocessed and un-acked (a revoke or a stop): return their ack tokens."""
+        tokens = {id(h.token): h.token for h in self.mapped.wait.drain()}
+        self.metrics.link_wait.set(0)
+        return [t.ack_token for t in tokens.values() if t.ack_token is not None]
+
+    async def _release(self, held: Held) -> None:
+        """Route a held event whose link arrived, as its message would have (no redelivery check: it is late)."""
+        self.metrics.link_waits.labels("resolved").inc()
+        event = held.linked.event
+        home = held.source.partition
+        items = [(held.linked.index, event)]
+        if partition_for(event.account_id, self.partitions) == home:
+            await self._apply(event.account_id, held.kind, items, held.source, held.key, held.value, self.wall_ms(),
+                              position=None, home=home)
+            await self._advance(home)
+        else:
+            await self.outputs.repartition(event.account_id, held.kind, items, held.source)
+        await self._done(held)
+
+    async def _give_up(self, held: Held, outcome: str, why: str) -> None:
+        """Dead-letter a held event as `unknown_account`, naming the link and the key it waited for."""
+        self.metrics.link_waits.labels(outcome).inc()
+        linked = held.linked
+        raw = held.value if linked.index is None and held.value is not None else \
+            orjson.dumps(linked.event.model_dump(mode="json"))
+        error = f"account_id: link {linked.link!r} names no account for {linked.key!r} ({why})"
+        await self.outputs.dead_letter(held.source, held.key, Rejection(
+            linked.index, DeadLetterReason.UNKNOWN_ACCOUNT, error, raw), self.wall_ms())
+        self._ev[(TOPIC_LABELS[held.kind], DEAD_LETTER)].inc()
+        await self._done(held)
+
+    async def _done(self, held: Held) -> None:
+        inbound = held.token
+        inbound.holds -= 1
+        if inbound.holds == 0:
+            await self.on_done(inbound)
