@@ -107,6 +107,11 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
         status = watch.status()
         return status.reachable, status.reason
 
+    def local_history(account_id: str) -> bytes | None:
+        state = processor.state_of(account_id)
+        return None if state is None else state.history
+
     register_http_api(app, metrics, view, local_snapshot, broker_status,
-                      api_token=settings.http.secret("api_token"))
+                      api_token=settings.http.secret("api_token"), local_history=local_history,
+                      history_days=settings.engine.history_days)
     return Worker(app, topics, processor, metrics, view, watch)

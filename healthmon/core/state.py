@@ -173,7 +173,7 @@ class AccountState:
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
         "active_days", "first_activity_day",
         "anchor_day", "events", "users", "tickets", "nps", "seen", "life", "positions",
-        "input_clocks", "user_counts",
+        "input_clocks", "user_counts", "history", "closed_day",
     )
 
     def __init__(self, account_id: str) -> None:
@@ -214,6 +214,10 @@ class AccountState:
         # derived, never serialized: `windows.count_users(users)` as of `anchor_day`, kept up to date by
         # `apply_usage` and dropped by `advance` (None: count again), so evaluations need not walk every user
         self.user_counts: list[int] | None = None
+        # the score history: one point per ended event-time day (`healthmon.core.history`'s encoding)
+        self.history = b""
+        # derived, never serialized: the newest day `history` holds (-1: none; None: not read from it yet)
+        self.closed_day: int | None = None
 
     def __repr__(self) -> str:
         return (f"AccountState({self.account_id!r}, tier={self.tier!r}, users={len(self.users)}, "

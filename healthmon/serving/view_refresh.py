@@ -66,6 +66,7 @@ class ViewRefresh:
             if snapshot.get("score") is not None:
                 self.metrics.health_score.observe(snapshot["score"])
             self.view.put_snapshot(account_id, snapshot)
+            self.view.put_history(account_id, state.history)
         clock = self.clock
         for kind, label in TOPIC_LABELS.items():
             wm = clock.source_watermark_ms(kind)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from healthmon.core import state_from_bytes, state_to_bytes
+from healthmon.core.history import last_day
 from schemas.alert import Alert
 from tests.core.builders import (
     DAY,
@@ -218,8 +219,10 @@ def test_idle_ticks_within_a_day_do_not_rescore() -> None:
     engine = make_engine()
     state = _silent_account(engine)
     engine.tick(state, T0 + 11 * DAY)
+    assert engine.tick(state, T0 + 11 * DAY + H).changed  # the day's first evaluation keeps day 10's score
+    assert last_day(state.history) == T0 // DAY + 10
     before = state.life.fingerprint()
-    results = [engine.tick(state, T0 + 11 * DAY + h * H) for h in range(1, 24)]
+    results = [engine.tick(state, T0 + 11 * DAY + h * H) for h in range(2, 24)]
     assert not any(r.changed or r.alerts for r in results)
     assert state.life.fingerprint() == before and state.last_eval_ms == T0 + 11 * DAY + 23 * H
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import urllib.parse
 import urllib.request
+from datetime import date, timedelta
 
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from healthmon.serving.http_history import DEFAULT_HISTORY_DAYS
 from tests.serving.contract import openapi, validate
 
 pytestmark = pytest.mark.integration
@@ -160,3 +162,51 @@ def test_every_documented_route_answers(api_worker):
         status, _ = api_worker.get(path.replace("{account_id}", account_id))
         assert str(status) in ops["get"]["responses"], path
         assert status == 200, path
+
+
+# -- GET /accounts/{id}/history: one point per event-time day, from Redis ---------------------------------
+
+def _day(epoch_ms: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=(epoch_ms - 1) // 86_400_000)).isoformat()
+
+
+def test_every_scored_account_has_a_point_for_each_day_up_to_the_last_one_ended(api_worker):
+    listed = api_worker.get(ALL)[1]["accounts"]
+    assert listed
+    for account in listed:
+        status, body = api_worker.get(f"/accounts/{urllib.parse.quote(account['account_id'])}/history")
+        assert status == 200, body
+        validate(body, "History")
+        assert body["source"] == "redis" and body["days"] == DEFAULT_HISTORY_DAYS
+        days = [date.fromisoformat(p["day"]) for p in body["points"]]
+        assert days == [days[0] + timedelta(days=n) for n in range(len(days))]  # day by day, none missing
+        assert 30 <= len(days) <= 43  # 42 days of traffic
+        # the newest point is a day that has ended, at most a day before the snapshot's own day
+        assert str(days[-1]) < _day(account["as_of"]) and days[-1] >= date.fromisoformat(_day(account["as_of"])) \
+            - timedelta(days=2)
+        scored = [p for p in body["points"] if p["score"] is not None]
+        assert scored and all(p["band"] in ("green", "yellow", "red") for p in scored)
+
+
+def test_days_selects_the_newest_points(api_worker):
+    account_id = api_worker.get(ALL)[1]["accounts"][0]["account_id"]
+    full = api_worker.get(f"/accounts/{account_id}/history?days=180")[1]["points"]
+    status, body = api_worker.get(f"/accounts/{account_id}/history?days=7")
+    assert status == 200 and body["days"] == 7 and body["points"] == full[-7:]
+
+
+@pytest.mark.parametrize(("path", "status", "parameter", "says"), [
+    ("/accounts/acc-00001/history?days=0", 400, "days", "days must be an integer from 1 to 180"),
+    ("/accounts/acc-00001/history?days=181", 400, "days", "days must be an integer from 1 to 180"),
+    ("/accounts/acc-00001/history?days=7.5", 400, "days", "days must be an integer"),
+    ("/accounts/acc-00001/history?days=", 400, "days", "days must be an integer"),
+    ("/accounts/acc-00001/history?days=7&days=8", 400, "days", "given more than once"),
+    ("/accounts/acc-00001/history?since=2026-01-01", 400, "since", "unknown query parameter 'since'"),
+    ("/accounts/" + "x" * 201 + "/history", 400, "account_id", "account_id must be 1-200 characters"),
+    ("/accounts/acc-99999/history", 404, "account_id", "no score history for account 'acc-99999'"),
+])
+def test_bad_history_requests_get_a_json_error_naming_the_parameter(api_worker, path, status, parameter, says):
+    got_status, body = api_worker.get(path)
+    assert got_status == status, body
+    validate(body, "Error")
+    assert body["status"] == status and body["parameter"] == parameter and says in body["error"]
