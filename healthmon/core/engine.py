@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from healthmon.core.alerts import account_alert
+from healthmon.core.alerts import account_alert, scores_ago
 from healthmon.core.apply import (
     apply_nps,
     apply_profile,
@@ -227,6 +227,7 @@ class Engine:
         metrics, _ = compute_metrics(state, at_ms)
         card = score(metrics, tier)
         life = state.life
+        week, month = scores_ago(state.history, asof_day(at_ms))
         firing = [name for name, r in sorted(life.lines.items()) if r.status == RuleState.FIRING]
         if life.health.fired:
             firing.insert(0, "health")
@@ -238,6 +239,8 @@ class Engine:
             "seats": state.seats,
             "score": card.score,
             "band": card.band,
+            "score_7d_ago": week,
+            "score_30d_ago": month,
             "alert_band": life.health.band,
             "measures": [m.as_dict() for m in card.measures],
             "metrics": metrics,

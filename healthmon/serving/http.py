@@ -26,12 +26,14 @@ from healthmon.serving.redis_clients import ViewBusy
 from healthmon.serving.redis_view import RedisView
 
 __all__ = ["register_http_api", "explain", "bearer_matches", "install_bad_request_filter", "OneLineBadRequests",
-           "DEFAULT_LIMIT", "MAX_LIMIT", "RETRY_AFTER_SECONDS"]
+           "DEFAULT_LIMIT", "MAX_LIMIT", "SORTS", "RETRY_AFTER_SECONDS"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_ACCOUNTS_PARAMS = ("band", "tier", "limit")
+_ACCOUNTS_PARAMS = ("band", "tier", "csm", "sort", "limit")
+#: orders of the at-risk list: the lowest score first, or the biggest fall of the score in 7 days first
+SORTS = ("score", "drop_7d")
 
 
 class OneLineBadRequests(logging.Filter):
@@ -130,7 +132,7 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
             query = request.query
             for name in sorted(set(query)):
                 if name not in _ACCOUNTS_PARAMS:
-                    return error(self, 400, f"unknown query parameter {name!r} (expected band, tier, limit)",
+                    return error(self, 400, f"unknown query parameter {name!r} (expected band, tier, csm, sort, limit)",
                                   name)
                 if len(query.getall(name)) > 1:
                     return error(self, 400, f"query parameter {name!r} given more than once", name)
@@ -139,6 +141,11 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
                 return error(self, 400, f"band must be one of {', '.join(BANDS)} (got {band!r})", "band")
             if tier is not None and tier not in TIER_LABELS:
                 return error(self, 400, f"tier must be one of {', '.join(TIER_LABELS)} (got {tier!r})", "tier")
+            csm, sort = query.get("csm"), query.get("sort", SORTS[0])
+            if csm is not None and not 1 <= len(csm) <= 200:
+                return error(self, 400, "csm must be 1-200 characters", "csm")
+            if sort not in SORTS:
+                return error(self, 400, f"sort must be one of {', '.join(SORTS)} (got {sort!r})", "sort")
             raw_limit = query.get("limit", str(DEFAULT_LIMIT))
             if not _INTEGER.fullmatch(raw_limit):
                 return error(self, 400, f"limit must be an integer (got {raw_limit!r})", "limit")
@@ -148,13 +155,14 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
             if view.client is None:
                 return error(self, 503, "no Redis view configured (REDIS_URL is empty)")
             try:
-                accounts = await view.list_accounts(band, tier, limit)
+                accounts = await view.list_accounts(band, tier, limit, csm=csm, sort=sort)
             except ViewBusy as exc:
                 return busy(self, exc)
             except (RedisError, OSError) as exc:
                 return error(self, 503, f"Redis view unavailable: {exc}")
             return self.json({"accounts": accounts, "count": len(accounts),
-                              "filters": {"band": band, "tier": tier, "limit": limit}, "source": "redis"})
+                              "filters": {"band": band, "tier": tier, "csm": csm, "sort": sort, "limit": limit},
+                              "source": "redis"})
 
     @app.page("/accounts/{account_id}")
     class Account(web.View):

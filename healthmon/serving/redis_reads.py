@@ -51,17 +51,25 @@ class ViewReads(ViewKeys):
             raise
         return None if raw is None else cast(bytes, raw)
 
-    async def list_accounts(self, band: str | None, tier: str | None, limit: int) -> list[dict[str, Any]]:
-        """Return up to `limit` snapshots, lowest score first, filtered by band and/or tier."""
+    async def list_accounts(self, band: str | None, tier: str | None, limit: int, *, csm: str | None = None,
+                            sort: str = "score") -> list[dict[str, Any]]:
+        """Return up to `limit` snapshots filtered by band, tier and CSM, lowest score (or biggest 7-day drop) first."""
         assert self.reader is not None
+        order = self.drops_key() if sort == "drop_7d" else self.scores_key()
+        filters = [key for key, given in ((self.scores_key(band=band), band), (self.scores_key(tier=tier), tier),
+                                          (self.csm_key(csm or ""), csm)) if given is not None]
+        # An account whose CSM changed while no worker knew its old one may linger in that CSM's set: a few
+        # more members are read, and snapshots of another CSM are left out below.
+        wanted = limit + (16 if csm is not None else 0)
         try:
-            if band is not None and tier is not None:
-                # ZINTER answers in score order; with one member in both sets the score is the same.
-                members = await self.reader.zinter([self.scores_key(band=band), self.scores_key(tier=tier)],
-                                                   aggregate="MAX")
-                members = members[:limit]
+            if not filters:
+                members = await self.reader.zrange(order, 0, wanted - 1)
+            elif sort == "score" and len(filters) == 1:
+                members = await self.reader.zrange(filters[0], 0, wanted - 1)
             else:
-                members = await self.reader.zrange(self.scores_key(band=band, tier=tier), 0, limit - 1)
+                # ZINTER answers in the order of the summed scores: the order set's, the filters weighing 0.
+                members = await self.reader.zinter({order: 1, **dict.fromkeys(filters, 0)}, aggregate="SUM")
+                members = members[:wanted]
             snaps: list[Any] = []
             if members:
                 pipe = self.reader.pipeline(transaction=False)
@@ -73,4 +81,5 @@ class ViewReads(ViewKeys):
         except (RedisError, OSError):
             self.metrics.redis_errors.labels("read").inc()
             raise
-        return [orjson.loads(s) for s in snaps if s is not None]
+        found = [orjson.loads(s) for s in snaps if s is not None]
+        return [snap for snap in found if csm is None or snap.get("csm") == csm][:limit]

@@ -31,7 +31,7 @@ from healthmon.core.vocabulary import BANDS
 from healthmon.serving.metrics import TIER_LABELS, Metrics
 from healthmon.serving.redis_clients import QueueingPool
 from healthmon.serving.redis_reads import ViewReads
-from healthmon.serving.redis_sets import SortedSetWrites, snapshot_fingerprint, sorted_set_place
+from healthmon.serving.redis_sets import SortedSetWrites, drop_rank, snapshot_fingerprint, sorted_set_place
 
 __all__ = ["RedisView"]
 
@@ -76,6 +76,8 @@ class RedisView(ViewReads):
         #: account -> score history to write, and the CRC-32 of the one last written
         self._history_pending: dict[str, bytes] = {}
         self._history_written: dict[str, int] = {}
+        #: account -> the CSM whose set it was last put in (stale entries are filtered out when read)
+        self._csm_written: dict[str, str | None] = {}
         self._marker = self.key("view", "writer", uuid.uuid4().hex)
         self.healthy = True
         self.resync_requested = False
@@ -220,6 +222,7 @@ class RedisView(ViewReads):
         absent = [k for k, v in fields.items() if v is None]
         if absent:
             pipe.hdel(key, *absent)
+        self._queue_trend_sets(account_id, snap, sets)
         place = sorted_set_place(snap)
         written = self._written.get(account_id)
         if written is not None and written[1] == place:
@@ -247,6 +250,21 @@ class RedisView(ViewReads):
             sets.remove(self.scores_key(band=band), account_id)
         for tier in sorted(stale_tiers):
             sets.remove(self.scores_key(tier=tier), account_id)
+
+    def _queue_trend_sets(self, account_id: str, snap: dict[str, Any], sets: SortedSetWrites) -> None:
+        """Keep the account in its CSM's set (by score) and in the 7-day-drop set (read by `list_accounts`)."""
+        scored = snap.get("score") is not None
+        csm = snap.get("csm") if scored else None
+        old = self._csm_written.get(account_id)
+        if old is not None and old != csm:
+            sets.remove(self.csm_key(old), account_id)
+        if csm:
+            sets.add(self.csm_key(csm), account_id, snap["score"])
+        self._csm_written[account_id] = csm or None
+        if scored:
+            sets.add(self.drops_key(), account_id, drop_rank(snap))
+        else:
+            sets.remove(self.drops_key(), account_id)
 
     def _queue_alert(self, pipe: Any, alert: Mapping[str, Any]) -> None:
         body = orjson.dumps(alert)

@@ -45,9 +45,13 @@ def test_silent_account_crosses_its_line_on_ticks_alone() -> None:
     for _, alert in alerts:
         Alert.model_validate(alert)
     health = alerts[0][1]
-    assert health["summary"] == ("Acme Corp (standard) turned red: score 80→0; weekly active users "
+    # the move runs from the highest point of the last 30 days (day 0's, the earliest of the 80s) to now
+    assert health["summary"] == ("Acme Corp (standard) turned red: score 0 (−80 in 16 days): weekly active users "
                                  "(share of seats) 0%")
     assert (health["score_before"], health["score_after"], health["band_before"]) == (80.0, 0.0, "green")
+    # day 9's point (everyone active that week); 30 days back is before the account's first day
+    assert (health["score_7d_ago"], health["score_30d_ago"], health["schema_minor"]) == (80.0, None, 1)
+    assert alerts[1][1]["summary"].endswith("; score 0 (−80 in 16 days)")
 
 
 def test_tick_is_idempotent_per_instant_and_ignores_the_past() -> None:

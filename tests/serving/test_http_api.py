@@ -20,7 +20,15 @@ ALL = "/accounts?limit=1000"
 
 def _matches(snapshot: dict, query: dict[str, str]) -> bool:
     tier = snapshot["tier"] or "unknown"
-    return query.get("band", snapshot["band"]) == snapshot["band"] and query.get("tier", tier) == tier
+    return query.get("band", snapshot["band"]) == snapshot["band"] and query.get("tier", tier) == tier \
+        and query.get("csm", snapshot["csm"]) == snapshot["csm"]
+
+
+def _drop_order(snapshot: dict) -> tuple[float, str]:
+    """The drop_7d order: the biggest fall first, accounts without a score 7 days ago last, then by id."""
+    if snapshot["score_7d_ago"] is None:
+        return (1000.0, snapshot["account_id"])
+    return (-round(snapshot["score_7d_ago"] - snapshot["score"], 1), snapshot["account_id"])
 
 
 def test_healthz(api_worker):
@@ -62,7 +70,7 @@ def test_the_at_risk_list_holds_every_scored_account_lowest_score_first(api_work
     validate(body, "AccountList")
     accounts = body["accounts"]
     assert body["count"] == len(accounts) and body["source"] == "redis"
-    assert body["filters"] == {"band": None, "tier": None, "limit": 1000}
+    assert body["filters"] == {"band": None, "tier": None, "csm": None, "sort": "score", "limit": 1000}
     scores = [a["score"] for a in accounts]
     assert scores == sorted(scores)
     sent = {a.account_id for a in api_worker.traffic.accounts}
@@ -94,7 +102,30 @@ def test_filters_and_limit_select_from_the_at_risk_list(api_worker, query):
     validate(body, "AccountList")
     expected = [a["account_id"] for a in full if _matches(a, params)][:limit]
     assert [a["account_id"] for a in body["accounts"]] == expected
-    assert body["filters"] == {"band": params.get("band"), "tier": params.get("tier"), "limit": limit}
+    assert body["filters"] == {"band": params.get("band"), "tier": params.get("tier"), "csm": None, "sort": "score",
+                               "limit": limit}
+
+
+def test_csm_and_sort_select_one_managers_accounts_biggest_weekly_drop_first(api_worker):
+    full = api_worker.get(ALL)[1]["accounts"]
+    assert sum(a["score_7d_ago"] is not None for a in full) >= len(full) // 2  # 42 days of history
+    by_drop = api_worker.get(ALL + "&sort=drop_7d")[1]["accounts"]
+    assert [a["account_id"] for a in by_drop] == [a["account_id"] for a in sorted(full, key=_drop_order)]
+    csms = sorted({a["csm"] for a in full if a["csm"]})
+    assert len(csms) >= 2
+    for csm in csms:
+        for query, order in ((f"csm={urllib.parse.quote(csm)}", None),
+                             (f"csm={urllib.parse.quote(csm)}&sort=drop_7d", _drop_order),
+                             (f"band=red&csm={urllib.parse.quote(csm)}&sort=drop_7d&limit=2", _drop_order)):
+            params = dict(urllib.parse.parse_qsl(query))
+            status, body = api_worker.get(f"/accounts?{query}")
+            assert status == 200, body
+            validate(body, "AccountList")
+            mine = [a for a in full if _matches(a, params)]
+            expected = sorted(mine, key=order) if order else mine
+            assert [a["account_id"] for a in body["accounts"]] == [a["account_id"] for a in expected][
+                :int(params.get("limit", 50))]
+            assert body["filters"]["csm"] == csm and body["filters"]["sort"] == params.get("sort", "score")
 
 
 def test_account_detail_explains_the_score_and_lists_its_recent_alerts(api_worker):
@@ -144,6 +175,8 @@ def test_account_ids_are_percent_decoded(api_worker):
     ("/accounts?limit=1001", 400, "limit", "limit must be between 1 and 1000"),
     ("/accounts?limit=99999999999999999999999", 400, "limit", "limit must be between 1 and 1000"),
     ("/accounts?limit=5&limit=6", 400, "limit", "given more than once"),
+    ("/accounts?sort=name", 400, "sort", "sort must be one of score, drop_7d"),
+    ("/accounts?csm=", 400, "csm", "csm must be 1-200 characters"),
     ("/accounts/acc-00001?verbose=1", 400, "verbose", "unknown query parameter 'verbose'"),
     ("/accounts/" + "x" * 201, 400, "account_id", "account_id must be 1-200 characters"),
     ("/accounts/acc-99999", 404, "account_id", "unknown account 'acc-99999'"),

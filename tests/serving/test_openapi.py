@@ -6,7 +6,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from healthmon.core.vocabulary import BANDS
-from healthmon.serving.http import MAX_LIMIT, RETRY_AFTER_SECONDS
+from healthmon.serving.http import MAX_LIMIT, RETRY_AFTER_SECONDS, SORTS
 from healthmon.serving.metrics import TIER_LABELS
 from tests.serving.contract import OPENAPI_PATH, openapi, validate
 
@@ -55,6 +55,7 @@ def test_query_parameters_match_the_code():
     assert openapi()["components"]["schemas"]["Band"]["enum"] == list(BANDS)
     assert params["tier"]["enum"] == list(TIER_LABELS)
     assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, MAX_LIMIT)
+    assert params["sort"]["enum"] == list(SORTS)
 
 
 def test_error_responses_are_documented_per_route():

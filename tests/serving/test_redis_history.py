@@ -62,3 +62,31 @@ async def test_180_days_take_at_most_a_kilobyte_of_redis_memory(view_factory):
     client = sync_client(view)
     assert len(decode(client.get(view.history_key("acc-1")))) == 180
     assert client.memory_usage(view.history_key("acc-1"), samples=0) <= 1024
+
+
+async def test_the_list_filters_by_csm_and_sorts_by_the_weekly_drop(view_factory):
+    from tests.serving.conftest import make_snapshot
+
+    view = view_factory()
+    rows = [("a", 40.0, 70.0, "ann"), ("b", 45.0, 50.0, "ann"), ("c", 30.0, None, "ann"), ("d", 20.0, 60.0, "bob"),
+            ("e", 80.0, 60.0, "ann")]
+    for account, score, week_ago, csm in rows:
+        view.put_snapshot(account, make_snapshot(account, score=score, csm=csm, score_7d_ago=week_ago))
+    await view.flush()
+
+    async def ids(**kwargs):
+        return [s["account_id"] for s in await view.list_accounts(kwargs.pop("band", None), None, 100, **kwargs)]
+
+    assert await ids(sort="drop_7d") == ["d", "a", "b", "e", "c"]  # -40, -30, -5, +20, unknown last
+    assert await ids(csm="ann") == ["c", "a", "b", "e"]
+    assert await ids(csm="ann", sort="drop_7d") == ["a", "b", "e", "c"]
+    assert await ids(band="red", csm="ann", sort="drop_7d") == ["a", "b", "c"]
+    assert await ids(csm="nobody") == []
+    # a new CSM: the account leaves the old one's set (and a restarted writer's stale entry is never listed)
+    view.put_snapshot("a", make_snapshot("a", score=40.0, csm="bob", score_7d_ago=70.0))
+    await view.flush()
+    assert await ids(csm="ann") == ["c", "b", "e"] and await ids(csm="bob") == ["d", "a"]
+    restarted = view_factory()
+    restarted.put_snapshot("b", make_snapshot("b", score=45.0, csm="bob", score_7d_ago=50.0))
+    await restarted.flush()
+    assert await ids(csm="ann") == ["c", "e"] and await ids(csm="bob", sort="drop_7d") == ["d", "a", "b"]
