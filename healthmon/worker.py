@@ -67,7 +67,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     redis = settings.redis
     view = RedisView(redis.url, redis.prefix, metrics, max_connections=redis.max_connections,
                      pool_timeout_s=redis.pool_timeout_seconds, client_kwargs=redis_kwargs(redis))
-    config = EngineConfig.from_settings(settings.engine)
+    config = EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores))
     engine = Engine(policy, config)
     clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, settings.topics))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 from healthmon.core.records import AlertRecord, MeasureRecord
 from healthmon.core.vocabulary import ALERT_SCHEMA_MINOR, ALERT_SCHEMA_VERSION
 
-__all__ = ["Alert", "AlertMeasure"]
+__all__ = ["Alert", "AlertMeasure", "model_of"]
 
 _MEASURE_FIELDS: dict[str, Any] = {
     "name": Field(description="Metric name, e.g. `weekly_active_ratio`."),
@@ -71,7 +71,7 @@ _ALERT_FIELDS: dict[str, Any] = {
 _ADDED_IN_MINOR = {"schema_minor", "score_7d_ago", "score_30d_ago"}
 
 
-def _model(name: str, record: type, fields: dict[str, Any], nested: dict[Any, Any]) -> type[BaseModel]:
+def model_of(name: str, record: type, fields: dict[str, Any], nested: dict[Any, Any]) -> type[BaseModel]:
     """Return a pydantic model of the TypedDict `record`: its fields in order, with `fields`' details."""
     definitions: dict[str, Any] = {}
     for field, annotation in get_type_hints(record).items():
@@ -86,7 +86,7 @@ def _model(name: str, record: type, fields: dict[str, Any], nested: dict[Any, An
                         __doc__=record.__doc__, __module__=__name__, **definitions)
 
 
-AlertMeasure = _model("AlertMeasure", MeasureRecord, _MEASURE_FIELDS, {})
+AlertMeasure = model_of("AlertMeasure", MeasureRecord, _MEASURE_FIELDS, {})
 # (AlertMeasure is a class built at run time, which mypy cannot take as a type.)
-Alert = _model("Alert", AlertRecord, _ALERT_FIELDS,
+Alert = model_of("Alert", AlertRecord, _ALERT_FIELDS,
                {list[MeasureRecord]: list[AlertMeasure]})  # type: ignore[valid-type]

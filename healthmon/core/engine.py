@@ -22,7 +22,8 @@ from healthmon.core.engine_config import ApplyResult, EngineConfig, EvaluationSt
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle, timer_due
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
-from healthmon.core.records import AlertRecord
+from healthmon.core.records import AlertRecord, ScoreRecord
+from healthmon.core.scores import score_record
 from healthmon.core.scoring import quick_score, score
 from healthmon.core.state import DAY_MS, AccountState, RuleState
 from healthmon.core.vocabulary import DUPLICATE, OK, TOO_LATE
@@ -50,6 +51,8 @@ class Engine:
         self._fast_pending = self.config.fast_pending
         #: set to an `EvaluationStats` to count (and time) evaluations, as the in-process bench does
         self.stats: EvaluationStats | None = None
+        #: the health-scores records of the current `apply` or `tick` call
+        self._scores: list[ScoreRecord] = []
 
     @property
     def tick_interval_ms(self) -> int:
@@ -129,7 +132,7 @@ class Engine:
         if position is not None:
             state.positions[position[0]] = position[1]
             changed = True
-        return ApplyResult(state, alerts, outcomes, changed or accepted > 0)
+        return ApplyResult(state, alerts, outcomes, changed or accepted > 0, self._take_scores())
 
     def tick(self, state: AccountState, now_ms: int, *, held_back: frozenset[str] = frozenset()) -> ApplyResult:
         """Evaluate an account as of stream time `now_ms` (a tick boundary), even if it sent nothing."""
@@ -143,7 +146,7 @@ class Engine:
             changed = True
         alerts: list[AlertRecord] = []
         changed = self._evaluate(state, now_ms, held_back, alerts) or changed
-        return ApplyResult(state, alerts, [], changed)
+        return ApplyResult(state, alerts, [], changed, self._take_scores())
 
     def next_tick_ms(self, state: AccountState) -> int | None:
         """Return the first tick instant at which `tick` may change anything (None: none until new input).
@@ -183,8 +186,18 @@ class Engine:
         return moved is True or days
 
     def _close_days(self, state: AccountState, ended: int) -> bool:
-        """Add the history points of the days up to `ended`; return whether any was added."""
-        return bool(close_days(state, ended, self.policy.for_tier(state.tier), self.config.history_days))
+        """Add the history points (and health-scores records) of the days up to `ended`; return whether any."""
+        tier = self.policy.for_tier(state.tier)
+        closed = close_days(state, ended, tier, self.config.history_days)
+        if self.config.score_records:
+            self._scores += [score_record(state, "day", (day + 1) * DAY_MS, card, tier, self.policy.version)
+                             for day, card in closed]
+        return bool(closed)
+
+    def _take_scores(self) -> list[ScoreRecord]:
+        """Return the health-scores records of this call (gathered across its evaluations) and start anew."""
+        scores, self._scores = self._scores, []
+        return scores
 
     def _decide(self, state: AccountState, at_ms: int, held_back: frozenset[str],
                 out: list[AlertRecord]) -> bool | None:
@@ -218,6 +231,8 @@ class Engine:
             for tr in transitions:
                 out.append(account_alert(state, tr, card, severity=tier.severity, at_ms=at_ms,
                                          policy_version=self.policy.version, processed_at=processed_at))
+            if self.config.score_records and any(tr.kind == "health_changed" for tr in transitions):
+                self._scores.append(score_record(state, "band_change", at_ms, card, tier, self.policy.version))
         return bool(transitions) or life.fingerprint() != before
 
     def snapshot(self, state: AccountState, now_ms: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from healthmon.core.records import AlertRecord
+from healthmon.core.records import AlertRecord, ScoreRecord
 from healthmon.core.state import AccountState
 
 __all__ = ["DEFAULT_STALL_IDLE_SECONDS", "ApplyResult", "EngineConfig", "EvaluationStats"]
@@ -41,6 +41,8 @@ class EngineConfig:
     fast_pending: bool = True
     #: days of score history kept per account (one point per ended event-time day)
     history_days: int = 180
+    #: build the health-scores records (one per account per ended day, one per band change) into the results
+    score_records: bool = False
 
     def __post_init__(self) -> None:
         if self.lateness_seconds < 0 or not 1 <= self.dedupe_capacity <= 65_535 \
@@ -48,11 +50,11 @@ class EngineConfig:
             raise ValueError(f"invalid engine config: {self}")
 
     @classmethod
-    def from_settings(cls, settings: Any) -> EngineConfig:
+    def from_settings(cls, settings: Any, *, score_records: bool = False) -> EngineConfig:
         """Build the config from the engine's settings section (`healthmon.config.EngineSettings`)."""
         return cls(lateness_seconds=settings.lateness_seconds,
                    stall_idle_seconds=getattr(settings, "stall_idle_seconds", DEFAULT_STALL_IDLE_SECONDS),
-                   history_days=getattr(settings, "history_days", 180))
+                   history_days=getattr(settings, "history_days", 180), score_records=score_records)
 
 
 @dataclass
@@ -64,3 +66,5 @@ class ApplyResult:
     outcomes: list[str] = field(default_factory=list)
     #: whether the state must be written back (events accepted or the alert lifecycle moved)
     changed: bool = False
+    #: health-scores records, when the engine's config asks for them
+    scores: list[ScoreRecord] = field(default_factory=list)
