@@ -83,3 +83,26 @@ class ViewReads(ViewKeys):
             raise
         found = [orjson.loads(s) for s in snaps if s is not None]
         return [snap for snap in found if csm is None or snap.get("csm") == csm][:limit]
+
+    async def scored_accounts(self, csm: str | None = None, batch: int = 500) -> list[tuple[dict[str, Any], bytes]]:
+        """Return (snapshot, encoded score history) of every scored account (one CSM's when given)."""
+        assert self.reader is not None
+        try:
+            members = await self.reader.zrange(self.scores_key() if csm is None else self.csm_key(csm), 0, -1)
+            out: list[tuple[dict[str, Any], bytes]] = []
+            for start in range(0, len(members), batch):
+                pipe = self.reader.pipeline(transaction=False)
+                for member in members[start:start + batch]:
+                    account_id = cast(bytes, member).decode()
+                    pipe.hget(self.account_key(account_id), "snapshot")
+                    pipe.get(self.history_key(account_id))
+                replies = await pipe.execute()
+                for raw, history in zip(replies[0::2], replies[1::2]):
+                    if raw is not None:
+                        snap = orjson.loads(raw)
+                        if csm is None or snap.get("csm") == csm:
+                            out.append((snap, cast(bytes, history or b"")))
+        except (RedisError, OSError):
+            self.metrics.redis_errors.labels("read").inc()
+            raise
+        return out
