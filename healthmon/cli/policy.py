@@ -123,6 +123,8 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
     if sweep_specs and (compare_file is not None or out_file is not None or scores_file is not None):
         raise click.UsageError("--sweep replays variants of --policy: it takes neither --compare, --out nor "
                                "--scores-out")
+    if out_file is not None and scores_file is not None and out_file.resolve() == scores_file.resolve():
+        raise click.UsageError("--out and --scores-out name the same file: give each its own")
     if input_dir is not None and not input_dir.is_dir():
         raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
     settings = settings_from_env()

@@ -105,6 +105,8 @@ def test_a_swept_table_of_a_rhythm_line_is_written_to_json(history: Path, tmp_pa
     (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80", "--sweep", "bands.green=70"],
      "a path is swept twice"),
     (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80,abc"], "bands.green: must be a number"),
+    (["--policy", POLICY, "--input", "{hist}", "--out", "{tmp}/a.jsonl", "--scores-out", "{tmp}/a.jsonl"],
+     "--out and --scores-out name the same file"),
     (["--policy", POLICY], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{hist}", "--from-kafka"], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{tmp}/missing"], "is not a directory"),
