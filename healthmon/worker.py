@@ -82,7 +82,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     redis = settings.redis
     view = RedisView(redis.url, redis.prefix, metrics, max_connections=redis.max_connections,
                      pool_timeout_s=redis.pool_timeout_seconds, client_kwargs=redis_kwargs(redis))
-    config = EngineConfig.from_settings(settings.engine)
+    config = EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores))
     engine = Engine(policy, config)
     by_kind = {kind: [s.topic for s in inputs.inputs if s.kind == kind] for kind in settings.topics.input_names}
     clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, by_kind))
@@ -123,6 +123,11 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
         status = watch.status()
         return status.reachable, status.reason
 
+    def local_history(account_id: str) -> bytes | None:
+        state = processor.state_of(account_id)
+        return None if state is None else state.history
+
     register_http_api(app, metrics, view, local_snapshot, broker_status,
-                      api_token=settings.http.secret("api_token"))
+                      api_token=settings.http.secret("api_token"), local_history=local_history,
+                      history_days=settings.engine.history_days)
     return Worker(app, topics, processor, metrics, view, watch)

@@ -20,6 +20,7 @@ SCHEMA_BASE = "https://healthmon.dev/schemas"
 
 def _contracts() -> dict[str, type[BaseModel]]:
     from schemas.alert import Alert
+    from schemas.score import HealthScore
 
     return {
         "product-usage": UsageEvent,
@@ -28,6 +29,7 @@ def _contracts() -> dict[str, type[BaseModel]]:
         "account-profile": AccountProfile,
         "dead-letter": DeadLetter,
         "health-alert": Alert,
+        "health-score": HealthScore,
     }
 
 
@@ -42,7 +44,7 @@ def render(name: str, model: type[BaseModel]) -> bytes:
         "$id": f"{SCHEMA_BASE}/v{SCHEMA_VERSION}/{name}.schema.json",
         **schema,
     }
-    if name not in ("dead-letter", "health-alert"):
+    if name not in ("dead-letter", "health-alert", "health-score"):
         doc["description"] = (doc.get("description", "") + " A Kafka message holds one such event, or a batch: "
                               "a JSON array of them, or {\"events\": [...]}.").strip()
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"

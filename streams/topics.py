@@ -19,6 +19,7 @@ class Topics:
     repartition: faust.TopicT
     alerts: faust.TopicT
     deadletter: faust.TopicT
+    scores: faust.TopicT | None           # None: HEALTHMON_SCORES_TOPIC is empty
     kind_by_name: dict[str, str]          # topic name -> input kind, or "repartition"
 
     @property
@@ -40,6 +41,7 @@ def declare_topics(app: faust.App, topics: TopicSettings, inputs_file: list[tupl
     repartition = _raw(app, topics.repartition_name, n, internal=True)
     alerts = _raw(app, topics.alerts_name, n)
     deadletter = _raw(app, topics.deadletter_name, n)
+    scores = _raw(app, topics.scores_name, n) if topics.scores else None
     kind_by_name: dict[str, str] = dict(inputs_file)
     kind_by_name[repartition.get_topic_name()] = "repartition"
-    return Topics(inputs, repartition, alerts, deadletter, kind_by_name)
+    return Topics(inputs, repartition, alerts, deadletter, scores, kind_by_name)

@@ -53,6 +53,8 @@ class BacktestOptions:
     sweep: bool = False
     #: where the first policy's alerts go, one JSON object a line
     out: IO[bytes] | None = None
+    #: where the first policy's health-scores records go, one JSON object a line, as the worker sends them
+    scores_out: IO[bytes] | None = None
     run_lines: int = RUN_LINES
     #: epoch ms every alert's `processed_at` gets (a replay has no processing time of its own)
     processing_ms: int = field(default_factory=lambda: int(time.time() * 1000))
@@ -100,7 +102,14 @@ async def backtest(settings: Settings, opts: BacktestOptions,
                 opts.out.write(orjson.dumps(alert) + b"\n")
         return on_alert
 
-    runs = [Replay(settings, policy, processing_ms=opts.processing_ms, on_alert=collector(n))
+    scores_out = opts.scores_out
+
+    def on_score(value: bytes) -> None:
+        assert scores_out is not None
+        scores_out.write(value + b"\n")
+
+    runs = [Replay(settings, policy, processing_ms=opts.processing_ms, on_alert=collector(n),
+                   on_score=on_score if n == 0 and scores_out is not None else None)
             for n, (_, policy) in enumerate(opts.policies)]
     inactivity = Inactivity(min_gap_ms=min(*BASELINE_DAYS, *((opts.truth.days,) if opts.truth else ())) * DAY_MS)
     lines = merged(dict(sorters))

@@ -51,18 +51,20 @@ class _Topics:
     repartition: _Collect
     alerts: _Collect
     deadletter: _Collect
+    scores: _Collect | None
 
 
 class Replay:
-    """One policy's processor, fed line by line; it collects alerts and counts dead letters."""
+    """One policy's processor, fed line by line; it collects alerts (and health scores) and counts dead letters."""
 
     def __init__(self, settings: Settings, policy: Policy, *, processing_ms: int,
-                 on_alert: Callable[[dict[str, Any]], None], inputs: InputsFile | None = None) -> None:
+                 on_alert: Callable[[dict[str, Any]], None], inputs: InputsFile | None = None,
+                 on_score: Callable[[bytes], None] | None = None) -> None:
         from healthmon.pipeline import Processor
 
         if inputs is None:  # the inputs file's topics, or today's four
             inputs = inputs_or_default(settings.ingest.inputs_file, settings.topics.input_names)
-        config = EngineConfig.from_settings(settings.engine)
+        config = EngineConfig.from_settings(settings.engine, score_records=on_score is not None)
         # Processing time stands still, so no source is ever idle long enough to count as stalled: a
         # replay, like a worker's catch-up, never reports an ingest stall or holds alerts back for one.
         frozen = lambda: processing_ms  # noqa: E731 - the one processing time of the whole run
@@ -76,7 +78,8 @@ class Replay:
         self.topics = _Topics({spec.topic: spec.kind for spec in inputs.inputs} | {REPARTITION_TOPIC: "repartition"},
                               repartition=_Collect(lambda k, v: self._rerouted.append((k or b"", v))),
                               alerts=_Collect(lambda k, v: on_alert(orjson.loads(v))),
-                              deadletter=_Collect(self._dead_letter))
+                              deadletter=_Collect(self._dead_letter),
+                              scores=None if on_score is None else _Collect(lambda k, v: on_score(v)))
         metrics = Metrics()
         self.clock = PipelineClock(policy, config, clock=frozen, backlog=lambda source: False)
         self.processor = Processor(settings, self.engine, {}, self.topics, metrics, RedisView("", "", metrics),

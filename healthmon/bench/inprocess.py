@@ -57,6 +57,7 @@ class _Topics:
     repartition: _CountingTopic = field(default_factory=_CountingTopic)
     alerts: _CountingTopic = field(default_factory=lambda: _CountingTopic(digest=hashlib.sha256()))
     deadletter: _CountingTopic = field(default_factory=_CountingTopic)
+    scores: _CountingTopic = field(default_factory=_CountingTopic)
 
 
 @dataclass
@@ -90,7 +91,7 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
 
     settings = Settings(topics={"partitions": PARTITIONS}, engine={"lateness_seconds": 40 * 86_400}, redis={"url": ""})
     policy = load_policy(settings.engine.policy_file)
-    config = EngineConfig.from_settings(settings.engine)
+    config = EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores))
     engine = Engine(policy, config)
     metrics = Metrics()
     topics = _Topics({name: kind for kind, name in settings.topics.input_names.items()})

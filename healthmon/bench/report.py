@@ -1,4 +1,4 @@
-"""The benchmark's report: a human table, then one JSON line, and the targets of issues #5 and #14."""
+"""The benchmark's report: a human table, then one JSON line, and the targets of issues #5, #14 and #23."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "state_bytes_per_account<=2048": ("state_bytes_per_account", "<=", 2048),
     "batch_changelog_messages_per_event<=0.1": ("batch_changelog_messages_per_event", "<=", 0.1),
     "latency_p99_s<=1": ("latency_p99_s", "<=", 1.0),
+    "history_bytes_per_account<=1024": ("history_bytes_per_account", "<=", 1024),
 }
 
 
@@ -97,6 +98,8 @@ def render_table(result: dict[str, Any]) -> str:
         f"p50 {_num(lat.get('p50_s'), 3)} s, p99 {_num(lat.get('p99_s'), 3)} s; after the evaluation boundary "
         f"p50 {_num(lat.get('p50_after_boundary_s'), 3)} s, p99 {_num(lat.get('p99_after_boundary_s'), 3)} s",
         f"peak RSS {_num((result.get('peak_rss_bytes') or 0) / 2**20)} MB",
+        f"score history in Redis: {_num(result.get('history_bytes_per_account'))} bytes per account "
+        f"(MEMORY USAGE, {_num(result.get('history_days'))} days, {_num(result.get('history_accounts'))} accounts)",
         "targets: " + ", ".join(f"{k} {'met' if v else 'MISSED' if v is not None else 'not measured'}"
                                 for k, v in result["targets"].items()),
     ]

@@ -15,6 +15,7 @@ import orjson
 
 from healthmon import __version__
 from healthmon.bench.children import Child
+from healthmon.bench.history import history_bytes_per_account
 from healthmon.bench.latency import LATENCY_POLICY, percentile, run_latency
 from healthmon.bench.options import LATENESS_S, PARTITIONS, BenchOptions
 from healthmon.bench.report import check_targets
@@ -135,6 +136,9 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "latency_p50_s": latency and latency["p50_s"], "latency_p99_s": latency and latency["p99_s"],
         "latency": latency,
     }
+    if redis_url:
+        say("bench: score history in Redis (MEMORY USAGE per account)")
+        result.update(history_bytes_per_account(settings("history", "history")))
     result["peak_rss_bytes"] = max(sparse["peak_rss_bytes"], dense["peak_rss_bytes"])
     result["targets"] = check_targets(result)
     return result

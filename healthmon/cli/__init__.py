@@ -1,11 +1,11 @@
-"""The `healthmon` command line: worker, generate, demo, tail, alertmanager, policy, inputs, backtest, bench."""
+"""The `healthmon` command line: worker, generate, demo, tail, alertmanager, policy, inputs, backtest, digest, bench."""
 
 from __future__ import annotations
 
 import logging
 
 # Each module adds its commands to the group.
-from healthmon.cli import bench, inputs, policy, run, traffic  # noqa: F401
+from healthmon.cli import bench, digest, inputs, policy, run, traffic  # noqa: F401
 from healthmon.cli.base import cli
 
 __all__ = ["cli", "main"]

@@ -37,6 +37,8 @@ __all__ = ["bench"]
 @click.option("--profile", is_flag=True, help="Run the pipeline workers under pyinstrument (profiles in the work dir).")
 @click.option("--workdir", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where logs and profiles go (default: a new temporary directory).")
+@click.option("--history", "history_only", is_flag=True,
+              help="Measure only the score history's Redis memory per account (REDIS_URL): history_bytes_per_account.")
 @click.option("--mapping", is_flag=True,
               help="Run only the in-process mapping micro-benchmark: µs per event of each inputs-file preset.")
 @click.option("--recovery", "recovery_accounts", type=click.IntRange(1), default=None,
@@ -45,8 +47,24 @@ __all__ = ["bench"]
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
           dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
-          mapping: bool, recovery_accounts: int | None) -> None:
+          mapping: bool, recovery_accounts: int | None, history_only: bool) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
+    if history_only:
+        import orjson
+
+        from healthmon.bench.history import HISTORY_TARGET_BYTES, history_bytes_per_account
+        from healthmon.config import Settings
+
+        settings = Settings()
+        if not settings.redis.url:
+            raise click.ClickException("--history measures Redis memory: set REDIS_URL")
+        try:
+            figures = history_bytes_per_account(settings)
+        except (RuntimeError, OSError) as exc:
+            raise click.ClickException(str(exc)) from None
+        figures["target_met"] = figures["history_bytes_per_account"] <= HISTORY_TARGET_BYTES
+        click.echo(orjson.dumps(figures).decode())
+        return
     if mapping:
         import orjson
 

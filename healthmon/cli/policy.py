@@ -92,6 +92,9 @@ def _require_input_files(settings: Any, input_dir: Path) -> None:
               help="An alert counts as a hit if the account churned within this many days after it.")
 @click.option("--out", "out_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write every alert of --policy here, one JSON object a line.")
+@click.option("--scores-out", "scores_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the health-scores records of --policy here, one JSON object a line: what a worker sends "
+                   "to the health-scores topic for this history.")
 @click.option("--report-json", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the report as JSON here.")
 @click.option("--compare", "compare_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -103,8 +106,8 @@ def _require_input_files(settings: Any, input_dir: Path) -> None:
               help="Vary a policy value by its path (e.g. warning_lines[0].above=30,60,90); repeat to combine. "
                    "Prints one table of every combination, the frontier marked.")
 def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels_file: Path | None,
-             horizon_days: int, out_file: Path | None, report_json: Path | None, compare_file: Path | None,
-             truth_text: str | None, sweep_specs: tuple[str, ...]) -> None:
+             horizon_days: int, out_file: Path | None, scores_file: Path | None, report_json: Path | None,
+             compare_file: Path | None, truth_text: str | None, sweep_specs: tuple[str, ...]) -> None:
     """Replay a history through the worker's engine under a policy; report its noise and hit rate."""
     import orjson
     from aiokafka.errors import KafkaError
@@ -119,8 +122,11 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
         raise click.UsageError("give exactly one of --input DIR and --from-kafka")
     if labels_file is not None and truth_text is not None:
         raise click.UsageError("give --labels or --truth, not both")
-    if sweep_specs and (compare_file is not None or out_file is not None):
-        raise click.UsageError("--sweep replays variants of --policy: it takes neither --compare nor --out")
+    if sweep_specs and (compare_file is not None or out_file is not None or scores_file is not None):
+        raise click.UsageError("--sweep replays variants of --policy: it takes neither --compare, --out nor "
+                               "--scores-out")
+    if out_file is not None and scores_file is not None and out_file.resolve() == scores_file.resolve():
+        raise click.UsageError("--out and --scores-out name the same file: give each its own")
     if input_dir is not None and not input_dir.is_dir():
         raise click.BadParameter(f"{input_dir} is not a directory", param_hint="--input")
     settings = settings_from_env()
@@ -145,21 +151,28 @@ def backtest(policy_file: Path, input_dir: Path | None, from_kafka: bool, labels
         except BrokerError as exc:
             raise click.ClickException(str(exc)) from None
     show, done = _progress_printer()
+    files: dict[Path, Any] = {}
     try:
-        out = open(out_file, "wb") if out_file is not None else None  # noqa: SIM115
+        for path in (out_file, scores_file):
+            if path is not None:
+                files[path] = open(path, "wb")  # noqa: SIM115
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out_file}: {exc}") from None
+        for f in files.values():
+            f.close()
+        raise click.ClickException(f"cannot write {exc.filename}: {exc.strerror}") from None
     try:
         report = run_backtest(settings, BacktestOptions(policies=policies, input_dir=input_dir, broker_url=broker_url,
-                                                        labels=labels, horizon_days=horizon_days, out=out,
+                                                        labels=labels, horizon_days=horizon_days,
+                                                        out=files.get(out_file) if out_file else None,
+                                                        scores_out=files.get(scores_file) if scores_file else None,
                                                         truth=truth, sweep=values is not None),
                               progress=show)
     except (OSError, KafkaError) as exc:
         raise click.ClickException(f"backtest failed: {exc}") from None
     finally:
         done()
-        if out is not None:
-            out.close()
+        for f in files.values():
+            f.close()
     if values is not None:
         report["sweep"] = sweep_rows(report, [vals for vals, _ in values])
         click.echo(render_sweep(report))

@@ -29,6 +29,10 @@ class EngineSettings(Section):
         10.0, "HEALTHMON_STALL_IDLE_SECONDS",
         "An input counts as stalled only after this long (wall clock) without a message, on top of the policy's "
         "event-time lag.", ge=0)
+    history_days: int = setting(
+        180, "HEALTHMON_HISTORY_DAYS",
+        "Days of score history kept per account (one point per event-time day, in its state and in Redis), and "
+        "the most `GET /accounts/{id}/history?days=` returns.", ge=1, le=3650)
 
 
 class IngestSettings(Section):

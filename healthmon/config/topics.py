@@ -21,6 +21,9 @@ class TopicSettings(Section):
     nps: str = setting("nps-responses", "HEALTHMON_NPS_TOPIC", "Input topic of NPS answers.")
     accounts: str = setting("accounts", "HEALTHMON_ACCOUNTS_TOPIC", "Compacted input topic of account profiles.")
     alerts: str = setting("health-alerts", "HEALTHMON_ALERTS_TOPIC", "Output topic of alerts, keyed by account_id.")
+    scores: str = setting("health-scores", "HEALTHMON_SCORES_TOPIC",
+                          "Output topic of health-scores records (one per account per event-time day, one per band "
+                          "change), keyed by account_id. Empty: none are sent.")
     deadletter: str = setting("healthmon-deadletter", "HEALTHMON_DEADLETTER_TOPIC",
                               "Output topic of rejected messages with raw bytes, position and reason.")
     repartition: str = setting("healthmon-events-by-account", "HEALTHMON_REPARTITION_TOPIC",
@@ -40,6 +43,11 @@ class TopicSettings(Section):
         return self.prefix + self.alerts
 
     @property
+    def scores_name(self) -> str:
+        """Return the health-scores topic's name in Kafka (empty: the topic is off)."""
+        return self.prefix + self.scores if self.scores else ""
+
+    @property
     def deadletter_name(self) -> str:
         """Return the dead-letter topic's name in Kafka."""
         return self.prefix + self.deadletter
@@ -51,5 +59,6 @@ class TopicSettings(Section):
 
     @property
     def all_names(self) -> list[str]:
-        """Return the name in Kafka of every topic healthmon uses: inputs, repartition, alerts, dead letters."""
-        return [*self.input_names.values(), self.repartition_name, self.alerts_name, self.deadletter_name]
+        """Return the name in Kafka of every topic healthmon uses: inputs, repartition, alerts, scores, dead letters."""
+        scores = [self.scores_name] if self.scores else []
+        return [*self.input_names.values(), self.repartition_name, self.alerts_name, *scores, self.deadletter_name]

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from healthmon.core.alerts import account_alert
+from healthmon.core.alerts import account_alert, scores_ago
 from healthmon.core.lifecycle import account_removed
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
 from healthmon.core.records import AlertRecord
 from healthmon.core.scoring import score
 from healthmon.core.state import AccountState, RuleState
+from healthmon.core.windows import asof_day
 
 __all__ = ["resolve_removed", "snapshot"]
 
@@ -23,6 +24,7 @@ def snapshot(policy: Policy, state: AccountState, now_ms: int) -> dict[str, Any]
     metrics, _ = compute_metrics(state, at_ms)
     card = score(metrics, tier)
     life = state.life
+    week, month = scores_ago(state.history, asof_day(at_ms))
     firing = [name for name, r in sorted(life.lines.items()) if r.status == RuleState.FIRING]
     if life.health.fired:
         firing.insert(0, "health")
@@ -34,6 +36,8 @@ def snapshot(policy: Policy, state: AccountState, now_ms: int) -> dict[str, Any]
         "seats": state.seats,
         "score": card.score,
         "band": card.band,
+        "score_7d_ago": week,
+        "score_30d_ago": month,
         "alert_band": life.health.band,
         "measures": [m.as_dict() for m in card.measures],
         "metrics": metrics,

@@ -12,7 +12,9 @@ from healthmon.core.vocabulary import EVENT_KINDS
 __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
 
 #: Bumped whenever the layout changes; `state_from_bytes` refuses other versions.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The layout before the score history was kept (read, never written).
+_FORMAT_V1 = 1
 
 # Layout: version byte, then four length-prefixed sections:
 #   meta    orjson list: profile, clocks, anchor, lifecycle, NPS days, positions, input clocks, then (once
@@ -23,7 +25,9 @@ FORMAT_VERSION = 1
 #   tickets n x (u64 ticket hash, i64 last_ms, u8 open << 2 | priority, u16 opened_day + 1, u8 csat,
 #           u16 csat_day + 1); days are since the epoch, 0 stands for "none" (-1 in memory)
 #   seen    u32 fingerprints, oldest first
-_HEADER = struct.Struct("<BHIBHH")  # version, meta length, users, event days, tickets, seen
+#   history the score history as `healthmon.core.history` encodes it (format 2 on; format 1 has none)
+_HEADER_V1 = struct.Struct("<BHIBHH")  # version, meta length, users, event days, tickets, seen
+_HEADER = struct.Struct("<BHIBHHH")  # the same, then the history's length
 _TICKET = struct.Struct("<QqBHBH")
 #: Inputs with a clock of their own, saved as the distance behind `clock_ms` (mostly 0 or small).
 _INPUT_KINDS = EVENT_KINDS  # their order is part of the format
@@ -59,22 +63,29 @@ def state_to_bytes(state: AccountState) -> bytes:
                        for k, t in state.tickets.items())
     seen = state.seen
     return b"".join((
-        _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen) // FINGERPRINT),
+        _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen) // FINGERPRINT,
+                     len(state.history)),
         meta,
         struct.pack(f"<{len(flat_users)}Q", *flat_users),
         struct.pack(f"<{n_days}I", *events[:n_days]),
         tickets,
         seen,  # already packed as u32 little-endian
+        state.history,
     ))
 
 
 def state_from_bytes(raw: bytes) -> AccountState:
     """Rebuild an account state from `state_to_bytes` output."""
-    if not raw or raw[0] != FORMAT_VERSION:
+    if not raw or raw[0] not in (FORMAT_VERSION, _FORMAT_V1):
         raise StateFormatError(f"unknown state format {raw[:1]!r} (expected version {FORMAT_VERSION})")
     try:
-        _, meta_len, n_users, n_days, n_tickets, n_seen = _HEADER.unpack_from(raw, 0)
-        pos = _HEADER.size
+        n_history = 0
+        if raw[0] == _FORMAT_V1:
+            _, meta_len, n_users, n_days, n_tickets, n_seen = _HEADER_V1.unpack_from(raw, 0)
+            pos = _HEADER_V1.size
+        else:
+            _, meta_len, n_users, n_days, n_tickets, n_seen, n_history = _HEADER.unpack_from(raw, 0)
+            pos = _HEADER.size
         meta = orjson.loads(raw[pos:pos + meta_len])
         pos += meta_len
         state = AccountState(meta[0])
@@ -113,6 +124,10 @@ def state_from_bytes(raw: bytes) -> AccountState:
             raise ValueError(f"{n_seen} dedupe fingerprints announced, {(len(raw) - pos) // FINGERPRINT} present")
         state.seen = bytearray(raw[pos:end])
         pos = end
+        if pos + n_history > len(raw):
+            raise ValueError(f"{n_history} bytes of score history announced, {len(raw) - pos} present")
+        state.history = bytes(raw[pos:pos + n_history])
+        pos += n_history
     except (struct.error, orjson.JSONDecodeError, ValueError, TypeError, IndexError) as exc:
         raise StateFormatError(f"corrupt state: {exc}") from None
     if pos != len(raw):

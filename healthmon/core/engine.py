@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from healthmon.core.accounts import resolve_removed, snapshot
@@ -21,10 +20,13 @@ from healthmon.core.apply import (
     remember,
     replace_nps,
 )
+from healthmon.core.daily import close_days, closed_day
+from healthmon.core.engine_config import ApplyResult, EngineConfig, EvaluationStats
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle, timer_due
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
-from healthmon.core.records import AlertRecord
+from healthmon.core.records import AlertRecord, ScoreRecord
+from healthmon.core.scores import score_record
 from healthmon.core.scoring import quick_score, score
 from healthmon.core.state import DAY_MS, AccountState
 from healthmon.core.vocabulary import DUPLICATE, OK, TOO_LATE
@@ -35,59 +37,6 @@ __all__ = ["ApplyResult", "Engine", "EngineConfig", "EvaluationStats"]
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-DEFAULT_STALL_IDLE_SECONDS = 10.0
-
-
-class EvaluationStats:
-    """Counts (and, when `timed`, nanoseconds) of evaluations: full ones and fast-path ones."""
-
-    def __init__(self, timed: bool = True) -> None:
-        self.timed = timed
-        self.full = 0
-        self.fast = 0
-        self.full_ns = 0
-        self.fast_ns = 0
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    """Engine knobs that are deployment settings rather than scoring policy."""
-
-    #: an event more than this behind the account's latest event of the same input is `too_late`
-    lateness_seconds: int = 172_800
-    #: accepted event ids remembered per account (32-bit fingerprints) for dedupe
-    dedupe_capacity: int = 128
-    #: tickets tracked per account; beyond it the oldest closed, then the oldest open, are forgotten
-    max_tickets: int = 64
-    #: processing time a source must go without any event before its event-time lag counts as a stall
-    stall_idle_seconds: float = 10.0
-    #: let unchanged pending accounts take the evaluation's fast path until a timer runs out (off: the
-    #: reference behaviour that tests compare against)
-    fast_pending: bool = True
-
-    def __post_init__(self) -> None:
-        if self.lateness_seconds < 0 or not 1 <= self.dedupe_capacity <= 65_535 \
-                or not 1 <= self.max_tickets <= 65_535:
-            raise ValueError(f"invalid engine config: {self}")
-
-    @classmethod
-    def from_settings(cls, settings: Any) -> EngineConfig:
-        """Build the config from the engine's settings section (`healthmon.config.EngineSettings`)."""
-        return cls(lateness_seconds=settings.lateness_seconds,
-                   stall_idle_seconds=getattr(settings, "stall_idle_seconds", DEFAULT_STALL_IDLE_SECONDS))
-
-
-@dataclass
-class ApplyResult:
-    """The outcome of `Engine.apply` or `Engine.tick`."""
-
-    state: AccountState
-    alerts: list[AlertRecord] = field(default_factory=list)
-    outcomes: list[str] = field(default_factory=list)
-    #: whether the state must be written back (events accepted or the alert lifecycle moved)
-    changed: bool = False
 
 
 class Engine:
@@ -105,6 +54,8 @@ class Engine:
         self._fast_pending = self.config.fast_pending
         #: set to an `EvaluationStats` to count (and time) evaluations, as the in-process bench does
         self.stats: EvaluationStats | None = None
+        #: the health-scores records of the current `apply` or `tick` call
+        self._scores: list[ScoreRecord] = []
 
     @property
     def tick_interval_ms(self) -> int:
@@ -172,6 +123,8 @@ class Engine:
                         changed = self._evaluate(state, boundary, held_back, alerts) or changed
                     else:
                         state.last_eval_ms = boundary
+                if state.first_ms and t // DAY_MS - 1 > closed_day(state):  # this event opens a later day
+                    changed = self._close_days(state, t // DAY_MS - 1) or changed
             if not state.first_ms or t < state.first_ms:
                 state.first_ms = t
             if replacing:
@@ -196,7 +149,7 @@ class Engine:
         if position is not None:
             state.positions[position[0]] = position[1]
             changed = True
-        return ApplyResult(state, alerts, outcomes, changed or accepted > 0)
+        return ApplyResult(state, alerts, outcomes, changed or accepted > 0, self._take_scores())
 
     def tick(self, state: AccountState, now_ms: int, *, held_back: frozenset[str] = frozenset()) -> ApplyResult:
         """Evaluate an account as of stream time `now_ms` (a tick boundary), even if it sent nothing."""
@@ -210,7 +163,7 @@ class Engine:
             changed = True
         alerts: list[AlertRecord] = []
         changed = self._evaluate(state, now_ms, held_back, alerts) or changed
-        return ApplyResult(state, alerts, [], changed)
+        return ApplyResult(state, alerts, [], changed, self._take_scores())
 
     def next_tick_ms(self, state: AccountState) -> int | None:
         """Return the first tick instant at which `tick` may change anything (None: none until new input).
@@ -231,10 +184,13 @@ class Engine:
         return -(-due // interval) * interval
 
     def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list[AlertRecord]) -> bool:
-        """Decide alerts as of `at_ms`; append them to `out`; return whether the lifecycle moved."""
+        """Decide alerts as of `at_ms`; append them to `out`; return whether the state moved."""
+        # A day ended before this instant's day began: its history point, before this instant changes anything.
+        ended = asof_day(at_ms) - 1
+        days = ended > closed_day(state) and self._close_days(state, ended)
         stats = self.stats
         if stats is None:
-            return self._decide(state, at_ms, held_back, out) is True
+            return self._decide(state, at_ms, held_back, out) is True or days
         started = time.perf_counter_ns() if stats.timed else 0
         moved = self._decide(state, at_ms, held_back, out)
         spent = time.perf_counter_ns() - started if stats.timed else 0
@@ -244,7 +200,21 @@ class Engine:
         else:
             stats.full += 1
             stats.full_ns += spent
-        return moved is True
+        return moved is True or days
+
+    def _close_days(self, state: AccountState, ended: int) -> bool:
+        """Add the history points (and health-scores records) of the days up to `ended`; return whether any."""
+        tier = self.policy.for_tier(state.tier)
+        closed = close_days(state, ended, tier, self.config.history_days)
+        if self.config.score_records:
+            self._scores += [score_record(state, "day", (day + 1) * DAY_MS, card, tier, self.policy.version)
+                             for day, card in closed]
+        return bool(closed)
+
+    def _take_scores(self) -> list[ScoreRecord]:
+        """Return the health-scores records of this call (gathered across its evaluations) and start anew."""
+        scores, self._scores = self._scores, []
+        return scores
 
     def _decide(self, state: AccountState, at_ms: int, held_back: frozenset[str],
                 out: list[AlertRecord]) -> bool | None:
@@ -278,6 +248,8 @@ class Engine:
             for tr in transitions:
                 out.append(account_alert(state, tr, card, severity=tier.severity, at_ms=at_ms,
                                          policy_version=self.policy.version, processed_at=processed_at))
+            if self.config.score_records and any(tr.kind == "health_changed" for tr in transitions):
+                self._scores.append(score_record(state, "band_change", at_ms, card, tier, self.policy.version))
         return bool(transitions) or life.fingerprint() != before
 
     def remove(self, state: AccountState, removal: str) -> list[AlertRecord]:

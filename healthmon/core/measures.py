@@ -127,7 +127,9 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
     answers = promoters + passives + detractors
 
     ttv = None
-    if state.contract_day is not None:
+    # Observed only when healthmon saw the account from the contract's first day: a contract that began
+    # before the account's first event had days healthmon never saw, so an earlier core use cannot be ruled out.
+    if state.contract_day is not None and state.first_ms and state.first_ms // DAY_MS <= state.contract_day:
         if state.first_core_ms:
             ttv = max(0.0, state.first_core_ms // DAY_MS - state.contract_day)
         elif day >= state.contract_day:

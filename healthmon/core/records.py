@@ -8,9 +8,20 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from healthmon.core.vocabulary import AlertKind, AlertSchemaVersion, AlertStatus, Band, Severity, Tier
+from healthmon.core.vocabulary import (
+    AlertKind,
+    AlertSchemaMinor,
+    AlertSchemaVersion,
+    AlertStatus,
+    Band,
+    LineStatus,
+    ScoreKind,
+    ScoreSchemaVersion,
+    Severity,
+    Tier,
+)
 
-__all__ = ["AlertRecord", "MeasureRecord"]
+__all__ = ["AlertRecord", "MeasureRecord", "ScoreRecord"]
 
 
 class MeasureRecord(TypedDict):
@@ -27,6 +38,7 @@ class AlertRecord(TypedDict):
     """A health alert: one decision of one rule of one account (or of the pipeline)."""
 
     schema_version: AlertSchemaVersion
+    schema_minor: AlertSchemaMinor
     alert_id: str
     dedup_key: str
     episode_id: str
@@ -40,6 +52,8 @@ class AlertRecord(TypedDict):
     rule: str
     score_before: float | None
     score_after: float | None
+    score_7d_ago: float | None
+    score_30d_ago: float | None
     band_before: Band | None
     band_after: Band | None
     measures: list[MeasureRecord]
@@ -48,4 +62,23 @@ class AlertRecord(TypedDict):
     episode_start: int
     event_time: int
     processed_at: int
+    policy_version: str
+
+
+class ScoreRecord(TypedDict):
+    """An account's health at the end of an event-time day, or at a band change (the `health-scores` topic)."""
+
+    schema_version: ScoreSchemaVersion
+    record_id: str
+    kind: ScoreKind
+    account_id: str
+    day: str
+    event_time: int
+    score: float | None
+    band: Band | None
+    alert_band: Band | None
+    tier: Tier
+    csm: str | None
+    measures: list[MeasureRecord]
+    lines: dict[str, LineStatus]
     policy_version: str

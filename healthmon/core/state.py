@@ -173,7 +173,7 @@ class AccountState:
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
         "active_days", "first_activity_day",
         "anchor_day", "events", "users", "tickets", "nps", "seen", "life", "positions",
-        "input_clocks", "user_counts", "answers",
+        "input_clocks", "user_counts", "answers", "history", "closed_day",
     )
 
     def __init__(self, account_id: str) -> None:
@@ -217,6 +217,10 @@ class AccountState:
         # NPS answers a later answer may replace (inputs whose responses can be updated, such as Delighted):
         # event-id fingerprint -> [day, category]; None for every other account (nothing kept, nothing saved)
         self.answers: dict[int, list[int]] | None = None
+        # the score history: one point per ended event-time day (`healthmon.core.history`'s encoding)
+        self.history = b""
+        # derived, never serialized: the newest day `history` holds (-1: none; None: not read from it yet)
+        self.closed_day: int | None = None
 
     def __repr__(self) -> str:
         return (f"AccountState({self.account_id!r}, tier={self.tier!r}, users={len(self.users)}, "

@@ -9,7 +9,9 @@ from __future__ import annotations
 from typing import Final, Literal, get_args
 
 __all__ = [
-    "ALERT_KINDS", "ALERT_SCHEMA_VERSION", "ALERT_STATUSES", "BANDS", "DEADLETTER_SCHEMA_VERSION", "DUPLICATE",
+    "ALERT_KINDS", "ALERT_SCHEMA_MINOR", "ALERT_SCHEMA_VERSION", "AlertSchemaMinor", "LINE_STATUSES", "LineStatus",
+    "SCORE_KINDS", "SCORE_SCHEMA_VERSION", "ScoreKind", "ScoreSchemaVersion", "ALERT_STATUSES", "BANDS",
+    "DEADLETTER_SCHEMA_VERSION", "DUPLICATE",
     "DEAD_LETTER", "EVENT_KINDS", "FIRING", "IGNORED", "INPUT_KINDS", "OK", "OUTCOMES", "RESOLVED", "SEVERITIES",
     "TIERS", "TOO_LATE", "AlertKind", "AlertSchemaVersion", "AlertStatus", "Band", "DeadLetterSchemaVersion",
     "EventKind", "InputKind", "Outcome", "Severity", "TICKET_PRIORITIES", "TICKET_STATUSES", "TicketPriority",
@@ -62,5 +64,18 @@ IGNORED: Final = "ignored"
 #: `schema_version` of the alert and dead-letter records (the exported JSON Schemas' `$id` names it too).
 AlertSchemaVersion = Literal[1]
 ALERT_SCHEMA_VERSION: Final[AlertSchemaVersion] = 1
+#: `schema_minor` of the alert record: a step adds fields only, so a consumer of any 1.x keeps working.
+#: 1 added `schema_minor`, `score_7d_ago` and `score_30d_ago`.
+AlertSchemaMinor = Literal[1]
+ALERT_SCHEMA_MINOR: Final[AlertSchemaMinor] = 1
+#: `schema_version` of the health-scores record.
+ScoreSchemaVersion = Literal[1]
+SCORE_SCHEMA_VERSION: Final[ScoreSchemaVersion] = 1
+#: What a health-scores record stands for: the end of an event-time day, or a change of the announced band.
+ScoreKind = Literal["day", "band_change"]
+SCORE_KINDS: Final[tuple[ScoreKind, ...]] = get_args(ScoreKind)
+#: The state of a warning line in a health-scores record.
+LineStatus = Literal["ok", "pending", "firing"]
+LINE_STATUSES: Final[tuple[LineStatus, ...]] = get_args(LineStatus)
 DeadLetterSchemaVersion = Literal[1]
 DEADLETTER_SCHEMA_VERSION: Final[DeadLetterSchemaVersion] = 1

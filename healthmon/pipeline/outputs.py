@@ -1,4 +1,4 @@
-"""What a worker sends: alerts to the alerts topic (and the view), dead letters, repartitioned events."""
+"""What a worker sends: alerts (to their topic and the view), health scores, dead letters, repartitioned events."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import orjson
 
 from healthmon.config import IngestSettings
 from healthmon.core.alerts import PIPELINE
-from healthmon.core.records import AlertRecord
+from healthmon.core.records import AlertRecord, ScoreRecord
 from healthmon.ingest import Rejection, dead_letter_record
 from healthmon.ingest.deadletter import max_record_bytes
 from healthmon.ingest.repartition import Source, encode_repartitioned
@@ -44,6 +44,8 @@ class OutputTopics(Protocol):
     def alerts(self) -> Any: ...
     @property
     def deadletter(self) -> Any: ...
+    @property
+    def scores(self) -> Any: ...
 
 
 class OutputSender:
@@ -63,6 +65,14 @@ class OutputSender:
             await self.topics.alerts.send(key=key, value=orjson.dumps(alert))
             self.metrics.alerts.labels(alert["kind"], alert["severity"], alert["status"]).inc()
             self.view.add_alert(alert)
+
+    async def scores(self, records: list[ScoreRecord]) -> None:
+        """Send each health-scores record keyed by its account (nothing when the scores topic is off)."""
+        topic = self.topics.scores
+        if topic is None:
+            return
+        for record in records:
+            await topic.send(key=record["account_id"].encode(), value=orjson.dumps(record))
 
     async def repartition(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
                           source: Source, replaces: bool = False) -> None:

@@ -255,6 +255,7 @@ class Processor(MappedRouting):
             self._changed(account_id)
         self.ticks.schedule(home, account_id, result.state)
         await self.outputs.alerts(result.alerts)
+        await self.outputs.scores(result.scores)
         source_alerts = self.clock.update()  # every worker holds back its own accounts' alerts
         if source_alerts and self.reports_stalls():
             await self.outputs.alerts(source_alerts)
@@ -280,6 +281,7 @@ class Processor(MappedRouting):
                 self._changed(account_id)
             self.ticks.schedule(partition, account_id, state)
             await self.outputs.alerts(result.alerts)
+            await self.outputs.scores(result.scores)
             if n % 256 == 255:
                 await asyncio.sleep(0)
 

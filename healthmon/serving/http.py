@@ -7,7 +7,6 @@ With an API token set, `/accounts...` answer 401 unless the request carries `Aut
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -20,32 +19,21 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from redis.exceptions import RedisError
 
 from healthmon.core.vocabulary import BANDS
+from healthmon.serving.http_common import RETRY_AFTER_SECONDS, bearer_matches, busy, error, unauthorized
+from healthmon.serving.http_history import register_history_route
 from healthmon.serving.metrics import TIER_LABELS, Metrics
 from healthmon.serving.redis_clients import ViewBusy
 from healthmon.serving.redis_view import RedisView
 
 __all__ = ["register_http_api", "explain", "bearer_matches", "install_bad_request_filter", "OneLineBadRequests",
-           "DEFAULT_LIMIT", "MAX_LIMIT", "RETRY_AFTER_SECONDS"]
+           "DEFAULT_LIMIT", "MAX_LIMIT", "SORTS", "RETRY_AFTER_SECONDS"]
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
-#: `Retry-After` of a 429: requests waited `HEALTHMON_REDIS_POOL_TIMEOUT_SECONDS` for a Redis connection in vain.
-RETRY_AFTER_SECONDS = 1
 _INTEGER = re.compile(r"[+-]?[0-9]+")
-_ACCOUNTS_PARAMS = ("band", "tier", "limit")
-
-
-def _error(view: web.View, status: int, message: str, parameter: str | None = None) -> web.Response:
-    body: dict[str, Any] = {"error": message, "status": status}
-    if parameter:
-        body["parameter"] = parameter
-    return view.json(body, status=status)
-
-
-def _busy(view: web.View, exc: ViewBusy) -> web.Response:
-    """Answer 429: Redis is up but every connection stayed busy; the client should come back shortly."""
-    return view.json({"error": f"too many concurrent requests ({exc}); retry after {RETRY_AFTER_SECONDS} s",
-                      "status": 429}, status=429, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+_ACCOUNTS_PARAMS = ("band", "tier", "csm", "sort", "limit")
+#: orders of the at-risk list: the lowest score first, or the biggest fall of the score in 7 days first
+SORTS = ("score", "drop_7d")
 
 
 class OneLineBadRequests(logging.Filter):
@@ -79,27 +67,6 @@ def install_bad_request_filter(logger_name: str = "aiohttp.server") -> None:
         logger.addFilter(_BAD_REQUEST_FILTER)
 
 
-def bearer_matches(authorization: str | None, token: str) -> bool:
-    """Return whether an `Authorization` header carries `Bearer <token>` (constant-time comparison)."""
-    scheme, _, given = (authorization or "").strip().partition(" ")
-    # compare_digest's time does not depend on where the strings differ, so the token cannot be guessed
-    # byte by byte from response times.
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
-
-
-def _unauthorized(view: web.View, request: web.Request, token: str) -> web.Response | None:
-    """Return a 401 response unless the request carries the API token (None when no token is set)."""
-    if not token:
-        return None
-    header = request.headers.get("Authorization")
-    if bearer_matches(header, token):
-        return None
-    error = "invalid_token" if header else "invalid_request"
-    message = "invalid API token" if header else "missing API token: send `Authorization: Bearer <token>`"
-    return view.json({"error": message, "status": 401}, status=401,
-                     headers={"WWW-Authenticate": f'Bearer realm="healthmon", error="{error}"'})
-
-
 def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Return the measures with `points_lost` (contribution short of its maximum), biggest loss first.
 
@@ -118,12 +85,14 @@ def explain(measures: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
                       local_snapshot: Callable[[str], dict[str, Any] | None],
                       broker_status: Callable[[], tuple[bool, str | None]] = lambda: (True, None), *,
-                      api_token: str = "") -> None:
+                      api_token: str = "", local_history: Callable[[str], bytes | None] = lambda _: None,
+                      history_days: int = 180) -> None:
     """Add healthmon's routes to the Faust web server of `app`; a non-empty `api_token` guards `/accounts...`.
 
     `broker_status` returns (reachable, reason) for the Kafka broker, as this worker's clients see it.
     """
     install_bad_request_filter()
+    register_history_route(app, view, local_history, max_days=history_days, api_token=api_token)
 
     @app.page("/healthz")
     class Healthz(web.View):
@@ -157,56 +126,62 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     @app.page("/accounts")
     class Accounts(web.View):
         async def get(self, request: web.Request) -> web.Response:
-            denied = _unauthorized(self, request, api_token)
+            denied = unauthorized(self, request, api_token)
             if denied is not None:
                 return denied
             query = request.query
             for name in sorted(set(query)):
                 if name not in _ACCOUNTS_PARAMS:
-                    return _error(self, 400, f"unknown query parameter {name!r} (expected band, tier, limit)",
+                    return error(self, 400, f"unknown query parameter {name!r} (expected band, tier, csm, sort, limit)",
                                   name)
                 if len(query.getall(name)) > 1:
-                    return _error(self, 400, f"query parameter {name!r} given more than once", name)
+                    return error(self, 400, f"query parameter {name!r} given more than once", name)
             band, tier = query.get("band"), query.get("tier")
             if band is not None and band not in BANDS:
-                return _error(self, 400, f"band must be one of {', '.join(BANDS)} (got {band!r})", "band")
+                return error(self, 400, f"band must be one of {', '.join(BANDS)} (got {band!r})", "band")
             if tier is not None and tier not in TIER_LABELS:
-                return _error(self, 400, f"tier must be one of {', '.join(TIER_LABELS)} (got {tier!r})", "tier")
+                return error(self, 400, f"tier must be one of {', '.join(TIER_LABELS)} (got {tier!r})", "tier")
+            csm, sort = query.get("csm"), query.get("sort", SORTS[0])
+            if csm is not None and not 1 <= len(csm) <= 200:
+                return error(self, 400, "csm must be 1-200 characters", "csm")
+            if sort not in SORTS:
+                return error(self, 400, f"sort must be one of {', '.join(SORTS)} (got {sort!r})", "sort")
             raw_limit = query.get("limit", str(DEFAULT_LIMIT))
             if not _INTEGER.fullmatch(raw_limit):
-                return _error(self, 400, f"limit must be an integer (got {raw_limit!r})", "limit")
+                return error(self, 400, f"limit must be an integer (got {raw_limit!r})", "limit")
             limit = int(raw_limit) if len(raw_limit) <= 12 else MAX_LIMIT + 1
             if not 1 <= limit <= MAX_LIMIT:
-                return _error(self, 400, f"limit must be between 1 and {MAX_LIMIT} (got {raw_limit})", "limit")
+                return error(self, 400, f"limit must be between 1 and {MAX_LIMIT} (got {raw_limit})", "limit")
             if view.client is None:
-                return _error(self, 503, "no Redis view configured (REDIS_URL is empty)")
+                return error(self, 503, "no Redis view configured (REDIS_URL is empty)")
             try:
-                accounts = await view.list_accounts(band, tier, limit)
+                accounts = await view.list_accounts(band, tier, limit, csm=csm, sort=sort)
             except ViewBusy as exc:
-                return _busy(self, exc)
+                return busy(self, exc)
             except (RedisError, OSError) as exc:
-                return _error(self, 503, f"Redis view unavailable: {exc}")
+                return error(self, 503, f"Redis view unavailable: {exc}")
             return self.json({"accounts": accounts, "count": len(accounts),
-                              "filters": {"band": band, "tier": tier, "limit": limit}, "source": "redis"})
+                              "filters": {"band": band, "tier": tier, "csm": csm, "sort": sort, "limit": limit},
+                              "source": "redis"})
 
     @app.page("/accounts/{account_id}")
     class Account(web.View):
         async def get(self, request: web.Request, account_id: str) -> web.Response:
-            denied = _unauthorized(self, request, api_token)
+            denied = unauthorized(self, request, api_token)
             if denied is not None:
                 return denied
             if request.query:
                 name = sorted(request.query)[0]
-                return _error(self, 400, f"unknown query parameter {name!r} (this route takes none)", name)
+                return error(self, 400, f"unknown query parameter {name!r} (this route takes none)", name)
             if len(account_id) > 200:
-                return _error(self, 400, "account_id must be 1-200 characters", "account_id")
+                return error(self, 400, "account_id must be 1-200 characters", "account_id")
             found: dict[str, Any] | None = None
-            source, redis_error, busy = "redis", None, None
+            source, redis_error, saturated = "redis", None, None
             if view.client is not None:
                 try:
                     found = await view.get_account(account_id)
                 except ViewBusy as exc:
-                    busy = exc
+                    saturated = exc
                 except (RedisError, OSError) as exc:
                     redis_error = exc
             if found is None:
@@ -215,12 +190,12 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
                 if snap is not None:
                     found, source = {"account": snap, "recent_alerts": []}, "local"
             if found is None:
-                if busy is not None:
-                    return _busy(self, busy)
+                if saturated is not None:
+                    return busy(self, saturated)
                 if redis_error is not None:
-                    return _error(self, 503, f"Redis view unavailable ({redis_error}) and account "
+                    return error(self, 503, f"Redis view unavailable ({redis_error}) and account "
                                              f"{account_id!r} is not on this worker's partitions")
-                return _error(self, 404, f"unknown account {account_id!r}", "account_id")
+                return error(self, 404, f"unknown account {account_id!r}", "account_id")
             account = found["account"]
             return self.json({
                 "account": account,

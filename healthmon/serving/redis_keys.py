@@ -4,8 +4,12 @@ Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
 
 - `p` + `account:{id}`: hash of the latest snapshot (see `SNAPSHOT_FIELDS`)
 - `p` + `alerts:account:{id}`: list of the account's recent alerts, newest first
+- `p` + `history:{id}`: the account's score history, one point per event-time day (`healthmon.core.history`)
 - `p` + `accounts:score`, `p` + `accounts:score:tier:{tier}`, `p` + `accounts:score:band:{band}`:
   sorted sets of account ids by score (lowest = most at risk); accounts without a score are in none
+- `p` + `accounts:score:csm:{csm}`: the same for one CSM
+- `p` + `accounts:drop7d`: sorted set of scored accounts by minus the points their score fell in 7 days (the
+  biggest drop first); accounts without a score 7 days ago rank 1000, after all others
 - `p` + `alerts`: stream of recent alerts (field `alert`: the alert JSON), capped near `alerts_cap`
 - `p` + `view:writer:{token}`: one marker per worker process, to notice that Redis lost its data
 """
@@ -35,6 +39,18 @@ class ViewKeys:
     def account_alerts_key(self, account_id: str) -> str:
         """Return the key of an account's recent-alerts list."""
         return self.key("alerts", "account", account_id)
+
+    def history_key(self, account_id: str) -> str:
+        """Return the key of an account's score history."""
+        return self.key("history", account_id)
+
+    def csm_key(self, csm: str) -> str:
+        """Return the key of the score-sorted set of one CSM's accounts."""
+        return self.key("accounts", "score", "csm", csm)
+
+    def drops_key(self) -> str:
+        """Return the key of the set of accounts by their 7-day drop, biggest first."""
+        return self.key("accounts", "drop7d")
 
     def scores_key(self, band: str | None = None, tier: str | None = None) -> str:
         """Return the key of the score-sorted set of all accounts, or of one band or one tier."""

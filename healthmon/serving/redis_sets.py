@@ -9,7 +9,10 @@ import orjson
 from healthmon.core.vocabulary import BANDS
 from healthmon.serving.metrics import TIER_LABELS, UNKNOWN_TIER
 
-__all__ = ["SortedSetWrites", "snapshot_fingerprint", "sorted_set_place"]
+__all__ = ["NO_DROP_RANK", "SortedSetWrites", "drop_7d", "drop_rank", "snapshot_fingerprint", "sorted_set_place"]
+
+#: the drop set's rank of an account whose score 7 days ago is unknown: after every known drop or rise
+NO_DROP_RANK = 1000.0
 
 
 def snapshot_fingerprint(snapshot: dict[str, Any]) -> bytes:
@@ -24,6 +27,18 @@ def sorted_set_place(snapshot: dict[str, Any]) -> tuple[str, str] | None:
         return None
     tier = snapshot.get("tier")
     return snapshot["band"], tier if tier in TIER_LABELS else UNKNOWN_TIER
+
+
+def drop_7d(snapshot: dict[str, Any]) -> float | None:
+    """Return how many points the score fell in 7 days (negative: it rose; None: unknown)."""
+    before, now = snapshot.get("score_7d_ago"), snapshot.get("score")
+    return None if before is None or now is None else round(before - now, 1)
+
+
+def drop_rank(snapshot: dict[str, Any]) -> float:
+    """Return the account's rank in the drop set: the biggest drop lowest, unknown drops last."""
+    drop = drop_7d(snapshot)
+    return NO_DROP_RANK if drop is None else -drop
 
 
 class SortedSetWrites:

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+import zlib
 from collections import deque
 from collections.abc import Mapping
-from typing import Any, cast
+from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
@@ -28,9 +29,9 @@ from redis.exceptions import RedisError
 
 from healthmon.core.vocabulary import BANDS
 from healthmon.serving.metrics import TIER_LABELS, Metrics
-from healthmon.serving.redis_clients import QueueingPool, ViewBusy
-from healthmon.serving.redis_keys import ViewKeys
-from healthmon.serving.redis_sets import SortedSetWrites, snapshot_fingerprint, sorted_set_place
+from healthmon.serving.redis_clients import QueueingPool
+from healthmon.serving.redis_reads import ViewReads
+from healthmon.serving.redis_sets import SortedSetWrites, drop_rank, snapshot_fingerprint, sorted_set_place
 
 __all__ = ["RedisView"]
 
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 MARKER_TTL_SECONDS = 86_400
 
 
-class RedisView(ViewKeys):
+class RedisView(ViewReads):
     """Batched, change-only writer and reader of the Redis health view (keys named by `ViewKeys`)."""
 
     def __init__(self, url: str, prefix: str, metrics: Metrics, alerts_cap: int = 10_000,
@@ -72,6 +73,11 @@ class RedisView(ViewKeys):
         self._written: dict[str, tuple[bytes, tuple[str, str] | None]] = {}
         self._inflight: dict[str, bytes] = {}
         self._alerts: deque[Mapping[str, Any]] = deque(maxlen=alerts_cap)
+        #: account -> score history to write, and the CRC-32 of the one last written
+        self._history_pending: dict[str, bytes] = {}
+        self._history_written: dict[str, int] = {}
+        #: account -> the CSM whose set it was last put in (stale entries are filtered out when read)
+        self._csm_written: dict[str, str | None] = {}
         self._marker = self.key("view", "writer", uuid.uuid4().hex)
         self.healthy = True
         self.resync_requested = False
@@ -90,6 +96,16 @@ class RedisView(ViewKeys):
             return
         self._pending[account_id] = snapshot
 
+    def put_history(self, account_id: str, history: bytes) -> None:
+        """Queue an account's score history for the next flush unless Redis already has the same one."""
+        if self.client is None or not history:
+            return
+        fp = zlib.crc32(history)
+        if self._history_written.get(account_id) == fp:
+            self._history_pending.pop(account_id, None)
+            return
+        self._history_pending[account_id] = history
+
     def add_alert(self, alert: Mapping[str, Any]) -> None:
         """Queue an alert for the recent-alerts stream and its account's list."""
         if self.client is not None:
@@ -98,7 +114,7 @@ class RedisView(ViewKeys):
     @property
     def backlog(self) -> int:
         """Return how many writes wait for the next successful flush."""
-        return len(self._pending) + len(self._alerts)
+        return len(self._pending) + len(self._alerts) + len(self._history_pending)
 
     def resync_started(self) -> None:
         """Acknowledge a resync request: the owner is putting every local account again."""
@@ -108,18 +124,20 @@ class RedisView(ViewKeys):
         """Write everything pending, in pipelines; return False (and keep the rest) if Redis failed."""
         if self.client is None:
             return True
-        if not (self._pending or self._alerts):
+        if not (self._pending or self._alerts or self._history_pending):
             return await self._check_marker()
         pending, self._pending = list(self._pending.items()), {}
+        histories, self._history_pending = list(self._history_pending.items()), {}
         alerts = list(self._alerts)
         self._alerts.clear()
         self._inflight = {account_id: snapshot_fingerprint(snap) for account_id, snap in pending}
-        done_snaps = done_alerts = 0
+        done_snaps = done_alerts = done_histories = 0
         try:
             first = True
-            while first or done_snaps < len(pending) or done_alerts < len(alerts):
+            while first or done_snaps < len(pending) or done_alerts < len(alerts) or done_histories < len(histories):
                 snaps = pending[done_snaps:done_snaps + self.batch_accounts]
                 batch = alerts[done_alerts:done_alerts + self.batch_accounts]
+                kept = histories[done_histories:done_histories + self.batch_accounts]
                 pipe = self.client.pipeline(transaction=False)
                 if first:
                     pipe.exists(self._marker)
@@ -129,6 +147,8 @@ class RedisView(ViewKeys):
                 sets.queue(pipe)
                 for alert in batch:
                     self._queue_alert(pipe, alert)
+                for account_id, history in kept:
+                    pipe.set(self.history_key(account_id), history)
                 if first:
                     pipe.set(self._marker, b"1", ex=MARKER_TTL_SECONDS)
                 results = await pipe.execute()
@@ -137,12 +157,17 @@ class RedisView(ViewKeys):
                 first = False
                 for account_id, snap in snaps:
                     self._written[account_id] = (self._inflight[account_id], sorted_set_place(snap))
+                for account_id, history in kept:
+                    self._history_written[account_id] = zlib.crc32(history)
                 done_snaps += len(snaps)
                 done_alerts += len(batch)
+                done_histories += len(kept)
         except (RedisError, OSError) as exc:
             self.metrics.redis_errors.labels("write").inc()
             for account_id, snap in pending[done_snaps:]:
                 self._pending.setdefault(account_id, snap)
+            for account_id, history in histories[done_histories:]:
+                self._history_pending.setdefault(account_id, history)
             # Keep the unsent alerts before the newer ones; past the cap the oldest go first.
             self._alerts = deque([*alerts[done_alerts:], *self._alerts], maxlen=self.alerts_cap)
             if self.healthy:
@@ -182,6 +207,7 @@ class RedisView(ViewKeys):
     def _request_resync(self, why: str) -> None:
         log.info("Redis view resync requested: %s", why)
         self._written.clear()
+        self._history_written.clear()
         self.resync_requested = True
 
     def _queue_snapshot(self, pipe: Any, account_id: str, snap: dict[str, Any], sets: SortedSetWrites) -> None:
@@ -196,6 +222,7 @@ class RedisView(ViewKeys):
         absent = [k for k, v in fields.items() if v is None]
         if absent:
             pipe.hdel(key, *absent)
+        self._queue_trend_sets(account_id, snap, sets)
         place = sorted_set_place(snap)
         written = self._written.get(account_id)
         if written is not None and written[1] == place:
@@ -224,6 +251,21 @@ class RedisView(ViewKeys):
         for tier in sorted(stale_tiers):
             sets.remove(self.scores_key(tier=tier), account_id)
 
+    def _queue_trend_sets(self, account_id: str, snap: dict[str, Any], sets: SortedSetWrites) -> None:
+        """Keep the account in its CSM's set (by score) and in the 7-day-drop set (read by `list_accounts`)."""
+        scored = snap.get("score") is not None
+        csm = snap.get("csm") if scored else None
+        old = self._csm_written.get(account_id)
+        if old is not None and old != csm:
+            sets.remove(self.csm_key(old), account_id)
+        if csm:
+            sets.add(self.csm_key(csm), account_id, snap["score"])
+        self._csm_written[account_id] = csm or None
+        if scored:
+            sets.add(self.drops_key(), account_id, drop_rank(snap))
+        else:
+            sets.remove(self.drops_key(), account_id)
+
     def _queue_alert(self, pipe: Any, alert: Mapping[str, Any]) -> None:
         body = orjson.dumps(alert)
         pipe.xadd(self.key("alerts"), {"alert": body}, maxlen=self.alerts_cap, approximate=True)
@@ -231,49 +273,6 @@ class RedisView(ViewKeys):
         if account_id:
             pipe.lpush(self.account_alerts_key(account_id), body)
             pipe.ltrim(self.account_alerts_key(account_id), 0, self.recent_alerts - 1)
-
-    # -- reading ----------------------------------------------------------------------------------------
-
-    async def get_account(self, account_id: str) -> dict[str, Any] | None:
-        """Return the snapshot and recent alerts (newest first) of an account, or None if unknown."""
-        assert self.reader is not None
-        try:
-            pipe = self.reader.pipeline(transaction=False)
-            pipe.hget(self.account_key(account_id), "snapshot")
-            pipe.lrange(self.account_alerts_key(account_id), 0, self.recent_alerts - 1)
-            raw, alerts = await pipe.execute()
-        except ViewBusy:
-            raise  # Redis is fine; this worker is saturated
-        except (RedisError, OSError):
-            self.metrics.redis_errors.labels("read").inc()
-            raise
-        if raw is None:
-            return None
-        return {"account": orjson.loads(raw), "recent_alerts": [orjson.loads(a) for a in alerts]}
-
-    async def list_accounts(self, band: str | None, tier: str | None, limit: int) -> list[dict[str, Any]]:
-        """Return up to `limit` snapshots, lowest score first, filtered by band and/or tier."""
-        assert self.reader is not None
-        try:
-            if band is not None and tier is not None:
-                # ZINTER answers in score order; with one member in both sets the score is the same.
-                members = await self.reader.zinter([self.scores_key(band=band), self.scores_key(tier=tier)],
-                                                   aggregate="MAX")
-                members = members[:limit]
-            else:
-                members = await self.reader.zrange(self.scores_key(band=band, tier=tier), 0, limit - 1)
-            snaps: list[Any] = []
-            if members:
-                pipe = self.reader.pipeline(transaction=False)
-                for member in members:
-                    pipe.hget(self.account_key(cast(bytes, member).decode()), "snapshot")
-                snaps = await pipe.execute()
-        except ViewBusy:
-            raise  # Redis is fine; this worker is saturated
-        except (RedisError, OSError):
-            self.metrics.redis_errors.labels("read").inc()
-            raise
-        return [orjson.loads(s) for s in snaps if s is not None]
 
     async def ping(self) -> bool:
         """Return True if Redis answers."""

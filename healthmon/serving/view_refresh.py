@@ -68,6 +68,7 @@ class ViewRefresh:
                 self.metrics.health_score.observe(snapshot["score"])
             account_series.observe(account_id, snapshot, tier)
             self.view.put_snapshot(account_id, snapshot)
+            self.view.put_history(account_id, state.history)
         account_series.expire(self._stream_time)
         clock = self.clock
         for kind, label in TOPIC_LABELS.items():

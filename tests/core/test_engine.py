@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from healthmon.core import state_from_bytes, state_to_bytes
+from healthmon.core.history import last_day
 from schemas.alert import Alert
 from tests.core.builders import (
     DAY,
@@ -44,9 +45,13 @@ def test_silent_account_crosses_its_line_on_ticks_alone() -> None:
     for _, alert in alerts:
         Alert.model_validate(alert)
     health = alerts[0][1]
-    assert health["summary"] == ("Acme Corp (standard) turned red: score 80→0; weekly active users "
+    # the move runs from the highest point of the last 30 days (day 0's, the earliest of the 80s) to now
+    assert health["summary"] == ("Acme Corp (standard) turned red: score 0 (−80 in 16 days): weekly active users "
                                  "(share of seats) 0%")
     assert (health["score_before"], health["score_after"], health["band_before"]) == (80.0, 0.0, "green")
+    # day 9's point (everyone active that week); 30 days back is before the account's first day
+    assert (health["score_7d_ago"], health["score_30d_ago"], health["schema_minor"]) == (80.0, None, 1)
+    assert alerts[1][1]["summary"].endswith("; score 0 (−80 in 16 days)")
 
 
 def test_tick_is_idempotent_per_instant_and_ignores_the_past() -> None:
@@ -218,8 +223,10 @@ def test_idle_ticks_within_a_day_do_not_rescore() -> None:
     engine = make_engine()
     state = _silent_account(engine)
     engine.tick(state, T0 + 11 * DAY)
+    assert engine.tick(state, T0 + 11 * DAY + H).changed  # the day's first evaluation keeps day 10's score
+    assert last_day(state.history) == T0 // DAY + 10
     before = state.life.fingerprint()
-    results = [engine.tick(state, T0 + 11 * DAY + h * H) for h in range(1, 24)]
+    results = [engine.tick(state, T0 + 11 * DAY + h * H) for h in range(2, 24)]
     assert not any(r.changed or r.alerts for r in results)
     assert state.life.fingerprint() == before and state.last_eval_ms == T0 + 11 * DAY + 23 * H
 

@@ -62,12 +62,18 @@ def test_nps_window_is_90_days() -> None:
     assert _metrics(events, T0 + 90 * DAY + HOUR)["nps_90d"] == 100.0  # day 0 has left the window
 
 
-@pytest.mark.parametrize(("events", "at_day", "expected"), [
-    ([usage(T0 + 3 * DAY, "u", "reports")], 10, 38.0),   # contract 2025-12-01, first core use 2026-01-08
-    ([usage(T0 + 3 * DAY, "u", "login")], 10, 45.0),     # not reached yet: days so far
+@pytest.mark.parametrize(("events", "contract", "at_day", "expected"), [
+    pytest.param([usage(T0 + 3 * DAY, "u", "login"), usage(T0 + 5 * DAY, "u", "reports")], date(2026, 1, 8), 10,
+                 2.0, id="contract-on-the-first-day-seen"),
+    pytest.param([usage(T0 + 3 * DAY, "u", "login")], date(2026, 1, 8), 10, 7.0, id="not-reached-yet-days-so-far"),
+    pytest.param([usage(T0 + 3 * DAY, "u", "reports")], date(2026, 1, 20), 10, 0.0, id="contract-signed-later"),
+    pytest.param([usage(T0 + 3 * DAY, "u", "reports")], date(2025, 12, 1), 10, None, id="contract-before-first-event"),
+    pytest.param([usage(T0 + 3 * DAY, "u", "login")], date(2025, 12, 1), 10, None, id="unobserved-and-not-reached"),
+    pytest.param([usage(T0 + 3 * DAY, "u", "reports"), ticket(T0, "t1", "opened", "low")], date(2026, 1, 5), 10,
+                 3.0, id="a-ticket-on-the-contract-day-was-seen"),
 ])
-def test_time_to_value(events, at_day, expected) -> None:
-    m = _metrics(events, T0 + at_day * DAY + HOUR, contract_start=date(2025, 12, 1))
+def test_time_to_value(events, contract, at_day, expected) -> None:
+    m = _metrics(events, T0 + at_day * DAY + HOUR, contract_start=contract)
     assert m["time_to_value_days"] == expected
 
 

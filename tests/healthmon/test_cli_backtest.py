@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from pathlib import Path
 
 import orjson
@@ -99,11 +100,13 @@ def test_a_swept_table_of_a_rhythm_line_is_written_to_json(history: Path, tmp_pa
     (["--policy", POLICY, "--input", "{hist}", "--truth", "inactivity:9", "--labels", "{tmp}/bad.csv"],
      "give --labels or --truth, not both"),
     (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80", "--compare", POLICY],
-     "it takes neither --compare nor --out"),
+     "it takes neither --compare, --out nor"),
     (["--policy", POLICY, "--input", "{hist}", "--sweep", "warning_lines[7].below=1"], "index 7 is out of range"),
     (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80", "--sweep", "bands.green=70"],
      "a path is swept twice"),
     (["--policy", POLICY, "--input", "{hist}", "--sweep", "bands.green=80,abc"], "bands.green: must be a number"),
+    (["--policy", POLICY, "--input", "{hist}", "--out", "{tmp}/a.jsonl", "--scores-out", "{tmp}/a.jsonl"],
+     "--out and --scores-out name the same file"),
     (["--policy", POLICY], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{hist}", "--from-kafka"], "give exactly one of --input DIR and --from-kafka"),
     (["--policy", POLICY, "--input", "{tmp}/missing"], "is not a directory"),
@@ -126,3 +129,29 @@ def test_policy_explain_prints_the_accounts_table(history: Path) -> None:
     assert result.output.startswith("as of (UTC)")
     missing = CliRunner().invoke(cli, ["policy", "explain", POLICY, "acc-99999", "--input", str(history)])
     assert missing.exit_code == 1 and "is not in" in missing.output
+
+
+def test_scores_out_writes_the_health_scores_records(history: Path, tmp_path: Path) -> None:
+    from schemas.score import HealthScore
+
+    scores, again = tmp_path / "scores.jsonl", tmp_path / "again.jsonl"
+    for path in (scores, again):
+        result = CliRunner().invoke(cli, ["backtest", "--policy", POLICY, "--input", str(history),
+                                          "--scores-out", str(path)])
+        assert result.exit_code == 0, result.output
+    records = [orjson.loads(line) for line in scores.read_bytes().splitlines()]
+    assert scores.read_bytes() == again.read_bytes()  # same history, same records, same ids
+    days = [r for r in records if r["kind"] == "day"]
+    assert len({r["account_id"] for r in days}) == 8
+    for account in {r["account_id"] for r in days}:
+        mine = [date.fromisoformat(r["day"]) for r in days if r["account_id"] == account]
+        # one record a day, day after day, over the 42 generated days (the last one not ended)
+        assert 40 <= len(mine) <= 43 and mine == [mine[0] + timedelta(days=n) for n in range(len(mine))]
+    for record in records:
+        HealthScore.model_validate(record)
+
+
+def test_scores_out_is_refused_with_a_sweep(history: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["backtest", "--policy", POLICY, "--input", str(history), "--scores-out",
+                                      str(tmp_path / "s.jsonl"), "--sweep", "bands.green=70,80"])
+    assert result.exit_code == 2 and "--scores-out" in result.output

@@ -1,4 +1,5 @@
-"""A backtest of the input a real worker consumed gives the worker's alerts: same ids, same bodies."""
+"""A backtest of the input a real worker consumed gives the worker's alerts and health-scores records: same ids,
+same bodies."""
 
 from __future__ import annotations
 
@@ -18,11 +19,22 @@ from tests.integration.scenario import TOPICS, mixed_traffic, read_alerts, send,
 pytestmark = pytest.mark.integration
 
 
-async def _backtest(settings, **source) -> list[dict]:
-    out = io.BytesIO()
+async def _backtest(settings, scores: list[bytes] | None = None, **source) -> list[dict]:
+    out, scores_out = io.BytesIO(), io.BytesIO()
     policies = [("p", load_policy(settings.engine.policy_file))]
-    await backtest(settings, BacktestOptions(policies=policies, out=out, **source))
+    await backtest(settings, BacktestOptions(policies=policies, out=out,
+                                             scores_out=scores_out if scores is not None else None, **source))
+    if scores is not None:
+        scores += scores_out.getvalue().splitlines()
     return [orjson.loads(line) for line in out.getvalue().splitlines()]
+
+
+def _per_account(records: list[bytes]) -> dict[str, list[bytes]]:
+    """Return account -> its records in order (a topic keeps each key's order; partitions interleave)."""
+    out: dict[str, list[bytes]] = {}
+    for raw in records:
+        out.setdefault(orjson.loads(raw)["account_id"], []).append(raw)
+    return out
 
 
 def _by_id(alerts: list[dict]) -> dict[str, bytes]:
@@ -72,6 +84,13 @@ async def test_worker_and_backtest_agree_on_a_mixed_scenario(worker_factory, top
     text = worker.get("/metrics")[1]
     late = {t: metric_value(text, "healthmon_events_total", topic=t, outcome="too_late") for t in TOPICS}
 
+    live_scores = [r.value for r in await topic_io.read(settings.topics.scores_name, settle_s=2.0, timeout_s=90)]
+
     write_input_files(traffic.records(), tmp_path, file_names(settings))
-    diffs = _differences(await _backtest(settings, input_dir=tmp_path), live)
+    replayed_scores: list[bytes] = []
+    diffs = _differences(await _backtest(settings, replayed_scores, input_dir=tmp_path), live)
     assert not diffs, "\n".join(diffs) + f"\nworker too_late: {late}"
+    # The health-scores records too: byte for byte (they carry no processing time), in each account's order.
+    kinds = {orjson.loads(r)["kind"] for r in live_scores}
+    assert kinds == {"day", "band_change"} and len(live_scores) >= 30 * 40
+    assert _per_account(replayed_scores) == _per_account(live_scores)

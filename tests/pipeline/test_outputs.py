@@ -25,7 +25,7 @@ class _View(RedisView):
 async def test_alerts_are_keyed_by_account_counted_and_shown():
     metrics = Metrics()
     view = _View(metrics)
-    topics = SimpleNamespace(alerts=Outbox(), repartition=Outbox(), deadletter=Outbox())
+    topics = SimpleNamespace(alerts=Outbox(), repartition=Outbox(), deadletter=Outbox(), scores=Outbox())
     sender = OutputSender(topics, metrics, view, deadletter_max_raw_bytes=1024)
     alerts = [customer_alert("acme"), stall_alert()]
     await sender.alerts(alerts)

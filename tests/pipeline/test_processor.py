@@ -48,7 +48,8 @@ def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClo
     names = settings.topics.input_names
     kind_by_name = {name: kind for kind, name in names.items()}
     kind_by_name[settings.topics.repartition_name] = "repartition"
-    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), kind_by_name=kind_by_name)
+    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), scores=Outbox(),
+                             kind_by_name=kind_by_name)
     metrics = Metrics()
     # Processing time stands still, so no input ever looks stalled however slowly the test runs.
     clock = clock or PipelineClock(policy, config, clock=lambda: 0)

@@ -32,8 +32,11 @@ def make_snapshot(account_id: str, score: float | None = 72.5, tier: str | None 
         {"name": "urgent_tickets", "value": 0.0, "score": None if score is None else 100.0, "weight": 1.0,
          "contribution": None if score is None else 25.0},
     ]
-    return {"account_id": account_id, "name": f"Account {account_id}", "tier": tier, "csm": "alice@example.com",
-            "seats": 40, "score": score, "band": band, "alert_band": band, "measures": measures,
+    csm = extra.pop("csm", "alice@example.com")
+    week, month = extra.pop("score_7d_ago", None), extra.pop("score_30d_ago", None)
+    return {"account_id": account_id, "name": f"Account {account_id}", "tier": tier, "csm": csm,
+            "seats": 40, "score": score, "band": band, "score_7d_ago": week, "score_30d_ago": month,
+            "alert_band": band, "measures": measures,
             "metrics": {"weekly_active_ratio": 0.4}, "firing": [], "updated_at": updated_at,
             "as_of": updated_at + 1, "policy_version": "sha256:abc123", **extra}
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import urllib.parse
 import urllib.request
+from datetime import date, timedelta
 
 import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from healthmon.serving.http_history import DEFAULT_HISTORY_DAYS
 from tests.serving.contract import openapi, validate
 
 pytestmark = pytest.mark.integration
@@ -18,7 +20,15 @@ ALL = "/accounts?limit=1000"
 
 def _matches(snapshot: dict, query: dict[str, str]) -> bool:
     tier = snapshot["tier"] or "unknown"
-    return query.get("band", snapshot["band"]) == snapshot["band"] and query.get("tier", tier) == tier
+    return query.get("band", snapshot["band"]) == snapshot["band"] and query.get("tier", tier) == tier \
+        and query.get("csm", snapshot["csm"]) == snapshot["csm"]
+
+
+def _drop_order(snapshot: dict) -> tuple[float, str]:
+    """The drop_7d order: the biggest fall first, accounts without a score 7 days ago last, then by id."""
+    if snapshot["score_7d_ago"] is None:
+        return (1000.0, snapshot["account_id"])
+    return (-round(snapshot["score_7d_ago"] - snapshot["score"], 1), snapshot["account_id"])
 
 
 def test_healthz(api_worker):
@@ -60,7 +70,7 @@ def test_the_at_risk_list_holds_every_scored_account_lowest_score_first(api_work
     validate(body, "AccountList")
     accounts = body["accounts"]
     assert body["count"] == len(accounts) and body["source"] == "redis"
-    assert body["filters"] == {"band": None, "tier": None, "limit": 1000}
+    assert body["filters"] == {"band": None, "tier": None, "csm": None, "sort": "score", "limit": 1000}
     scores = [a["score"] for a in accounts]
     assert scores == sorted(scores)
     sent = {a.account_id for a in api_worker.traffic.accounts}
@@ -92,7 +102,30 @@ def test_filters_and_limit_select_from_the_at_risk_list(api_worker, query):
     validate(body, "AccountList")
     expected = [a["account_id"] for a in full if _matches(a, params)][:limit]
     assert [a["account_id"] for a in body["accounts"]] == expected
-    assert body["filters"] == {"band": params.get("band"), "tier": params.get("tier"), "limit": limit}
+    assert body["filters"] == {"band": params.get("band"), "tier": params.get("tier"), "csm": None, "sort": "score",
+                               "limit": limit}
+
+
+def test_csm_and_sort_select_one_managers_accounts_biggest_weekly_drop_first(api_worker):
+    full = api_worker.get(ALL)[1]["accounts"]
+    assert sum(a["score_7d_ago"] is not None for a in full) >= len(full) // 2  # 42 days of history
+    by_drop = api_worker.get(ALL + "&sort=drop_7d")[1]["accounts"]
+    assert [a["account_id"] for a in by_drop] == [a["account_id"] for a in sorted(full, key=_drop_order)]
+    csms = sorted({a["csm"] for a in full if a["csm"]})
+    assert len(csms) >= 2
+    for csm in csms:
+        for query, order in ((f"csm={urllib.parse.quote(csm)}", None),
+                             (f"csm={urllib.parse.quote(csm)}&sort=drop_7d", _drop_order),
+                             (f"band=red&csm={urllib.parse.quote(csm)}&sort=drop_7d&limit=2", _drop_order)):
+            params = dict(urllib.parse.parse_qsl(query))
+            status, body = api_worker.get(f"/accounts?{query}")
+            assert status == 200, body
+            validate(body, "AccountList")
+            mine = [a for a in full if _matches(a, params)]
+            expected = sorted(mine, key=order) if order else mine
+            assert [a["account_id"] for a in body["accounts"]] == [a["account_id"] for a in expected][
+                :int(params.get("limit", 50))]
+            assert body["filters"]["csm"] == csm and body["filters"]["sort"] == params.get("sort", "score")
 
 
 def test_account_detail_explains_the_score_and_lists_its_recent_alerts(api_worker):
@@ -142,6 +175,8 @@ def test_account_ids_are_percent_decoded(api_worker):
     ("/accounts?limit=1001", 400, "limit", "limit must be between 1 and 1000"),
     ("/accounts?limit=99999999999999999999999", 400, "limit", "limit must be between 1 and 1000"),
     ("/accounts?limit=5&limit=6", 400, "limit", "given more than once"),
+    ("/accounts?sort=name", 400, "sort", "sort must be one of score, drop_7d"),
+    ("/accounts?csm=", 400, "csm", "csm must be 1-200 characters"),
     ("/accounts/acc-00001?verbose=1", 400, "verbose", "unknown query parameter 'verbose'"),
     ("/accounts/" + "x" * 201, 400, "account_id", "account_id must be 1-200 characters"),
     ("/accounts/acc-99999", 404, "account_id", "unknown account 'acc-99999'"),
@@ -160,3 +195,51 @@ def test_every_documented_route_answers(api_worker):
         status, _ = api_worker.get(path.replace("{account_id}", account_id))
         assert str(status) in ops["get"]["responses"], path
         assert status == 200, path
+
+
+# -- GET /accounts/{id}/history: one point per event-time day, from Redis ---------------------------------
+
+def _day(epoch_ms: int) -> str:
+    return (date(1970, 1, 1) + timedelta(days=(epoch_ms - 1) // 86_400_000)).isoformat()
+
+
+def test_every_scored_account_has_a_point_for_each_day_up_to_the_last_one_ended(api_worker):
+    listed = api_worker.get(ALL)[1]["accounts"]
+    assert listed
+    for account in listed:
+        status, body = api_worker.get(f"/accounts/{urllib.parse.quote(account['account_id'])}/history")
+        assert status == 200, body
+        validate(body, "History")
+        assert body["source"] == "redis" and body["days"] == DEFAULT_HISTORY_DAYS
+        days = [date.fromisoformat(p["day"]) for p in body["points"]]
+        assert days == [days[0] + timedelta(days=n) for n in range(len(days))]  # day by day, none missing
+        assert 30 <= len(days) <= 43  # 42 days of traffic
+        # the newest point is a day that has ended, at most a day before the snapshot's own day
+        assert str(days[-1]) < _day(account["as_of"]) and days[-1] >= date.fromisoformat(_day(account["as_of"])) \
+            - timedelta(days=2)
+        scored = [p for p in body["points"] if p["score"] is not None]
+        assert scored and all(p["band"] in ("green", "yellow", "red") for p in scored)
+
+
+def test_days_selects_the_newest_points(api_worker):
+    account_id = api_worker.get(ALL)[1]["accounts"][0]["account_id"]
+    full = api_worker.get(f"/accounts/{account_id}/history?days=180")[1]["points"]
+    status, body = api_worker.get(f"/accounts/{account_id}/history?days=7")
+    assert status == 200 and body["days"] == 7 and body["points"] == full[-7:]
+
+
+@pytest.mark.parametrize(("path", "status", "parameter", "says"), [
+    ("/accounts/acc-00001/history?days=0", 400, "days", "days must be an integer from 1 to 180"),
+    ("/accounts/acc-00001/history?days=181", 400, "days", "days must be an integer from 1 to 180"),
+    ("/accounts/acc-00001/history?days=7.5", 400, "days", "days must be an integer"),
+    ("/accounts/acc-00001/history?days=", 400, "days", "days must be an integer"),
+    ("/accounts/acc-00001/history?days=7&days=8", 400, "days", "given more than once"),
+    ("/accounts/acc-00001/history?since=2026-01-01", 400, "since", "unknown query parameter 'since'"),
+    ("/accounts/" + "x" * 201 + "/history", 400, "account_id", "account_id must be 1-200 characters"),
+    ("/accounts/acc-99999/history", 404, "account_id", "no score history for account 'acc-99999'"),
+])
+def test_bad_history_requests_get_a_json_error_naming_the_parameter(api_worker, path, status, parameter, says):
+    got_status, body = api_worker.get(path)
+    assert got_status == status, body
+    validate(body, "Error")
+    assert body["status"] == status and body["parameter"] == parameter and says in body["error"]

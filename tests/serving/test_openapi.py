@@ -6,11 +6,11 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from healthmon.core.vocabulary import BANDS
-from healthmon.serving.http import MAX_LIMIT, RETRY_AFTER_SECONDS
+from healthmon.serving.http import MAX_LIMIT, RETRY_AFTER_SECONDS, SORTS
 from healthmon.serving.metrics import TIER_LABELS
 from tests.serving.contract import OPENAPI_PATH, openapi, validate
 
-ROUTES = {"/healthz", "/readyz", "/metrics", "/accounts", "/accounts/{account_id}"}
+ROUTES = {"/healthz", "/readyz", "/metrics", "/accounts", "/accounts/{account_id}", "/accounts/{account_id}/history"}
 
 
 def test_documents_every_route_with_get_only():
@@ -55,12 +55,15 @@ def test_query_parameters_match_the_code():
     assert openapi()["components"]["schemas"]["Band"]["enum"] == list(BANDS)
     assert params["tier"]["enum"] == list(TIER_LABELS)
     assert (params["limit"]["minimum"], params["limit"]["maximum"]) == (1, MAX_LIMIT)
+    assert params["sort"]["enum"] == list(SORTS)
 
 
 def test_error_responses_are_documented_per_route():
     paths = openapi()["paths"]
     assert set(paths["/accounts"]["get"]["responses"]) == {"200", "400", "401", "429", "503"}
     assert set(paths["/accounts/{account_id}"]["get"]["responses"]) == {"200", "400", "401", "404", "429", "503"}
+    assert set(paths["/accounts/{account_id}/history"]["get"]["responses"]) == {"200", "400", "401", "404", "429",
+                                                                                 "503"}
     assert set(paths["/readyz"]["get"]["responses"]) == {"200", "503"}
 
 
@@ -68,7 +71,7 @@ def test_the_api_token_guards_exactly_the_account_routes():
     doc = openapi()
     scheme = doc["components"]["securitySchemes"]["bearerToken"]
     assert (scheme["type"], scheme["scheme"]) == ("http", "bearer") and "HEALTHMON_API_TOKEN" in scheme["description"]
-    guarded = {"/accounts", "/accounts/{account_id}"}
+    guarded = {"/accounts", "/accounts/{account_id}", "/accounts/{account_id}/history"}
     for route, ops in doc["paths"].items():
         # Guarded: the token, or nothing when none is configured. Open: no security at all.
         assert ops["get"]["security"] == ([{"bearerToken": []}, {}] if route in guarded else []), route

@@ -87,8 +87,8 @@ async def test_writes_are_pipelined_in_batches_of_accounts(redis_server_factory,
     assert stats["xadd"] == 30 and stats["lpush"] == 30
     assert stats["exists"] == 1 and stats["set"] == 1  # one marker check per flush, not per batch
     # Each sorted set gets one ZADD per pipeline, whatever its number of accounts: the overall set, the
-    # accounts' three bands and their tier, in each of the three pipelines.
-    assert stats["zadd"] == 3 * 5
+    # accounts' three bands, their tier, their CSM's and the 7-day-drop set, in each of the three pipelines.
+    assert stats["zadd"] == 3 * 7
     # A first write of an account does not know its old sets, so it leaves all the others: per pipeline,
     # one ZREM for each of the other three tiers and one for each band (every band is another's).
     assert stats["zrem"] == 3 * (3 + 3)
@@ -96,12 +96,12 @@ async def test_writes_are_pipelined_in_batches_of_accounts(redis_server_factory,
     assert sum(client.zcard(view.scores_key(band=b)) for b in ("green", "yellow", "red")) == 1200
     client.config_resetstat()
     executed.clear()
-    # Known place, new score: three ZADDs and no ZREM.
+    # Known place, new score: five ZADDs (overall, band, tier, CSM, drop) and no ZREM.
     view.put_snapshot("acc-0001", make_snapshot("acc-0001", score=2.0, tier="standard"))
     assert await view.flush()
     stats = command_calls(client)
     assert len(executed) == 1
-    assert (stats["hset"], stats["zadd"], stats.get("zrem", 0)) == (1, 3, 0)
+    assert (stats["hset"], stats["zadd"], stats.get("zrem", 0)) == (1, 5, 0)
     assert client.zcard(view.scores_key()) == 1200
 
 

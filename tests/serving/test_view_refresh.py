@@ -26,12 +26,18 @@ class _View(RedisView):
         self.put.append(account_id)
 
 
+class _State(str):
+    """An account id standing in for its state (the fake engine scores it by name)."""
+
+    history = b""
+
+
 def _refresh(bands: dict[str, str]) -> tuple[ViewRefresh, _View, Metrics]:
     metrics = Metrics()
     view = _View(metrics)
     engine = SimpleNamespace(snapshot=lambda state, at_ms: {"band": bands[state], "tier": "key", "score": 60.0})
     clock = PipelineClock(parse_policy(policy_doc()), clock=lambda: 0)
-    return ViewRefresh(engine, metrics, view, clock, state_of=lambda a: a, stream_time=lambda a: 0), view, metrics
+    return ViewRefresh(engine, metrics, view, clock, state_of=_State, stream_time=lambda a: 0), view, metrics
 
 
 async def test_at_most_max_accounts_are_scored_in_the_order_they_changed():

@@ -1,0 +1,44 @@
+"""The end of an account's event-time days: a history point for each day that ended (see `history`)."""
+
+from __future__ import annotations
+
+from healthmon.core.history import DayPoint, add_point, last_day
+from healthmon.core.measures import compute_metrics
+from healthmon.core.policy import TierPolicy
+from healthmon.core.scoring import Scorecard, score
+from healthmon.core.state import DAY_MS, AccountState
+
+__all__ = ["closed_day", "close_days", "costliest"]
+
+
+def costliest(card: Scorecard, n: int = 3) -> tuple[str, ...]:
+    """Return the names of the `n` measures that cost the score the most points (none that cost nothing)."""
+    lost = [(m.weight * (100.0 - m.score), m.name) for m in card.measures if m.score is not None and m.score < 100]
+    lost.sort(key=lambda item: (-item[0], item[1]))
+    return tuple(name for _, name in lost[:n])
+
+
+def closed_day(state: AccountState) -> int:
+    """Return the newest day the account's history holds (-1: none), as `close_days` keeps it."""
+    if state.closed_day is None:
+        day = last_day(state.history)
+        state.closed_day = -1 if day is None else day
+    return state.closed_day
+
+
+def close_days(state: AccountState, ended: int, tier: TierPolicy, max_days: int) -> list[tuple[int, Scorecard]]:
+    """Add a point for each day up to `ended` that has none; return those days with their scorecards.
+
+    Called before anything of a later day is applied, so the state still is the state at the end of those
+    days: by the first evaluation of a later day, or by an event of a later day. Days before the account's
+    first event, or older than its windows (the state cannot go back to them), or than `max_days`, get none.
+    """
+    start = max(closed_day(state) + 1, state.first_ms // DAY_MS, state.anchor_day, ended - max_days + 1)
+    closed: list[tuple[int, Scorecard]] = []
+    for day in range(start, ended + 1):
+        metrics, _ = compute_metrics(state, (day + 1) * DAY_MS)
+        card = score(metrics, tier)
+        state.history = add_point(state.history, DayPoint(day, card.score, card.band, costliest(card)), max_days)
+        closed.append((day, card))
+    state.closed_day = max(ended, closed_day(state))
+    return closed
