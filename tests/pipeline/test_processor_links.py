@@ -45,7 +45,8 @@ def _processor(links: dict[bytes, bytes], wall: Wall, wait_s: float = 30.0, inpu
     config = EngineConfig.from_settings(settings.engine)
     engine = Engine(policy, config)
     kind_by_name = {spec.topic: spec.kind for spec in inputs.inputs} | {"repartition": "repartition"}
-    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), kind_by_name=kind_by_name)
+    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), scores=None,
+                             kind_by_name=kind_by_name)
     metrics = Metrics()
     return Processor(settings, engine, {}, topics, metrics, RedisView("", "test:", metrics),
                      PipelineClock(policy, config, clock=lambda: 0), tick_interval_ms=engine.tick_interval_ms,

@@ -38,7 +38,8 @@ def _processor(table: dict[bytes, bytes] | None = None) -> Processor:
     config = EngineConfig.from_settings(settings.engine)
     engine = Engine(policy, config)
     kind_by_name = {spec.topic: spec.kind for spec in INPUTS.inputs} | {"repartition": "repartition"}
-    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), kind_by_name=kind_by_name)
+    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), scores=None,
+                             kind_by_name=kind_by_name)
     metrics = Metrics()
     return Processor(settings, engine, {} if table is None else table, topics, metrics,
                      RedisView("", "test:", metrics), PipelineClock(policy, config, clock=lambda: 0),

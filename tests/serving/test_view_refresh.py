@@ -17,6 +17,12 @@ from healthmon.serving.view_refresh import ViewRefresh
 from tests.core.builders import policy_doc
 
 
+class _NamedState(str):
+    """An account id standing in for its state: the stand-in engine scores it by name; no score history."""
+
+    history = b""
+
+
 class _View(RedisView):
     def __init__(self, metrics: Metrics) -> None:
         super().__init__("", "", metrics)
@@ -78,7 +84,7 @@ def _scored_refresh(scores: dict[str, float], mode: str, max_series: int,
 
     engine = SimpleNamespace(snapshot=snapshot)
     clock = PipelineClock(parse_policy(policy_doc()), clock=lambda: 0)
-    refresh = ViewRefresh(engine, metrics, _View(metrics), clock, state_of=lambda a: a,
+    refresh = ViewRefresh(engine, metrics, _View(metrics), clock, state_of=_NamedState,
                           stream_time=lambda a: stream_ms)
     return refresh, metrics
 
