@@ -122,7 +122,8 @@ def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, s
     worker = bridge = None
     try:
         out(f"demo: broker {broker_url}{' (embedded Tansu)' if embedded else ''}; worker log {workdir}/worker.log")
-        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka))
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka,
+                                  app_id=settings.worker.app_id))
         worker = spawn_worker(env, workdir / "worker.log")
         wait_ready(port, worker)
         out(f"demo: worker ready — API http://127.0.0.1:{port}/accounts, metrics http://127.0.0.1:{port}/metrics")

@@ -33,10 +33,10 @@ def _raw(app: faust.App, name: str, partitions: int, **kwargs: object) -> faust.
 
 
 def declare_topics(app: faust.App, topics: TopicSettings) -> Topics:
-    """Declare the input, internal and output topics on `app`."""
+    """Declare the input, internal and output topics on `app` (its internal topics named after its id)."""
     n = topics.partitions
     inputs = {kind: _raw(app, name, n) for kind, name in topics.input_names.items()}
-    repartition = _raw(app, topics.repartition_name, n, internal=True)
+    repartition = _raw(app, topics.repartition_name(app.conf.id), n, internal=True)
     alerts = _raw(app, topics.alerts_name, n)
     deadletter = _raw(app, topics.deadletter_name, n)
     kind_by_name = {t.get_topic_name(): kind for kind, t in inputs.items()}

@@ -51,7 +51,8 @@ def worker() -> None:
         click.echo(f"healthmon: embedded Tansu broker at {broker_url}; "
                    f"export KAFKA_BROKER_URL={broker_url} to point generate/tail at it", err=True)
     try:
-        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka))
+        asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka,
+                                  app_id=settings.worker.app_id))
     except (TimeoutError, OSError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
         if embedded is not None:
             embedded.stop()

@@ -16,14 +16,20 @@ __all__ = ["ensure_topics"]
 log = logging.getLogger(__name__)
 
 
-async def ensure_topics(bootstrap: str, topics: TopicSettings, kafka: KafkaSettings, timeout_s: float = 15.0) -> None:
-    """Create every topic healthmon uses with `topics.partitions` partitions, if missing."""
+async def ensure_topics(bootstrap: str, topics: TopicSettings, kafka: KafkaSettings, timeout_s: float = 15.0,
+                        app_id: str | None = None) -> None:
+    """Create every topic healthmon uses with `topics.partitions` partitions, if missing.
+
+    With `app_id`, that application's internal topics too (the worker's Faust app would create them
+    with the same partitions; created here, they exist before the first message is repartitioned).
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000),
                                 **aiokafka_kwargs(kafka))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
         existing = set(await admin.list_topics())
-        missing = [n for n in topics.all_names if n not in existing]
+        wanted = [*topics.all_names, *(topics.internal_names(app_id) if app_id is not None else [])]
+        missing = [n for n in wanted if n not in existing]
         if missing:
             configs = {topics.input_names["account"]: {"cleanup.policy": "compact"}}
             try:

@@ -105,3 +105,23 @@ def test_readme_configuration_table_matches_settings():
 def test_alertmanager_urls_are_a_comma_separated_list(monkeypatch):
     monkeypatch.setenv("HEALTHMON_ALERTMANAGER_URLS", " http://am-1:9093/, https://am-2:9093 ,")
     assert Settings().alerts.alertmanager_url_list == ["http://am-1:9093", "https://am-2:9093"]
+
+
+@pytest.mark.parametrize("app_id, prefix, expected", [
+    ("healthmon", "", "healthmon-events-by-account"),          # the default: the name a release before had
+    ("healthmon-shadow", "", "healthmon-shadow-events-by-account"),
+    ("healthmon", "staging-", "healthmon-events-by-account"),  # internal: no prefix, as Faust's changelogs
+])
+def test_the_repartition_topic_is_named_after_the_application(app_id, prefix, expected):
+    settings = Settings(_env_file=None, worker={"app_id": app_id}, topics={"prefix": prefix})
+    assert settings.repartition_topic == expected
+    assert expected not in settings.topics.all_names
+    assert settings.topics.internal_names(app_id) == [expected]
+
+
+def test_the_removed_repartition_topic_variable_is_named_in_a_warning(monkeypatch, caplog):
+    monkeypatch.setenv("HEALTHMON_REPARTITION_TOPIC", "shared-by-everyone")
+    monkeypatch.setenv("HEALTHMON_APP_ID", "prod")
+    with caplog.at_level(logging.WARNING, logger="healthmon.config.settings"):
+        assert Settings(_env_file=None).repartition_topic == "prod-events-by-account"
+    assert "HEALTHMON_REPARTITION_TOPIC is no longer read" in caplog.text

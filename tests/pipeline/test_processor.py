@@ -47,7 +47,7 @@ def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClo
     engine = Engine(policy, config)
     names = settings.topics.input_names
     kind_by_name = {name: kind for kind, name in names.items()}
-    kind_by_name[settings.topics.repartition_name] = "repartition"
+    kind_by_name[settings.repartition_topic] = "repartition"
     topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), kind_by_name=kind_by_name)
     metrics = Metrics()
     # Processing time stands still, so no input ever looks stalled however slowly the test runs.
