@@ -21,6 +21,7 @@ from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
 from healthmon.pipeline import Aligner, Processor
+from healthmon.pipeline.packs import RepartitionPacks
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
 from healthmon.serving.redis_clients import redis_kwargs
@@ -72,7 +73,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, settings.topics))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms,
-                          reports_stalls=stall_reporter(app, settings.topics))
+                          reports_stalls=stall_reporter(app, settings.topics), packs=RepartitionPacks())
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     inputs = settings.topics.input_names

@@ -29,10 +29,11 @@ from healthmon.config import Settings
 from healthmon.core import AccountState, Engine, PipelineClock
 from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
 from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
-from healthmon.ingest.repartition import Repartitioned, Source, decode_repartitioned, repartition_source
+from healthmon.ingest.repartition import Repartitioned, Source, PackEntry, decode_pack, pack_entries
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.outputs import OutputSender, OutputTopics
+from healthmon.pipeline.packs import RepartitionPacks
 from healthmon.pipeline.tick_schedule import TickSchedule
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
@@ -68,8 +69,8 @@ class Inbound:
     #: wall clock when it was decoded (dead letters' `received_at`, future-skew checks)
     now_ms: int
     decoded: Decoded | None = None
-    #: a repartition message's input kind, source position and (batch index, event) pairs
-    repartitioned: Repartitioned | None = None
+    #: a repartition message's entries: each an input kind, source position and (batch index, event) pairs
+    repartitioned: list[Repartitioned] | None = None
     #: the merge key: its earliest event time
     event_time: int = NO_EVENT_TIME
 
@@ -80,7 +81,7 @@ class Processor:
     def __init__(self, settings: Settings, engine: Engine, table: MutableMapping[bytes, bytes], topics: InputTopics,
                  metrics: Metrics, view: RedisView, clock: PipelineClock, tick_interval_ms: int,
                  wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
-                 reports_stalls: Callable[[], bool] = lambda: True) -> None:
+                 reports_stalls: Callable[[], bool] = lambda: True, packs: RepartitionPacks | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.topics = topics
@@ -93,7 +94,9 @@ class Processor:
         self.partitions = settings.topics.partitions
         self.states = LiveStates(table, engine.new_state)
         self.ticks = TickSchedule(engine.next_tick_ms, self.partitions, tick_interval_ms)
-        self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes)
+        #: with `packs`, moved events wait in packs per partition until `flush_repartition` (the worker
+        #: calls it on a timer and before each commit); without, each message's go out at once
+        self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes, packs)
         self.view_refresh = ViewRefresh(engine, metrics, view, clock, self.states.get, self.ticks.stream_time)
         self._ev: dict[tuple[str, str], Any] = {
             (label, outcome): metrics.events.labels(label, outcome)
@@ -132,8 +135,8 @@ class Processor:
         now_ms = self.wall_ms()
         inbound = Inbound(topic, partition, offset, key, value, kind, now_ms)
         if kind == "repartition":
-            inbound.repartitioned = decode_repartitioned(value)
-            inbound.event_time = _event_time(e for _, e in inbound.repartitioned.items)
+            inbound.repartitioned = decode_pack(value)
+            inbound.event_time = _event_time(e for entry in inbound.repartitioned for _, e in entry.items)
             return inbound
         if kind == "account" and value is None:
             return inbound  # a compaction tombstone: the profile is gone, nothing to score
@@ -154,10 +157,7 @@ class Processor:
             self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
         partition, now_ms = inbound.partition, inbound.now_ms
         if inbound.repartitioned is not None:
-            kind, source, items = inbound.repartitioned
-            account_id = items[0][1].account_id
-            await self._apply(account_id, kind, items, source, account_id.encode(), None, now_ms,
-                              position=("repartition", inbound.offset), home=partition)
+            await self._apply_pack(inbound.repartitioned, inbound.offset, partition, now_ms)
             await self._advance(partition)
             return
         kind = inbound.kind
@@ -181,13 +181,40 @@ class Processor:
                 await self._apply(account_id, kind, items, source, key, value, now_ms,
                                   position=(kind, inbound.offset), home=partition)
             else:
-                await self.outputs.repartition(account_id, kind, items, source)
+                await self.outputs.repartition(account_id, kind, items, source,
+                                               partition_for(account_id, self.partitions))
         await self._advance(partition)
 
-    async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], source: Source,
-                     key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int],
-                     home: int) -> None:
+    async def flush_repartition(self) -> None:
+        """Send the repartition packs not sent yet (see `healthmon.pipeline.packs`)."""
+        await self.outputs.flush_repartition()
+
+    async def _apply_pack(self, entries: list[Repartitioned], offset: int, home: int, now_ms: int) -> None:
+        """Apply a repartition message's entries, one `Engine.apply` per account and input kind.
+
+        The message's position is recorded with each account's last group, so a redelivered pack is a
+        duplicate; its earlier groups, applied again, are duplicates by their event ids.
+        """
+        groups: dict[tuple[str, str], tuple[list[tuple[int | None, Any]], list[Source]]] = {}
+        last: dict[str, tuple[str, str]] = {}
+        for kind, source, items in entries:
+            for item in items:
+                account_id = item[1].account_id
+                group = groups.setdefault((account_id, kind), ([], []))
+                group[0].append(item)
+                group[1].append(source)
+                last[account_id] = (account_id, kind)
+        for (account_id, kind), (items, sources) in groups.items():
+            position = ("repartition", offset) if last[account_id] == (account_id, kind) else None
+            await self._apply(account_id, kind, items, sources, account_id.encode(), None, now_ms,
+                              position=position, home=home)
+
+    async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
+                     source: Source | list[Source], key: bytes | None, value: bytes | None, now_ms: int,
+                     position: tuple[str, int] | None, home: int) -> None:
         """Apply one message's events of one account; `source` names the input message they came from.
+
+        For a repartition pack, `source` is a list: the input message of each item.
 
         `home` is the account's own partition (that of the repartition topic for repartitioned events):
         its watermark and tick schedule are the ones that move.
@@ -206,14 +233,14 @@ class Processor:
                                    held_back=self.clock.held_back_sources(), position=position)
         self.ticks.watermark[home] = wm
         ok = 0
-        for (index, event), outcome in zip(items, result.outcomes):
+        for n, ((index, event), outcome) in enumerate(zip(items, result.outcomes)):
             if outcome == OK:
                 ok += 1
                 continue
             self._ev[(label, outcome)].inc()
             if outcome == TOO_LATE:
                 raw = value if index is None and value is not None else orjson.dumps(event.model_dump(mode="json"))
-                await self.outputs.dead_letter(source, key, Rejection(
+                await self.outputs.dead_letter(source[n] if isinstance(source, list) else source, key, Rejection(
                     index, DeadLetterReason.TOO_LATE,
                     f"occurred_at is more than {self.settings.engine.lateness_seconds} s behind the stream time", raw),
                     now_ms)
@@ -255,12 +282,12 @@ class Processor:
                                 value: bytes | None, exc: BaseException) -> None:
         """Dead-letter a message whose processing raised, so that it is never lost silently."""
         kind = self.topics.kind_by_name.get(topic, "repartition")
-        source = repartition_source(value) if kind == "repartition" else None
-        if source is not None:  # report the input message the events came from, not the internal topic
-            kind = self.topics.kind_by_name.get(source.topic, kind)
-        else:
-            source = Source(topic, partition, offset)
-        label = TOPIC_LABELS.get(kind, "product-usage")
-        await self.outputs.dead_letter(source, key, Rejection(
-            None, DeadLetterReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}", value or b""), self.wall_ms())
-        self._ev[(label, DEAD_LETTER)].inc()
+        entries = pack_entries(value) if kind == "repartition" else None
+        if not entries:
+            entries = [PackEntry(Source(topic, partition, offset), value or b"")]
+        error = f"{type(exc).__name__}: {exc}"
+        for source, raw in entries:  # each at the input message its events came from, not the internal topic
+            label = TOPIC_LABELS.get(self.topics.kind_by_name.get(source.topic, kind), "product-usage")
+            await self.outputs.dead_letter(source, key, Rejection(None, DeadLetterReason.PROCESSING_ERROR, error, raw),
+                                           self.wall_ms())
+            self._ev[(label, DEAD_LETTER)].inc()

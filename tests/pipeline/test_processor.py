@@ -35,9 +35,11 @@ class Outbox:
 
     def __init__(self) -> None:
         self.sent: list[tuple[bytes, bytes]] = []
+        self.partitions: list[int | None] = []
 
-    async def send(self, key: bytes, value: bytes) -> None:
+    async def send(self, key: bytes, value: bytes, partition: int | None = None) -> None:
         self.sent.append((key, value))
+        self.partitions.append(partition)
 
 
 def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClock | None = None,
