@@ -22,7 +22,7 @@ from healthmon.bench.workload import Message, Produced, produce_messages, single
 from healthmon.config import Settings
 from healthmon.ingest import partition_for
 
-__all__ = ["crc32_partition", "produce_librdkafka", "run_repartitioned"]
+__all__ = ["crc32_partition", "produce_librdkafka", "render_repartitioned", "run_repartitioned"]
 
 
 def crc32_partition(key: bytes, partitions: int) -> int:
@@ -56,13 +56,14 @@ def produce_librdkafka(bootstrap: str, topics: dict[str, str], messages: Iterabl
 
 
 def run_repartitioned(opts: BenchOptions, accounts: int, settings: Callable[..., Settings], bootstrap: str,
-                      workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
-    """Time one worker on the dense workload produced direct (aiokafka) and by librdkafka (repartitioned)."""
+                      workdir: Path, say: Callable[[str], None], rounds: int = 2) -> dict[str, Any]:
+    """Time one worker on the dense workload produced direct (aiokafka) and by librdkafka (repartitioned).
+
+    Each round times both, in turns (direct first, then repartitioned first, ...), each with a new app
+    id on the same input: load that drifts during the run weighs on both sides alike.
+    """
     from healthmon.kafka.admin import ensure_topics
 
-    direct, moved = settings("repart-direct", "repart-direct"), settings("repart-crc32", "repart-crc32")
-    for s in (direct, moved):
-        asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka, app_id=s.worker.app_id))
     expect = opts.events + accounts
 
     def messages() -> Iterable[Message]:
@@ -72,25 +73,49 @@ def run_repartitioned(opts: BenchOptions, accounts: int, settings: Callable[...,
                if key is not None and crc32_partition(key, PARTITIONS) != partition_for(key.decode(), PARTITIONS))
     say(f"bench [repartitioned]: {opts.events:,} dense events + {accounts} profiles as single-event messages, "
         f"direct (aiokafka, murmur2) and by confluent-kafka (CRC32: {away:,} away from their account's partition)")
-    sent_direct = asyncio.run(produce_messages(bootstrap, direct.topics.input_names, messages()))
-    sent_moved = produce_librdkafka(bootstrap, moved.topics.input_names, messages())
+    inputs = {"direct": settings("repart-direct", "repart-direct-0"), "repartitioned": settings("repart-crc32",
+                                                                                              "repart-crc32-0")}
+    sent_direct = asyncio.run(produce_messages(bootstrap, inputs["direct"].topics.input_names, messages()))
+    sent_moved = produce_librdkafka(bootstrap, inputs["repartitioned"].topics.input_names, messages())
     assert sent_direct.events == sent_moved.events == expect, (sent_direct, sent_moved, expect)
     timeout = 600 + expect / 1000
-    runs = {}
-    for name, s in (("direct_single", direct), ("repartitioned_single", moved)):
-        say(f"bench [repartitioned]: {name}")
-        run = run_pipeline([s], expect, workdir, f"repartitioned-{name}", profile=opts.profile,
-                           stall_timeout_s=min(180.0, timeout))
-        runs[name] = {"events": expect, "measured_events": run.events, "seconds": round(run.seconds, 3),
-                      "events_per_s": round(run.events_per_s, 1), "peak_rss_bytes": run.peak_rss_bytes,
-                      "outcomes": run.outcomes, "partition_rereads": run.partition_rereads}
-        say(f"bench [repartitioned]: ... {run.events_per_s:,.0f} events/s, {run.partition_rereads} partition(s) "
-            f"read again")
+    runs: dict[str, list[dict[str, Any]]] = {"direct": [], "repartitioned": []}
+    for n in range(rounds):
+        order = ("direct", "repartitioned") if n % 2 == 0 else ("repartitioned", "direct")
+        for side in order:
+            topics = "repart-direct" if side == "direct" else "repart-crc32"
+            s = settings(topics, f"{topics}-{n}")
+            asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka, app_id=s.worker.app_id))
+            run = run_pipeline([s], expect, workdir, f"repartitioned-{side}-{n}", profile=opts.profile,
+                               stall_timeout_s=min(180.0, timeout))
+            runs[side].append({"round": n, "measured_events": run.events, "seconds": round(run.seconds, 3),
+                               "events_per_s": round(run.events_per_s, 1), "peak_rss_bytes": run.peak_rss_bytes,
+                               "outcomes": run.outcomes, "partition_rereads": run.partition_rereads})
+            say(f"bench [repartitioned]: round {n + 1}, {side}: {run.events_per_s:,.0f} events/s, "
+                f"{run.partition_rereads} partition(s) read again")
     from healthmon.bench.workload_runs import ratio
 
-    return {"accounts": accounts, "input_events": expect, "messages_away_from_their_partition": away,
-            "runs": runs, "direct_single_events_per_s": runs["direct_single"]["events_per_s"],
-            "repartitioned_single_events_per_s": runs["repartitioned_single"]["events_per_s"],
-            "ratio_repartitioned_to_direct_single": ratio(runs["repartitioned_single"]["events_per_s"],
-                                                          runs["direct_single"]["events_per_s"]),
-            "partition_rereads": runs["repartitioned_single"]["partition_rereads"]}
+    def overall(side: str) -> float:
+        """Return the side's events per second over all its rounds."""
+        return round(sum(r["measured_events"] for r in runs[side]) / sum(r["seconds"] for r in runs[side]), 1)
+
+    return {"accounts": accounts, "input_events": expect, "rounds": rounds,
+            "messages_away_from_their_partition": away, "runs": runs,
+            "direct_single_events_per_s": overall("direct"),
+            "repartitioned_single_events_per_s": overall("repartitioned"),
+            "ratio_repartitioned_to_direct_single": ratio(overall("repartitioned"), overall("direct")),
+            "round_ratios": [ratio(r["events_per_s"], d["events_per_s"])
+                             for r, d in zip(runs["repartitioned"], runs["direct"])],
+            "partition_rereads": sum(r["partition_rereads"] for r in runs["repartitioned"] + runs["direct"])}
+
+
+def render_repartitioned(result: dict[str, Any]) -> str:
+    """Return the human-readable lines of a repartitioned run."""
+    lines = [f"repartitioned: dense workload ({result['accounts']} accounts, {result['input_events']:,} events, "
+             f"{result['messages_away_from_their_partition']:,} placed away from their account by CRC32)"]
+    for side in ("direct", "repartitioned"):
+        lines.append(f"  {side:<14} " + ", ".join(f"{r['events_per_s']:,.0f}" for r in result["runs"][side])
+                     + f" events/s (all rounds: {result[side + '_single_events_per_s']:,.0f})")
+    lines.append(f"  ratio repartitioned/direct: {result['ratio_repartitioned_to_direct_single']} "
+                 f"(per round: {result['round_ratios']}); partitions read again: {result['partition_rereads']}")
+    return "\n".join(lines)
