@@ -67,19 +67,24 @@ def run_bench(opts: BenchOptions, say: Callable[[str], None] = lambda line: None
 
     try:
         if opts.only == "repartitioned":
-            dense_n = opts.dense_accounts or dense_accounts(opts.events)
-            result = {"bench": "healthmon", "version": __version__, "events": opts.events, "seed": opts.seed,
-                      "partitions": PARTITIONS, "cores": os.cpu_count(), "core_mode": core_mode(),
-                      "repartitioned": run_repartitioned(opts, dense_n, settings, bootstrap, workdir, say,
-                                                         rounds=opts.repartitioned_rounds)}
-            result["ratio_repartitioned_to_direct_single"] = \
-                result["repartitioned"]["ratio_repartitioned_to_direct_single"]
-            result["targets"] = check_targets(result)
-            return result
+            return _run_repartitioned_only(opts, settings, bootstrap, workdir, say)
         return _run_all(opts, settings, bootstrap, workdir, say, broker_url, redis_url)
     finally:
         if broker is not None:
             broker.stop()
+
+
+def _run_repartitioned_only(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: str, workdir: Path,
+                            say: Callable[[str], None]) -> dict[str, Any]:
+    """Run the repartitioned comparison alone (`healthmon bench --repartitioned`)."""
+    part = run_repartitioned(opts, opts.dense_accounts or dense_accounts(opts.events), settings, bootstrap, workdir,
+                             say, rounds=opts.repartitioned_rounds)
+    result: dict[str, Any] = {
+        "bench": "healthmon", "version": __version__, "events": opts.events, "seed": opts.seed,
+        "partitions": PARTITIONS, "cores": os.cpu_count(), "core_mode": core_mode(), "repartitioned": part,
+        "ratio_repartitioned_to_direct_single": part["ratio_repartitioned_to_direct_single"]}
+    result["targets"] = check_targets(result)
+    return result
 
 
 def _inprocess(opts: BenchOptions, workdir: Path, timeout_s: float) -> dict[str, Any]:
@@ -107,7 +112,8 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
     sparse = run_workload(opts, "sparse", opts.accounts, settings, bootstrap, workdir, say)
     dense_n = opts.dense_accounts or dense_accounts(opts.events)
     dense = run_workload(opts, "dense", dense_n, settings, bootstrap, workdir, say)
-    repartitioned = run_repartitioned(opts, dense_n, settings, bootstrap, workdir, say, rounds=opts.repartitioned_rounds)
+    repartitioned = run_repartitioned(opts, dense_n, settings, bootstrap, workdir, say,
+                                      rounds=opts.repartitioned_rounds)
 
     latency: dict[str, Any] | None = None
     if opts.latency_seconds > 0:

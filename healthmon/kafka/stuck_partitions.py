@@ -1,11 +1,12 @@
 """Find stuck input partitions: a committed offset that stopped moving with messages left to process.
 
 A partition this worker owns must make progress while the broker holds messages past its committed
-offset: either some of them are on their way through the worker (fetched and waiting in the Kafka
-client, queued, held by the aligner, being processed), or its committed offset moves. When neither happens for `stuck_ms`, the consumer has
-lost track of the partition (a fetch dropped after a pause or a rebalance, a delivered message nobody
-will ack), and only reading it again from the committed offset gets it going. Re-read messages that
-were already applied are duplicates the processor ignores (`AccountState.positions`).
+offset: either some of them are on their way through the worker (fetched and waiting in the
+Kafka client, queued, held by the aligner, being processed), or its committed offset moves. When
+neither happens for `stuck_ms`, the consumer has lost track of the partition (a fetch dropped after
+a pause or a rebalance, a delivered message nobody will ack), and only reading it again from the
+committed offset gets it going. Re-read messages that were already applied are duplicates the
+processor ignores (`AccountState.positions`).
 
 While the broker does not answer, no commit can move: the watch holds its clocks until it answers
 again, so a broker pause or outage never passes for a stuck partition. Nor does a rebalance or a

@@ -29,7 +29,7 @@ from healthmon.config import Settings
 from healthmon.core import AccountState, Engine, PipelineClock
 from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
 from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
-from healthmon.ingest.repartition import Repartitioned, Source, PackEntry, decode_pack, pack_entries
+from healthmon.ingest.repartition import PackEntry, Repartitioned, Source, decode_pack, pack_entries
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.outputs import OutputSender, OutputTopics

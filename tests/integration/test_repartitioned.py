@@ -1,4 +1,4 @@
-"""Over the real broker: events placed by librdkafka's CRC32 partitioner all reach their accounts, packed, with no re-read."""
+"""Over the real broker: events placed by CRC32 (librdkafka's default) reach their accounts, packed, none re-read."""
 
 from __future__ import annotations
 

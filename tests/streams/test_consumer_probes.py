@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from types import SimpleNamespace
-
 from typing import NamedTuple
 
 import pytest
