@@ -20,8 +20,7 @@ from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
-from healthmon.pipeline import Aligner, Processor
-from healthmon.pipeline.packs import RepartitionPacks
+from healthmon.pipeline import Aligner, Processor, RepartitionPacks
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
 from healthmon.serving.redis_clients import redis_kwargs

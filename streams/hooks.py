@@ -27,8 +27,6 @@ class SaveStatesBeforeCommit(Sensor):
     def on_commit_initiated(self, consumer: Any) -> Any:
         """Save changed states and queue the packs; both go out with the commit's producer flush."""
         self.processor.flush_states()
-        packs = self.processor.outputs.packs
-        if packs is not None:
-            for partition, body in packs.take():
-                self.processor.topics.repartition.send_soon(key=None, value=body, partition=partition)
+        for partition, body in self.processor.take_repartition():
+            self.processor.topics.repartition.send_soon(key=None, value=body, partition=partition)
         return None

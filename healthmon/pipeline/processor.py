@@ -189,6 +189,11 @@ class Processor:
         """Send the repartition packs not sent yet (see `healthmon.pipeline.packs`)."""
         await self.outputs.flush_repartition()
 
+    def take_repartition(self) -> list[tuple[int, bytes]]:
+        """Return the packs not sent yet as (partition, body), for a caller that cannot await (a commit hook)."""
+        packs = self.outputs.packs
+        return packs.take() if packs is not None else []
+
     async def _apply_pack(self, entries: list[Repartitioned], offset: int, home: int, now_ms: int) -> None:
         """Apply a repartition message's entries, one `Engine.apply` per account and input kind.
 
