@@ -64,6 +64,7 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
     async def forget_states(app: faust.App, revoked: Any, **kwargs: Any) -> None:
         # Another worker may own these accounts now, and recovery may bring newer states back.
         processor.forget_states()
+        await processor.flush_repartition()
         aligner.drop_partitions({tp.partition for tp in revoked})
         rereads.reset()
 
@@ -146,6 +147,8 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         # A message waiting for a caught-up partner topic is released after the aligner's max wait.
         if len(aligner) and "stream" in acker:
             await drain(None)
+        # Moved events wait in packs at most this long (or until a pack is full, or the next commit).
+        await processor.flush_repartition()
         for partition, topic, backlog, waited in aligner.long_waits(int(time.time() * 1000), BLOCKED_LOG_MS):
             log.warning("alignment: partition %d has waited %.0f s for %s (%s); queued: %d message(s)",
                         partition, waited / 1000, topic, backlog.name.lower(), len(aligner))

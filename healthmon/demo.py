@@ -185,7 +185,8 @@ def run_demo(settings: Settings, duration_s: float = 90.0, accounts: int = 30, s
             env["HEALTHMON_INPUTS_FILE"] = str(shapes.inputs_file)
             out(f"demo: inputs file {shapes.inputs_file} ({', '.join(shapes.topics)})")
         asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka,
-                                  inputs=shapes.topics if shapes is not None else None))
+                                  inputs=shapes.topics if shapes is not None else None,
+                                  app_id=settings.worker.app_id))
         worker = spawn_worker(env, workdir / "worker.log")
         wait_ready(port, worker)
         out(f"demo: worker ready — API http://127.0.0.1:{port}/accounts, metrics http://127.0.0.1:{port}/metrics")

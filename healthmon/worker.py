@@ -22,7 +22,7 @@ from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.ingest.inputs import InputsFile, inputs_or_default
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
 from healthmon.kafka.offsets import verified_end_offsets
-from healthmon.pipeline import Aligner, Processor
+from healthmon.pipeline import Aligner, Processor, RepartitionPacks
 from healthmon.serving.account_series import AccountSeries
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
@@ -89,7 +89,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms,
                           reports_stalls=stall_reporter(app, inputs.inputs[0].topic), inputs=inputs,
-                          links=links, traits=traits)
+                          links=links, traits=traits, packs=RepartitionPacks())
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     aligner = Aligner([spec.topic for spec in inputs.inputs], settings.alignment.max_wait_ms,

@@ -159,6 +159,7 @@ def partition_progress(consumer: Any, topics: set[str]) -> list[PartitionProgres
         if message.topic in topics:
             unacked.setdefault(message.tp, []).append(message.offset)
     rows = []
+    active = consumer._get_active_partitions()
     for tp in consumer.assignment():
         if tp.topic not in topics:
             continue
@@ -172,7 +173,10 @@ def partition_progress(consumer: Any, topics: set[str]) -> list[PartitionProgres
         # between them go, a transaction marker, and checks nothing before a first commit), so those are
         # no hole, only not committed yet.
         commit_due = first_acked is not None and (not committed or first_acked - committed <= 1)
-        rows.append(PartitionProgress(tp, committed, consumer.highwater(tp), in_flight, commit_due))
+        # Records the client fetched wait for Faust's next poll, which comes only once every record of its
+        # last poll (a whole catch-up fetch of every input partition) is in the stream's buffer: no hole.
+        fetched = tp in active and client_buffers(consumer, tp)
+        rows.append(PartitionProgress(tp, committed, consumer.highwater(tp), in_flight, commit_due, fetched))
     return rows
 
 

@@ -1,4 +1,4 @@
-"""Faust sensors the worker hangs on its app: save the changed states before each offset commit."""
+"""Faust sensors the worker hangs on its app: save the changed states and send the packs before each offset commit."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ class SaveStatesBeforeCommit(Sensor):
 
     Faust calls `on_commit_initiated` synchronously before it picks the offsets to commit, and the
     commit then flushes the producer (changelog included) before it commits: so an offset is never
-    committed ahead of the changelog records of the states it covers.
+    committed ahead of the changelog records of the states it covers, nor ahead of the repartition
+    packs holding its moved events (`healthmon.pipeline.packs`).
     """
 
     def __init__(self, processor: Processor, **kwargs: Any) -> None:
@@ -24,6 +25,8 @@ class SaveStatesBeforeCommit(Sensor):
         self.processor = processor
 
     def on_commit_initiated(self, consumer: Any) -> Any:
-        """Save changed states; their changelog records go out with the commit's producer flush."""
+        """Save changed states and queue the packs; both go out with the commit's producer flush."""
         self.processor.flush_states()
+        for partition, body in self.processor.take_repartition():
+            self.processor.topics.repartition.send_soon(key=None, value=body, partition=partition)
         return None

@@ -34,11 +34,11 @@ def _raw(app: faust.App, name: str, partitions: int, **kwargs: object) -> faust.
 
 
 def declare_topics(app: faust.App, topics: TopicSettings, inputs_file: list[tuple[str, str]]) -> Topics:
-    """Declare the input topics (`inputs_file`: (topic, kind) of each input), and the internal and output
-    topics, on `app`."""
+    """Declare the input topics (`inputs_file`: (topic, kind) of each input), and the internal (named after
+    the app's id) and output topics, on `app`."""
     n = topics.partitions
     inputs = {topic: _raw(app, topic, n) for topic, _ in inputs_file}
-    repartition = _raw(app, topics.repartition_name, n, internal=True)
+    repartition = _raw(app, topics.repartition_name(app.conf.id), n, internal=True)
     alerts = _raw(app, topics.alerts_name, n)
     deadletter = _raw(app, topics.deadletter_name, n)
     scores = _raw(app, topics.scores_name, n) if topics.scores else None

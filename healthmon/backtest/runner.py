@@ -41,7 +41,7 @@ class _Collect:
 
     on_send: Callable[[bytes | None, bytes], None]
 
-    async def send(self, key: bytes | None = None, value: bytes | None = None) -> None:
+    async def send(self, key: bytes | None = None, value: bytes | None = None, partition: int | None = None) -> None:
         self.on_send(key, value or b"")
 
 

@@ -15,6 +15,7 @@ __all__ = ["PipelineRun", "run_pipeline"]
 
 POLL_S = 0.5
 _OUTCOME = re.compile(rb'^healthmon_events_total\{[^}]*outcome="([a-z_]+)"[^}]*\} (\S+)$', re.M)
+_REREADS = re.compile(rb'^healthmon_partition_rereads_total\{[^}]*\} (\S+)$', re.M)
 
 
 @dataclass
@@ -26,6 +27,8 @@ class PipelineRun:
     peak_rss_bytes: int
     outcomes: dict[str, int] = field(default_factory=dict)
     per_worker_events: list[int] = field(default_factory=list)
+    #: partitions the stuck-partition watch read again (a safety net: 0 in a healthy run)
+    partition_rereads: int = 0
 
     @property
     def events_per_s(self) -> float:
@@ -40,6 +43,11 @@ def _outcomes(child: Child) -> dict[str, int]:
         for outcome, value in _OUTCOME.findall(body):
             out[outcome.decode()] = out.get(outcome.decode(), 0) + int(float(value))
     return out
+
+
+def _rereads(child: Child) -> int:
+    status, body = child.get("/metrics")
+    return sum(int(float(v)) for v in _REREADS.findall(body)) if status == 200 else 0
 
 
 def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str, *,
@@ -90,11 +98,14 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
             prev = (now, total)
         outcomes: dict[str, int] = {}
         per_worker = []
+        rereads = 0
         for w in workers:
             per_worker.append(int(w.events_total()))
+            rereads += _rereads(w)
             for k, v in _outcomes(w).items():
                 outcomes[k] = outcomes.get(k, 0) + v
-        return PipelineRun(int(measured), seconds, max(w.peak_rss_bytes for w in workers), outcomes, per_worker)
+        return PipelineRun(int(measured), seconds, max(w.peak_rss_bytes for w in workers), outcomes, per_worker,
+                           rereads)
     finally:
         for w in workers:
             w.stop()

@@ -22,6 +22,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "batch_changelog_messages_per_event<=0.1": ("batch_changelog_messages_per_event", "<=", 0.1),
     "latency_p99_s<=1": ("latency_p99_s", "<=", 1.0),
     "history_bytes_per_account<=1024": ("history_bytes_per_account", "<=", 1024),
+    "repartitioned_vs_direct_single_ratio>=0.8": ("ratio_repartitioned_to_direct_single", ">=", 0.8),
 }
 
 
@@ -70,6 +71,10 @@ def _runs_table(part: dict[str, Any], batch_size: int, workers: int) -> list[str
 
 def render_table(result: dict[str, Any]) -> str:
     """Return the human-readable tables of a benchmark result: each workload, in-process, latency, targets."""
+    if "batch_size" not in result:  # the repartitioned run alone
+        from healthmon.bench.repartitioned import render_repartitioned
+
+        return "\n".join([render_repartitioned(result["repartitioned"]), _targets(result, measured_only=True)])
     batch, workers = result["batch_size"], result["workers"]
     lines = [f"sparse workload ({result['accounts']:,} accounts, 30 days), core {result.get('core_mode')}"]
     lines += _runs_table(result, batch, workers)
@@ -77,6 +82,10 @@ def render_table(result: dict[str, Any]) -> str:
     if dense:
         lines += ["", f"dense workload ({dense['accounts']:,} accounts, 2 days)"]
         lines += _runs_table(dense, batch, workers)
+    if result.get("repartitioned"):
+        from healthmon.bench.repartitioned import render_repartitioned
+
+        lines += ["", render_repartitioned(result["repartitioned"])]
     inproc = result.get("inprocess") or {}
     lines.append("")
     for name in ("sparse", "dense"):
@@ -100,10 +109,14 @@ def render_table(result: dict[str, Any]) -> str:
         f"peak RSS {_num((result.get('peak_rss_bytes') or 0) / 2**20)} MB",
         f"score history in Redis: {_num(result.get('history_bytes_per_account'))} bytes per account "
         f"(MEMORY USAGE, {_num(result.get('history_days'))} days, {_num(result.get('history_accounts'))} accounts)",
-        "targets: " + ", ".join(f"{k} {'met' if v else 'MISSED' if v is not None else 'not measured'}"
-                                for k, v in result["targets"].items()),
+        _targets(result),
     ]
     return "\n".join(lines)
+
+
+def _targets(result: dict[str, Any], measured_only: bool = False) -> str:
+    return "targets: " + ", ".join(f"{k} {'met' if v else 'MISSED' if v is not None else 'not measured'}"
+                                   for k, v in result["targets"].items() if v is not None or not measured_only)
 
 
 def render_json(result: dict[str, Any]) -> str:

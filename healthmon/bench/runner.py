@@ -18,6 +18,7 @@ from healthmon.bench.children import Child
 from healthmon.bench.history import history_bytes_per_account
 from healthmon.bench.latency import LATENCY_POLICY, percentile, run_latency
 from healthmon.bench.options import LATENESS_S, PARTITIONS, BenchOptions
+from healthmon.bench.repartitioned import run_repartitioned
 from healthmon.bench.report import check_targets
 from healthmon.bench.workload import (
     WORKLOADS,
@@ -66,10 +67,25 @@ def run_bench(opts: BenchOptions, say: Callable[[str], None] = lambda line: None
                         store={"data_dir": workdir / f"data-{app}"}, engine={"lateness_seconds": LATENESS_S})
 
     try:
+        if opts.only == "repartitioned":
+            return _run_repartitioned_only(opts, settings, bootstrap, workdir, say)
         return _run_all(opts, settings, bootstrap, workdir, say, broker_url, redis_url)
     finally:
         if broker is not None:
             broker.stop()
+
+
+def _run_repartitioned_only(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: str, workdir: Path,
+                            say: Callable[[str], None]) -> dict[str, Any]:
+    """Run the repartitioned comparison alone (`healthmon bench --repartitioned`)."""
+    part = run_repartitioned(opts, opts.dense_accounts or dense_accounts(opts.events), settings, bootstrap, workdir,
+                             say, rounds=opts.repartitioned_rounds)
+    result: dict[str, Any] = {
+        "bench": "healthmon", "version": __version__, "events": opts.events, "seed": opts.seed,
+        "partitions": PARTITIONS, "cores": os.cpu_count(), "core_mode": core_mode(), "repartitioned": part,
+        "ratio_repartitioned_to_direct_single": part["ratio_repartitioned_to_direct_single"]}
+    result["targets"] = check_targets(result)
+    return result
 
 
 def _inprocess(opts: BenchOptions, workdir: Path, timeout_s: float) -> dict[str, Any]:
@@ -97,6 +113,8 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
     sparse = run_workload(opts, "sparse", opts.accounts, settings, bootstrap, workdir, say)
     dense_n = opts.dense_accounts or dense_accounts(opts.events)
     dense = run_workload(opts, "dense", dense_n, settings, bootstrap, workdir, say)
+    repartitioned = run_repartitioned(opts, dense_n, settings, bootstrap, workdir, say,
+                                      rounds=opts.repartitioned_rounds)
 
     latency: dict[str, Any] | None = None
     if opts.latency_seconds > 0:
@@ -127,6 +145,8 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "ratio_sparse_batch_to_raw": sparse["ratio_batch_to_raw"],
         "ratio_dense_single_to_bare_faust": dense["ratio_single_to_bare_faust"],
         "speedup_workers_dense": dense["speedup_workers"],
+        "repartitioned": repartitioned,
+        "ratio_repartitioned_to_direct_single": repartitioned["ratio_repartitioned_to_direct_single"],
         "inprocess": inproc,
         "inprocess_dense_events_per_s": inproc["dense"]["events_per_s"],
         "inprocess_sparse_events_per_s": inproc["sparse"]["events_per_s"],

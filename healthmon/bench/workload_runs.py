@@ -69,7 +69,7 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
     single, batch, batch2 = (settings(f"{w}-single", f"{w}-single"), settings(f"{w}-batch", f"{w}-batch"),
                              settings(f"{w}-batch2", f"{w}-batch2"))
     for s in (single, batch, batch2):
-        asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka))
+        asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka, app_id=s.worker.app_id))
 
     def records():
         return workload_records(opts.events, accounts, opts.seed, workload)
@@ -171,7 +171,7 @@ def _scaled_workers_runs(opts: BenchOptions, workload: str, accounts: int, setti
     w = workload
     one, group0 = settings(f"{w}-scaled1", f"{w}-scaled1"), settings(f"{w}-scaled2", f"{w}-scaled2")
     for s in (one, group0):
-        asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka))
+        asyncio.run(ensure_topics(bootstrap, s.topics, s.kafka, app_id=s.worker.app_id))
 
     def messages():
         return envelope_messages(workload_records(events, accounts, opts.seed, workload), PARTITIONS,

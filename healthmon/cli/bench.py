@@ -39,6 +39,11 @@ __all__ = ["bench"]
               help="Where logs and profiles go (default: a new temporary directory).")
 @click.option("--history", "history_only", is_flag=True,
               help="Measure only the score history's Redis memory per account (REDIS_URL): history_bytes_per_account.")
+@click.option("--repartitioned", is_flag=True,
+              help="Run only the repartitioned comparison: the dense workload produced direct and by "
+                   "confluent-kafka (CRC32), one worker on each, in turns.")
+@click.option("--repartitioned-rounds", type=click.IntRange(1, 10), default=2, show_default=True,
+              help="Rounds of the repartitioned comparison (each times both sides once).")
 @click.option("--mapping", is_flag=True,
               help="Run only the in-process mapping micro-benchmark: µs per event of each inputs-file preset.")
 @click.option("--recovery", "recovery_accounts", type=click.IntRange(1), default=None,
@@ -47,7 +52,8 @@ __all__ = ["bench"]
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
           dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
-          mapping: bool, recovery_accounts: int | None, history_only: bool) -> None:
+          repartitioned: bool, repartitioned_rounds: int, mapping: bool, recovery_accounts: int | None,
+          history_only: bool) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
     if history_only:
         import orjson
@@ -101,6 +107,7 @@ def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, 
                         dense_accounts=dense_accounts, workers_min_seconds=workers_min_seconds,
                         latency_seconds=latency_seconds, latency_rate=latency_rate,
                         latency_envelopes=latency_envelopes, profile=profile,
+                        repartitioned_rounds=repartitioned_rounds, only="repartitioned" if repartitioned else None,
                         workdir=workdir)
     try:
         result = run_bench(opts, say=(lambda line: None) if json_only else (lambda line: click.echo(line, err=True)))

@@ -53,7 +53,7 @@ def worker() -> None:
                    f"export KAFKA_BROKER_URL={broker_url} to point generate/tail at it", err=True)
     try:
         asyncio.run(ensure_topics(bootstrap_of(broker_url), settings.topics, settings.kafka,
-                                  inputs=[spec.topic for spec in inputs.inputs]))
+                                  inputs=[spec.topic for spec in inputs.inputs], app_id=settings.worker.app_id))
     except (TimeoutError, OSError, Exception) as exc:  # noqa: BLE001 - report any admin failure plainly
         if embedded is not None:
             embedded.stop()

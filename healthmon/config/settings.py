@@ -24,7 +24,7 @@ from healthmon.config.kafka import KafkaSettings
 from healthmon.config.pipeline import AlignmentSettings, EngineSettings, IngestSettings
 from healthmon.config.redis import RedisSettings
 from healthmon.config.section import Section
-from healthmon.config.topics import TopicSettings
+from healthmon.config.topics import REMOVED_ENV, TopicSettings
 from healthmon.config.worker import HttpSettings, StoreSettings, WorkerSettings
 
 __all__ = ["Settings"]
@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         """Return the pydantic field of `section` named `field`."""
         return dict(cls.sections())[section].model_fields[field]
 
+    @property
+    def repartition_topic(self) -> str:
+        """Return the name in Kafka of this application's repartition topic (`<app_id>-events-by-account`)."""
+        return self.topics.repartition_name(self.worker.app_id)
+
     def replace(self, **changes: Mapping[str, Any]) -> Settings:
         """Return these settings with some fields of some sections changed, validated again.
 
@@ -114,6 +119,9 @@ class SectionEnvSource(PydanticBaseSettingsSource):
     def __call__(self) -> dict[str, Any]:
         """Return {section: {field: raw value}} for every variable that is set."""
         env = self._environment()
+        for var, instead in REMOVED_ENV.items():
+            if var.lower() in env:
+                log.warning("healthmon: %s is no longer read: %s", var, instead)
         data: dict[str, Any] = {}
         for name, section in Settings.sections():
             values: dict[str, str] = {}

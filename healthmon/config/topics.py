@@ -6,11 +6,32 @@ from typing import ClassVar
 
 from healthmon.config.section import Section, setting
 
-__all__ = ["TopicSettings"]
+__all__ = ["REPARTITION", "REMOVED_ENV", "TopicSettings", "internal_topic"]
+
+#: The repartition topic's name after its application's id (`<app_id>-events-by-account`).
+REPARTITION = "events-by-account"
+
+#: Variables no longer read, and what replaced them (a worker that finds one set logs this).
+REMOVED_ENV = {
+    "HEALTHMON_REPARTITION_TOPIC": "the repartition topic is named after the application: "
+                                   "`<HEALTHMON_APP_ID>-events-by-account`",
+}
+
+
+def internal_topic(app_id: str, name: str) -> str:
+    """Return the name of the internal topic `name` of application `app_id`, as Kafka Streams and Faust name theirs.
+
+    Internal topics belong to one application, not to the cluster: two deployments on one cluster (a
+    shadow policy beside production) must never read each other's.
+    """
+    return f"{app_id}-{name}"
 
 
 class TopicSettings(Section):
-    """Topic names as configured, without the prefix; the `*_name` properties are the names in Kafka."""
+    """Topic names as configured, without the prefix; the `*_name` properties are the names in Kafka.
+
+    Internal topics (the repartition topic) are not configured: they are named after the application id.
+    """
 
     TITLE: ClassVar[str] = "Topics"
 
@@ -26,8 +47,6 @@ class TopicSettings(Section):
                           "change), keyed by account_id. Empty: none are sent.")
     deadletter: str = setting("healthmon-deadletter", "HEALTHMON_DEADLETTER_TOPIC",
                               "Output topic of rejected messages with raw bytes, position and reason.")
-    repartition: str = setting("healthmon-events-by-account", "HEALTHMON_REPARTITION_TOPIC",
-                               "Internal topic that moves events to the partition of their account_id.")
     partitions: int = setting(4, "HEALTHMON_PARTITIONS",
                               "Partitions of every topic healthmon creates (inputs must match).", ge=1)
 
@@ -52,13 +71,16 @@ class TopicSettings(Section):
         """Return the dead-letter topic's name in Kafka."""
         return self.prefix + self.deadletter
 
-    @property
-    def repartition_name(self) -> str:
-        """Return the repartition topic's name in Kafka."""
-        return self.prefix + self.repartition
+    def repartition_name(self, app_id: str) -> str:
+        """Return the name in Kafka of the repartition topic of application `app_id` (no prefix: it is internal)."""
+        return internal_topic(app_id, REPARTITION)
 
     @property
     def all_names(self) -> list[str]:
-        """Return the name in Kafka of every topic healthmon uses: inputs, repartition, alerts, scores, dead letters."""
+        """Return the name in Kafka of every topic healthmon shares: inputs, alerts, scores, dead letters."""
         scores = [self.scores_name] if self.scores else []
-        return [*self.input_names.values(), self.repartition_name, self.alerts_name, *scores, self.deadletter_name]
+        return [*self.input_names.values(), self.alerts_name, *scores, self.deadletter_name]
+
+    def internal_names(self, app_id: str) -> list[str]:
+        """Return the names in Kafka of the internal topics of application `app_id`."""
+        return [self.repartition_name(app_id)]

@@ -94,7 +94,8 @@ class Run:
 
     async def create_topics(self) -> None:
         """Create the run's topics (inputs, outputs, internal)."""
-        await ensure_topics(self.bootstrap, self.settings.topics, self.settings.kafka)
+        await ensure_topics(self.bootstrap, self.settings.topics, self.settings.kafka,
+                            app_id=self.settings.worker.app_id)
 
     async def send(self, records: list[Record]) -> int:
         """Send generated records to the run's inputs, one event per message; return the event count."""

@@ -1,10 +1,12 @@
-"""The repartition message: one input message's events of one account, on their way to its partition.
+"""The repartition message: input events on their way to their account's partition.
 
-A repartition message's body is `{"kind": ..., "source": [topic, partition, offset], "events": [...]}`,
-each event as `[batch index, event]`; `"replaces": true` marks later answers that replace earlier ones (a
-Delighted `updated`), and kind `removal` carries one `{"account_id", "reason"}`: an account its source
-removed (a Debezium delete or tombstone). Whatever goes wrong with it later must be reported at the source
-position, never at the internal topic's, or the dead letter loses the way back to the input.
+An entry is one input message's events of one account: `{"kind": ..., "source": [topic, partition,
+offset], "events": [...]}`, each event as `[batch index, event]`; `"replaces": true` marks later answers
+that replace earlier ones (a Delighted `updated`), and kind `removal` carries one `{"account_id",
+"reason"}`: an account its source removed (a Debezium delete or tombstone). A repartition message is a
+pack of the entries bound for one partition, `{"entries": [entry, ...]}`; a bare entry (what releases
+before packs wrote) is read as a pack of one. Whatever goes wrong with an entry later must be reported
+at its source position, never at the internal topic's, or the dead letter loses the way back to the input.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import orjson
 
 from schemas.events import EVENT_MODELS
 
-__all__ = ["REMOVAL", "Removal", "Repartitioned", "Source", "decode_repartitioned", "encode_repartitioned",
-           "repartition_source"]
+__all__ = ["REMOVAL", "PackEntry", "Removal", "Repartitioned", "Source", "decode_pack", "decode_repartitioned",
+           "encode_pack", "encode_repartitioned", "pack_entries", "repartition_source"]
 
 
 class Source(NamedTuple):
@@ -60,9 +62,12 @@ def encode_repartitioned(kind: str, source: Source, items: list[tuple[int | None
     return orjson.dumps(doc)
 
 
-def decode_repartitioned(value: bytes | None) -> Repartitioned:
-    """Decode a repartition message written by `encode_repartitioned` (its events were validated then)."""
-    doc = orjson.loads(value or b"{}")
+def encode_pack(entries: list[bytes]) -> bytes:
+    """Return the body of a repartition message packing `entries` (each from `encode_repartitioned`)."""
+    return b'{"entries":[' + b",".join(entries) + b"]}"
+
+
+def _entry(doc: Any) -> Repartitioned:
     if doc["kind"] == REMOVAL:
         return Repartitioned(REMOVAL, Source(*doc["source"]), [(i, Removal(*r)) for i, r in doc["events"]])
     model = EVENT_MODELS[doc["kind"]]
@@ -70,12 +75,49 @@ def decode_repartitioned(value: bytes | None) -> Repartitioned:
                          [(i, model.model_validate(e)) for i, e in doc["events"]], bool(doc.get("replaces")))
 
 
+def decode_pack(value: bytes | None) -> list[Repartitioned]:
+    """Decode a repartition message into its entries (a bare entry is a pack of one)."""
+    doc = orjson.loads(value or b"{}")
+    if isinstance(doc, dict) and "entries" in doc:
+        return [_entry(entry) for entry in doc["entries"]]
+    return [_entry(doc)]
+
+
+class PackEntry(NamedTuple):
+    """An entry of a repartition message as far as it could be read: where it came from and its raw bytes."""
+
+    source: Source
+    raw: bytes
+
+
+def pack_entries(value: bytes | None) -> list[PackEntry] | None:
+    """Return the source and raw bytes of each entry of a repartition message, or None if one names no source."""
+    try:
+        doc = orjson.loads(value or b"")
+    except orjson.JSONDecodeError:
+        return None
+    docs = doc["entries"] if isinstance(doc, dict) and isinstance(doc.get("entries"), list) else [doc]
+    out = []
+    for entry in docs:
+        raw = orjson.dumps(entry)
+        source = repartition_source(raw)
+        if source is None:
+            return None
+        out.append(PackEntry(source, raw))
+    return out
+
+
+def decode_repartitioned(value: bytes | None) -> Repartitioned:
+    """Decode a repartition message written by `encode_repartitioned` (its events were validated then)."""
+    return _entry(orjson.loads(value or b"{}"))
+
+
 def repartition_source(value: bytes | None) -> Source | None:
     """Return the input position a repartition message's events came from, or None if it names none."""
     try:
         doc = orjson.loads(value or b"")
         topic, partition, offset = doc["source"]
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, IndexError):
         return None
     if not isinstance(topic, str) or type(partition) is not int or type(offset) is not int:
         return None

@@ -17,17 +17,20 @@ log = logging.getLogger(__name__)
 
 
 async def ensure_topics(bootstrap: str, topics: TopicSettings, kafka: KafkaSettings, timeout_s: float = 15.0,
-                        inputs: list[str] | None = None) -> None:
+                        inputs: list[str] | None = None, app_id: str | None = None) -> None:
     """Create every topic healthmon uses with `topics.partitions` partitions, if missing.
 
     `inputs` are the inputs file's topics (the configured four without one): missing ones are created too.
+    With `app_id`, that application's internal topics too (the worker's Faust app would create them
+    with the same partitions; created here, they exist before the first message is repartitioned).
     """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=int(timeout_s * 1000),
                                 **aiokafka_kwargs(kafka))
     await asyncio.wait_for(admin.start(), timeout_s)
     try:
         existing = set(await admin.list_topics())
-        missing = [n for n in dict.fromkeys([*topics.all_names, *(inputs or ())]) if n not in existing]
+        wanted = [*topics.all_names, *(inputs or ()), *(topics.internal_names(app_id) if app_id is not None else [])]
+        missing = [n for n in dict.fromkeys(wanted) if n not in existing]
         if missing:
             configs = {topics.input_names["account"]: {"cleanup.policy": "compact"}}
             try:

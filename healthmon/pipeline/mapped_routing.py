@@ -1,4 +1,5 @@
-"""The processor's routing: events to their account's partition, and for mapped messages what
+"""The processor's routing: events to their account's partition (packed when they move, applied from packs
+when they arrive), and for mapped messages what
 `MappedInputs.take` resolved, the wait for links, and the dead letters of events whose link never came.
 
 Mixed into `healthmon.pipeline.processor.Processor`, whose routing (`_route`, `_apply`) and outputs it
@@ -16,7 +17,7 @@ import orjson
 from healthmon.core.vocabulary import DEAD_LETTER, IGNORED
 from healthmon.ingest import Rejection, partition_for
 from healthmon.ingest.formats import Mapped
-from healthmon.ingest.repartition import REMOVAL, Removal, Source
+from healthmon.ingest.repartition import REMOVAL, Removal, Repartitioned, Source
 from healthmon.pipeline.links import Held
 from healthmon.serving.metrics import TOPIC_LABELS
 from schemas.deadletter import DeadLetterReason
@@ -55,9 +56,9 @@ class MappedRouting:
         engine: Engine
         states: LiveStates
 
-        async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], source: Source,
-                         key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int] | None,
-                         home: int, replaces: bool = False) -> None: ...
+        async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
+                         source: Source | list[Source], key: bytes | None, value: bytes | None, now_ms: int,
+                         position: tuple[str, int] | None, home: int, replaces: bool = False) -> None: ...
 
         async def _advance(self, partition: int) -> None: ...
 
@@ -73,12 +74,50 @@ class MappedRouting:
                 await self._apply(account_id, kind, items, source, key, value, now_ms, position=position,
                                   home=partition, replaces=replaces)
             else:
-                await self.outputs.repartition(account_id, kind, items, source, replaces)
+                to = partition_for(account_id, self.partitions)
+                await self.outputs.repartition(account_id, kind, items, source, to, replaces)
+
+    async def flush_repartition(self) -> None:
+        """Send the repartition packs not sent yet (see `healthmon.pipeline.packs`)."""
+        await self.outputs.flush_repartition()
+
+    def take_repartition(self) -> list[tuple[int, bytes]]:
+        """Return the packs not sent yet as (partition, body), for a caller that cannot await (a commit hook)."""
+        packs = self.outputs.packs
+        return packs.take() if packs is not None else []
+
+    async def _apply_pack(self, entries: list[Repartitioned], offset: int, home: int, now_ms: int) -> None:
+        """Apply a repartition message's entries, one `Engine.apply` per account, input kind and `replaces`.
+
+        The message's position is recorded with each account's last group, so a redelivered pack is a
+        duplicate; its earlier groups, applied again, are duplicates by their event ids. An account's
+        removal comes after its events of the same pack.
+        """
+        groups: dict[tuple[str, str, bool], tuple[list[tuple[int | None, Any]], list[Source]]] = {}
+        last: dict[str, tuple[str, str, bool]] = {}
+        removals: list[tuple[Removal, Source]] = []
+        for kind, source, items, replaces in entries:
+            if kind == REMOVAL:
+                removals.extend((removal, source) for _, removal in items)
+                continue
+            for item in items:
+                account_id = item[1].account_id
+                group = groups.setdefault((account_id, kind, replaces), ([], []))
+                group[0].append(item)
+                group[1].append(source)
+                last[account_id] = (account_id, kind, replaces)
+        for (account_id, kind, replaces), (items, sources) in groups.items():
+            position = ("repartition", offset) if last[account_id] == (account_id, kind, replaces) else None
+            await self._apply(account_id, kind, items, sources, account_id.encode(), None, now_ms,
+                              position=position, home=home, replaces=replaces)
+        for removal, source in removals:
+            await self._remove(removal.account_id, removal.reason, source, home)
 
     async def _remove(self, account_id: str, reason: str, source: Source, partition: int) -> None:
         """Forget an account its source removed, resolving its open alerts, on the account's own partition."""
-        if partition_for(account_id, self.partitions) != partition:
-            await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source)
+        home = partition_for(account_id, self.partitions)
+        if home != partition:
+            await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source, home)
             return
         state = self.states.get(account_id)
         if state is None:
@@ -153,7 +192,8 @@ class MappedRouting:
                               position=None, home=home)
             await self._advance(home)
         else:
-            await self.outputs.repartition(event.account_id, held.kind, items, held.source)
+            await self.outputs.repartition(event.account_id, held.kind, items, held.source,
+                                           partition_for(event.account_id, self.partitions))
         await self._done(held)
 
     async def _give_up(self, held: Held, outcome: str, why: str) -> None:

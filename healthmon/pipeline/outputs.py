@@ -14,6 +14,7 @@ from healthmon.ingest import Rejection, dead_letter_record
 from healthmon.ingest.deadletter import max_record_bytes
 from healthmon.ingest.repartition import Source, encode_repartitioned
 from healthmon.pipeline.deadletters import deliver_dead_letter
+from healthmon.pipeline.packs import RepartitionPacks
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
 
@@ -51,11 +52,14 @@ class OutputTopics(Protocol):
 class OutputSender:
     """Send alerts, dead letters and repartitioned events, and count them."""
 
-    def __init__(self, topics: OutputTopics, metrics: Metrics, view: RedisView, deadletter_max_raw_bytes: int) -> None:
+    def __init__(self, topics: OutputTopics, metrics: Metrics, view: RedisView, deadletter_max_raw_bytes: int,
+                 packs: RepartitionPacks | None = None) -> None:
         self.topics = topics
         self.metrics = metrics
         self.view = view
         self.deadletter_max_raw_bytes = deadletter_max_raw_bytes
+        #: entries waiting to go out packed per partition (None: each goes out at once, alone)
+        self.packs = packs
 
     async def alerts(self, alerts: list[AlertRecord]) -> None:
         """Send each alert keyed by its account, count it, show it in the view."""
@@ -75,10 +79,21 @@ class OutputSender:
             await topic.send(key=record["account_id"].encode(), value=orjson.dumps(record))
 
     async def repartition(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
-                          source: Source, replaces: bool = False) -> None:
-        """Send one account's events of an input message (or its `Removal`) to the account's partition."""
-        await self.topics.repartition.send(key=account_id.encode(),
-                                           value=encode_repartitioned(kind, source, items, replaces))
+                          source: Source, partition: int, replaces: bool = False) -> None:
+        """Send one account's events of an input message (or its `Removal`) to the account's partition (packed,
+        if packing)."""
+        entry = encode_repartitioned(kind, source, items, replaces)
+        if self.packs is None:
+            await self.topics.repartition.send(key=account_id.encode(), value=entry, partition=partition)
+            return
+        for to, body in self.packs.add(partition, entry, len(items)):
+            await self.topics.repartition.send(key=None, value=body, partition=to)
+
+    async def flush_repartition(self) -> None:
+        """Send every pack not sent yet."""
+        if self.packs is not None:
+            for to, body in self.packs.take():
+                await self.topics.repartition.send(key=None, value=body, partition=to)
 
     async def dead_letter(self, source: Source, key: bytes | None, rejection: Rejection, received_at_ms: int) -> None:
         """Send a dead letter naming the input message at `source`, and count it by reason."""

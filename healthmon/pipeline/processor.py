@@ -33,12 +33,13 @@ from healthmon.ingest import Decoded, Rejection, decode_message
 from healthmon.ingest.formats import Mapped
 from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile, default_inputs
-from healthmon.ingest.repartition import REMOVAL, Repartitioned, Source, decode_repartitioned, repartition_source
+from healthmon.ingest.repartition import PackEntry, Repartitioned, Source, decode_pack, pack_entries
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.mapped_inputs import MappedInputs
 from healthmon.pipeline.mapped_routing import MappedRouting
 from healthmon.pipeline.outputs import OutputSender, OutputTopics
+from healthmon.pipeline.packs import RepartitionPacks
 from healthmon.pipeline.tick_schedule import TickSchedule
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
@@ -74,8 +75,8 @@ class Inbound:
     #: wall clock when it was decoded (dead letters' `received_at`, future-skew checks)
     now_ms: int
     decoded: Decoded | None = None
-    #: a repartition message's input kind, source position and (batch index, event) pairs
-    repartitioned: Repartitioned | None = None
+    #: a repartition message's entries: each an input kind, source position and (batch index, event) pairs
+    repartitioned: list[Repartitioned] | None = None
     #: the merge key: its earliest event time
     event_time: int = NO_EVENT_TIME
     #: how many of its events wait for their account link: it is acked (`Processor.on_done`) when none does
@@ -92,7 +93,8 @@ class Processor(MappedRouting):
                  wall_ms: Callable[[], int] = lambda: int(time.time() * 1000),
                  reports_stalls: Callable[[], bool] = lambda: True, inputs: InputsFile | None = None,
                  links: MutableMapping[bytes, bytes] | None = None,
-                 traits: MutableMapping[bytes, bytes] | None = None) -> None:
+                 traits: MutableMapping[bytes, bytes] | None = None,
+                 packs: RepartitionPacks | None = None) -> None:
         self.settings = settings
         self.engine = engine
         self.topics = topics
@@ -115,7 +117,8 @@ class Processor(MappedRouting):
                                              for spec in self.mapped.inputs.inputs}
         self.states = LiveStates(table, engine.new_state)
         self.ticks = TickSchedule(engine.next_tick_ms, self.partitions, tick_interval_ms)
-        self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes)
+        #: with `packs`, moved events wait in packs per partition until `flush_repartition` (on a timer, at commits)
+        self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes, packs)
         self.view_refresh = ViewRefresh(engine, metrics, view, clock, self.states.get, self.ticks.stream_time)
         self._ev: dict[tuple[str, str], Any] = {
             (label, outcome): metrics.events.labels(label, outcome)
@@ -155,8 +158,8 @@ class Processor(MappedRouting):
         now_ms = self.wall_ms()
         inbound = Inbound(topic, partition, offset, key, value, kind, now_ms)
         if kind == "repartition":
-            inbound.repartitioned = decode_repartitioned(value)
-            inbound.event_time = _event_time(e for _, e in inbound.repartitioned.items)
+            inbound.repartitioned = decode_pack(value)
+            inbound.event_time = _event_time(e for entry in inbound.repartitioned for _, e in entry.items)
             return inbound
         ingest = self.settings.ingest
         mapped = self.mapped.map(topic, value, key, headers, now_ms=now_ms, max_bytes=ingest.max_message_bytes,
@@ -186,13 +189,7 @@ class Processor(MappedRouting):
             self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
         partition, now_ms = inbound.partition, inbound.now_ms
         if inbound.repartitioned is not None:
-            kind, source, items, replaces = inbound.repartitioned
-            account_id = items[0][1].account_id
-            if kind == REMOVAL:
-                await self._remove(account_id, items[0][1].reason, source, partition)
-            else:
-                await self._apply(account_id, kind, items, source, account_id.encode(), None, now_ms,
-                                  position=("repartition", inbound.offset), home=partition, replaces=replaces)
+            await self._apply_pack(inbound.repartitioned, inbound.offset, partition, now_ms)
             await self._advance(partition)
             return
         kind = inbound.kind
@@ -215,10 +212,12 @@ class Processor(MappedRouting):
             return
         await self._advance(partition)
 
-    async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]], source: Source,
-                     key: bytes | None, value: bytes | None, now_ms: int, position: tuple[str, int] | None,
-                     home: int, replaces: bool = False) -> None:
+    async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
+                     source: Source | list[Source], key: bytes | None, value: bytes | None, now_ms: int,
+                     position: tuple[str, int] | None, home: int, replaces: bool = False) -> None:
         """Apply one message's events of one account; `source` names the input message they came from.
+
+        For a repartition pack, `source` is a list: the input message of each item.
 
         `home` is the account's own partition (that of the repartition topic for repartitioned events):
         its watermark and tick schedule are the ones that move. `replaces`: later answers (see `Engine.apply`).
@@ -233,19 +232,20 @@ class Processor(MappedRouting):
                 if occurred_at > wm:
                     wm = occurred_at
                 self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
+        topic = (source[0] if isinstance(source, list) else source).topic
         result = self.engine.apply(self.states.load(account_id), events, stream_time_ms=wm,
                                    held_back=self.clock.held_back_sources(), position=position,
-                                   keep_answers=source.topic in self.mapped.answer_topics, replaces=replaces)
+                                   keep_answers=topic in self.mapped.answer_topics, replaces=replaces)
         self.ticks.watermark[home] = wm
         ok = 0
-        for (index, event), outcome in zip(items, result.outcomes):
+        for n, ((index, event), outcome) in enumerate(zip(items, result.outcomes)):
             if outcome == OK:
                 ok += 1
                 continue
             self._ev[(label, outcome)].inc()
             if outcome == TOO_LATE:
                 raw = value if index is None and value is not None else orjson.dumps(event.model_dump(mode="json"))
-                await self.outputs.dead_letter(source, key, Rejection(
+                await self.outputs.dead_letter(source[n] if isinstance(source, list) else source, key, Rejection(
                     index, DeadLetterReason.TOO_LATE,
                     f"occurred_at is more than {self.settings.engine.lateness_seconds} s behind the stream time", raw),
                     now_ms)
@@ -289,12 +289,12 @@ class Processor(MappedRouting):
                                 value: bytes | None, exc: BaseException) -> None:
         """Dead-letter a message whose processing raised, so that it is never lost silently."""
         kind = self.topics.kind_by_name.get(topic, "repartition")
-        source = repartition_source(value) if kind == "repartition" else None
-        if source is not None:  # report the input message the events came from, not the internal topic
-            kind = self.topics.kind_by_name.get(source.topic, kind)
-        else:
-            source = Source(topic, partition, offset)
-        label = TOPIC_LABELS.get(kind, "product-usage")
-        await self.outputs.dead_letter(source, key, Rejection(
-            None, DeadLetterReason.PROCESSING_ERROR, f"{type(exc).__name__}: {exc}", value or b""), self.wall_ms())
-        self._ev[(label, DEAD_LETTER)].inc()
+        entries = pack_entries(value) if kind == "repartition" else None
+        if not entries:
+            entries = [PackEntry(Source(topic, partition, offset), value or b"")]
+        error = f"{type(exc).__name__}: {exc}"
+        for source, raw in entries:  # each at the input message its events came from, not the internal topic
+            label = TOPIC_LABELS.get(self.topics.kind_by_name.get(source.topic, kind), "product-usage")
+            await self.outputs.dead_letter(source, key, Rejection(None, DeadLetterReason.PROCESSING_ERROR, error, raw),
+                                           self.wall_ms())
+            self._ev[(label, DEAD_LETTER)].inc()

@@ -1,11 +1,12 @@
 """Find stuck input partitions: a committed offset that stopped moving with messages left to process.
 
 A partition this worker owns must make progress while the broker holds messages past its committed
-offset: either some of them are on their way through the worker (fetched, queued, held by the aligner,
-being processed), or its committed offset moves. When neither happens for `stuck_ms`, the consumer has
-lost track of the partition (a fetch dropped after a pause or a rebalance, a delivered message nobody
-will ack), and only reading it again from the committed offset gets it going. Re-read messages that
-were already applied are duplicates the processor ignores (`AccountState.positions`).
+offset: either some of them are on their way through the worker (fetched and waiting in the
+Kafka client, queued, held by the aligner, being processed), or its committed offset moves. When
+neither happens for `stuck_ms`, the consumer has lost track of the partition (a fetch dropped after
+a pause or a rebalance, a delivered message nobody will ack), and only reading it again from the
+committed offset gets it going. Re-read messages that were already applied are duplicates the
+processor ignores (`AccountState.positions`).
 
 While the broker does not answer, no commit can move: the watch holds its clocks until it answers
 again, so a broker pause or outage never passes for a stuck partition. Nor does a rebalance or a
@@ -40,6 +41,9 @@ class PartitionProgress:
     #: processed messages right after the committed offset wait for the next commit (every
     #: `HEALTHMON_COMMIT_INTERVAL_SECONDS`): the committed offset will move without any help
     commit_due: bool = False
+    #: the Kafka client holds fetched records of it that the consumer has not handed over yet: they wait
+    #: their turn behind records of other partitions (a catch-up fetches every input partition far ahead)
+    fetched: bool = False
 
 
 class StuckPartitionWatch:
@@ -68,7 +72,7 @@ class StuckPartitionWatch:
         for p in partitions:
             seen.add(p.key)
             at = self._since.get(p.key)
-            if at is None or at[0] != p.committed or p.in_flight or p.commit_due or p.highwater is None \
+            if at is None or at[0] != p.committed or p.in_flight or p.commit_due or p.fetched or p.highwater is None \
                     or p.committed >= p.highwater:
                 self._since[p.key] = (p.committed, now_ms)  # moving, busy, or nothing left: not stuck
                 continue

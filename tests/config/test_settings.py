@@ -133,3 +133,23 @@ def test_per_account_series_default_to_the_accounts_at_risk_under_a_cap(monkeypa
     monkeypatch.setenv("HEALTHMON_ACCOUNT_METRICS", "all")
     monkeypatch.setenv("HEALTHMON_ACCOUNT_METRICS_MAX", "30000")
     assert (Settings().http.account_metrics, Settings().http.account_metrics_max) == ("all", 30000)
+
+
+@pytest.mark.parametrize("app_id, prefix, expected", [
+    ("healthmon", "", "healthmon-events-by-account"),          # the default: the name a release before had
+    ("healthmon-shadow", "", "healthmon-shadow-events-by-account"),
+    ("healthmon", "staging-", "healthmon-events-by-account"),  # internal: no prefix, as Faust's changelogs
+])
+def test_the_repartition_topic_is_named_after_the_application(app_id, prefix, expected):
+    settings = Settings(_env_file=None, worker={"app_id": app_id}, topics={"prefix": prefix})
+    assert settings.repartition_topic == expected
+    assert expected not in settings.topics.all_names
+    assert settings.topics.internal_names(app_id) == [expected]
+
+
+def test_the_removed_repartition_topic_variable_is_named_in_a_warning(monkeypatch, caplog):
+    monkeypatch.setenv("HEALTHMON_REPARTITION_TOPIC", "shared-by-everyone")
+    monkeypatch.setenv("HEALTHMON_APP_ID", "prod")
+    with caplog.at_level(logging.WARNING, logger="healthmon.config.settings"):
+        assert Settings(_env_file=None).repartition_topic == "prod-events-by-account"
+    assert "HEALTHMON_REPARTITION_TOPIC is no longer read" in caplog.text

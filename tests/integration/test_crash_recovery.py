@@ -98,7 +98,7 @@ async def test_sigkill_mid_stream_loses_no_state_and_repeats_no_episode_under_a_
     # The same input topics, read by a second app with its own outputs and internal topics.
     crashed_settings = shared.replace(
         worker={"app_id": shared.worker.app_id + "-crash"},
-        topics={"alerts": "alerts-crash", "deadletter": "dlq-crash", "repartition": "repartition-crash"},
+        topics={"alerts": "alerts-crash", "deadletter": "dlq-crash"},
         redis={"prefix": shared.redis.prefix + "crash:"}, http={"port": free_port()}, store={"url": store})
     crashed = worker_factory(settings=crashed_settings, start=False)
 

@@ -35,9 +35,11 @@ class Outbox:
 
     def __init__(self) -> None:
         self.sent: list[tuple[bytes, bytes]] = []
+        self.partitions: list[int | None] = []
 
-    async def send(self, key: bytes, value: bytes) -> None:
+    async def send(self, key: bytes, value: bytes, partition: int | None = None) -> None:
         self.sent.append((key, value))
+        self.partitions.append(partition)
 
 
 def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClock | None = None,
@@ -47,7 +49,7 @@ def _processor(settings: Settings, table: dict[bytes, bytes], clock: PipelineClo
     engine = Engine(policy, config)
     names = settings.topics.input_names
     kind_by_name = {name: kind for kind, name in names.items()}
-    kind_by_name[settings.topics.repartition_name] = "repartition"
+    kind_by_name[settings.repartition_topic] = "repartition"
     topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), scores=Outbox(),
                              kind_by_name=kind_by_name)
     metrics = Metrics()

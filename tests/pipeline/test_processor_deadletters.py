@@ -54,7 +54,7 @@ async def test_an_event_at_the_bound_is_accepted_on_both_sides_of_the_repartitio
     await processor.on_message(settings.topics.input_names["usage"], ELSEWHERE, 41, key, _usage(occurred_at))
     assert processor.topics.deadletter.sent == []
     [(moved_key, moved)] = processor.topics.repartition.sent
-    repartition = settings.topics.repartition_name
+    repartition = settings.repartition_topic
     await processor.on_message(repartition, HOME, 0, moved_key, moved)
     assert processor.topics.deadletter.sent == []
     assert processor.metrics.events.labels("product-usage", "ok")._value.get() == 1
@@ -65,7 +65,7 @@ async def test_a_repartitioned_message_that_crashes_is_dead_lettered_at_its_inpu
     usage = settings.topics.input_names["usage"]
     await processor.on_message(usage, ELSEWHERE, 41, None, _usage("2026-11-18T09:00:00Z"))
     [(moved_key, moved)] = processor.topics.repartition.sent
-    repartition = settings.topics.repartition_name
+    repartition = settings.repartition_topic
     await processor.dead_letter_crash(repartition, HOME, 3, moved_key, moved, RuntimeError("boom"))
     [(_, body)] = processor.topics.deadletter.sent
     letter = orjson.loads(body)
@@ -76,7 +76,7 @@ async def test_a_repartitioned_message_that_crashes_is_dead_lettered_at_its_inpu
 
 async def test_a_repartition_message_without_a_source_is_dead_lettered_where_it_is(settings):
     processor = _processor(settings, {})
-    repartition = settings.topics.repartition_name
+    repartition = settings.repartition_topic
     await processor.dead_letter_crash(repartition, HOME, 3, b"k", b"not json", ValueError("bad"))
     letter = orjson.loads(processor.topics.deadletter.sent[0][1])
     assert (letter["source_topic"], letter["source_partition"], letter["source_offset"]) == (repartition, HOME, 3)

@@ -9,8 +9,9 @@ from healthmon.pipeline import PartitionProgress, StuckPartitionWatch
 STUCK_MS = 60_000
 
 
-def progress(committed: int, highwater: int | None = 100, in_flight: int = 0, key: str = "t[0]") -> PartitionProgress:
-    return PartitionProgress(key, committed, highwater, in_flight)
+def progress(committed: int, highwater: int | None = 100, in_flight: int = 0, key: str = "t[0]",
+             fetched: bool = False) -> PartitionProgress:
+    return PartitionProgress(key, committed, highwater, in_flight, fetched=fetched)
 
 
 def stuck_keys(watch: StuckPartitionWatch, now_ms: int, *rows: PartitionProgress) -> list:
@@ -27,6 +28,9 @@ def stuck_keys(watch: StuckPartitionWatch, now_ms: int, *rows: PartitionProgress
     # messages below the first acked offset are on their way (queued, held by the aligner, processing)
     (progress(10, in_flight=3), progress(10, in_flight=3), False),
     (progress(10), progress(10, in_flight=1), False),
+    # fetched records wait in the Kafka client behind other partitions' (a catch-up's repartition topic)
+    (progress(10, fetched=True), progress(10, fetched=True), False),
+    (progress(10), progress(10, fetched=True), False),
     # the end is not known yet (never fetched)
     (progress(10, highwater=None), progress(10, highwater=None), False),
 ])

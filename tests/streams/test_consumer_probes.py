@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import pytest
@@ -20,10 +21,17 @@ TP0 = _TP("t", 0)
 class _FaustConsumer:
     """The fields of Faust's consumer that `partition_progress` reads (a test double, no Faust)."""
 
-    def __init__(self, committed: int, acked: list[int]) -> None:
+    def __init__(self, committed: int, acked: list[int], buffered: bool = False, active: bool = True) -> None:
         self._committed_offset = {TP0: committed}
         self._acked = {TP0: acked}
         self._unacked_messages: list = []
+        self._active = {TP0} if active else set()
+        # the Kafka client under Faust: records it fetched and has not handed over, by topic-partition
+        self._thread = SimpleNamespace(_consumer=SimpleNamespace(_fetcher=SimpleNamespace(
+            _records={TP0: object()} if buffered else {})))
+
+    def _get_active_partitions(self) -> set[_TP]:
+        return self._active
 
     def assignment(self) -> list[_TP]:
         return [TP0]
@@ -42,3 +50,13 @@ class _FaustConsumer:
 def test_partition_progress_tells_a_due_commit_from_a_hole(committed, acked, due):
     rows = partition_progress(_FaustConsumer(committed, acked), {"t"})
     assert [(row.committed, row.commit_due) for row in rows] == [(committed, due)]
+
+
+@pytest.mark.parametrize("buffered, active, fetched", [
+    (True, True, True),     # waiting in the client for Faust's next poll: on its way
+    (False, True, False),
+    (True, False, False),   # paused by Faust: its records wait for a resume, not for a poll
+])
+def test_partition_progress_counts_records_the_client_holds_for_an_active_partition(buffered, active, fetched):
+    [row] = partition_progress(_FaustConsumer(10, [], buffered=buffered, active=active), {"t"})
+    assert row.fetched is fetched
