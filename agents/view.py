@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import faust
 
@@ -25,9 +26,16 @@ def register_view_timer(app: faust.App, refresh: ViewRefresh, saved_accounts: Ca
                         inputs: set[str], partitions: int, max_accounts: int, interval_s: float) -> None:
     """Register a timer that refreshes the Redis view and gauges every `interval_s` seconds.
 
-    Each run scores at most `max_accounts` of the accounts that changed; when Redis may have lost what
-    it held, every local account is queued again, once the table is complete.
+    Each run scores at most `max_accounts` of the accounts that changed. Every local account is queued
+    again, once the table is recovered, when Redis may have lost what it held and after every partition
+    assignment: a new owner cannot know what the last one pushed before it died or was fenced (an
+    evaluation saved at a commit, its view update still queued), and the view refuses older states,
+    so pushing again is always safe.
     """
+
+    @app.on_partitions_assigned.connect
+    async def resync_after_assignment(app: faust.App, assigned: Any, **kwargs: Any) -> None:
+        refresh.view.request_resync(f"{len(assigned)} partitions assigned")
 
     @app.timer(interval_s, name="healthmon.view")
     async def refresh_view() -> None:

@@ -95,11 +95,9 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                         interval_s=VIEW_INTERVAL_S)
 
     def local_snapshot(account_id: str) -> dict[str, Any] | None:
-        # The live state: the table lags it by up to one commit interval.
-        state = processor.state_of(account_id)
-        if state is None:
-            return None
-        return engine.snapshot(state, processor.stream_time(account_id))
+        # The live state (the table lags it by up to one commit interval), shown as the view shows it.
+        found = processor.saved_view(account_id)
+        return None if found is None else found[0]
 
     register_broker_watch(app, watch, metrics)
 

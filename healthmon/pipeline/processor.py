@@ -27,6 +27,7 @@ import orjson
 
 from healthmon.config import Settings
 from healthmon.core import AccountState, Engine, PipelineClock
+from healthmon.core.saved_view import saved_snapshot, view_version
 from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
 from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
 from healthmon.ingest.repartition import Repartitioned, Source, decode_repartitioned, repartition_source
@@ -94,7 +95,7 @@ class Processor:
         self.states = LiveStates(table, engine.new_state)
         self.ticks = TickSchedule(engine.next_tick_ms, self.partitions, tick_interval_ms)
         self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes)
-        self.view_refresh = ViewRefresh(engine, metrics, view, clock, self.states.get, self.ticks.stream_time)
+        self.view_refresh = ViewRefresh(metrics, view, clock, self.saved_view)
         self._ev: dict[tuple[str, str], Any] = {
             (label, outcome): metrics.events.labels(label, outcome)
             for label in TOPIC_LABELS.values() for outcome in OUTCOMES}
@@ -105,7 +106,14 @@ class Processor:
 
     def state_of(self, account_id: str) -> AccountState | None:
         """Return the account's current state (live, else from the table), or None if it has none."""
-        return self.states.get(account_id)
+        return self.states.read(account_id)
+
+    def saved_view(self, account_id: str) -> tuple[dict[str, Any], int] | None:
+        """Return what the view shows of the account's current state, and the state's progress (None: unknown)."""
+        state = self.states.read(account_id)
+        if state is None:
+            return None
+        return saved_snapshot(self.engine, state), view_version(state).progress
 
     def stream_time(self, account_id: str) -> int:
         """Return the watermark of the account's partition: the instant its snapshot is taken at."""
@@ -243,8 +251,11 @@ class Processor:
             state = self.states.get(account_id)
             if state is None:
                 continue
+            evaluated = state.last_eval_ms
             result = self.engine.tick(state, now_ms=now_ms, held_back=held_back)
-            if result.changed:
+            # An evaluation that only moved `last_eval_ms` is saved and shown too: the view is the saved
+            # state's health as of its latest evaluation, the same whichever worker evaluated it.
+            if result.changed or state.last_eval_ms != evaluated:
                 self._changed(account_id)
             self.ticks.schedule(partition, account_id, state)
             await self.outputs.alerts(result.alerts)

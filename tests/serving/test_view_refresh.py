@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from healthmon.core import PipelineClock, parse_policy
@@ -17,16 +16,16 @@ class _View(RedisView):
         super().__init__("", "", metrics)
         self.put: list[str] = []
 
-    def put_snapshot(self, account_id: str, snapshot: dict[str, Any]) -> None:
+    def put_snapshot(self, account_id: str, snapshot: dict[str, Any], progress: int = 0) -> None:
         self.put.append(account_id)
 
 
 def _refresh(bands: dict[str, str]) -> tuple[ViewRefresh, _View, Metrics]:
     metrics = Metrics()
     view = _View(metrics)
-    engine = SimpleNamespace(snapshot=lambda state, at_ms: {"band": bands[state], "tier": "key", "score": 60.0})
     clock = PipelineClock(parse_policy(policy_doc()), clock=lambda: 0)
-    return ViewRefresh(engine, metrics, view, clock, state_of=lambda a: a, stream_time=lambda a: 0), view, metrics
+    saved = lambda a: ({"band": bands[a], "tier": "key", "score": 60.0}, 0)  # noqa: E731
+    return ViewRefresh(metrics, view, clock, saved), view, metrics
 
 
 async def test_at_most_max_accounts_are_scored_in_the_order_they_changed():
