@@ -14,12 +14,16 @@ from typing import Any
 import faust
 
 from agents.broker_watch import register_broker_watch
+from agents.input_growth import register_input_poll
 from agents.inputs import register_input_agent
 from agents.view import register_view_timer
 from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
+from healthmon.kafka.connect import bootstrap_of
+from healthmon.kafka.input_growth import InputGrowth, InputPoller
+from healthmon.kafka.security import aiokafka_kwargs
 from healthmon.pipeline import Aligner, Processor
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
@@ -69,13 +73,17 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
                      pool_timeout_s=redis.pool_timeout_seconds, client_kwargs=redis_kwargs(redis))
     config = EngineConfig.from_settings(settings.engine)
     engine = Engine(policy, config)
-    clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, settings.topics))
+    inputs = settings.topics.input_names
+    growth = InputGrowth(idle_ms=int(settings.engine.stall_idle_seconds * 1000),
+                         wall_ms=lambda: int(time.time() * 1000))
+    poller = InputPoller(bootstrap_of(broker_url), settings.worker.app_id, list(inputs.values()),
+                         settings.topics.partitions, growth, aiokafka_kwargs(settings.kafka))
+    clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, settings.topics, growth.stopped))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms,
                           reports_stalls=stall_reporter(app, settings.topics))
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
-    inputs = settings.topics.input_names
     aligner = Aligner(list(inputs.values()), settings.alignment.max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.alignment.max_queued_messages,
@@ -100,6 +108,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
         return None if found is None else found[0]
 
     register_broker_watch(app, watch, metrics)
+    register_input_poll(app, poller, metrics, labels)
 
     def broker_status() -> tuple[bool, str | None]:
         status = watch.status()

@@ -134,11 +134,16 @@ def stall_reporter(app: faust.App, topics: TopicSettings) -> Callable[[], bool]:
     return reports
 
 
-def source_backlog_probe(app: faust.App, topics: TopicSettings) -> Callable[[str], bool]:
-    """Return a function telling whether an input source still has unread messages on this worker."""
+def source_backlog_probe(app: faust.App, topics: TopicSettings,
+                         stopped: Callable[[str], bool] = lambda topic: True) -> Callable[[str], bool]:
+    """Return a function telling whether an input source still has input for us: unread messages on this
+    worker, or a topic that the broker says still grows (`stopped(topic)` False: a consumer of ours
+    lags or froze, which is consumer lag, not a stalled source)."""
     names = topics.input_names
 
     def has_backlog(source: str) -> bool:
+        if not stopped(names[source]):
+            return True
         consumer = app.consumer
         name = names[source]
         for tp in consumer.assignment():

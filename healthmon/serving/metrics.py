@@ -58,6 +58,10 @@ class Metrics:
         self.staleness = Gauge("healthmon_source_staleness_seconds",
                                "How far (event time) each input lags the stream time.", ["topic"], registry=r)
         self.stale = Gauge("healthmon_source_stale", "1 while an input is considered stale.", ["topic"], registry=r)
+        self.consumer_lag = Gauge(
+            "healthmon_consumer_lag_messages", "Messages of each input past the consumer group's committed offsets, "
+            "over every partition (each worker reports the group's, a frozen worker's included).", ["topic"],
+            registry=r)
         self.partition_rereads = Counter(
             "healthmon_partition_rereads", "Stuck input partitions read again from their committed offset: owned, "
             "with messages left, no progress (see docs/operations.md).", ["topic"], registry=r)
@@ -81,6 +85,7 @@ class Metrics:
             self.watermark.labels(topic)
             self.staleness.labels(topic)
             self.stale.labels(topic)
+            self.consumer_lag.labels(topic)
             for outcome in OUTCOMES:
                 self.events.labels(topic, outcome)
         for reason in DeadLetterReason:

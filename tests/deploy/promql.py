@@ -18,6 +18,7 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_watermark_timestamp_seconds": "gauge",
     "healthmon_source_staleness_seconds": "gauge",
     "healthmon_source_stale": "gauge",
+    "healthmon_consumer_lag_messages": "gauge",
     "healthmon_partition_rereads": "counter",
     "healthmon_redis_errors": "counter",
     "healthmon_broker_unreachable": "gauge",
