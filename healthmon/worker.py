@@ -16,7 +16,7 @@ import faust
 from agents.broker_watch import register_broker_watch
 from agents.input_growth import register_input_poll
 from agents.inputs import register_input_agent
-from agents.view import register_view_timer
+from agents.view import ViewCheck, register_view_timer
 from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
@@ -100,7 +100,8 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str) -> Worker:
     register_view_timer(app, processor.view_refresh, processor.states.saved_accounts,
                         inputs=set(topics.kind_by_name), partitions=settings.topics.partitions,
                         max_accounts=max(1, int(settings.worker.view_accounts_per_second * VIEW_INTERVAL_S)),
-                        interval_s=VIEW_INTERVAL_S)
+                        interval_s=VIEW_INTERVAL_S,
+                        check=ViewCheck(settings.worker.view_check_seconds, processor.saved_view, metrics))
 
     def local_snapshot(account_id: str) -> dict[str, Any] | None:
         # The live state (the table lags it by up to one commit interval), shown as the view shows it.

@@ -62,6 +62,9 @@ class Metrics:
             "healthmon_consumer_lag_messages", "Messages of each input past the consumer group's committed offsets, "
             "over every partition (each worker reports the group's, a frozen worker's included).", ["topic"],
             registry=r)
+        self.view_stale = Gauge(
+            "healthmon_view_stale_accounts", "Accounts whose Redis view differed from their state at this "
+            "worker's last view check (each is pushed again).", registry=r)
         self.partition_rereads = Counter(
             "healthmon_partition_rereads", "Stuck input partitions read again from their committed offset: owned, "
             "with messages left, no progress (see docs/operations.md).", ["topic"], registry=r)

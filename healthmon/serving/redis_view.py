@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import orjson
@@ -96,9 +96,12 @@ class RedisView(ViewKeys):
             return
         self._pending[account_id] = (snapshot, progress)
 
-    def forget_written(self) -> None:
-        """Forget what this writer wrote: another writer may have changed it (a rebalance moved accounts)."""
-        self._written.clear()
+    def forget_written(self, account_ids: Iterable[str] | None = None) -> None:
+        """Forget what this writer wrote (of `account_ids`, else of all): another writer may have changed it."""
+        if account_ids is None:
+            self._written.clear()
+        for account_id in account_ids or ():
+            self._written.pop(account_id, None)
 
     def add_alert(self, alert: Mapping[str, Any]) -> None:
         """Queue an alert for the recent-alerts stream and its account's list."""

@@ -19,6 +19,7 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_source_staleness_seconds": "gauge",
     "healthmon_source_stale": "gauge",
     "healthmon_consumer_lag_messages": "gauge",
+    "healthmon_view_stale_accounts": "gauge",
     "healthmon_partition_rereads": "counter",
     "healthmon_redis_errors": "counter",
     "healthmon_broker_unreachable": "gauge",
