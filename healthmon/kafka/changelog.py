@@ -7,6 +7,8 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from healthmon.kafka.offsets import verified_end_offsets
+
 __all__ = ["changelog_topic", "read_saved_states"]
 
 
@@ -34,7 +36,10 @@ async def read_saved_states(bootstrap: str, topic: str, security: dict[str, Any]
         tps = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
-        ends = await consumer.end_offsets(tps)
+        # Tansu's ListOffsets can be short of the last batch (see `healthmon.kafka.offsets`).
+        listed = await consumer.end_offsets(tps)
+        verified = await verified_end_offsets(bootstrap, listed, **(security or {}))
+        ends = {tp: int(end or 0) for tp, end in verified.items()}
         states: dict[str, bytes] = {}
         left = {tp for tp in tps if ends[tp] > 0}
         while left:
@@ -48,7 +53,11 @@ async def read_saved_states(bootstrap: str, topic: str, security: dict[str, Any]
                         states.pop(key, None)
                     else:
                         states[key] = record.value
-            for tp in list(left):
+                if records and records[-1].offset >= ends[tp] - 1:
+                    left.discard(tp)
+            # The client's position runs ahead of what it has handed out (fetched, still buffered): only a
+            # round that returned nothing for a partition proves its position is what was read.
+            for tp in [tp for tp in left if tp not in batch]:
                 if await consumer.position(tp) >= ends[tp]:
                     left.discard(tp)
         return states
