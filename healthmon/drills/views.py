@@ -41,7 +41,8 @@ class SettledView:
         """Name how an account's view differs from its saved state, for a failure message."""
         got, want = self.views.get(account), self.saved.get(account)
         if got is None or want is None:
-            return f"{account}: view {'missing' if got is None else 'present'}, saved {'missing' if want is None else 'present'}"
+            sides = ("absent" if got is None else "present", "absent" if want is None else "present")
+            return f"{account}: view {sides[0]}, saved {sides[1]}"
         return f"{account}: " + ", ".join(f"{k} {got.get(k)!r:.60} != {want.get(k)!r:.60}"
                                           for k in sorted(want.keys() | got.keys()) if got.get(k) != want.get(k))
 
