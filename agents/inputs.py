@@ -15,7 +15,6 @@ import faust
 
 from healthmon.pipeline import NO_EVENT_TIME, Aligner, Inbound, Pending, Processor
 from streams import faust_patches
-from streams.consumer_probes import membership_lost
 from streams.hooks import SaveStatesBeforeCommit
 from streams.rereads import PartitionRereads
 
@@ -30,8 +29,7 @@ BLOCKED_LOG_MS = 30_000
 def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Processor, aligner: Aligner,
                          rereads: PartitionRereads) -> faust.types.AgentT:
     """Register the agent that feeds `channel` to `processor` in aligned order, and its hooks and timers."""
-    fenced = membership_lost(app)
-    app.sensors.add(SaveStatesBeforeCommit(processor, fenced))
+    app.sensors.add(SaveStatesBeforeCommit(processor))
     lock = asyncio.Lock()
     acker: dict[str, faust.StreamT] = {}
 
@@ -44,13 +42,8 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
 
     @app.on_partitions_revoked.connect
     async def forget_states(app: faust.App, revoked: Any, **kwargs: Any) -> None:
-        # Another worker may own these accounts now, and recovery may bring newer states back. Put out of
-        # the group (frozen past its session), this worker's states are older than what the others saved.
-        if fenced():
-            log.warning("partitions revoked out of the consumer group (fenced): dropping %d unsaved states",
-                        processor.drop_states())
-        else:
-            processor.forget_states()
+        # Another worker may own these accounts now, and recovery may bring newer states back.
+        processor.forget_states()
         aligner.drop_partitions({tp.partition for tp in revoked})
         rereads.reset()
 

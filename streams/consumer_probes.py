@@ -19,8 +19,7 @@ from healthmon.config import TopicSettings
 from healthmon.kafka.stuck_partitions import PartitionProgress
 from healthmon.pipeline import Backlog
 
-__all__ = ["alignment_backlog_probe", "describe", "kafka_client", "membership_lost", "partition_progress",
-           "pause_partition",
+__all__ = ["alignment_backlog_probe", "describe", "kafka_client", "partition_progress", "pause_partition",
            "read_position", "resume_partition", "source_backlog_probe", "stall_reporter"]
 
 log = logging.getLogger(__name__)
@@ -118,24 +117,6 @@ def resume_partition(app: faust.App) -> Callable[[str, int, int], bool]:
         return True
 
     return resume
-
-
-def membership_lost(app: faust.App) -> Callable[[], bool]:
-    """Return a function telling whether this worker was put out of its group (fenced).
-
-    A worker frozen past its session timeout (SIGSTOP, swapping) is removed from the group and its
-    partitions go to others; when it wakes up, the Kafka client learns it from a heartbeat and resets
-    its member id and generation before the revoke and the commit that follow. Until then its live
-    states are older than what the new owners have saved since: it must not save them.
-    """
-
-    def lost() -> bool:
-        coordinator = getattr(kafka_client(app), "_coordinator", None)  # aiokafka exposes no membership
-        if coordinator is None:
-            return False
-        return getattr(coordinator, "member_id", None) == "" or getattr(coordinator, "generation", 0) == -1
-
-    return lost
 
 
 def stall_reporter(app: faust.App, topics: TopicSettings) -> Callable[[], bool]:

@@ -81,11 +81,6 @@ class LiveStates:
         self.flush()
         self.live.clear()
 
-    def drop(self) -> None:
-        """Drop every live state without saving it (a worker fenced out of its group must save nothing)."""
-        self.unsaved.clear()
-        self.live.clear()
-
     def _keep(self, account_id: str, state: AccountState) -> None:
         if len(self.live) >= self._max_live:
             for saved in [a for a in self.live if a not in self.unsaved][:self._max_live // 2]:

@@ -123,13 +123,6 @@ class Processor:
         """Write every changed live state to the table; return how many (the agent calls it at commits)."""
         return self.states.flush()
 
-    def drop_states(self) -> int:
-        """Drop every live state unsaved (this worker lost its partitions); return how many had changes."""
-        dropped = len(self.states.unsaved)
-        self.states.drop()
-        self.ticks.resumed = False
-        return dropped
-
     def forget_states(self) -> None:
         """Save and drop every live state, and schedule from the table again (after a rebalance)."""
         self.states.forget()
