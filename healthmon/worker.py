@@ -14,14 +14,18 @@ from typing import Any
 import faust
 
 from agents.broker_watch import register_broker_watch
+from agents.input_growth import register_input_poll
 from agents.inputs import register_input_agent
-from agents.view import register_view_timer
+from agents.view import ViewCheck, register_view_timer
 from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.ingest.inputs import InputsFile, inputs_or_default
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
+from healthmon.kafka.connect import bootstrap_of
+from healthmon.kafka.input_growth import InputGrowth, InputPoller
 from healthmon.kafka.offsets import verified_end_offsets
+from healthmon.kafka.security import aiokafka_kwargs
 from healthmon.pipeline import Aligner, Processor, RepartitionPacks
 from healthmon.serving.account_series import AccountSeries
 from healthmon.serving.http import register_http_api
@@ -85,7 +89,11 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     config = EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores))
     engine = Engine(policy, config)
     by_kind = {kind: [s.topic for s in inputs.inputs if s.kind == kind] for kind in settings.topics.input_names}
-    clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, by_kind))
+    growth = InputGrowth(idle_ms=int(settings.engine.stall_idle_seconds * 1000),
+                         wall_ms=lambda: int(time.time() * 1000))
+    poller = InputPoller(bootstrap_of(broker_url), settings.worker.app_id, [s.topic for s in inputs.inputs],
+                         settings.topics.partitions, growth, aiokafka_kwargs(settings.kafka))
+    clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, by_kind, growth.stopped))
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms,
                           reports_stalls=stall_reporter(app, inputs.inputs[0].topic), inputs=inputs,
@@ -108,16 +116,16 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     register_view_timer(app, processor.view_refresh, processor.states.saved_accounts,
                         inputs=set(topics.kind_by_name), partitions=settings.topics.partitions,
                         max_accounts=max(1, int(settings.worker.view_accounts_per_second * VIEW_INTERVAL_S)),
-                        interval_s=VIEW_INTERVAL_S)
+                        interval_s=VIEW_INTERVAL_S,
+                        check=ViewCheck(settings.worker.view_check_seconds, processor.saved_view, metrics))
 
     def local_snapshot(account_id: str) -> dict[str, Any] | None:
-        # The live state: the table lags it by up to one commit interval.
-        state = processor.state_of(account_id)
-        if state is None:
-            return None
-        return engine.snapshot(state, processor.stream_time(account_id))
+        # The live state (the table lags it by up to one commit interval), shown as the view shows it.
+        found = processor.saved_view(account_id)
+        return None if found is None else found[0]
 
     register_broker_watch(app, watch, metrics)
+    register_input_poll(app, poller, metrics, labels)
 
     def broker_status() -> tuple[bool, str | None]:
         status = watch.status()

@@ -132,14 +132,18 @@ def stall_reporter(app: faust.App, first_input: str) -> Callable[[], bool]:
     return reports
 
 
-def source_backlog_probe(app: faust.App, topics_by_kind: dict[str, list[str]]) -> Callable[[str], bool]:
-    """Return a function telling whether an input source (a kind: any of its topics) still has unread messages
-    on this worker."""
+def source_backlog_probe(app: faust.App, topics_by_kind: dict[str, list[str]],
+                         stopped: Callable[[str], bool] = lambda topic: True) -> Callable[[str], bool]:
+    """Return a function telling whether an input source (a kind: any of its topics) still has input for us:
+    unread messages on this worker, or a topic that the broker says still grows (`stopped(topic)` False: a
+    consumer of ours lags or froze, which is consumer lag, not a stalled source)."""
     names = {kind: frozenset(topics) for kind, topics in topics_by_kind.items()}
 
     def has_backlog(source: str) -> bool:
-        consumer = app.consumer
         wanted = names.get(source, frozenset())
+        if not all(stopped(topic) for topic in wanted):
+            return True
+        consumer = app.consumer
         for tp in consumer.assignment():
             if tp.topic not in wanted:
                 continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 # Each module adds its commands to the group.
-from healthmon.cli import bench, digest, inputs, policy, run, traffic  # noqa: F401
+from healthmon.cli import bench, digest, inputs, policy, run, traffic, view  # noqa: F401
 from healthmon.cli.base import cli
 
 __all__ = ["cli", "main"]

@@ -47,6 +47,10 @@ class WorkerSettings(Section):
         500, "HEALTHMON_VIEW_ACCOUNTS_PER_SECOND",
         "Most changed accounts scored into the Redis view and the gauges per second; when more change (a "
         "backfill), the rest wait their turn, longest-waiting first.", ge=1)
+    view_check_seconds: float = setting(
+        300.0, "HEALTHMON_VIEW_CHECK_SECONDS",
+        "How often a worker compares the Redis view of its accounts with their states, exports the count "
+        "of stale ones (`healthmon_view_stale_accounts`) and pushes them again; 0: never.", ge=0)
     log_level: Literal["debug", "info", "warning", "error"] = setting(
         "warning", "HEALTHMON_LOG_LEVEL", "Worker log level.")
 

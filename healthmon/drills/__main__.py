@@ -25,13 +25,14 @@ def render_table(outcomes: list[Outcome], config: DrillConfig, events: int, clea
         f"{config.seed}), one event per message; clean run: {clean_alerts} alerts.",
         "",
         "| drill | fault | alerts (missing / extra / changed) | valid events rejected | accounts whose state "
-        "differs | recovery | result |",
-        "|---|---|---|---|---|---|---|",
+        "differs | views unlike the clean run's / unlike saved | recovery | result |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
         a = o.alerts
         lines.append(f"| {o.name} | {o.fault} | {a.got} ({len(a.missing)} / {len(a.extra)} / {len(a.changed)}) | "
-                     f"{o.rejected_extra} | {len(o.accounts_differing)} | {o.recovery_seconds:.1f} s | "
+                     f"{o.rejected_extra} | {len(o.accounts_differing)} | "
+                     f"{len(o.views_unlike_clean)} / {len(o.views_unlike_saved)} | {o.recovery_seconds:.1f} s | "
                      f"{'identical' if o.passed else 'CHANGED'} |")
     notes = [f"- {o.name}: {note}" for o in outcomes for note in [*o.problems, *o.notes]]
     return "\n".join(lines + ([""] + notes if notes else []))
@@ -48,7 +49,7 @@ async def _main(args: argparse.Namespace) -> int:
     until = datetime.combine(args.until, datetime.min.time(), tzinfo=UTC) if args.until else None
     config = DrillConfig(accounts=args.accounts, days=args.days, seed=args.seed,
                          until_ms=int(until.timestamp() * 1000) if until else 0, pause_seconds=args.pause_seconds,
-                         kills=args.kills)
+                         kills=args.kills, chaos_seconds=args.chaos_seconds)
     names = args.only or list(DRILLS)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="healthmon-drills-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -81,6 +82,8 @@ def main() -> None:
                         help="UTC date the traffic ends at (default: yesterday)")
     parser.add_argument("--pause-seconds", type=float, default=32.0)
     parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--chaos-seconds", type=float, default=240.0,
+                        help="how long the chaos drill's input takes to send (its faults strike meanwhile)")
     parser.add_argument("--only", action="append", choices=list(DRILLS),
                         help="run only this drill (repeatable)")
     parser.add_argument("--workdir", default=None, help="where logs go (default: a new temporary directory)")

@@ -82,6 +82,10 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     #: what went wrong beyond the comparison (a poison message not dead-lettered once, say)
     problems: list[str] = field(default_factory=list)
+    #: accounts whose view (over HTTP, once settled) differs from the clean run's view, `as_of` included
+    views_unlike_clean: list[str] = field(default_factory=list)
+    #: accounts whose view differs from the snapshot of this run's own saved state
+    views_unlike_saved: list[str] = field(default_factory=list)
 
     @property
     def rejected_extra(self) -> int:
@@ -90,6 +94,7 @@ class Outcome:
 
     @property
     def passed(self) -> bool:
-        """Return whether the fault changed nothing: same alerts, dead letters and health."""
+        """Return whether the fault changed nothing: same alerts, dead letters, health and view."""
         return (self.alerts.identical and self.dead_letters == self.clean_dead_letters
-                and not self.accounts_differing and not self.problems)
+                and not self.accounts_differing and not self.problems
+                and not self.views_unlike_clean and not self.views_unlike_saved)

@@ -19,9 +19,11 @@ from aiokafka.structs import TopicPartition
 from healthmon.bench.children import Child, settings_env, worker_command
 from healthmon.config import Settings
 from healthmon.core import Engine, load_policy, state_from_bytes
+from healthmon.drills.views import SettledView
 from healthmon.generator import Record, Traffic
 from healthmon.kafka.admin import ensure_topics
 from healthmon.kafka.broker import EmbeddedBroker, free_port
+from healthmon.kafka.changelog import changelog_topic, read_saved_states
 from healthmon.kafka.connect import bootstrap_of
 from healthmon.kafka.security import aiokafka_kwargs
 from healthmon.pipeline import REREAD_LOG_MARK
@@ -70,6 +72,8 @@ class RunOutputs:
     health: dict[str, dict[str, Any]]
     #: the dead letters themselves (poison checks look at their source positions)
     dead_letter_records: list[dict[str, Any]] = field(default_factory=list)
+    #: every account's view over HTTP once settled, and its saved state's snapshot
+    view: SettledView | None = None
 
 
 class Run:
@@ -169,20 +173,23 @@ class Run:
         """SIGTERM every worker still running; return their exit codes."""
         return [w.stop(timeout_s=30) for w in self.workers if w.alive()]
 
-    async def outputs(self, traffic: Traffic) -> RunOutputs:
-        """Read the run's alerts, dead letters and saved states."""
+    async def saved_states(self) -> dict[str, bytes]:
+        """Return account -> its saved state, read from the changelog as table recovery does."""
+        return await read_saved_states(self.bootstrap, changelog_topic(self.settings.worker.app_id),
+                                       aiokafka_kwargs(self.settings.kafka))
+
+    async def outputs(self, traffic: Traffic, view: SettledView | None = None) -> RunOutputs:
+        """Read the run's alerts, dead letters and saved states (`view`: what users read, read before the stop)."""
         settings = self.settings
         alerts = [orjson.loads(r.value) for r in await self._read(settings.topics.alerts_name)]
         letters = [orjson.loads(r.value) for r in await self._read(settings.topics.deadletter_name)]
-        states: dict[str, bytes] = {}
-        for record in await self._read(f"{settings.worker.app_id}-account-state-changelog"):
-            states[record.key.decode()] = record.value  # one partition per account: the last one is saved
+        states = await self.saved_states()
         engine = Engine(load_policy(settings.engine.policy_file))
         health = {}
         for account, raw in states.items():
             snap = engine.snapshot(state_from_bytes(raw), traffic.end_ms)
             health[account] = {"score": snap["score"], "band": snap["band"], "metrics": snap["metrics"]}
-        return RunOutputs(alerts, Counter(d["reason"] for d in letters), health, letters)
+        return RunOutputs(alerts, Counter(d["reason"] for d in letters), health, letters, view)
 
     async def _read(self, topic: str) -> list[Any]:
         return await read_topic(topic, bootstrap_servers=self.bootstrap, fetch_max_bytes=16 * 1024 * 1024,

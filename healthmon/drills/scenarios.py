@@ -12,8 +12,11 @@ from pathlib import Path
 
 import orjson
 
+from healthmon.core import Engine, load_policy
+from healthmon.drills.chaos import chaos
 from healthmon.drills.compare import Outcome, diff_alerts, diff_health
 from healthmon.drills.harness import Broker, Run, RunOutputs
+from healthmon.drills.views import diff_views, settled_view
 from healthmon.generator import Record, Traffic, generate
 
 __all__ = ["DRILLS", "DrillConfig", "Drills"]
@@ -39,6 +42,10 @@ class DrillConfig:
     leave_after_seconds: float = 8.0
     kills: int = 20
     outage_days: int = 3
+    #: the chaos drill: workers, how long its input takes to send, the gap between two faults
+    chaos_workers: int = 3
+    chaos_seconds: float = 240.0
+    chaos_gap_seconds: tuple[float, float] = (15.0, 25.0)
 
 
 class Drills:
@@ -58,9 +65,15 @@ class Drills:
         self.records: list[Record] = sorted(self.traffic.records(), key=lambda r: r.occurred_at)
         self.events = len(self.records)
         self._clean: RunOutputs | None = None
+        self._engine_cache: Engine | None = None
 
     def _run(self, name: str) -> Run:
         return Run(self.broker, self.redis_url, self.workdir, name)
+
+    def _engine(self, run: Run) -> Engine:
+        if self._engine_cache is None:
+            self._engine_cache = Engine(load_policy(run.settings.engine.policy_file))
+        return self._engine_cache
 
     async def clean(self) -> RunOutputs:
         """Run the input once without faults (the reference); cached."""
@@ -70,26 +83,36 @@ class Drills:
             await run.send(self.records)
             run.start_worker()
             await run.wait_committed()
+            view = await settled_view(run, self._engine(run))
             run.stop()
-            self._clean = await run.outputs(self.traffic)
-            self.say(f"clean: {len(self._clean.alerts)} alerts, dead letters {dict(self._clean.dead_letters)}")
+            self._clean = await run.outputs(self.traffic, view)
+            self.say(f"clean: {len(self._clean.alerts)} alerts, dead letters {dict(self._clean.dead_letters)}, "
+                     f"{len(view.unlike_saved)} accounts read otherwise than saved")
         return self._clean
 
     async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str],
                       check: Callable[[Outcome, RunOutputs], None] = lambda outcome, got: None) -> Outcome:
         done = await run.wait_committed()
+        view = await settled_view(run, self._engine(run))
         codes = run.stop()
         if any(code not in (0, None) for code in codes):
             notes.append(f"workers exited with {codes}")
         rereads = run.stuck_rereads()
         if rereads:
             notes.append(f"{rereads} stuck partition(s) read again")
-        got = await run.outputs(self.traffic)
+        got = await run.outputs(self.traffic, view)
         clean = await self.clean()
+        assert clean.view is not None
         outcome = Outcome(name=name, fault=fault, alerts=diff_alerts(clean.alerts, got.alerts),
                           dead_letters=got.dead_letters, clean_dead_letters=clean.dead_letters,
                           accounts_differing=diff_health(clean.health, got.health),
-                          recovery_seconds=max(0.0, done - fault_end), events=self.events, notes=notes)
+                          recovery_seconds=max(0.0, done - fault_end), events=self.events, notes=notes,
+                          views_unlike_clean=diff_views(clean.view.views, view.views),
+                          views_unlike_saved=view.unlike_saved)
+        for label, accounts in (("view unlike the clean run's", outcome.views_unlike_clean),
+                                ("view unlike its saved state", outcome.views_unlike_saved)):
+            if accounts:
+                notes.append(f"{label}: {', '.join(accounts[:8])}{' ...' if len(accounts) > 8 else ''}")
         check(outcome, got)
         if not outcome.alerts.identical:
             kinds = {a["alert_id"]: (a["kind"], a["status"]) for a in [*clean.alerts, *got.alerts]}
@@ -238,4 +261,5 @@ DRILLS: dict[str, Callable[[Drills], Awaitable[Outcome]]] = {
     "sigkills": Drills.sigkills,
     "poison": Drills.poison,
     "tight-buffer": Drills.tight_buffer,
+    "chaos": chaos,
 }

@@ -56,6 +56,14 @@ class LiveStates:
         self._keep(account_id, state)
         return state
 
+    def read(self, account_id: str) -> AccountState | None:
+        """Return the account's current state for a reader, keeping nothing a later recovery could make stale."""
+        state = self.live.get(account_id)
+        if state is not None:
+            return state
+        raw = self.table.get(account_id.encode())
+        return state_from_bytes(raw) if raw else None
+
     def saved_accounts(self) -> Iterator[str]:
         """Yield every account the table holds a state for (a snapshot of its keys)."""
         for raw_key in list(self.table.keys()):

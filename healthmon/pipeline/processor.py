@@ -28,12 +28,13 @@ import orjson
 
 from healthmon.config import Settings
 from healthmon.core import AccountState, Engine, PipelineClock
+from healthmon.core.saved_view import saved_snapshot, view_version
 from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
 from healthmon.ingest import Decoded, Rejection, decode_message
 from healthmon.ingest.formats import Mapped
 from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile, default_inputs
-from healthmon.ingest.repartition import PackEntry, Repartitioned, Source, decode_pack, pack_entries
+from healthmon.ingest.repartition import Repartitioned, Source, decode_pack
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.mapped_inputs import MappedInputs
@@ -119,7 +120,7 @@ class Processor(MappedRouting):
         self.ticks = TickSchedule(engine.next_tick_ms, self.partitions, tick_interval_ms)
         #: with `packs`, moved events wait in packs per partition until `flush_repartition` (on a timer, at commits)
         self.outputs = OutputSender(topics, metrics, view, settings.ingest.deadletter_max_raw_bytes, packs)
-        self.view_refresh = ViewRefresh(engine, metrics, view, clock, self.states.get, self.ticks.stream_time)
+        self.view_refresh = ViewRefresh(metrics, view, clock, self.saved_view, self.ticks.stream_time)
         self._ev: dict[tuple[str, str], Any] = {
             (label, outcome): metrics.events.labels(label, outcome)
             for label in TOPIC_LABELS.values() for outcome in OUTCOMES}
@@ -130,7 +131,15 @@ class Processor(MappedRouting):
 
     def state_of(self, account_id: str) -> AccountState | None:
         """Return the account's current state (live, else from the table), or None if it has none."""
-        return self.states.get(account_id)
+        return self.states.read(account_id)
+
+    def saved_view(self, account_id: str) -> tuple[dict[str, Any], int, bytes] | None:
+        """Return what the view shows of the account's current state, its progress and score history (None:
+        unknown)."""
+        state = self.states.read(account_id)
+        if state is None:
+            return None
+        return saved_snapshot(self.engine, state), view_version(state).progress, state.history
 
     def stream_time(self, account_id: str) -> int:
         """Return the watermark of the account's partition: the instant its snapshot is taken at."""
@@ -276,25 +285,14 @@ class Processor(MappedRouting):
             state = self.states.get(account_id)
             if state is None:
                 continue
+            evaluated = state.last_eval_ms
             result = self.engine.tick(state, now_ms=now_ms, held_back=held_back)
-            if result.changed:
+            # An evaluation that only moved `last_eval_ms` is saved and shown too: the view is the saved
+            # state's health as of its latest evaluation, the same whichever worker evaluated it.
+            if result.changed or state.last_eval_ms != evaluated:
                 self._changed(account_id)
             self.ticks.schedule(partition, account_id, state)
             await self.outputs.alerts(result.alerts)
             await self.outputs.scores(result.scores)
             if n % 256 == 255:
                 await asyncio.sleep(0)
-
-    async def dead_letter_crash(self, topic: str, partition: int, offset: int, key: bytes | None,
-                                value: bytes | None, exc: BaseException) -> None:
-        """Dead-letter a message whose processing raised, so that it is never lost silently."""
-        kind = self.topics.kind_by_name.get(topic, "repartition")
-        entries = pack_entries(value) if kind == "repartition" else None
-        if not entries:
-            entries = [PackEntry(Source(topic, partition, offset), value or b"")]
-        error = f"{type(exc).__name__}: {exc}"
-        for source, raw in entries:  # each at the input message its events came from, not the internal topic
-            label = TOPIC_LABELS.get(self.topics.kind_by_name.get(source.topic, kind), "product-usage")
-            await self.outputs.dead_letter(source, key, Rejection(None, DeadLetterReason.PROCESSING_ERROR, error, raw),
-                                           self.wall_ms())
-            self._ev[(label, DEAD_LETTER)].inc()

@@ -64,6 +64,13 @@ class Metrics:
         self.staleness = Gauge("healthmon_source_staleness_seconds",
                                "How far (event time) each input lags the stream time.", ["topic"], registry=r)
         self.stale = Gauge("healthmon_source_stale", "1 while an input is considered stale.", ["topic"], registry=r)
+        self.consumer_lag = Gauge(
+            "healthmon_consumer_lag_messages", "Messages of each input past the consumer group's committed offsets, "
+            "over every partition (each worker reports the group's, a frozen worker's included).", ["topic"],
+            registry=r)
+        self.view_stale = Gauge(
+            "healthmon_view_stale_accounts", "Accounts whose Redis view differed from their state at this "
+            "worker's last view check (each is pushed again).", registry=r)
         self.partition_rereads = Counter(
             "healthmon_partition_rereads", "Stuck input partitions read again from their committed offset: owned, "
             "with messages left, no progress (see docs/operations.md).", ["topic"], registry=r)
@@ -95,6 +102,7 @@ class Metrics:
             self.watermark.labels(topic)
             self.staleness.labels(topic)
             self.stale.labels(topic)
+            self.consumer_lag.labels(topic)
             for outcome in OUTCOMES:
                 self.events.labels(topic, outcome)
         for reason in DeadLetterReason:

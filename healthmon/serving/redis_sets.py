@@ -1,4 +1,4 @@
-"""Which of the view's sorted sets an account's snapshot belongs in, and the writes that keep them current."""
+"""Which of the view's sorted sets an account's snapshot belongs in, and whether a snapshot changed."""
 
 from __future__ import annotations
 
@@ -9,16 +9,19 @@ import orjson
 from healthmon.core.vocabulary import BANDS
 from healthmon.serving.metrics import TIER_LABELS, UNKNOWN_TIER
 
-__all__ = ["NO_DROP_RANK", "SortedSetWrites", "drop_7d", "drop_rank", "snapshot_fingerprint", "sorted_set_place"]
+__all__ = ["NO_DROP_RANK", "drop_7d", "drop_rank", "snapshot_fingerprint", "sorted_set_place"]
 
 #: the drop set's rank of an account whose score 7 days ago is unknown: after every known drop or rise
 NO_DROP_RANK = 1000.0
 
 
-def snapshot_fingerprint(snapshot: dict[str, Any]) -> bytes:
-    """Return the bytes that decide whether a snapshot changed (everything but update times)."""
-    return orjson.dumps({k: v for k, v in snapshot.items() if k not in ("updated_at", "as_of")},
-                        option=orjson.OPT_SORT_KEYS)
+def snapshot_fingerprint(snapshot: dict[str, Any], progress: int = 0) -> bytes:
+    """Return the bytes that decide whether a snapshot changed: all of it, `as_of` included, and its progress.
+
+    A snapshot is a function of the saved state (`healthmon.core.saved_view`), so an unchanged state
+    gives the same bytes, and any change users could read (its `as_of` too) is written.
+    """
+    return orjson.dumps([snapshot, progress], option=orjson.OPT_SORT_KEYS)
 
 
 def sorted_set_place(snapshot: dict[str, Any]) -> tuple[str, str] | None:
@@ -39,26 +42,3 @@ def drop_rank(snapshot: dict[str, Any]) -> float:
     """Return the account's rank in the drop set: the biggest drop lowest, unknown drops last."""
     drop = drop_7d(snapshot)
     return NO_DROP_RANK if drop is None else -drop
-
-
-class SortedSetWrites:
-    """Sorted-set writes of one pipeline, gathered per set: one ZADD and one ZREM per set, not per account."""
-
-    __slots__ = ("adds", "removes")
-
-    def __init__(self) -> None:
-        self.adds: dict[str, dict[str, float]] = {}
-        self.removes: dict[str, list[str]] = {}
-
-    def add(self, key: str, member: str, score: float) -> None:
-        self.adds.setdefault(key, {})[member] = score
-
-    def remove(self, key: str, member: str) -> None:
-        self.removes.setdefault(key, []).append(member)
-
-    def queue(self, pipe: Any) -> None:
-        """Queue the gathered writes (an account is never both added to and removed from one set)."""
-        for key in sorted(self.removes):
-            pipe.zrem(key, *self.removes[key])
-        for key in sorted(self.adds):
-            pipe.zadd(key, self.adds[key])

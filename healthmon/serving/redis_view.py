@@ -1,7 +1,7 @@
 """The Redis view: latest snapshot per account, at-risk sorted sets, a capped stream of recent alerts.
 
 Writes go out in pipelines of at most `batch_accounts` accounts, only for accounts whose snapshot
-changed; within a pipeline each sorted set gets one ZADD and one ZREM for all its accounts. When Redis
+changed; each is a script that refuses a state older than the one Redis holds (`redis_put`). When Redis
 is down, errors are counted, pending writes are kept (one entry per account and at most `alerts_cap`
 alerts, so memory stays bounded) and the view catches up at the next successful flush.
 Whenever Redis may have lost data (it came back after errors, or this writer's marker key is gone; the
@@ -17,7 +17,7 @@ import logging
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -27,11 +27,11 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
-from healthmon.core.vocabulary import BANDS
-from healthmon.serving.metrics import TIER_LABELS, Metrics
+from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_clients import QueueingPool
+from healthmon.serving.redis_put import PUT_SNAPSHOT_LUA, put_snapshot_args
 from healthmon.serving.redis_reads import ViewReads
-from healthmon.serving.redis_sets import SortedSetWrites, drop_rank, snapshot_fingerprint, sorted_set_place
+from healthmon.serving.redis_sets import snapshot_fingerprint
 
 __all__ = ["RedisView"]
 
@@ -68,33 +68,44 @@ class RedisView(ViewReads):
                                           retry=Retry(NoBackoff(), 1), retry_on_error=[RedisConnectionError],
                                           **extra)
             self.reader = aioredis.Redis.from_pool(pool)
-        self._pending: dict[str, dict[str, Any]] = {}
-        #: account -> (fingerprint, place) as last written; place None: in no sorted set
-        self._written: dict[str, tuple[bytes, tuple[str, str] | None]] = {}
+        #: account -> (snapshot, progress) to write at the next flush
+        self._pending: dict[str, tuple[dict[str, Any], int]] = {}
+        #: account -> fingerprint of what this writer last wrote (or found newer in Redis)
+        self._written: dict[str, bytes] = {}
         self._inflight: dict[str, bytes] = {}
         self._alerts: deque[Mapping[str, Any]] = deque(maxlen=alerts_cap)
         #: account -> score history to write, and the CRC-32 of the one last written
         self._history_pending: dict[str, bytes] = {}
         self._history_written: dict[str, int] = {}
-        #: account -> the CSM whose set it was last put in (stale entries are filtered out when read)
-        self._csm_written: dict[str, str | None] = {}
         self._marker = self.key("view", "writer", uuid.uuid4().hex)
+        #: the SHA1 of `PUT_SNAPSHOT_LUA` once loaded (None: load it at the next flush; a restarted Redis
+        #: forgets its scripts, and the write that fails then resets it)
+        self._put_sha: str | None = None
         self.healthy = True
         self.resync_requested = False
 
     # -- writing ----------------------------------------------------------------------------------------
 
-    def put_snapshot(self, account_id: str, snapshot: dict[str, Any]) -> None:
-        """Queue a snapshot for the next flush unless Redis already has (or is being sent) the same one."""
+    def put_snapshot(self, account_id: str, snapshot: dict[str, Any], progress: int = 0) -> None:
+        """Queue a snapshot for the next flush unless Redis already has (or is being sent) the same one.
+
+        `progress` (with the snapshot's `as_of`) is the state's `ViewVersion`: Redis keeps the newer one.
+        """
         if self.client is None:
             return
-        fp = snapshot_fingerprint(snapshot)
-        written = self._written.get(account_id)
-        current = self._inflight.get(account_id) or (written[0] if written else None)
+        fp = snapshot_fingerprint(snapshot, progress)
+        current = self._inflight.get(account_id) or self._written.get(account_id)
         if current == fp:
             self._pending.pop(account_id, None)
             return
-        self._pending[account_id] = snapshot
+        self._pending[account_id] = (snapshot, progress)
+
+    def forget_written(self, account_ids: Iterable[str] | None = None) -> None:
+        """Forget what this writer wrote (of `account_ids`, else of all): another writer may have changed it."""
+        if account_ids is None:
+            self._written.clear()
+        for account_id in account_ids or ():
+            self._written.pop(account_id, None)
 
     def put_history(self, account_id: str, history: bytes) -> None:
         """Queue an account's score history for the next flush unless Redis already has the same one."""
@@ -130,9 +141,12 @@ class RedisView(ViewReads):
         histories, self._history_pending = list(self._history_pending.items()), {}
         alerts = list(self._alerts)
         self._alerts.clear()
-        self._inflight = {account_id: snapshot_fingerprint(snap) for account_id, snap in pending}
+        self._inflight = {account_id: snapshot_fingerprint(*put) for account_id, put in pending}
         done_snaps = done_alerts = done_histories = 0
         try:
+            if self._put_sha is None:
+                self._put_sha = await self.client.script_load(PUT_SNAPSHOT_LUA)
+            put_sha = self._put_sha
             first = True
             while first or done_snaps < len(pending) or done_alerts < len(alerts) or done_histories < len(histories):
                 snaps = pending[done_snaps:done_snaps + self.batch_accounts]
@@ -141,10 +155,9 @@ class RedisView(ViewReads):
                 pipe = self.client.pipeline(transaction=False)
                 if first:
                     pipe.exists(self._marker)
-                sets = SortedSetWrites()
-                for account_id, snap in snaps:
-                    self._queue_snapshot(pipe, account_id, snap, sets)
-                sets.queue(pipe)
+                for account_id, (snap, progress) in snaps:
+                    keys, argv = put_snapshot_args(self, account_id, snap, progress)
+                    pipe.evalsha(put_sha, len(keys), *keys, *argv)
                 for alert in batch:
                     self._queue_alert(pipe, alert)
                 for account_id, history in kept:
@@ -153,19 +166,21 @@ class RedisView(ViewReads):
                     pipe.set(self._marker, b"1", ex=MARKER_TTL_SECONDS)
                 results = await pipe.execute()
                 if first and not results[0]:
-                    self._request_resync("its marker key is missing (new writer, or Redis lost data)")
+                    self.request_resync("its marker key is missing (new writer, or Redis lost data)")
                 first = False
-                for account_id, snap in snaps:
-                    self._written[account_id] = (self._inflight[account_id], sorted_set_place(snap))
+                for account_id, _ in snaps:
+                    # Refused as older or written: either way Redis holds this state or a newer one.
+                    self._written[account_id] = self._inflight[account_id]
                 for account_id, history in kept:
                     self._history_written[account_id] = zlib.crc32(history)
                 done_snaps += len(snaps)
                 done_alerts += len(batch)
                 done_histories += len(kept)
         except (RedisError, OSError) as exc:
+            self._put_sha = None
             self.metrics.redis_errors.labels("write").inc()
-            for account_id, snap in pending[done_snaps:]:
-                self._pending.setdefault(account_id, snap)
+            for account_id, put in pending[done_snaps:]:
+                self._pending.setdefault(account_id, put)
             for account_id, history in histories[done_histories:]:
                 self._history_pending.setdefault(account_id, history)
             # Keep the unsent alerts before the newer ones; past the cap the oldest go first.
@@ -179,7 +194,7 @@ class RedisView(ViewReads):
         if not self.healthy:
             log.warning("Redis view is back; wrote %d snapshots and %d alerts", len(pending), len(alerts))
             self.healthy = True
-            self._request_resync("Redis came back after errors")
+            self.request_resync("Redis came back after errors")
         return True
 
     async def _check_marker(self) -> bool:
@@ -199,72 +214,17 @@ class RedisView(ViewReads):
         if not self.healthy:
             log.warning("Redis view is back")
             self.healthy = True
-            self._request_resync("Redis came back after errors")
+            self.request_resync("Redis came back after errors")
         elif not present:
-            self._request_resync("its marker key is missing (Redis lost data)")
+            self.request_resync("its marker key is missing (Redis lost data)")
         return True
 
-    def _request_resync(self, why: str) -> None:
+    def request_resync(self, why: str) -> None:
+        """Ask the owner to put every local account again, and forget what this writer wrote."""
         log.info("Redis view resync requested: %s", why)
         self._written.clear()
         self._history_written.clear()
         self.resync_requested = True
-
-    def _queue_snapshot(self, pipe: Any, account_id: str, snap: dict[str, Any], sets: SortedSetWrites) -> None:
-        key = self.account_key(account_id)
-        fields = {
-            "snapshot": orjson.dumps(snap), "score": snap.get("score"), "band": snap.get("band"),
-            "alert_band": snap.get("alert_band"), "tier": snap.get("tier"), "name": snap.get("name"),
-            "measures": orjson.dumps(snap.get("measures") or []), "updated_at": snap.get("updated_at"),
-            "policy_version": snap.get("policy_version"),
-        }
-        pipe.hset(key, mapping={k: v for k, v in fields.items() if v is not None})
-        absent = [k for k, v in fields.items() if v is None]
-        if absent:
-            pipe.hdel(key, *absent)
-        self._queue_trend_sets(account_id, snap, sets)
-        place = sorted_set_place(snap)
-        written = self._written.get(account_id)
-        if written is not None and written[1] == place:
-            if place is not None:  # same sets: only the score may have moved
-                for set_key in (self.scores_key(), self.scores_key(band=place[0]), self.scores_key(tier=place[1])):
-                    sets.add(set_key, account_id, snap["score"])
-            return
-        # Leave the sets it was in; when that is unknown (a restart or a resync forgot it), leave them all.
-        if written is None:
-            stale_bands: set[str] = set(BANDS)
-            stale_tiers: set[str] = set(TIER_LABELS)
-        elif written[1] is None:
-            stale_bands, stale_tiers = set(), set()
-        else:
-            stale_bands, stale_tiers = {written[1][0]}, {written[1][1]}
-        if place is None:
-            sets.remove(self.scores_key(), account_id)
-        else:
-            stale_bands.discard(place[0])
-            stale_tiers.discard(place[1])
-            sets.add(self.scores_key(), account_id, snap["score"])
-            sets.add(self.scores_key(band=place[0]), account_id, snap["score"])
-            sets.add(self.scores_key(tier=place[1]), account_id, snap["score"])
-        for band in sorted(stale_bands):
-            sets.remove(self.scores_key(band=band), account_id)
-        for tier in sorted(stale_tiers):
-            sets.remove(self.scores_key(tier=tier), account_id)
-
-    def _queue_trend_sets(self, account_id: str, snap: dict[str, Any], sets: SortedSetWrites) -> None:
-        """Keep the account in its CSM's set (by score) and in the 7-day-drop set (read by `list_accounts`)."""
-        scored = snap.get("score") is not None
-        csm = snap.get("csm") if scored else None
-        old = self._csm_written.get(account_id)
-        if old is not None and old != csm:
-            sets.remove(self.csm_key(old), account_id)
-        if csm:
-            sets.add(self.csm_key(csm), account_id, snap["score"])
-        self._csm_written[account_id] = csm or None
-        if scored:
-            sets.add(self.drops_key(), account_id, drop_rank(snap))
-        else:
-            sets.remove(self.drops_key(), account_id)
 
     def _queue_alert(self, pipe: Any, alert: Mapping[str, Any]) -> None:
         body = orjson.dumps(alert)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from itertools import islice
+from typing import Any
 
-from healthmon.core import AccountState, Engine, PipelineClock
+from healthmon.core import PipelineClock
 from healthmon.core.vocabulary import BANDS
 from healthmon.serving.metrics import TOPIC_LABELS, UNKNOWN_TIER, Metrics
 from healthmon.serving.redis_view import RedisView
@@ -17,13 +18,16 @@ __all__ = ["ViewRefresh"]
 class ViewRefresh:
     """The accounts whose snapshot is out of date, in the order they changed, and how to refresh them."""
 
-    def __init__(self, engine: Engine, metrics: Metrics, view: RedisView, clock: PipelineClock,
-                 state_of: Callable[[str], AccountState | None], stream_time: Callable[[str], int]) -> None:
-        self.engine = engine
+    def __init__(self, metrics: Metrics, view: RedisView, clock: PipelineClock,
+                 saved_view: Callable[[str], tuple[dict[str, Any], int, bytes] | None],
+                 stream_time: Callable[[str], int]) -> None:
         self.metrics = metrics
         self.view = view
         self.clock = clock
-        self._state_of = state_of
+        #: account -> (snapshot, progress, score history) of its current state (`healthmon.core.saved_view`),
+        #: None if unknown
+        self._saved_view = saved_view
+        #: account -> its partition's stream time (per-account series expire by it)
         self._stream_time = stream_time
         #: accounts to score into the view, in the order they changed (a dict used as an ordered set)
         self.outdated: dict[str, None] = {}
@@ -53,10 +57,10 @@ class ViewRefresh:
             del outdated[account_id]
             if n % 256 == 255:
                 await asyncio.sleep(0)
-            state = self._state_of(account_id)
-            if state is None:
+            found = self._saved_view(account_id)
+            if found is None:
                 continue
-            snapshot = self.engine.snapshot(state, self._stream_time(account_id))
+            snapshot, progress, history = found
             band, tier = snapshot.get("band") or BANDS[0], snapshot.get("tier") or UNKNOWN_TIER
             previous = self._band_tier.get(account_id)
             if previous != (band, tier):
@@ -67,8 +71,8 @@ class ViewRefresh:
             if snapshot.get("score") is not None:
                 self.metrics.health_score.observe(snapshot["score"])
             account_series.observe(account_id, snapshot, tier)
-            self.view.put_snapshot(account_id, snapshot)
-            self.view.put_history(account_id, state.history)
+            self.view.put_snapshot(account_id, snapshot, progress)
+            self.view.put_history(account_id, history)
         account_series.expire(self._stream_time)
         clock = self.clock
         for kind, label in TOPIC_LABELS.items():

@@ -18,6 +18,8 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_watermark_timestamp_seconds": "gauge",
     "healthmon_source_staleness_seconds": "gauge",
     "healthmon_source_stale": "gauge",
+    "healthmon_consumer_lag_messages": "gauge",
+    "healthmon_view_stale_accounts": "gauge",
     "healthmon_partition_rereads": "counter",
     "healthmon_link_wait_events": "gauge",
     "healthmon_link_waits": "counter",

@@ -26,13 +26,19 @@ def drills(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         drills = Drills(CONFIG, broker, redis_url, workdir)
         clean = asyncio.run(drills.clean())
         assert clean.alerts, "the traffic must raise alerts for the comparison to mean anything"
+        # What users read of the clean run is what it saved, for every account, `as_of` included.
+        assert clean.view is not None and len(clean.view.views) == CONFIG.accounts
+        assert clean.view.unlike_saved == [], [clean.view.describe(a) for a in clean.view.unlike_saved[:3]]
         yield drills
 
 
 @pytest.mark.parametrize("name", ["broker-pause", "rebalance-sigkill", "poison", "tight-buffer"])
-def test_fault_changes_no_alert_no_dead_letter_and_no_state(drills: Drills, name: str) -> None:
+def test_fault_changes_no_alert_no_dead_letter_no_state_and_no_view(drills: Drills, name: str) -> None:
     outcome = asyncio.run(DRILLS[name](drills))
     assert outcome.alerts.identical, outcome.alerts
     assert outcome.dead_letters == outcome.clean_dead_letters
     assert outcome.accounts_differing == []
     assert outcome.problems == []
+    # every account's view over HTTP: as the clean run's, and as this run saved it
+    assert outcome.views_unlike_clean == [], outcome.notes
+    assert outcome.views_unlike_saved == [], outcome.notes

@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from healthmon.config import Settings
-from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy
+from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_from_bytes
 from healthmon.generator import generate
 from healthmon.ingest import partition_for
 from healthmon.pipeline.processor import Processor
@@ -201,3 +201,14 @@ async def test_only_the_reporting_worker_announces_a_stall_but_every_worker_hold
     kinds = [orjson.loads(v)["kind"] for _, v in processor.topics.alerts.sent]
     assert held_back, "the scenario must stall an input for this test to mean anything"
     assert ("ingest_stalled" in kinds) == reports
+
+
+def test_every_evaluation_is_saved_even_one_that_moved_only_its_instant(uninterrupted):
+    # The view shows each account as of its latest evaluation, from the saved state: an evaluation that
+    # changed nothing but its instant must reach the table too, or a new owner would show an older one.
+    processor, _ = uninterrupted
+    processor.flush_states()
+    table = processor.states.table
+    saved = {a: state_from_bytes(table[a.encode()]).last_eval_ms for a in processor.states.live}
+    behind = {a: (saved[a], s.last_eval_ms) for a, s in processor.states.live.items() if saved[a] != s.last_eval_ms}
+    assert not behind, f"saved behind live (saved, live): {behind}"

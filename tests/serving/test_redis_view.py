@@ -51,18 +51,22 @@ async def test_writes_are_made_only_when_the_snapshot_changed(redis_server_facto
     view.put_snapshot("acc-1", snap)
     assert await view.flush()
     client.config_resetstat()
-    # Only the update times moved: nothing to write (the flush only checks its marker key).
-    view.put_snapshot("acc-1", {**snap, "updated_at": snap["updated_at"] + 5, "as_of": snap["as_of"] + 9})
+    # The same snapshot again: nothing to write (the flush only checks its marker key).
+    view.put_snapshot("acc-1", dict(snap))
     assert view.backlog == 0
     assert await view.flush()
     stats = command_calls(client)
     assert stats.get("hset", 0) == 0 and set(stats) == {"exists", "set"}
+    # A later `as_of` is something users read: written.
+    view.put_snapshot("acc-1", {**snap, "as_of": snap["as_of"] + 9})
+    assert view.backlog == 1
+    view.put_snapshot("acc-1", snap)
     # A changed score is written once, however often it was put before the flush.
     for score in (61.0, 62.0, 63.0):
         view.put_snapshot("acc-1", make_snapshot("acc-1", score=score))
     assert view.backlog == 1
     assert await view.flush()
-    assert command_calls(client)["hset"] == 1
+    assert command_calls(client)["evalsha"] == 1
     assert float(client.hget(view.account_key("acc-1"), "score")) == 63.0
     # Changing and changing back before a flush leaves nothing to write.
     view.put_snapshot("acc-1", make_snapshot("acc-1", score=10.0))
@@ -83,26 +87,23 @@ async def test_writes_are_pipelined_in_batches_of_accounts(redis_server_factory,
     assert await view.flush()
     assert len(executed) == 3, executed  # 500 + 500 + 200 accounts, the alerts ride in the first one
     stats = command_calls(client)
-    assert stats["hset"] == 1200
+    # One script per account: it compares versions, then writes the hash and the account's sorted sets.
+    assert stats["evalsha"] == 1200 and stats["script|load"] == 1
     assert stats["xadd"] == 30 and stats["lpush"] == 30
     assert stats["exists"] == 1 and stats["set"] == 1  # one marker check per flush, not per batch
-    # Each sorted set gets one ZADD per pipeline, whatever its number of accounts: the overall set, the
-    # accounts' three bands, their tier, their CSM's and the 7-day-drop set, in each of the three pipelines.
-    assert stats["zadd"] == 3 * 7
-    # A first write of an account does not know its old sets, so it leaves all the others: per pipeline,
-    # one ZREM for each of the other three tiers and one for each band (every band is another's).
-    assert stats["zrem"] == 3 * (3 + 3)
     assert client.zcard(view.scores_key(tier="standard")) == 1200
     assert sum(client.zcard(view.scores_key(band=b)) for b in ("green", "yellow", "red")) == 1200
     client.config_resetstat()
     executed.clear()
-    # Known place, new score: five ZADDs (overall, band, tier, CSM, drop) and no ZREM.
-    view.put_snapshot("acc-0001", make_snapshot("acc-0001", score=2.0, tier="standard"))
+    # A known place and a new score: the account moves within its sets, and leaves its old band only.
+    view.put_snapshot("acc-0001", make_snapshot("acc-0001", score=90.0, tier="standard"))
     assert await view.flush()
     stats = command_calls(client)
-    assert len(executed) == 1
-    assert (stats["hset"], stats["zadd"], stats.get("zrem", 0)) == (1, 5, 0)
+    assert len(executed) == 1 and stats["evalsha"] == 1 and "script|load" not in stats
+    assert stats["zrem"] == 2  # its former band and tier sets, not every set
     assert client.zcard(view.scores_key()) == 1200
+    assert client.zscore(view.scores_key(band="green"), "acc-0001") == 90.0
+    assert client.zscore(view.scores_key(band="red"), "acc-0001") is None
 
 
 async def test_at_risk_sets_order_by_score_and_filter_by_band_and_tier(view_factory):

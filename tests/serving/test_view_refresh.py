@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,18 +16,12 @@ from healthmon.serving.view_refresh import ViewRefresh
 from tests.core.builders import policy_doc
 
 
-class _NamedState(str):
-    """An account id standing in for its state: the stand-in engine scores it by name; no score history."""
-
-    history = b""
-
-
 class _View(RedisView):
     def __init__(self, metrics: Metrics) -> None:
         super().__init__("", "", metrics)
         self.put: list[str] = []
 
-    def put_snapshot(self, account_id: str, snapshot: dict[str, Any]) -> None:
+    def put_snapshot(self, account_id: str, snapshot: dict[str, Any], progress: int = 0) -> None:
         self.put.append(account_id)
 
 
@@ -41,9 +34,9 @@ class _State(str):
 def _refresh(bands: dict[str, str]) -> tuple[ViewRefresh, _View, Metrics]:
     metrics = Metrics()
     view = _View(metrics)
-    engine = SimpleNamespace(snapshot=lambda state, at_ms: {"band": bands[state], "tier": "key", "score": 60.0})
     clock = PipelineClock(parse_policy(policy_doc()), clock=lambda: 0)
-    return ViewRefresh(engine, metrics, view, clock, state_of=_State, stream_time=lambda a: 0), view, metrics
+    saved = lambda a: ({"band": bands[a], "tier": "key", "score": 60.0}, 0, b"")  # noqa: E731
+    return ViewRefresh(metrics, view, clock, saved, stream_time=lambda a: 0), view, metrics
 
 
 async def test_at_most_max_accounts_are_scored_in_the_order_they_changed():
@@ -82,9 +75,8 @@ def _scored_refresh(scores: dict[str, float], mode: str, max_series: int,
         return {"account_id": state, "band": band, "tier": "key", "csm": f"csm-{hash(state) % 7}", "score": s,
                 "as_of": at_ms, "metrics": {"days_since_last_activity": 2, "open_urgent_tickets": 0}}
 
-    engine = SimpleNamespace(snapshot=snapshot)
     clock = PipelineClock(parse_policy(policy_doc()), clock=lambda: 0)
-    refresh = ViewRefresh(engine, metrics, _View(metrics), clock, state_of=_NamedState,
+    refresh = ViewRefresh(metrics, _View(metrics), clock, lambda a: (snapshot(a, stream_ms), 0, b""),
                           stream_time=lambda a: stream_ms)
     return refresh, metrics
 

@@ -1,0 +1,89 @@
+"""One account's snapshot written to the view only if it is not older than the one there.
+
+A view has several writers over time: the owner of the account's partition, a worker that owned it
+before a rebalance and refreshes from states it no longer owns, one frozen for a while that wakes up,
+`healthmon view check --repair`. Which of them wrote last must not decide what users read: the write
+is a Lua script that compares the pushed state's version (`healthmon.core.saved_view.ViewVersion`:
+`as_of`, then input progress) with the one in the hash, refuses an older one, and replaces the hash
+and the account's places in the sorted sets (all accounts, its band, tier and CSM, the 7-day drops) in
+one step, so they never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from healthmon.core.vocabulary import BANDS
+from healthmon.serving.metrics import TIER_LABELS
+from healthmon.serving.redis_keys import ViewKeys
+from healthmon.serving.redis_sets import drop_rank, sorted_set_place
+
+__all__ = ["PUT_SNAPSHOT_LUA", "put_snapshot_args", "snapshot_fields"]
+
+# KEYS[1] the account's hash, KEYS[2] the all-accounts sorted set.
+# ARGV: account id, as_of, progress, how many (set, score) places follow, the places (none for an unscored
+# account), how many fallback sets follow, the fallback sets (every band and tier set: left when the hash
+# does not say which it is in), then the hash's field/value pairs. Returns 1 if written, 0 if the view
+# already held a newer state.
+PUT_SNAPSHOT_LUA = """
+local cur = redis.call('HMGET', KEYS[1], 'as_of', 'progress', 'sets')
+local as_of, progress = tonumber(ARGV[2]), tonumber(ARGV[3])
+if cur[1] then
+  local held_as_of, held_progress = tonumber(cur[1]), tonumber(cur[2] or '0')
+  if held_as_of > as_of or (held_as_of == as_of and held_progress > progress) then
+    return 0
+  end
+end
+local member, nplaces = ARGV[1], tonumber(ARGV[4])
+local nfallback_at = 5 + 2 * nplaces
+local first_field = nfallback_at + 1 + tonumber(ARGV[nfallback_at])
+if cur[3] then
+  for set in string.gmatch(cur[3], '[^\\n]+') do redis.call('ZREM', set, member) end
+else
+  redis.call('ZREM', KEYS[2], member)
+  for i = nfallback_at + 1, first_field - 1 do redis.call('ZREM', ARGV[i], member) end
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, first_field))
+local placed = {}
+for i = 0, nplaces - 1 do
+  local set = ARGV[5 + 2 * i]
+  redis.call('ZADD', set, tonumber(ARGV[6 + 2 * i]), member)
+  placed[#placed + 1] = set
+end
+if nplaces > 0 then redis.call('HSET', KEYS[1], 'sets', table.concat(placed, '\\n')) end
+return 1
+"""
+
+
+def snapshot_fields(snap: dict[str, Any], progress: int) -> dict[str, Any]:
+    """Return the hash fields of a snapshot (see `healthmon.serving.redis_keys.SNAPSHOT_FIELDS`), nulls left out."""
+    fields = {
+        "snapshot": orjson.dumps(snap), "score": snap.get("score"), "band": snap.get("band"),
+        "alert_band": snap.get("alert_band"), "tier": snap.get("tier"), "name": snap.get("name"),
+        "measures": orjson.dumps(snap.get("measures") or []), "updated_at": snap.get("updated_at"),
+        "policy_version": snap.get("policy_version"), "as_of": snap.get("as_of") or 0, "progress": progress,
+    }
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def put_snapshot_args(keys: ViewKeys, account_id: str, snap: dict[str, Any],
+                      progress: int) -> tuple[list[str], list[Any]]:
+    """Return the KEYS and ARGV of `PUT_SNAPSHOT_LUA` for one account's snapshot."""
+    place = sorted_set_place(snap)
+    places: list[Any] = []
+    if place is not None:  # scored: all accounts, its band, its tier and its CSM by score; the drops by drop
+        score = snap["score"]
+        places = [keys.scores_key(), score, keys.scores_key(band=place[0]), score, keys.scores_key(tier=place[1]),
+                  score, keys.drops_key(), drop_rank(snap)]
+        if snap.get("csm"):
+            places += [keys.csm_key(snap["csm"]), score]
+    fallback = [keys.scores_key(band=b) for b in BANDS] + [keys.scores_key(tier=t) for t in TIER_LABELS] + [
+        keys.drops_key()]
+    argv: list[Any] = [account_id, snap.get("as_of") or 0, progress, len(places) // 2, *places, len(fallback),
+                       *fallback]
+    for name, value in snapshot_fields(snap, progress).items():
+        argv += [name, value]
+    return [keys.account_key(account_id), keys.scores_key()], argv
