@@ -61,6 +61,8 @@ class LiveStates:
         state = self.live.get(account_id)
         if state is not None:
             return state
+        if account_id in self.removed:
+            return None
         raw = self.table.get(account_id.encode())
         return state_from_bytes(raw) if raw else None
 

@@ -42,7 +42,7 @@ async def test_a_resync_writes_every_history_again(view_factory):
     view.put_history("acc-1", history(5))
     await view.flush()
     sync_client(view).delete(view.history_key("acc-1"))
-    view._request_resync("test: Redis lost data")
+    view.request_resync("test: Redis lost data")
     view.put_history("acc-1", history(5))
     await view.flush()
     assert await view.get_history("acc-1") == history(5)

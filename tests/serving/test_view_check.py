@@ -26,8 +26,10 @@ async def test_stale_accounts_are_counted_and_pushed_again_until_the_view_conver
     other.put_snapshot("ahead", make_snapshot("ahead", score=10.0, updated_at=T + 60_000), 12)
     assert await other.flush()
     metrics = view.metrics
-    refresh = ViewRefresh(metrics, view, PipelineClock(parse_policy(policy_doc()), clock=lambda: 0), states.get)
-    check = ViewCheck(300, states.get, metrics)
+    saved = lambda a: states[a] + (b"",) if a in states else None  # noqa: E731 - no score history here
+    refresh = ViewRefresh(metrics, view, PipelineClock(parse_policy(policy_doc()), clock=lambda: 0), saved,
+                          stream_time=lambda a: T)
+    check = ViewCheck(300, saved, metrics)
 
     assert await check.run(refresh, sorted(states)) == 2
     assert metrics.view_stale._value.get() == 2

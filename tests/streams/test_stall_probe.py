@@ -36,7 +36,8 @@ class _CaughtUpConsumer:
 def _clock(growth: InputGrowth, wall: list[int]) -> tuple[PipelineClock, dict[str, str]]:
     topics = Settings(kafka={"broker_url": "kafka://127.0.0.1:9"}).topics
     app = SimpleNamespace(consumer=_CaughtUpConsumer(list(topics.input_names.values())))
-    probe = source_backlog_probe(app, topics, growth.stopped)  # type: ignore[arg-type]
+    by_kind = {kind: [name] for kind, name in topics.input_names.items()}
+    probe = source_backlog_probe(app, by_kind, growth.stopped)  # type: ignore[arg-type]
     config = SimpleNamespace(stall_idle_seconds=10)
     policy = parse_policy(policy_doc(pipeline={"sources": {"ticket": {"stale_after_seconds": 1800}}}))
     return PipelineClock(policy, config, clock=lambda: wall[0], backlog=probe), topics.input_names
