@@ -9,8 +9,15 @@ import pytest
 
 from healthmon.serving.http import explain
 from healthmon.serving.ui_pages import safe_next, token_matches
-from healthmon.serving.ui_render import (AtRiskRow, account_href, account_page, at_risk_page, group_by_csm,
-                                         login_page, reasons)
+from healthmon.serving.ui_render import (
+    AtRiskRow,
+    account_href,
+    account_page,
+    at_risk_page,
+    group_by_csm,
+    login_page,
+    reasons,
+)
 from healthmon.serving.ui_svg import Dot, score_chart, segments, sparkline
 from tests.serving.conftest import make_alert, make_snapshot
 
