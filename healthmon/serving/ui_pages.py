@@ -76,6 +76,11 @@ def register_ui_routes(app: faust.App, view: RedisView, local_snapshot: Callable
             blob = local_history(account_id)
         return [] if blob is None else history_points(blob, days)
 
+    @app.page("/ui")
+    class UiRoot(web.View):
+        async def get(self, request: web.Request) -> web.Response:
+            return self.html("", status=308, headers={**_HEADERS, "Location": "/ui/"})
+
     @app.page("/ui/")
     class AtRisk(web.View):
         async def get(self, request: web.Request) -> web.Response:

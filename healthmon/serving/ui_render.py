@@ -23,7 +23,7 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:1.5re
 color:#222;padding:0 1rem}
 h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.1rem;margin:1.6rem 0 .4rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid #eee;
-vertical-align:middle;font-size:.92rem}th{color:#555;font-weight:600}
+vertical-align:middle;font-size:.92rem}th{color:#555;font-weight:600;white-space:nowrap}
 .band{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;color:#fff;font-size:.8rem}
 .line{display:inline-block;background:#fdecea;color:#8a1c1c;border-radius:.3rem;padding:0 .35rem;margin:0 .2rem .1rem 0;
 font-size:.8rem}.muted{color:#777}.num{text-align:right;font-variant-numeric:tabular-nums}
@@ -141,8 +141,8 @@ def account_page(snapshot: dict[str, Any], why: Sequence[dict[str, Any]], alerts
             f'<p>{_band(snapshot.get("band"))} score <strong>{_num(snapshot.get("score"))}</strong>'
             f' · 7 days ago {_num(snapshot.get("score_7d_ago"))} · 30 days ago {_num(snapshot.get("score_30d_ago"))}'
             f' · tier {escape(str(snapshot.get("tier") or "–"))} · CSM {escape(str(snapshot.get("csm") or "–"))}'
-            f' · as of {_time(snapshot.get("updated_at"))}</p>',
-            f"<h2>Score and band, last {len(points)} days</h2>{score_chart(points)}",
+            f' · last event {_time(snapshot.get("updated_at"))}</p>',
+            f"<h2>Score and band, last {len(points)} days</h2>{score_chart(points, width=940)}",
             "<h2>Firing lines</h2>"]
     body.append("<p>" + "".join(f'<span class="line">{escape(str(n))}</span>' for n in firing) + "</p>"
                 if firing else '<p class="muted">Nothing is firing.</p>')

@@ -144,11 +144,13 @@ def screenshot(driver: webdriver.Chrome, name: str) -> None:
     """Save the whole page as `UI_SCREENSHOTS_DIR/name` when screenshots are asked for."""
     if not SCREENSHOTS:
         return
-    height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1100, min(max(int(height) + 40, 600), 2400))
+    # The whole page, not the window: the viewport is stretched to the content's height for the capture.
+    height = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})["cssContentSize"]["height"]
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 1100, "height": min(int(height) + 24, 2400), "deviceScaleFactor": 1, "mobile": False})
     Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(Path(SCREENSHOTS) / name))
-    driver.set_window_size(1100, 900)
+    driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
 def log_in(driver: webdriver.Chrome, ui: UiWorker) -> None:
@@ -237,3 +239,43 @@ def test_an_unknown_account_is_a_404_page(ui_worker: UiWorker, browser):
     log_in(browser, ui_worker)
     browser.get(ui_worker.worker.url("/ui/accounts/no-such-account"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Unknown account"
+
+
+def post_form(url: str, **fields: str) -> tuple[int, dict[str, str], str]:
+    """POST a urlencoded form without following redirects; return (status, headers, body)."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), method="POST")
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=5) as resp:
+            return resp.status, dict(resp.headers), resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def test_the_login_answers_401_to_a_wrong_token_and_sets_a_strict_cookie_for_the_right_one(ui_worker: UiWorker):
+    status, headers, body = post_form(ui_worker.worker.url("/ui/login"), token="nope", next="/ui/")
+    assert status == 401 and "Wrong token" in body and "Set-Cookie" not in headers
+    status, headers, _ = post_form(ui_worker.worker.url("/ui/login"), token=TOKEN, next="/ui/accounts/x")
+    assert (status, headers["Location"]) == (303, "/ui/accounts/x")
+    cookie = headers["Set-Cookie"]
+    assert cookie.startswith(f"healthmon_token={TOKEN};") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    assert "Path=/ui" in cookie
+    status, headers, _ = post_form(ui_worker.worker.url("/ui/login"), token=TOKEN, next="//evil.example/")
+    assert (status, headers["Location"]) == (303, "/ui/")
+
+
+@pytest.mark.parametrize("path", ["/ui/", "/ui/accounts/x"])
+def test_a_page_without_the_token_is_a_401_form_and_forbids_scripts(ui_worker: UiWorker, path: str):
+    try:
+        urllib.request.urlopen(ui_worker.worker.url(path), timeout=5)
+        raise AssertionError("answered without the token")
+    except urllib.error.HTTPError as exc:
+        status, headers, body = exc.code, exc.headers, exc.read().decode()
+    assert status == 401 and 'name="token"' in body and f'name="next" value="{path}"' in body
+    assert headers["Content-Type"].startswith("text/html")
+    assert "default-src 'none'" in headers["Content-Security-Policy"] and "script-src" not in headers[
+        "Content-Security-Policy"]
