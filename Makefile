@@ -33,7 +33,7 @@ pure:  ## remove the compiled core: the checkout runs healthmon/core as Python (
 redis:  ## make sure a Redis answers at 127.0.0.1:6379 (starts one if absent)
 	@sh deploy/scripts/ensure-redis.sh
 
-tools:  ## install Prometheus/Alertmanager tools (Debian packages) used by the deploy tests
+tools:  ## install Prometheus/Alertmanager tools and headless Chromium (Debian packages) used by the deploy and page tests
 	@sh deploy/scripts/install-tools.sh
 
 demo: $(STAMP)  ## run broker, worker and generator together and show alerts (ALERTMANAGER=URL: also push them there; FORMAT=segment[,zendesk,...]: send the traffic in those sources' shapes)

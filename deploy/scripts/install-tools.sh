@@ -1,12 +1,13 @@
 #!/bin/sh
-# Make sure prometheus, promtool, alertmanager and amtool are on PATH (Debian packages).
+# Make sure prometheus, promtool, alertmanager and amtool are on PATH (Debian packages), and chromium
+# with chromedriver, which the pages' tests (tests/serving/test_ui_browser.py) drive headless.
 # Silent and fast when they already are. Never leaves a daemon running: the packages'
 # postinst would start the services, so a policy-rc.d forbids that for the duration,
 # and any daemon that appears anyway is stopped.
 set -eu
 
-PACKAGES="prometheus prometheus-alertmanager"
-TOOLS="prometheus promtool alertmanager amtool"
+PACKAGES="prometheus prometheus-alertmanager chromium chromium-driver"
+TOOLS="prometheus promtool alertmanager amtool chromium chromedriver"
 DAEMONS="/usr/bin/prometheus /usr/bin/prometheus-alertmanager"
 # Debian names the binary prometheus-alertmanager; upstream (and our docs) call it alertmanager.
 ALIAS=/usr/local/bin/alertmanager

@@ -88,7 +88,8 @@ class HttpSettings(Section):
     port: int = setting(6066, "HEALTHMON_WEB_PORT", "Port of the worker's HTTP API and `/metrics`.", ge=0, le=65535)
     api_token: SecretStr = setting(
         SecretStr(""), "HEALTHMON_API_TOKEN",
-        "Bearer token required on `/accounts...` (`Authorization: Bearer <token>`). Empty: those routes are open. "
+        "Bearer token required on `/accounts...` (`Authorization: Bearer <token>`); the `/ui/` pages ask for it "
+        "once and keep it in a cookie. Empty: those routes are open. "
         "`/metrics`, `/healthz` and `/readyz` never need it.")
     api_token_file: Path | None = setting(
         None, "HEALTHMON_API_TOKEN_FILE",

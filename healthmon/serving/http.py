@@ -24,6 +24,7 @@ from healthmon.serving.http_history import register_history_route
 from healthmon.serving.metrics import TIER_LABELS, Metrics
 from healthmon.serving.redis_clients import ViewBusy
 from healthmon.serving.redis_view import RedisView
+from healthmon.serving.ui_pages import register_ui_routes
 
 __all__ = ["register_http_api", "explain", "bearer_matches", "install_bad_request_filter", "OneLineBadRequests",
            "DEFAULT_LIMIT", "MAX_LIMIT", "SORTS", "RETRY_AFTER_SECONDS"]
@@ -93,6 +94,8 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     """
     install_bad_request_filter()
     register_history_route(app, view, local_history, max_days=history_days, api_token=api_token)
+    register_ui_routes(app, view, local_snapshot, local_history, api_token=api_token, explain=explain,
+                       max_days=history_days)
 
     @app.page("/healthz")
     class Healthz(web.View):
