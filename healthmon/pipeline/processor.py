@@ -115,6 +115,11 @@ class Processor:
         """Write every changed live state to the table; return how many (the agent calls it at commits)."""
         return self.states.flush()
 
+    def catch_up_states(self) -> None:
+        """Roll every quiet live account's windows to its partition's stream time (for a final read of them)."""
+        for account_id, state in self.states.live.items():
+            self.engine.catch_up(state, self.ticks.boundary(partition_for(account_id, self.partitions)))
+
     def forget_states(self) -> None:
         """Save and drop every live state, and schedule from the table again (after a rebalance)."""
         self.states.forget()
@@ -194,6 +199,8 @@ class Processor:
         """
         label = TOPIC_LABELS[kind]
         events = [e for _, e in items]
+        state = self.states.load(account_id)
+        self.engine.catch_up(state, self.ticks.boundary(home))  # a quiet account meets its events at stream time
         wm = self.ticks.watermark.get(home, 0)
         for event in events:
             occurred_at = getattr(event, "occurred_at", None)
@@ -202,7 +209,7 @@ class Processor:
                 if occurred_at > wm:
                     wm = occurred_at
                 self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
-        result = self.engine.apply(self.states.load(account_id), events, stream_time_ms=wm,
+        result = self.engine.apply(state, events, stream_time_ms=wm,
                                    held_back=self.clock.held_back_sources(), position=position)
         self.ticks.watermark[home] = wm
         ok = 0
