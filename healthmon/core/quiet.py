@@ -62,13 +62,19 @@ def _growing(base: int, day0: int, scored: tuple[float, float] | None, lines: li
     return best
 
 
-def _thresholds(line: WarningLine, metrics: Metrics) -> list[float]:
-    """Return the values at which a line on a growing metric can flip (its enter and exit lines)."""
+def _thresholds(line: WarningLine, metrics: Metrics, firing: bool) -> list[float]:
+    """Return the values at which a line on a growing metric can flip: its exit line if firing, else its enter line.
+
+    Only a firing rule looks at its exit line, and only a rule that is not looks at its enter line; a rule
+    changes status at evaluations only.
+    """
+    if firing:
+        exits = (line.exit_below,) if line.kind == "rhythm" else (line.exit_above, line.exit_below)
+        return [t for t in exits if t is not None]
     if line.kind == "rhythm":
         enter = rhythm_line(line, metrics.get("active_days"), metrics.get("activity_gap_days"))
-        found = [] if enter is None else [enter]
-        return found + ([] if line.exit_below is None else [line.exit_below])
-    return [t for t in (line.below, line.exit_above, line.above, line.exit_below) if t is not None]
+        return [] if enter is None else [enter]
+    return [t for t in (line.below, line.above) if t is not None]
 
 
 def quiet_day(state: AccountState, tier: TierPolicy, day0: int, metrics: Metrics) -> int:
@@ -85,7 +91,9 @@ def quiet_day(state: AccountState, tier: TierPolicy, day0: int, metrics: Metrics
             bounds.update(_WEEKS)
             history = True
         else:
-            lines.setdefault(line.metric, []).extend(_thresholds(line, metrics))
+            rule = state.life.lines.get(line.name)
+            firing = rule is not None and rule.status == RuleState.FIRING
+            lines.setdefault(line.metric, []).extend(_thresholds(line, metrics, firing))
     best = _NEVER_DAY
     for metric in set(scored) | set(lines):
         if metric in _CONSTANT:
