@@ -15,11 +15,11 @@ import orjson
 
 from healthmon import __version__
 from healthmon.bench.children import Child
-from healthmon.bench.dormant import DORMANT_ACCOUNTS
 from healthmon.bench.latency import LATENCY_POLICY, percentile, run_latency
 from healthmon.bench.options import LATENESS_S, PARTITIONS, BenchOptions
 from healthmon.bench.report import check_targets
 from healthmon.bench.workload import (
+    DORMANT_ACCOUNTS,
     WORKLOADS,
     dense_accounts,
 )

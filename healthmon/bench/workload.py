@@ -28,6 +28,7 @@ from healthmon.kafka.security import aiokafka_kwargs
 __all__ = [
     "DENSE_DAYS",
     "DORMANT",
+    "DORMANT_ACCOUNTS",
     "PURCHASES_POLICY_FILE",
     "Produced",
     "WORKLOADS",
@@ -44,6 +45,8 @@ __all__ = [
 WORKLOADS = ("sparse", "dense")
 #: the purchase-like workload of idle accounts, run in process and as a backtest only
 DORMANT = "dormant"
+#: accounts of the bench's dormant workload: about the CDNOW-like history of issue #25
+DORMANT_ACCOUNTS = 21_000
 DENSE_DAYS = 2
 #: events per account of the dense workload (about 120 usage events per account-hour with data)
 DENSE_EVENTS_PER_ACCOUNT = 3_000
