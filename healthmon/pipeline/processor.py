@@ -34,6 +34,7 @@ from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.outputs import OutputSender, OutputTopics
 from healthmon.pipeline.tick_schedule import TickSchedule
+from healthmon.serving.histograms import observe_all
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from healthmon.serving.view_refresh import ViewRefresh
@@ -99,6 +100,9 @@ class Processor:
             (label, outcome): metrics.events.labels(label, outcome)
             for label in TOPIC_LABELS.values() for outcome in OUTCOMES}
         self._lag = {label: metrics.event_lag.labels(label) for label in TOPIC_LABELS.values()}
+        #: the event lags of the message being processed, observed once it is done (`_observe_lags`)
+        self._lags: list[float] = []
+        self._lag_label = TOPIC_LABELS["usage"]
         self._messages = {label: metrics.messages.labels(label) for label in TOPIC_LABELS.values()}
 
     # -- the worker's and the HTTP API's view of the states -----------------------------------------------
@@ -155,6 +159,18 @@ class Processor:
 
     async def process(self, inbound: Inbound) -> None:
         """Handle one decoded message: dead-letter its rejections, apply its events, tick its partition."""
+        try:
+            await self._process(inbound)
+        finally:
+            self._observe_lags()
+
+    def _observe_lags(self) -> None:
+        """Observe the lags of the events the message applied, in one go (as many `observe` calls would)."""
+        if self._lags:
+            lags, self._lags = self._lags, []
+            observe_all(self._lag[self._lag_label], lags)
+
+    async def _process(self, inbound: Inbound) -> None:
         if not self.ticks.resumed:  # first, so that it sees the saved states only
             self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
         partition, now_ms = inbound.partition, inbound.now_ms
@@ -197,7 +213,7 @@ class Processor:
         `home` is the account's own partition (that of the repartition topic for repartitioned events):
         its watermark and tick schedule are the ones that move.
         """
-        label = TOPIC_LABELS[kind]
+        label = self._lag_label = TOPIC_LABELS[kind]
         events = [e for _, e in items]
         state = self.states.load(account_id)
         self.engine.catch_up(state, self.ticks.boundary(home))  # a quiet account meets its events at stream time
@@ -208,7 +224,7 @@ class Processor:
                 self.clock.observe(kind, occurred_at)
                 if occurred_at > wm:
                     wm = occurred_at
-                self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
+                self._lags.append(max(0.0, (now_ms - occurred_at) / 1000))
         result = self.engine.apply(state, events, stream_time_ms=wm,
                                    held_back=self.clock.held_back_sources(), position=position)
         self.ticks.watermark[home] = wm
