@@ -30,6 +30,9 @@ class LiveStates:
         self.live: dict[str, AccountState] = {}
         #: accounts whose live state has changed since it was last written to the table
         self.unsaved: set[str] = set()
+        #: accounts changed, made live or dropped since the last `take_touched` (a reader of every live state,
+        #: as the backtest's band sampling, re-reads these only)
+        self._touched: set[str] = set()
 
     def load(self, account_id: str) -> AccountState:
         """Return the account's state: live, else from the table, else a new one."""
@@ -59,6 +62,12 @@ class LiveStates:
     def changed(self, account_id: str) -> None:
         """Note that the account's live state must be written back at the next flush."""
         self.unsaved.add(account_id)
+        self._touched.add(account_id)
+
+    def take_touched(self) -> set[str]:
+        """Return the accounts changed, made live or dropped since the last call, and start again."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     def flush(self) -> int:
         """Write every changed live state to the table (one changelog message each); return how many."""
@@ -71,10 +80,13 @@ class LiveStates:
     def forget(self) -> None:
         """Save and drop every live state (after a rebalance the table is the truth again)."""
         self.flush()
+        self._touched.update(self.live)
         self.live.clear()
 
     def _keep(self, account_id: str, state: AccountState) -> None:
         if len(self.live) >= self._max_live:
             for saved in [a for a in self.live if a not in self.unsaved][:self._max_live // 2]:
                 del self.live[saved]
+                self._touched.add(saved)
         self.live[account_id] = state
+        self._touched.add(account_id)
