@@ -17,7 +17,7 @@ import orjson
 from healthmon.core.vocabulary import DEAD_LETTER, IGNORED
 from healthmon.ingest import Rejection, partition_for
 from healthmon.ingest.formats import Mapped
-from healthmon.ingest.repartition import REMOVAL, Removal, Repartitioned, Source
+from healthmon.ingest.repartition import REMOVAL, PackEntry, Removal, Repartitioned, Source, pack_entries
 from healthmon.pipeline.links import Held
 from healthmon.serving.metrics import TOPIC_LABELS
 from schemas.deadletter import DeadLetterReason
@@ -55,6 +55,7 @@ class MappedRouting:
 
         engine: Engine
         states: LiveStates
+        topics: Any
 
         async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
                          source: Source | list[Source], key: bytes | None, value: bytes | None, now_ms: int,
@@ -76,6 +77,20 @@ class MappedRouting:
             else:
                 to = partition_for(account_id, self.partitions)
                 await self.outputs.repartition(account_id, kind, items, source, to, replaces)
+
+    async def dead_letter_crash(self, topic: str, partition: int, offset: int, key: bytes | None,
+                                value: bytes | None, exc: BaseException) -> None:
+        """Dead-letter a message whose processing raised, so that it is never lost silently."""
+        kind = self.topics.kind_by_name.get(topic, "repartition")
+        entries = pack_entries(value) if kind == "repartition" else None
+        if not entries:
+            entries = [PackEntry(Source(topic, partition, offset), value or b"")]
+        error = f"{type(exc).__name__}: {exc}"
+        for source, raw in entries:  # each at the input message its events came from, not the internal topic
+            label = TOPIC_LABELS.get(self.topics.kind_by_name.get(source.topic, kind), "product-usage")
+            await self.outputs.dead_letter(source, key, Rejection(None, DeadLetterReason.PROCESSING_ERROR, error, raw),
+                                           self.wall_ms())
+            self._ev[(label, DEAD_LETTER)].inc()
 
     async def flush_repartition(self) -> None:
         """Send the repartition packs not sent yet (see `healthmon.pipeline.packs`)."""
