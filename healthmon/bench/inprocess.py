@@ -90,6 +90,8 @@ class InProcessResult:
     state_samples: list[bytes] = field(default_factory=list, repr=False)
     #: evaluations made, full and fast-path
     evaluations: int = 0
+    #: sha256 of what the view shows of each account at its partition's stream time (score, band, trends)
+    views_digest: str = ""
 
     @property
     def events_per_s(self) -> float:
@@ -167,6 +169,11 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
     # The live states as of their partition's stream time: the table may hold older ones where only unsaved
     # clocks moved, and a quiet account's windows roll on only when it is read (both by design). The last
     # evaluation instant is left out of the digest: it is all that skipped evaluations leave behind.
+    views = hashlib.sha256()
+    for account_id in sorted(table):
+        shown = engine.snapshot(processor.state_of(account_id.decode()), processor.stream_time(account_id.decode()))
+        views.update(orjson.dumps([shown[k] for k in ("account_id", "score", "band", "score_7d_ago", "score_30d_ago",
+                                                       "alert_band", "firing")]))
     processor.catch_up_states()
     states = hashlib.sha256()
     samples = []
@@ -181,7 +188,7 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
     evaluations = counted.full + counted.fast if isinstance(counted, EvaluationStats) else 0
     return InProcessResult(total, len(messages), seconds, topics.alerts.sent,
                            topics.deadletter.sent, writes, topics.alerts.digest.hexdigest()[:16],
-                           states.hexdigest()[:16], cost, samples, evaluations)
+                           states.hexdigest()[:16], cost, samples, evaluations, views.hexdigest()[:16])
 
 
 def _line(name: str, result: InProcessResult) -> str:

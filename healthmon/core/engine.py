@@ -25,7 +25,7 @@ from healthmon.core.engine_config import ApplyResult, EngineConfig, EvaluationSt
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle, timer_due
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
-from healthmon.core.quiet import NEVER_MS, catch_up, quiet_until_ms
+from healthmon.core.quiet import NEVER_MS, catch_up, catches_up, quiet_until_ms
 from healthmon.core.records import AlertRecord, ScoreRecord
 from healthmon.core.scores import score_record
 from healthmon.core.scoring import quick_score, score
@@ -188,7 +188,15 @@ class Engine:
         return -(-due // interval) * interval
 
     def catch_up(self, state: AccountState, now_ms: int) -> bool:
-        """Bring a quiet account's windows to stream time `now_ms` before new input meets it (`quiet.catch_up`)."""
+        """Bring a quiet account's windows to stream time `now_ms` before new input meets it (`quiet.catch_up`).
+
+        The days it skipped get their history points first, while the windows still reach back to them.
+        """
+        if not catches_up(state, now_ms):
+            return False
+        ended = asof_day(now_ms) - 1
+        if ended > closed_day(state):
+            self._close_days(state, ended)
         return catch_up(state, now_ms)
 
     def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list[AlertRecord]) -> bool:

@@ -20,7 +20,7 @@ from healthmon.core.scoring import band_with_hysteresis
 from healthmon.core.state import DAY_MS, AccountState, Lifecycle, RuleState
 from healthmon.core.windows import advance, asof_day
 
-__all__ = ["NEVER_MS", "catch_up", "quiet_day", "quiet_until_ms", "settled"]
+__all__ = ["NEVER_MS", "catch_up", "catches_up", "quiet_day", "quiet_until_ms", "settled"]
 
 #: `AccountState.quiet_until_ms` of an account nothing but new input can change
 NEVER_MS = 1 << 60
@@ -214,6 +214,11 @@ def quiet_until_ms(state: AccountState, tier: TierPolicy, at_ms: int, warmup_ms:
     return due if due == NEVER_MS else -(-due // interval_ms) * interval_ms
 
 
+def catches_up(state: AccountState, at_ms: int) -> bool:
+    """Return whether `catch_up` would roll the account forward: it is quiet, and `at_ms` is in its quiet span."""
+    return not state.dirty and 0 < state.last_eval_ms < at_ms < state.quiet_until_ms
+
+
 def catch_up(state: AccountState, at_ms: int) -> bool:
     """Roll a quiet account's windows forward to `at_ms`, as the evaluations it skipped would have; say if it did.
 
@@ -221,7 +226,7 @@ def catch_up(state: AccountState, at_ms: int) -> bool:
     decides how an event far behind it is counted (or a closed ticket forgotten). So before a new event
     meets a quiet account, the account is brought to its partition's stream time.
     """
-    if state.dirty or not state.last_eval_ms or not state.last_eval_ms < at_ms < state.quiet_until_ms:
+    if not catches_up(state, at_ms):
         return False
     day = asof_day(at_ms)
     if day > state.anchor_day:

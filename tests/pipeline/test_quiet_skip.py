@@ -3,7 +3,8 @@
 Each replay runs twice through the worker's processor: with `EngineConfig.skip_quiet` (the default) and
 without it, where every known account is evaluated at least once a day. The alerts digest covers every
 field but the processing time; the states digest every byte of every state as of its partition's stream
-time but the last evaluation instant.
+time but the last evaluation instant; the views digest what the view shows of each account (score, band, the
+scores 7 and 30 days before) before a quiet account's skipped days are closed.
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def test_every_scenario_raises_the_same_alerts_and_leaves_the_same_states(scenar
     records = list(generate(accounts=10, scenario=scenario, seed=11, days=42).records())
     quiet, daily = _both(records, _rhythm_policy(tmp_path) if rhythm else DEFAULT_POLICY_FILE)
     assert daily.alerts > 0 or scenario in ("healthy", "ingest_stall")  # these two raise none at this size
-    assert (quiet.alerts, quiet.alerts_digest, quiet.states_digest) == \
-        (daily.alerts, daily.alerts_digest, daily.states_digest)
+    assert (quiet.alerts, quiet.alerts_digest, quiet.states_digest, quiet.views_digest) == \
+        (daily.alerts, daily.alerts_digest, daily.states_digest, daily.views_digest)
     assert quiet.evaluations <= daily.evaluations
 
 
@@ -55,7 +56,8 @@ def test_the_dormant_workload_is_evaluated_a_few_times_per_purchase_with_the_sam
     purchases = sum(1 for r in records if r.kind == "usage")
     quiet, daily = _both(records, PURCHASES_POLICY_FILE)
     assert daily.alerts > 100  # the silence line fires for most of them
-    assert (quiet.alerts_digest, quiet.states_digest) == (daily.alerts_digest, daily.states_digest)
+    assert (quiet.alerts_digest, quiet.states_digest, quiet.views_digest) == \
+        (daily.alerts_digest, daily.states_digest, daily.views_digest)
     assert quiet.evaluations / purchases <= 5 < 20 < daily.evaluations / purchases
 
 
