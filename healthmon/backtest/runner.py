@@ -87,6 +87,9 @@ class Replay:
                                    inputs=inputs, links={}, traits={})
         self.partitions = settings.topics.partitions
         self._offsets: dict[tuple[str, int], int] = {}
+        #: the announced band of each live account at the last `band_counts`, and how many are in each
+        self._bands: dict[str, str] = {}
+        self._band_counts: Counter[str] = Counter()
 
     def _dead_letter(self, key: bytes | None, value: bytes) -> None:
         letter = orjson.loads(value)
@@ -119,8 +122,22 @@ class Replay:
                 await self.processor.on_message(REPARTITION_TOPIC, p, self._offset(REPARTITION_TOPIC, p), k, v)
 
     def band_counts(self) -> Counter[str]:
-        """Return how many accounts are in each announced band now ("none": no score yet)."""
-        return Counter(state.life.health.band or "none" for state in self.processor.states.live.values())
+        """Return how many live accounts are in each announced band now ("none": no score yet).
+
+        A band moves only where the processor notes a change, so only the accounts touched since the last
+        call are read again: sampling every midnight of a long, quiet history does not walk every account.
+        """
+        states = self.processor.states
+        counts, bands = self._band_counts, self._bands
+        for account_id in states.take_touched():
+            old = bands.pop(account_id, None)
+            if old is not None:
+                counts[old] -= 1
+            state = states.live.get(account_id)
+            if state is not None:
+                band = bands[account_id] = state.life.health.band or "none"
+                counts[band] += 1
+        return +counts
 
 
 @dataclass

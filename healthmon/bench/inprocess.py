@@ -18,16 +18,27 @@ import asyncio
 import hashlib
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import orjson
 
 from healthmon.bench.costmodel import CostModel, hold_live_accounts, instrument, rss_bytes_per_live_account
-from healthmon.bench.workload import WORKLOADS, dense_accounts, envelope_messages, single_messages, workload_records
+from healthmon.bench.workload import (
+    DORMANT,
+    WORKLOADS,
+    dense_accounts,
+    envelope_messages,
+    single_messages,
+    workload_policy,
+    workload_records,
+)
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_to_bytes
+from healthmon.core.engine_config import EvaluationStats
+from healthmon.generator import Record
 from healthmon.ingest import partition_for
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
@@ -77,6 +88,10 @@ class InProcessResult:
     cost: CostModel | None = None
     #: serialized final states, for memory measurements
     state_samples: list[bytes] = field(default_factory=list, repr=False)
+    #: evaluations made, full and fast-path
+    evaluations: int = 0
+    #: sha256 of what the view shows of each account at its partition's stream time (score, band, trends)
+    views_digest: str = ""
 
     @property
     def events_per_s(self) -> float:
@@ -85,21 +100,32 @@ class InProcessResult:
 
 
 def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | None = 100,
-                  workload: str = "sparse", cost_model: bool = False) -> InProcessResult:
-    """Run a workload through a processor in this process; `batch_size` None sends single events."""
+                  workload: str = "sparse", cost_model: bool = False, *, records: Iterable[Record] | None = None,
+                  policy_file: Path | None = None, skip_quiet: bool = True) -> InProcessResult:
+    """Run a workload (or `records`) through a processor in this process; `batch_size` None sends single events.
+
+    `policy_file` defaults to the workload's: the purchases example for `dormant`, else HEALTHMON_POLICY_FILE
+    or the default policy. `skip_quiet` False ticks every known account at least daily, the reference the
+    skipped evaluations are compared with.
+    """
     from healthmon.pipeline import Processor
 
-    settings = Settings(topics={"partitions": PARTITIONS}, engine={"lateness_seconds": 40 * 86_400}, redis={"url": ""})
+    engine_section: dict[str, Any] = {"lateness_seconds": 40 * 86_400}
+    if policy_file is not None or workload == DORMANT:  # else HEALTHMON_POLICY_FILE, or the default policy
+        engine_section["policy_file"] = policy_file or workload_policy(workload)
+    settings = Settings(topics={"partitions": PARTITIONS}, engine=engine_section, redis={"url": ""})
     policy = load_policy(settings.engine.policy_file)
-    config = EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores))
+    config = replace(EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores)),
+                     skip_quiet=skip_quiet)
     engine = Engine(policy, config)
+    engine.stats = EvaluationStats(timed=False)
     metrics = Metrics()
     topics = _Topics({name: kind for kind, name in settings.topics.input_names.items()})
     table: dict[bytes, bytes] = {}
     clock = PipelineClock(policy, config, backlog=lambda source: False)
     processor = Processor(settings, engine, table, topics, metrics, RedisView("", "", metrics), clock,
                           tick_interval_ms=engine.tick_interval_ms)
-    records = workload_records(events, accounts, seed, workload)
+    records = records if records is not None else workload_records(events, accounts, seed, workload)
     if batch_size is None:
         messages = [(k, key, partition_for((key or b"").decode(), PARTITIONS), body, n)
                     for k, key, _, body, n in single_messages(records)]
@@ -133,13 +159,22 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
     total = sum(m[4] for m in messages)
     cost = CostModel(total, 0.0) if cost_model else None
     undo = instrument(processor, engine, cost) if cost is not None else None
+    counted = engine.stats
     started = time.perf_counter()
     asyncio.run(go())
     seconds = time.perf_counter() - started
     if cost is not None and undo is not None:
         undo()
         cost.seconds = seconds
-    # The live states: the table may hold older ones where only unsaved clocks moved (by design).
+    # The live states as of their partition's stream time: the table may hold older ones where only unsaved
+    # clocks moved, and a quiet account's windows roll on only when it is read (both by design). The last
+    # evaluation instant is left out of the digest: it is all that skipped evaluations leave behind.
+    views = hashlib.sha256()
+    for account_id in sorted(table):
+        shown = engine.snapshot(processor.state_of(account_id.decode()), processor.stream_time(account_id.decode()))
+        views.update(orjson.dumps([shown[k] for k in ("account_id", "score", "band", "score_7d_ago", "score_30d_ago",
+                                                       "alert_band", "firing")]))
+    processor.catch_up_states()
     states = hashlib.sha256()
     samples = []
     for account_id in sorted(table):
@@ -147,10 +182,13 @@ def run_inprocess(events: int, accounts: int, seed: int = 42, batch_size: int | 
         assert state is not None  # every account in the table has a state
         raw = state_to_bytes(state)
         samples.append(raw)
-        states.update(account_id + b"=" + raw)
+        last, state.last_eval_ms = state.last_eval_ms, 0
+        states.update(account_id + b"=" + state_to_bytes(state))
+        state.last_eval_ms = last
+    evaluations = counted.full + counted.fast if isinstance(counted, EvaluationStats) else 0
     return InProcessResult(total, len(messages), seconds, topics.alerts.sent,
                            topics.deadletter.sent, writes, topics.alerts.digest.hexdigest()[:16],
-                           states.hexdigest()[:16], cost, samples)
+                           states.hexdigest()[:16], cost, samples, evaluations, views.hexdigest()[:16])
 
 
 def _line(name: str, result: InProcessResult) -> str:

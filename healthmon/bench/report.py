@@ -23,6 +23,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "latency_p99_s<=1": ("latency_p99_s", "<=", 1.0),
     "history_bytes_per_account<=1024": ("history_bytes_per_account", "<=", 1024),
     "repartitioned_vs_direct_single_ratio>=0.8": ("ratio_repartitioned_to_direct_single", ">=", 0.8),
+    "evaluations_per_event_dormant<=5": ("evaluations_per_event_dormant", "<=", 5.0),
 }
 
 
@@ -97,6 +98,11 @@ def render_table(result: dict[str, Any]) -> str:
                 f" µs/event, apply and glue {_num(fig.get('us_per_event_apply'), 2)} µs/event, "
                 f"{_num(fig.get('evaluations_per_event'), 3)} evaluations/event at "
                 f"{_num(fig.get('us_per_evaluation'), 2)} µs each")
+    dormant = result.get("dormant")
+    if dormant:
+        lines.append(f"dormant ({_num(dormant['accounts'])} accounts, {_num(dormant['purchases'])} purchases): "
+                     f"{_num(dormant['evaluations_per_event'], 3)} evaluations per purchase; backtest "
+                     f"{_num(dormant['backtest_lines_per_s'])} lines/s")
     rss = inproc.get("rss_bytes_per_account") or {}
     if rss:
         lines.append("RSS per live account: "

@@ -21,6 +21,7 @@ from healthmon.bench.options import LATENESS_S, PARTITIONS, BenchOptions
 from healthmon.bench.repartitioned import run_repartitioned
 from healthmon.bench.report import check_targets
 from healthmon.bench.workload import (
+    DORMANT_ACCOUNTS,
     WORKLOADS,
     dense_accounts,
 )
@@ -90,15 +91,19 @@ def _run_repartitioned_only(opts: BenchOptions, settings: Callable[..., Settings
 
 def _inprocess(opts: BenchOptions, workdir: Path, timeout_s: float) -> dict[str, Any]:
     """Run the in-process bench (both workloads, cost model, RSS per live account) in a child process."""
-    argv = [sys.executable, "-m", "healthmon.bench.inprocess", "--events", str(opts.events), "--accounts",
-            str(opts.accounts), "--seed", str(opts.seed), "--cost-model", "--json"]
-    log = workdir / "inprocess.log"
-    child = Child(argv, dict(os.environ), log)
+    return _child_json("inprocess", ["--events", str(opts.events), "--accounts", str(opts.accounts), "--seed",
+                                     str(opts.seed), "--cost-model", "--json"], workdir, timeout_s)
+
+
+def _child_json(module: str, args: list[str], workdir: Path, timeout_s: float) -> dict[str, Any]:
+    """Run `healthmon.bench.<module>` in a child process; return the JSON line it prints last."""
+    log = workdir / f"{module}.log"
+    child = Child([sys.executable, "-m", f"healthmon.bench.{module}", *args], dict(os.environ), log)
     try:
         code = child.wait(timeout_s)
         lines = log.read_bytes().strip().splitlines()
         if code != 0 or not lines or not lines[-1].startswith(b"{"):
-            raise RuntimeError(f"in-process bench: exit {code}:\n{child.log_tail()}")
+            raise RuntimeError(f"{module} bench: exit {code}:\n{child.log_tail()}")
         return orjson.loads(lines[-1])
     finally:
         child.stop()
@@ -110,6 +115,13 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
     inproc = _inprocess(opts, workdir, 1200 + opts.events / 500)
     for name in WORKLOADS:
         say(f"bench: ... in-process {name}: {inproc[name]['events_per_s']:,.0f} events/s")
+    say("bench: dormant (purchase-like) workload, in process and as a backtest")
+    # 21,000 accounts (63,000 purchases) from 210,000 events up: the CDNOW-like history of issue #25
+    dormant_n = min(DORMANT_ACCOUNTS, max(100, opts.events // 10))
+    dormant = _child_json("dormant", ["--accounts", str(dormant_n), "--seed", str(opts.seed), "--json"], workdir,
+                          1800)
+    say(f"bench: ... {dormant['evaluations_per_event']} evaluations per purchase, backtest "
+        f"{dormant['backtest_lines_per_s']:,} lines/s")
     sparse = run_workload(opts, "sparse", opts.accounts, settings, bootstrap, workdir, say)
     dense_n = opts.dense_accounts or dense_accounts(opts.events)
     dense = run_workload(opts, "dense", dense_n, settings, bootstrap, workdir, say)
@@ -153,6 +165,9 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "us_per_evaluation": inproc["sparse"]["us_per_evaluation"],
         "evaluations_per_event_sparse": inproc["sparse"]["evaluations_per_event"],
         "rss_bytes_per_account_100k": inproc["rss_bytes_per_account"]["100000"],
+        "dormant": dormant,
+        "evaluations_per_event_dormant": dormant["evaluations_per_event"],
+        "backtest_dormant_lines_per_s": dormant["backtest_lines_per_s"],
         "latency_p50_s": latency and latency["p50_s"], "latency_p99_s": latency and latency["p99_s"],
         "latency": latency,
     }

@@ -1,8 +1,10 @@
-"""The bench's two workloads, produced once as single-event messages and once as batch envelopes.
+"""The bench's workloads, produced once as single-event messages and once as batch envelopes.
 
 - `sparse`: the standard workload: many small accounts, a 30-day backlog, about 3 events per account per day.
 - `dense`: a B2B product's clickstream: a few hundred accounts of tens to hundreds of seats, over 2 days,
   the same number of events, so every account-hour with data holds tens of usage events.
+- `dormant` (in-process and backtest only): purchase-like history, 3 purchases per single-seat account over
+  18 months (`healthmon.generator.dormant`), scored by the purchases example policy.
 """
 
 from __future__ import annotations
@@ -11,25 +13,46 @@ import asyncio
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import orjson
 from aiokafka import AIOKafkaProducer
 
-from healthmon.config import Settings
+from healthmon.config import DEFAULT_POLICY_FILE, Settings
 from healthmon.generator import Record, standard_workload, to_batches
+from healthmon.generator.dormant import DORMANT_EVENTS_PER_ACCOUNT, dormant_records
 from healthmon.generator.workload import DENSE_SEATS_RANGE
 from healthmon.ingest import partition_for
 from healthmon.kafka.security import aiokafka_kwargs
 
-__all__ = ["DENSE_DAYS", "WORKLOADS", "Produced", "dense_accounts", "envelope_messages", "produce_messages",
-           "single_messages", "usage_per_account_hour", "workload_records"]
+__all__ = [
+    "DENSE_DAYS",
+    "DORMANT",
+    "DORMANT_ACCOUNTS",
+    "PURCHASES_POLICY_FILE",
+    "Produced",
+    "WORKLOADS",
+    "dense_accounts",
+    "envelope_messages",
+    "produce_messages",
+    "single_messages",
+    "usage_per_account_hour",
+    "workload_policy",
+    "workload_records",
+]
 
 #: the bench's workloads, in the order they run
 WORKLOADS = ("sparse", "dense")
+#: the purchase-like workload of idle accounts, run in process and as a backtest only
+DORMANT = "dormant"
+#: accounts of the bench's dormant workload: about the CDNOW-like history of issue #25
+DORMANT_ACCOUNTS = 21_000
 DENSE_DAYS = 2
 #: events per account of the dense workload (about 120 usage events per account-hour with data)
 DENSE_EVENTS_PER_ACCOUNT = 3_000
 DENSE_MAX_ACCOUNTS = 300
+
+PURCHASES_POLICY_FILE = DEFAULT_POLICY_FILE.parent / "examples" / "purchases.yaml"
 
 #: How long (event time) a batching producer holds events back before it sends a short envelope.
 ENVELOPE_WINDOW_MS = 3_600_000
@@ -53,13 +76,20 @@ def dense_accounts(events: int) -> int:
 
 
 def workload_records(events: int, accounts: int, seed: int, workload: str = "sparse") -> Iterator[Record]:
-    """Yield a workload: one profile per account, then `events` events (`accounts` as given, dense or not)."""
+    """Yield a workload: one profile per account, then `events` events (`accounts` as given, but dormant's)."""
+    if workload == DORMANT:
+        return dormant_records(max(1, events // DORMANT_EVENTS_PER_ACCOUNT), seed)
     if workload == "sparse":
         return standard_workload(events=events, accounts=accounts, seed=seed).records()
     if workload == "dense":
         return standard_workload(events=events, accounts=accounts, seed=seed, days=DENSE_DAYS,
                                  seats_range=DENSE_SEATS_RANGE).records()
     raise ValueError(f"unknown workload {workload!r} (known: {', '.join(WORKLOADS)})")
+
+
+def workload_policy(workload: str) -> Path:
+    """Return the policy file a workload is scored by: the purchases example for `dormant`, else the default."""
+    return PURCHASES_POLICY_FILE if workload == DORMANT else DEFAULT_POLICY_FILE
 
 
 def usage_per_account_hour(records: Iterable[Record]) -> float:

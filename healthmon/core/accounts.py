@@ -6,15 +6,27 @@ from collections.abc import Callable
 from typing import Any
 
 from healthmon.core.alerts import account_alert, scores_ago
+from healthmon.core.daily import closed_day
 from healthmon.core.lifecycle import account_removed
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
 from healthmon.core.records import AlertRecord
 from healthmon.core.scoring import score
-from healthmon.core.state import AccountState, RuleState
+from healthmon.core.state import DAY_MS, AccountState, RuleState
 from healthmon.core.windows import asof_day
 
 __all__ = ["resolve_removed", "snapshot"]
+
+
+def _scores_ago(state: AccountState, day: int, now: float | None) -> tuple[float | None, float | None]:
+    """Return the scores 7 and 30 days before `day`, from the history or, for a day it has not closed yet, `now`.
+
+    A quiet account's days are closed at its next evaluation (`healthmon.core.quiet`); until then nothing of
+    it can move, so each of those days scored what it scores now.
+    """
+    week, month = scores_ago(state.history, day)
+    open_from = max(closed_day(state) + 1, state.first_ms // DAY_MS) if state.first_ms else day
+    return (now if day - 7 >= open_from else week), (now if day - 30 >= open_from else month)
 
 
 def snapshot(policy: Policy, state: AccountState, now_ms: int) -> dict[str, Any]:
@@ -24,7 +36,7 @@ def snapshot(policy: Policy, state: AccountState, now_ms: int) -> dict[str, Any]
     metrics, _ = compute_metrics(state, at_ms)
     card = score(metrics, tier)
     life = state.life
-    week, month = scores_ago(state.history, asof_day(at_ms))
+    week, month = _scores_ago(state, asof_day(at_ms), card.score)
     firing = [name for name, r in sorted(life.lines.items()) if r.status == RuleState.FIRING]
     if life.health.fired:
         firing.insert(0, "health")

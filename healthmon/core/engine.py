@@ -25,6 +25,7 @@ from healthmon.core.engine_config import ApplyResult, EngineConfig, EvaluationSt
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle, timer_due
 from healthmon.core.measures import compute_metrics
 from healthmon.core.policy import Policy
+from healthmon.core.quiet import NEVER_MS, catch_up, catches_up, quiet_until_ms
 from healthmon.core.records import AlertRecord, ScoreRecord
 from healthmon.core.scores import score_record
 from healthmon.core.scoring import quick_score, score
@@ -52,6 +53,7 @@ class Engine:
         self._timing = (policy.warmup_seconds * 1000, policy.min_dwell_seconds * 1000,
                         policy.health_cooldown_seconds * 1000)
         self._fast_pending = self.config.fast_pending
+        self._skip_quiet = self.config.skip_quiet
         #: set to an `EvaluationStats` to count (and time) evaluations, as the in-process bench does
         self.stats: EvaluationStats | None = None
         #: the health-scores records of the current `apply` or `tick` call
@@ -176,12 +178,26 @@ class Engine:
             return None if state.tier is None else last + interval
         if state.dirty or not last or state.life.pending():
             return last + interval
+        if state.quiet_until_ms:  # known since its latest evaluation (`healthmon.core.quiet`)
+            return None if state.quiet_until_ms == NEVER_MS else state.quiet_until_ms
         # The data is unchanged: the next day, or the end of the warm-up, is the next possible change.
         due = (asof_day(last) + 1) * DAY_MS + 1
         warmup_end = state.first_ms + self._timing[0]
         if last < warmup_end < due:
             due = warmup_end
         return -(-due // interval) * interval
+
+    def catch_up(self, state: AccountState, now_ms: int) -> bool:
+        """Bring a quiet account's windows to stream time `now_ms` before new input meets it (`quiet.catch_up`).
+
+        The days it skipped get their history points first, while the windows still reach back to them.
+        """
+        if not catches_up(state, now_ms):
+            return False
+        ended = asof_day(now_ms) - 1
+        if ended > closed_day(state):
+            self._close_days(state, ended)
+        return catch_up(state, now_ms)
 
     def _evaluate(self, state: AccountState, at_ms: int, held_back: frozenset[str], out: list[AlertRecord]) -> bool:
         """Decide alerts as of `at_ms`; append them to `out`; return whether the state moved."""
@@ -242,6 +258,9 @@ class Engine:
         transitions = evaluate_lifecycle(life, card, metrics, series, tier, timing)
         state.last_eval_ms = at_ms
         state.dirty = False
+        if self._skip_quiet:
+            state.quiet_until_ms = quiet_until_ms(state, tier, at_ms, warmup_ms, self._interval_ms, metrics, series,
+                                                  card.score, warm)
         if transitions:
             card = score(metrics, tier)
             processed_at = self._clock()

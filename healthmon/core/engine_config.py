@@ -39,6 +39,9 @@ class EngineConfig:
     #: let unchanged pending accounts take the evaluation's fast path until a timer runs out (off: the
     #: reference behaviour that tests compare against)
     fast_pending: bool = True
+    #: tick an account that got no input only at the first instant a measure, a band or a line can move
+    #: (`healthmon.core.quiet`; off: every known account at least once a day, the reference behaviour)
+    skip_quiet: bool = True
     #: days of score history kept per account (one point per ended event-time day)
     history_days: int = 180
     #: build the health-scores records (one per account per ended day, one per band change) into the results

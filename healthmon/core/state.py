@@ -173,7 +173,7 @@ class AccountState:
         "clock_ms", "first_ms", "last_activity_ms", "first_core_ms", "last_eval_ms", "dirty",
         "active_days", "first_activity_day",
         "anchor_day", "events", "users", "tickets", "nps", "seen", "life", "positions",
-        "input_clocks", "user_counts", "answers", "history", "closed_day",
+        "input_clocks", "user_counts", "answers", "history", "closed_day", "quiet_until_ms",
     )
 
     def __init__(self, account_id: str) -> None:
@@ -221,6 +221,9 @@ class AccountState:
         self.history = b""
         # derived, never serialized: the newest day `history` holds (-1: none; None: not read from it yet)
         self.closed_day: int | None = None
+        # derived, never serialized: while the data is unchanged, the first tick instant at which anything can
+        # move (`healthmon.core.quiet`; 0: not known, as after a restart)
+        self.quiet_until_ms = 0
 
     def __repr__(self) -> str:
         return (f"AccountState({self.account_id!r}, tier={self.tier!r}, users={len(self.users)}, "

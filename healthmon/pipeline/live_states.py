@@ -32,6 +32,9 @@ class LiveStates:
         self.unsaved: set[str] = set()
         #: accounts removed from their source: deleted from the table at the next flush
         self.removed: set[str] = set()
+        #: accounts changed, made live or dropped since the last `take_touched` (a reader of every live state,
+        #: as the backtest's band sampling, re-reads these only)
+        self._touched: set[str] = set()
 
     def load(self, account_id: str) -> AccountState:
         """Return the account's state: live, else from the table, else a new one."""
@@ -74,6 +77,12 @@ class LiveStates:
     def changed(self, account_id: str) -> None:
         """Note that the account's live state must be written back at the next flush."""
         self.unsaved.add(account_id)
+        self._touched.add(account_id)
+
+    def take_touched(self) -> set[str]:
+        """Return the accounts changed, made live or dropped since the last call, and start again."""
+        touched, self._touched = self._touched, set()
+        return touched
 
     def flush(self) -> int:
         """Write every changed live state to the table (one changelog message each); return how many."""
@@ -96,10 +105,13 @@ class LiveStates:
     def forget(self) -> None:
         """Save and drop every live state (after a rebalance the table is the truth again)."""
         self.flush()
+        self._touched.update(self.live)
         self.live.clear()
 
     def _keep(self, account_id: str, state: AccountState) -> None:
         if len(self.live) >= self._max_live:
             for saved in [a for a in self.live if a not in self.unsaved][:self._max_live // 2]:
                 del self.live[saved]
+                self._touched.add(saved)
         self.live[account_id] = state
+        self._touched.add(account_id)

@@ -4,9 +4,8 @@ The agent calls `Processor.decode` once per Kafka message as it arrives (the ali
 the event time it names), then `Processor.process` in that order. For each message the processor
 dead-letters what decoding rejected, sends the events of accounts another partition owns to the
 repartition topic, applies the rest to their accounts' live states with the core `Engine`, and ticks
-the accounts of the partition that the message's event time made due. A message of the repartition
-topic is applied the same way, as coming from its input position. It decides nothing itself; its
-parts, each with one job:
+the accounts of the partition that the message's event time made due. A repartition pack is applied the
+same way, each entry as coming from its input position. It decides nothing itself; its parts:
 
 - `healthmon.ingest` decodes and judges input; `healthmon.core.Engine` decides everything else;
 - `healthmon.pipeline.live_states.LiveStates`: the decoded states between messages, saved to the table at commits;
@@ -30,7 +29,7 @@ from healthmon.config import Settings
 from healthmon.core import AccountState, Engine, PipelineClock
 from healthmon.core.saved_view import saved_snapshot, view_version
 from healthmon.core.vocabulary import DEAD_LETTER, OK, OUTCOMES, TOO_LATE
-from healthmon.ingest import Decoded, Rejection, decode_message
+from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
 from healthmon.ingest.formats import Mapped
 from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile, default_inputs
@@ -42,6 +41,7 @@ from healthmon.pipeline.mapped_routing import MappedRouting
 from healthmon.pipeline.outputs import OutputSender, OutputTopics
 from healthmon.pipeline.packs import RepartitionPacks
 from healthmon.pipeline.tick_schedule import TickSchedule
+from healthmon.serving.histograms import MessageLags
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
 from healthmon.serving.view_refresh import ViewRefresh
@@ -124,7 +124,7 @@ class Processor(MappedRouting):
         self._ev: dict[tuple[str, str], Any] = {
             (label, outcome): metrics.events.labels(label, outcome)
             for label in TOPIC_LABELS.values() for outcome in OUTCOMES}
-        self._lag = {label: metrics.event_lag.labels(label) for label in TOPIC_LABELS.values()}
+        self._lags = MessageLags(metrics.event_lag, TOPIC_LABELS.values())
         self._messages = {label: metrics.messages.labels(label) for label in TOPIC_LABELS.values()}
 
     # -- the worker's and the HTTP API's view of the states -----------------------------------------------
@@ -148,6 +148,11 @@ class Processor(MappedRouting):
     def flush_states(self) -> int:
         """Write every changed live state to the table; return how many (the agent calls it at commits)."""
         return self.states.flush()
+
+    def catch_up_states(self) -> None:
+        """Roll every quiet live account's windows to its partition's stream time (for a final read of them)."""
+        for account_id, state in self.states.live.items():
+            self.engine.catch_up(state, self.ticks.boundary(partition_for(account_id, self.partitions)))
 
     def forget_states(self) -> None:
         """Save and drop every live state, and schedule from the table again (after a rebalance)."""
@@ -194,6 +199,12 @@ class Processor(MappedRouting):
 
     async def process(self, inbound: Inbound) -> None:
         """Handle one decoded message: dead-letter its rejections, apply its events, tick its partition."""
+        try:
+            await self._process(inbound)
+        finally:
+            self._lags.observe()  # once per message, as many `observe` calls would
+
+    async def _process(self, inbound: Inbound) -> None:
         if not self.ticks.resumed:  # first, so that it sees the saved states only
             self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
         partition, now_ms = inbound.partition, inbound.now_ms
@@ -233,16 +244,19 @@ class Processor(MappedRouting):
         """
         label = TOPIC_LABELS[kind]
         events = [e for _, e in items]
+        state = self.states.load(account_id)
+        self.engine.catch_up(state, self.ticks.boundary(home))  # a quiet account meets its events at stream time
         wm = self.ticks.watermark.get(home, 0)
+        lags = self._lags.of(label)
         for event in events:
             occurred_at = getattr(event, "occurred_at", None)
             if occurred_at is not None:
                 self.clock.observe(kind, occurred_at)
                 if occurred_at > wm:
                     wm = occurred_at
-                self._lag[label].observe(max(0.0, (now_ms - occurred_at) / 1000))
+                lags.append(max(0.0, (now_ms - occurred_at) / 1000))
         topic = (source[0] if isinstance(source, list) else source).topic
-        result = self.engine.apply(self.states.load(account_id), events, stream_time_ms=wm,
+        result = self.engine.apply(state, events, stream_time_ms=wm,
                                    held_back=self.clock.held_back_sources(), position=position,
                                    keep_answers=topic in self.mapped.answer_topics, replaces=replaces)
         self.ticks.watermark[home] = wm

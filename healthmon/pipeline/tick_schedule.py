@@ -44,6 +44,11 @@ class TickSchedule:
         """Return the watermark of the account's partition: the instant its snapshot is taken at."""
         return self.watermark.get(partition_for(account_id, self.partitions), 0)
 
+    def boundary(self, partition: int) -> int:
+        """Return the latest tick instant the partition's watermark has reached (0: none yet)."""
+        wm = self.watermark.get(partition, 0)
+        return wm - wm % self.tick_interval_ms
+
     def schedule(self, partition: int, account_id: str, state: AccountState) -> None:
         """(Re)schedule the account at the next instant a tick may change its state (none: unschedule)."""
         due = self._next_tick_ms(state)

@@ -43,7 +43,8 @@ def test_the_last_line_is_the_json_result_and_the_table_comes_before_it(bench_re
     for key in ("dense_batch_events_per_s", "sparse_batch_events_per_s", "ratio_dense_batch_to_raw",
                 "ratio_sparse_batch_to_raw", "ratio_dense_single_to_bare_faust", "inprocess_dense_events_per_s",
                 "inprocess_sparse_events_per_s", "us_per_evaluation", "evaluations_per_event_sparse",
-                "rss_bytes_per_account_100k", "speedup_workers_dense"):
+                "rss_bytes_per_account_100k", "speedup_workers_dense", "evaluations_per_event_dormant",
+                "backtest_dormant_lines_per_s"):
         assert isinstance(result[key], (int, float)) and not isinstance(result[key], bool) and result[key] > 0, key
     assert result["sparse_batch_events_per_s"] == result["batch_events_per_s"]
     assert result["core_mode"] in ("compiled", "pure")
@@ -51,7 +52,8 @@ def test_the_last_line_is_the_json_result_and_the_table_comes_before_it(bench_re
         "inprocess_dense_events_per_s>=150000", "inprocess_sparse_events_per_s>=30000", "us_per_evaluation<=7",
         "dense_batch_vs_raw_ratio>=0.3", "sparse_batch_vs_raw_ratio>=0.12", "dense_single_vs_bare_faust_ratio>=0.85",
         "speedup_workers_dense>=1.5", "rss_bytes_per_account_100k<=4096", "state_bytes_per_account<=2048",
-        "batch_changelog_messages_per_event<=0.1", "latency_p99_s<=1", "repartitioned_vs_direct_single_ratio>=0.8"}
+        "batch_changelog_messages_per_event<=0.1", "latency_p99_s<=1", "repartitioned_vs_direct_single_ratio>=0.8",
+        "evaluations_per_event_dormant<=5", "history_bytes_per_account<=1024"}
     assert result["ratio_repartitioned_to_direct_single"] > 0
     assert "dense workload" in stdout and "in-process dense" in stdout
 
