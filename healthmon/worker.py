@@ -8,7 +8,7 @@ nothing below imports it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import faust
@@ -86,7 +86,10 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     redis = settings.redis
     view = RedisView(redis.url, redis.prefix, metrics, max_connections=redis.max_connections,
                      pool_timeout_s=redis.pool_timeout_seconds, client_kwargs=redis_kwargs(redis))
-    config = EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores))
+    # Every account is evaluated at least daily: the view shows a state's health as of its latest evaluation
+    # (`core.saved_view`), which skipping quiet days (`core.quiet`, for replays) would leave behind.
+    config = replace(EngineConfig.from_settings(settings.engine, score_records=bool(settings.topics.scores)),
+                     skip_quiet=False)
     engine = Engine(policy, config)
     by_kind = {kind: [s.topic for s in inputs.inputs if s.kind == kind] for kind in settings.topics.input_names}
     growth = InputGrowth(idle_ms=int(settings.engine.stall_idle_seconds * 1000),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -64,7 +64,10 @@ class Replay:
 
         if inputs is None:  # the inputs file's topics, or today's four
             inputs = inputs_or_default(settings.ingest.inputs_file, settings.topics.input_names)
-        config = EngineConfig.from_settings(settings.engine, score_records=on_score is not None)
+        # Quiet days are skipped (same alerts, `core.quiet`) unless health-scores records are written: those
+        # come day by day in the worker, so they must here too.
+        config = replace(EngineConfig.from_settings(settings.engine, score_records=on_score is not None),
+                         skip_quiet=on_score is None)
         # Processing time stands still, so no source is ever idle long enough to count as stalled: a
         # replay, like a worker's catch-up, never reports an ingest stall or holds alerts back for one.
         frozen = lambda: processing_ms  # noqa: E731 - the one processing time of the whole run

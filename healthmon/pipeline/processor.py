@@ -101,19 +101,17 @@ class Processor(MappedRouting):
         self.topics = topics
         self.metrics = metrics
         self.clock = clock
-        #: whether this worker announces `ingest_stalled` alerts (one worker of the group does; see
-        #: `streams.consumer_probes.stall_reporter`)
+        #: whether this worker announces `ingest_stalled` (one of the group does: `consumer_probes.stall_reporter`)
         self.reports_stalls = reports_stalls
         self.wall_ms = wall_ms
         self.partitions = settings.topics.partitions
         self.min_occurred_at_ms = settings.ingest.min_occurred_at_ms
+        self._too_late = f"occurred_at is more than {settings.engine.lateness_seconds} s behind the stream time"
         given = inputs is not None and inputs.source != "defaults"
-        #: the inputs file's mappers, link tables, traits and link wait (`healthmon.pipeline.mapped_inputs`)
         self.mapped = MappedInputs(inputs or default_inputs(settings.topics.input_names),
                                    links if links is not None else {}, traits if traits is not None else {},
                                    wait_ms=int(settings.ingest.link_wait_seconds * 1000))
-        #: the redelivery check's source of a topic's messages: the topic itself with an inputs file (several
-        #: topics of one kind), the kind without one (as the states saved so far name it)
+        #: the redelivery check's source of a topic: the topic with an inputs file, else the kind (as saved so far)
         self.position_key: dict[str, str] = {spec.topic: spec.topic if given else spec.kind
                                              for spec in self.mapped.inputs.inputs}
         self.states = LiveStates(table, engine.new_state)
@@ -127,15 +125,12 @@ class Processor(MappedRouting):
         self._lags = MessageLags(metrics.event_lag, TOPIC_LABELS.values())
         self._messages = {label: metrics.messages.labels(label) for label in TOPIC_LABELS.values()}
 
-    # -- the worker's and the HTTP API's view of the states -----------------------------------------------
-
     def state_of(self, account_id: str) -> AccountState | None:
         """Return the account's current state (live, else from the table), or None if it has none."""
         return self.states.read(account_id)
 
     def saved_view(self, account_id: str) -> tuple[dict[str, Any], int, bytes] | None:
-        """Return what the view shows of the account's current state, its progress and score history (None:
-        unknown)."""
+        """Return what the view shows of the account's state, its progress and score history (None: unknown)."""
         state = self.states.read(account_id)
         if state is None:
             return None
@@ -162,8 +157,6 @@ class Processor(MappedRouting):
     async def refresh_view(self, max_accounts: int | None = None) -> None:
         """Refresh the view and gauges of at most `max_accounts` changed accounts (see `ViewRefresh`)."""
         await self.view_refresh.refresh(max_accounts)
-
-    # -- messages -----------------------------------------------------------------------------------------
 
     def decode(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
                headers: Headers | None = None) -> Inbound:
@@ -192,8 +185,7 @@ class Processor(MappedRouting):
         inbound.event_time = _event_time(e for _, e in inbound.decoded.events)
         return inbound
 
-    async def on_message(self, topic: str, partition: int, offset: int, key: bytes | None,
-                         value: bytes | None) -> None:
+    async def on_message(self, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None) -> None:
         """Decode and process one Kafka message (see `decode` and `process`)."""
         await self.process(self.decode(topic, partition, offset, key, value))
 
@@ -235,9 +227,8 @@ class Processor(MappedRouting):
     async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
                      source: Source | list[Source], key: bytes | None, value: bytes | None, now_ms: int,
                      position: tuple[str, int] | None, home: int, replaces: bool = False) -> None:
-        """Apply one message's events of one account; `source` names the input message they came from.
-
-        For a repartition pack, `source` is a list: the input message of each item.
+        """Apply one message's events of one account; `source` names the input message they came from (for a
+        repartition pack, a list: the input message of each item).
 
         `home` is the account's own partition (that of the repartition topic for repartitioned events):
         its watermark and tick schedule are the ones that move. `replaces`: later answers (see `Engine.apply`).
@@ -268,10 +259,8 @@ class Processor(MappedRouting):
             self._ev[(label, outcome)].inc()
             if outcome == TOO_LATE:
                 raw = value if index is None and value is not None else orjson.dumps(event.model_dump(mode="json"))
-                await self.outputs.dead_letter(source[n] if isinstance(source, list) else source, key, Rejection(
-                    index, DeadLetterReason.TOO_LATE,
-                    f"occurred_at is more than {self.settings.engine.lateness_seconds} s behind the stream time", raw),
-                    now_ms)
+                late = Rejection(index, DeadLetterReason.TOO_LATE, self._too_late, raw)
+                await self.outputs.dead_letter(source[n] if isinstance(source, list) else source, key, late, now_ms)
         if ok:
             self._ev[(label, OK)].inc(ok)
         if result.changed:
@@ -301,8 +290,7 @@ class Processor(MappedRouting):
                 continue
             evaluated = state.last_eval_ms
             result = self.engine.tick(state, now_ms=now_ms, held_back=held_back)
-            # An evaluation that only moved `last_eval_ms` is saved and shown too: the view is the saved
-            # state's health as of its latest evaluation, the same whichever worker evaluated it.
+            # An evaluation that only moved `last_eval_ms` is saved and shown too (the view: `core.saved_view`).
             if result.changed or state.last_eval_ms != evaluated:
                 self._changed(account_id)
             self.ticks.schedule(partition, account_id, state)
