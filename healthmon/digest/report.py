@@ -95,23 +95,9 @@ def _at(points: list[DayPoint], day: int) -> DayPoint | None:
     return found
 
 
-def _open_days(snap: dict[str, Any], day: int) -> DayPoint:
-    """Return the point of a day the history has not closed: a quiet account scores then what it scores now.
-
-    A quiet account's days are closed at its next evaluation (`healthmon.core.quiet`); until then its
-    snapshot holds the score, band and measures of each of them.
-    """
-    lost = [(m["weight"] * (100.0 - m["score"]), m["name"]) for m in snap.get("measures") or []
-            if m.get("score") is not None and m["score"] < 100]
-    top = tuple(name for _, name in sorted(lost, key=lambda item: (-item[0], item[1]))[:3])
-    return DayPoint(day, snap.get("score"), snap.get("band"), top)
-
-
 def _move(account: AccountDays, first_day: int, last_day: int) -> Move | None:
     snap = account.snapshot
     now = _at(account.points, last_day)
-    if account.points and account.points[-1].day < last_day and snap.get("score") is not None:
-        now = _open_days(snap, last_day)
     if now is None:
         return None
     before = _at(account.points, first_day)

@@ -63,17 +63,3 @@ def test_markdown_and_slack_name_the_fall_first() -> None:
     payload = slack_payload(ann[0])
     assert set(payload) == {"text"}
     assert payload["text"].splitlines()[2].startswith("• *Falls-Far* (key): score 41 (−39 in 7 days), red")
-
-
-def test_a_quiet_account_whose_last_days_are_not_closed_yet_reads_them_from_its_snapshot() -> None:
-    # Quiet since LAST - 4: its history stops there and its next evaluation has not come; its score fell at
-    # its last evaluation, and the snapshot holds that score for every day since.
-    quiet = AccountDays({"account_id": "quiet", "name": "Quiet", "tier": "key", "csm": "ann", "score": 35.0,
-                         "band": "red", "updated_at": (LAST - 4) * DAY_MS,
-                         "measures": [{"name": "days_since_last_activity", "value": 40, "score": 0.0, "weight": 2},
-                                      {"name": "nps_90d", "value": 10.0, "score": 90.0, "weight": 1}]},
-                        [DayPoint(LAST - 12 + n, 80.0, "green", ()) for n in range(8)])
-    ann = build_digests([quiet, _account("falls-a-bit", "ann", [80] * 3 + [78, 77, 76, 75, 74],
-                                         ["green"] * 7 + ["yellow"])], 7)[0]
-    assert [(m.account_id, m.change, m.band) for m in ann.down][0] == ("quiet", -45.0, "red")
-    assert ann.down[0].reasons[0] == "days since the last activity 40 days"
