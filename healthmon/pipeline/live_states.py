@@ -46,17 +46,12 @@ class LiveStates:
         return state
 
     def get(self, account_id: str) -> AccountState | None:
-        """Return the account's current state (live, else from the table), or None if it has none."""
+        """Return the account's current state (live, else from the table, then kept live), or None if it has none."""
         state = self.live.get(account_id)
-        if state is not None:
-            return state
-        if account_id in self.removed:
-            return None
-        raw = self.table.get(account_id.encode())
-        if not raw:
-            return None
-        state = state_from_bytes(raw)
-        self._keep(account_id, state)
+        if state is None:
+            state = self.read(account_id)
+            if state is not None:
+                self._keep(account_id, state)
         return state
 
     def read(self, account_id: str) -> AccountState | None:
