@@ -15,6 +15,11 @@ pytestmark = pytest.mark.integration
 
 ACCOUNT = "acc-bound"
 ANCIENT = {"1970": "1970-01-01T00:00:00Z", "year-1": "0001-01-01T00:00:00Z", "1999": "1999-12-31T23:59:59Z"}
+#: each one's error: under the floor (HEALTHMON_MIN_OCCURRED_AT, 2000-01-01 by default), or before any time a
+#: floor can be set to (1970, since the floor became a setting)
+WHY = {"1970": "occurred_at: before 2000-01-01T00:00:00Z, the earliest time accepted",
+       "year-1": "occurred_at: before 1970-01-01T00:00:00Z, the earliest time representable",
+       "1999": "occurred_at: before 2000-01-01T00:00:00Z, the earliest time accepted"}
 
 
 async def test_events_before_2000_with_null_and_non_utf8_keys_are_dead_lettered_at_their_input_position(
@@ -32,7 +37,7 @@ async def test_events_before_2000_with_null_and_non_utf8_keys_are_dead_lettered_
             raw = orjson.dumps({**GOOD_USAGE, "account_id": ACCOUNT, "event_id": f"{name}-{key!r}",
                                 "occurred_at": occurred_at})
             await topic_io.send(usage, [raw], key=key, partition=partition)
-            sent.append((offset, key, raw))
+            sent.append((offset, key, raw, WHY[name]))
             offset += 1
     good = orjson.dumps({**GOOD_USAGE, "account_id": ACCOUNT, "event_id": "good",
                          "occurred_at": int(time.time() * 1000) - 60_000})
@@ -41,9 +46,9 @@ async def test_events_before_2000_with_null_and_non_utf8_keys_are_dead_lettered_
     records = await topic_io.read(settings.topics.deadletter_name, min_count=len(sent), timeout_s=60)
     letters = sorted((orjson.loads(r.value) for r in records), key=lambda d: d["source_offset"])
     assert len(letters) == len(sent), worker.log_tail()
-    for letter, (offset, key, _raw) in zip(letters, sent):
+    for letter, (offset, key, _raw, why) in zip(letters, sent):
         assert letter["reason"] == "schema_violation", letter
-        assert letter["error"].startswith("occurred_at: before 2000-01-01T00:00:00Z"), letter
+        assert letter["error"].startswith(why), letter
         assert (letter["source_topic"], letter["source_partition"], letter["source_offset"]) == \
             (usage, partition, offset)
         assert letter["key_base64"] is None if key is None else letter["key_base64"] == "//6A"
