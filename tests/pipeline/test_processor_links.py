@@ -6,19 +6,14 @@ the processor's wall clock, which the tests move by hand.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 import orjson
 
 from healthmon.config import Settings
-from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy
 from healthmon.ingest import partition_for
 from healthmon.ingest.inputs import parse_inputs
 from healthmon.pipeline.processor import Processor
-from healthmon.serving.metrics import Metrics
-from healthmon.serving.redis_view import RedisView
 from tests.fixtures import metric_value
-from tests.pipeline.test_processor import Outbox
+from tests.pipeline.mapped import mapped_processor
 
 PARTITIONS = 4
 NOW_MS = 1_788_220_800_000
@@ -40,17 +35,7 @@ class Wall:
 
 
 def _processor(links: dict[bytes, bytes], wall: Wall, wait_s: float = 30.0, inputs=INPUTS) -> Processor:
-    settings = Settings(redis={"url": ""}, topics={"partitions": PARTITIONS}, ingest={"link_wait_seconds": wait_s})
-    policy = load_policy(settings.engine.policy_file)
-    config = EngineConfig.from_settings(settings.engine)
-    engine = Engine(policy, config)
-    kind_by_name = {spec.topic: spec.kind for spec in inputs.inputs} | {"repartition": "repartition"}
-    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), scores=None,
-                             kind_by_name=kind_by_name)
-    metrics = Metrics()
-    return Processor(settings, engine, {}, topics, metrics, RedisView("", "test:", metrics),
-                     PipelineClock(policy, config, clock=lambda: 0), tick_interval_ms=engine.tick_interval_ms,
-                     wall_ms=wall, inputs=inputs, links=links, traits={})
+    return mapped_processor(inputs, PARTITIONS, wall, links=links, wait_s=wait_s)
 
 
 def track(message_id: str, user: str, group: str | None = None) -> bytes:

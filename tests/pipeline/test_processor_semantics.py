@@ -4,20 +4,16 @@ Segment group traits merge over earlier ones, a Debezium delete or tombstone rem
 from __future__ import annotations
 
 import copy
-from types import SimpleNamespace
 
 import orjson
 
-from healthmon.config import Settings
-from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_from_bytes, state_to_bytes
+from healthmon.core import state_from_bytes, state_to_bytes
 from healthmon.core.state import RuleState
 from healthmon.ingest import partition_for
 from healthmon.ingest.inputs import parse_inputs
 from healthmon.pipeline.processor import Processor
-from healthmon.serving.metrics import Metrics
-from healthmon.serving.redis_view import RedisView
 from tests.ingest.formats.examples.debezium import ENVELOPE_CREATE, ENVELOPE_DELETE
-from tests.pipeline.test_processor import Outbox
+from tests.pipeline.mapped import mapped_processor
 
 PARTITIONS = 1
 NOW_MS = 1_788_220_800_000
@@ -33,18 +29,7 @@ INPUTS = parse_inputs({"inputs": [
 
 
 def _processor(table: dict[bytes, bytes] | None = None) -> Processor:
-    settings = Settings(redis={"url": ""}, topics={"partitions": PARTITIONS})
-    policy = load_policy(settings.engine.policy_file)
-    config = EngineConfig.from_settings(settings.engine)
-    engine = Engine(policy, config)
-    kind_by_name = {spec.topic: spec.kind for spec in INPUTS.inputs} | {"repartition": "repartition"}
-    topics = SimpleNamespace(repartition=Outbox(), alerts=Outbox(), deadletter=Outbox(), scores=None,
-                             kind_by_name=kind_by_name)
-    metrics = Metrics()
-    return Processor(settings, engine, {} if table is None else table, topics, metrics,
-                     RedisView("", "test:", metrics), PipelineClock(policy, config, clock=lambda: 0),
-                     tick_interval_ms=engine.tick_interval_ms, wall_ms=lambda: NOW_MS, inputs=INPUTS, links={},
-                     traits={})
+    return mapped_processor(INPUTS, PARTITIONS, lambda: NOW_MS, table=table)
 
 
 def delighted(event_type: str, score: int, response: str = "r1") -> bytes:
