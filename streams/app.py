@@ -42,7 +42,7 @@ def create_app(settings: Settings, broker_url: str) -> faust.App:
         producer_acks=-1,
         producer_max_request_size=max_output_bytes(settings.ingest),
         consumer_auto_offset_reset="earliest",
-        table_standby_replicas=0,
+        table_standby_replicas=settings.store.standby_replicas,
         web_enabled=True,
         web_bind=settings.http.host,
         web_host=settings.http.host,

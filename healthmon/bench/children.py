@@ -55,6 +55,14 @@ class Child:
         except psutil.Error:
             pass
 
+    def cpu_seconds(self) -> float:
+        """Return the user and system CPU seconds the process has used (0 once it is gone)."""
+        try:
+            times = self._ps.cpu_times()
+        except psutil.Error:
+            return 0.0
+        return times.user + times.system
+
     def alive(self) -> bool:
         """Return whether the process still runs."""
         return self.proc.poll() is None

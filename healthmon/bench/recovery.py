@@ -32,7 +32,7 @@ from healthmon.kafka.broker import EmbeddedBroker, free_port
 from healthmon.kafka.connect import bootstrap_of
 from healthmon.kafka.security import aiokafka_kwargs
 
-__all__ = ["RecoveryRun", "recovery_summary", "run_recovery"]
+__all__ = ["RecoveryRun", "fill_changelog", "recovery_summary", "run_recovery", "sample_states"]
 
 PARTITIONS = 4
 STORES = ("memory://", "rocksdb://")
@@ -50,18 +50,23 @@ class RecoveryRun:
     local_accounts: int | None
 
 
-def _states(accounts: int) -> list[bytes]:
-    """Return `accounts` real states: the sparse workload's end-of-run states under new account ids."""
+def sample_states(accounts: int) -> list[bytes]:
+    """Return `accounts` real states: the sparse workload's end-of-run states under new account ids.
+
+    Their input offsets are cleared: they belong to the sample's own topics, and would make a new event
+    on the bench's topics read as already applied.
+    """
     samples = run_inprocess(20_000, 2_000, 42, 100, "sparse").state_samples
     out = []
     for i in range(accounts):
         state = state_from_bytes(samples[i % len(samples)])
         state.account_id = f"rec-{i:07d}"
+        state.positions = {}
         out.append(state_to_bytes(state))
     return out
 
 
-async def _fill(settings: Settings, bootstrap: str, states: list[bytes]) -> None:
+async def fill_changelog(settings: Settings, bootstrap: str, states: list[bytes]) -> None:
     """Write every state to the app's changelog, keyed and partitioned as the worker's table writes them."""
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=20, max_batch_size=1 << 20,
                                 **aiokafka_kwargs(settings.kafka))
@@ -110,9 +115,9 @@ def run_recovery(accounts: int, workdir: Path, broker_url: str = "",
                                "prefix": f"recovery-{run_id}:"})
         bootstrap = bootstrap_of(url)
         asyncio.run(ensure_topics(bootstrap, base.topics, base.kafka))
-        states = _states(accounts)
+        states = sample_states(accounts)
         started = time.monotonic()
-        asyncio.run(_fill(base, bootstrap, states))
+        asyncio.run(fill_changelog(base, bootstrap, states))
         say(f"recovery: {accounts:,} states in the changelog ({sum(map(len, states)):,} bytes) in "
             f"{time.monotonic() - started:.1f} s")
         runs = []

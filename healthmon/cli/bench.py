@@ -49,11 +49,14 @@ __all__ = ["bench"]
 @click.option("--recovery", "recovery_accounts", type=click.IntRange(1), default=None,
               help="Run only the recovery benchmark: seconds to /readyz with this many accounts in the changelog, "
                    "on each store (100000 in BENCHMARKS.md).")
+@click.option("--takeover", "takeover_accounts", type=click.IntRange(4), default=None,
+              help="Run only the takeover benchmark: seconds until a SIGKILLed worker's partitions move again on "
+                   "the survivor, with this many accounts in the changelog, without and with a standby replica.")
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
           dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
           repartitioned: bool, repartitioned_rounds: int, mapping: bool, recovery_accounts: int | None,
-          history_only: bool) -> None:
+          history_only: bool, takeover_accounts: int | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
     if history_only:
         import orjson
@@ -100,6 +103,23 @@ def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, 
         except (BrokerError, RuntimeError) as exc:
             raise click.ClickException(str(exc)) from None
         click.echo(orjson.dumps(recovery_summary(runs, recovery_accounts)).decode())
+        return
+    if takeover_accounts is not None:
+        import tempfile
+
+        import orjson
+
+        from healthmon.bench.takeover import run_takeover, takeover_summary
+        from healthmon.config import Settings
+
+        where = workdir or Path(tempfile.mkdtemp(prefix="healthmon-takeover-"))
+        where.mkdir(parents=True, exist_ok=True)
+        try:
+            say = (lambda line: None) if json_only else (lambda line: click.echo(line, err=True))
+            takeovers = run_takeover(takeover_accounts, where, Settings().kafka.broker_url, say=say)
+        except (BrokerError, RuntimeError) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(orjson.dumps(takeover_summary(takeovers, takeover_accounts)).decode())
         return
     from healthmon.bench import BenchOptions, render_json, render_table, run_bench
 

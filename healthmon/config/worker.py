@@ -65,6 +65,12 @@ class StoreSettings(Section):
                        "(state kept on disk in `HEALTHMON_DATA_DIR`: a restart reads only the changelog written "
                        "since; with the `rocksdict` package healthmon installs).")
     data_dir: Path = setting(Path(".healthmon-data"), "HEALTHMON_DATA_DIR", "Directory for Faust's local state.")
+    standby_replicas: int = setting(
+        0, "HEALTHMON_STANDBY_REPLICAS",
+        "Standby copies of each table partition kept warm by other workers of the group (Faust's "
+        "`table_standby_replicas`): a worker that takes a partition over after a crash has its state already "
+        "and skips reading that changelog partition. Costs each worker memory and changelog reads for the "
+        "partitions it stands by for.", ge=0, le=8)
 
     @field_validator("url")
     @classmethod

@@ -21,3 +21,12 @@ def test_the_producer_takes_the_largest_dead_letter_and_a_repartitioned_batch():
     assert max_output_bytes(default.ingest) >= 2 * default.ingest.max_message_bytes
     app = create_app(default, "kafka://127.0.0.1:9")
     assert app.conf.producer_max_request_size == max_output_bytes(default.ingest)
+
+
+def test_standby_replicas_reach_faust_and_stay_in_range(monkeypatch):
+    assert create_app(Settings(), "kafka://127.0.0.1:9").conf.table_standby_replicas == 0
+    monkeypatch.setenv("HEALTHMON_STANDBY_REPLICAS", "1")
+    assert create_app(Settings(), "kafka://127.0.0.1:9").conf.table_standby_replicas == 1
+    monkeypatch.setenv("HEALTHMON_STANDBY_REPLICAS", "-1")
+    with pytest.raises(ValidationError, match="standby_replicas"):
+        Settings()
