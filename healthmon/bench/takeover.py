@@ -3,10 +3,11 @@
 Two workers of one group share a changelog filled with many accounts' states (the recovery bench's
 real states). One probe account per partition gets a usage event and both workers' views show it.
 Then one worker is SIGKILLed and a second round of probes is sent at once. The takeover time runs from
-the kill until the survivor has applied every probe of the second round (their `as_of` in
-`/accounts/{id}`). It holds the group's session timeout (the broker notices the death), the rebalance,
-and the survivor's reading of the dead worker's changelog partitions, which a standby replica
-(`HEALTHMON_STANDBY_REPLICAS=1`) has read already.
+the kill until the survivor has consumed every probe of the second round (its event counter). It holds
+the group's session timeout (the broker notices the death), the rebalance, and the survivor's reading
+of the dead worker's changelog partitions, which a standby replica (`HEALTHMON_STANDBY_REPLICAS=1`) has
+read already. The view time runs until `/accounts/{id}` shows them (`as_of`): the new owner also pushes
+every account it took over to the view, at `HEALTHMON_VIEW_ACCOUNTS_PER_SECOND`.
 
     python -m healthmon.bench.takeover [--accounts 100000]   (also `healthmon bench --takeover N`)
 """
@@ -51,8 +52,10 @@ class TakeoverRun:
     standby_replicas: int
     #: from the second worker's start until both answered /readyz and the first probes were applied
     join_s: float
-    #: from the SIGKILL until the survivor had applied every probe sent after it
+    #: from the SIGKILL until the survivor had consumed every probe sent after it (its event counter)
     takeover_s: float
+    #: from the SIGKILL until the view showed every probe sent after it (`as_of` in `/accounts/{id}`)
+    takeover_view_s: float
     #: partitions the killed worker owned (its share of the first probes)
     victim_partitions: int
 
@@ -99,6 +102,17 @@ def _wait_applied(worker: Child, accounts: list[str], at_ms: int, started: float
             raise RuntimeError(f"worker exited with {worker.proc.returncode}:\n{worker.log_tail()}")
         if time.monotonic() - started > TIMEOUT_S:
             raise RuntimeError(f"probes dated {at_ms} not applied in {TIMEOUT_S:.0f} s:\n{worker.log_tail()}")
+        time.sleep(0.1)
+    return time.monotonic() - started
+
+
+def _wait_counted(worker: Child, events: float, started: float) -> float:
+    """Block until `worker` has counted `events` input events; return the seconds since `started`."""
+    while worker.events_total() < events:
+        if not worker.alive():
+            raise RuntimeError(f"worker exited with {worker.proc.returncode}:\n{worker.log_tail()}")
+        if time.monotonic() - started > TIMEOUT_S:
+            raise RuntimeError(f"{events:.0f} events not counted in {TIMEOUT_S:.0f} s:\n{worker.log_tail()}")
         time.sleep(0.1)
     return time.monotonic() - started
 
@@ -150,13 +164,16 @@ def _one_run(base: Settings, bootstrap: str, states: list[bytes], standby: int, 
         victim_partitions = int(victim.events_total())
         if victim_partitions == 0:
             raise RuntimeError("the worker to kill owns no partition: a kill would time nothing")
+        counted = survivor.events_total()
         victim.proc.kill()
         killed = time.monotonic()
         asyncio.run(_send_probes(settings, bootstrap, probes, first_ms + 1_000, 2))
-        takeover_s = _wait_applied(survivor, probes, first_ms + 1_000, killed)
-        say(f"takeover standby={standby}: the survivor applied every partition's probe {takeover_s:.1f} s "
-            f"after the SIGKILL of the owner of {victim_partitions} of {len(probes)} partitions")
-        return TakeoverRun(standby, round(join_s, 2), round(takeover_s, 2), victim_partitions)
+        takeover_s = _wait_counted(survivor, counted + len(probes), killed)
+        view_s = _wait_applied(survivor, probes, first_ms + 1_000, killed)
+        say(f"takeover standby={standby}: {takeover_s:.1f} s after the SIGKILL of the owner of {victim_partitions} "
+            f"of {len(probes)} partitions the survivor had consumed every partition's probe; {view_s:.1f} s: "
+            "the view showed them")
+        return TakeoverRun(standby, round(join_s, 2), round(takeover_s, 2), round(view_s, 2), victim_partitions)
     finally:
         victim.stop()
         if survivor is not None:
@@ -169,7 +186,9 @@ def run_takeover(accounts: int, workdir: Path, broker_url: str = "",
     broker = None if broker_url else EmbeddedBroker(Settings().kafka.tansu_bin, log_path=workdir / "tansu.log").start()
     url = broker_url or broker.url  # type: ignore[union-attr]
     try:
-        base = Settings(kafka={"broker_url": url}, worker={"log_level": "warning"},
+        # Commits every second: the first probes are committed before the kill (the workers are idle for
+        # longer), so the survivor counts only the probes sent after it.
+        base = Settings(kafka={"broker_url": url}, worker={"log_level": "warning", "commit_interval_seconds": 1.0},
                         topics={"partitions": PARTITIONS},
                         redis={"url": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")})
         states = sample_states(accounts)
@@ -180,11 +199,12 @@ def run_takeover(accounts: int, workdir: Path, broker_url: str = "",
 
 
 def takeover_summary(runs: list[TakeoverRun], accounts: int) -> dict[str, object]:
-    """Return the bench JSON keys: `takeover_seconds_<N>k_standby<R>`."""
+    """Return the bench JSON keys: `takeover_seconds_<N>k_standby<R>` and `takeover_view_seconds_<N>k_standby<R>`."""
     size = f"{accounts // 1000}k" if accounts % 1000 == 0 else str(accounts)
     out: dict[str, object] = {"takeover_accounts": accounts}
     for run in runs:
         out[f"takeover_seconds_{size}_standby{run.standby_replicas}"] = run.takeover_s
+        out[f"takeover_view_seconds_{size}_standby{run.standby_replicas}"] = run.takeover_view_s
     return out
 
 
