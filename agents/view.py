@@ -37,9 +37,9 @@ class ViewCheck:
 
     async def run(self, refresh: ViewRefresh, accounts: list[str]) -> int:
         """Compare the view of `accounts` (those not queued for a refresh); push the stale again; return how many."""
-        expected = {a: found[:2] for a in accounts if a not in refresh.outdated and (found := self.saved_view(a))}
+        expected = {a: found[:2] for a in accounts if not refresh.queued(a) and (found := self.saved_view(a))}
         stale = [d.account_id for d in await compare_view(refresh.view, expected)
-                 if d.stale and d.account_id not in refresh.outdated]
+                 if d.stale and not refresh.queued(d.account_id)]
         self.metrics.view_stale.set(len(stale))
         if stale:
             log.warning("Redis view check: %d of %d accounts stale (e.g. %s); pushing them again",

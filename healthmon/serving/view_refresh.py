@@ -29,8 +29,11 @@ class ViewRefresh:
         self._saved_view = saved_view
         #: account -> its partition's stream time (per-account series expire by it)
         self._stream_time = stream_time
-        #: accounts to score into the view, in the order they changed (a dict used as an ordered set)
+        #: accounts whose state changed, to score into the view in the order they changed (an ordered set)
         self.outdated: dict[str, None] = {}
+        #: accounts to push again whether or not they changed (after an assignment, a stale view found by the
+        #: check), in the order they were queued: they yield to changed accounts, within a reserved share
+        self.resync: dict[str, None] = {}
         #: account -> the (band, tier) the `healthmon_accounts` gauge counts it under
         self._band_tier: dict[str, tuple[str, str]] = {}
 
@@ -39,22 +42,47 @@ class ViewRefresh:
         self.outdated[account_id] = None
 
     def mark_all(self, account_ids: Iterable[str]) -> int:
-        """Queue every one of `account_ids`; return how many."""
+        """Queue every one of `account_ids` to be pushed again, behind the accounts that changed; return how many."""
         marked = 0
         for account_id in account_ids:
-            self.outdated[account_id] = None
+            self.resync[account_id] = None
             marked += 1
         return marked
 
+    def queued(self, account_id: str) -> bool:
+        """Return whether the account waits for a refresh."""
+        return account_id in self.outdated or account_id in self.resync
+
+    def _next_batch(self, max_accounts: int | None) -> list[str]:
+        """Take the accounts of the next refresh out of the queues: changed ones first, resync within its share.
+
+        After a takeover the new owner queues every account it gained (tens of thousands) for one push
+        each; the accounts changing meanwhile must not wait behind them, nor may a long backfill starve the
+        push: the resync gets a quarter of the budget whenever it has accounts queued.
+        """
+        outdated, resync = self.outdated, self.resync
+        if max_accounts is None:
+            batch = list(outdated) + [a for a in resync if a not in outdated]
+            outdated.clear()
+            resync.clear()
+            return batch
+        reserve = min(len(resync), max(1, max_accounts // 4))
+        batch = list(islice(outdated, max(0, max_accounts - reserve)))
+        for account_id in batch:
+            del outdated[account_id]
+            resync.pop(account_id, None)
+        while len(batch) < max_accounts and resync:
+            batch.append(account_id := next(iter(resync)))
+            del resync[account_id]
+            outdated.pop(account_id, None)
+        return batch
+
     async def refresh(self, max_accounts: int | None = None) -> None:
-        """Score queued accounts (at most `max_accounts`, longest-waiting first) into the view and gauges; flush."""
+        """Score queued accounts (at most `max_accounts`, each queue longest-waiting first) into the view; flush."""
         # In a backfill every account changes every second; scoring them all would take the worker's
         # time from the stream. The rest stay queued, in order, for the next refresh.
-        outdated = self.outdated
         account_series = self.metrics.account_series
-        batch = list(outdated) if max_accounts is None else list(islice(outdated, max_accounts))
-        for n, account_id in enumerate(batch):
-            del outdated[account_id]
+        for n, account_id in enumerate(self._next_batch(max_accounts)):
             if n % 256 == 255:
                 await asyncio.sleep(0)
             found = self._saved_view(account_id)

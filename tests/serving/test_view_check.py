@@ -33,7 +33,7 @@ async def test_stale_accounts_are_counted_and_pushed_again_until_the_view_conver
 
     assert await check.run(refresh, sorted(states)) == 2
     assert metrics.view_stale._value.get() == 2
-    assert list(refresh.outdated) == ["missing", "stale"]
+    assert list(refresh.resync) == ["missing", "stale"] and refresh.queued("stale")
     await refresh.refresh()
     assert await check.run(refresh, sorted(states)) == 0
     assert metrics.view_stale._value.get() == 0

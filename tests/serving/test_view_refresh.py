@@ -50,6 +50,27 @@ async def test_at_most_max_accounts_are_scored_in_the_order_they_changed():
     assert refresh.outdated == {}
 
 
+async def test_changed_accounts_go_before_a_resync_which_keeps_a_quarter_of_each_refresh():
+    # A new owner queues every account it took over; an account that changes meanwhile is pushed first.
+    taken_over = [f"t{i:03d}" for i in range(100)]
+    refresh, view, _ = _refresh({a: "green" for a in [*taken_over, *"abcdefghij", "new"]})
+    refresh.mark_all(taken_over)
+    refresh.mark("new")
+    await refresh.refresh(max_accounts=8)
+    assert view.put == ["new", *taken_over[:7]]
+    # A backfill changing more accounts than a refresh takes does not starve the resync.
+    view.put.clear()
+    for account in "abcdefghij":
+        refresh.mark(account)
+    refresh.mark(taken_over[50])  # changed and queued for the resync: pushed once, as a changed account
+    await refresh.refresh(max_accounts=8)
+    assert view.put == [*"abcdef", *taken_over[7:9]]
+    await refresh.refresh()
+    assert view.put.count(taken_over[50]) == 1 and sorted(view.put) == sorted({*view.put})
+    assert set(view.put) == {*taken_over, *"abcdefghij"} - {*taken_over[:7]}
+    assert not refresh.outdated and not refresh.resync
+
+
 async def test_the_accounts_gauge_follows_an_account_from_band_to_band():
     bands = {"acme": "green"}
     refresh, _, metrics = _refresh(bands)
