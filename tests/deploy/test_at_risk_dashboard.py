@@ -19,33 +19,23 @@ from typing import Any
 import pytest
 
 from healthmon.serving.account_series import csm_label
+from tests.deploy.at_risk import DASHBOARD, TABLE
+from tests.deploy.at_risk import expr as _expr
+from tests.deploy.at_risk import panel as _panel
+from tests.deploy.at_risk import table as _table
 from tests.deploy.promstack import (
     AT_RISK_DASHBOARD,
-    GRAFANA_BUILTINS,
     dashboard_expressions,
     query,
     start_prometheus,
     stop_prometheus,
-    substitute,
     tool,
     wait_for_series,
 )
 
-DASHBOARD = json.loads(AT_RISK_DASHBOARD.read_text())
-TABLE = next(p for p in DASHBOARD["panels"] if p["type"] == "table")
 DAY_S = 86_400
 HOUR_S = 3_600
 STEP_S = 120
-
-
-def _expr(panel: dict[str, Any], ref: str = "A", **values: str) -> str:
-    """Return one target of a panel, its variables set as Grafana sets them (`All` is `.*`)."""
-    expr = next(t for t in panel["targets"] if t["refId"] == ref)["expr"]
-    return substitute(expr, GRAFANA_BUILTINS | {"csm": ".*", "tier": ".*", "account": ""} | values)
-
-
-def _panel(title_start: str) -> dict[str, Any]:
-    return next(p for p in DASHBOARD["panels"] if p["title"].startswith(title_start))
 
 
 def test_the_dashboard_has_csm_and_tier_pickers_and_an_account_drill_down() -> None:
@@ -119,18 +109,6 @@ def history_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         yield base_url
     finally:
         stop_prometheus(process)
-
-
-def _table(base_url: str, **values: str) -> dict[str, dict[str, Any]]:
-    """Run the table's four queries; return account -> its row, as Grafana's merge would build it."""
-    rows: dict[str, dict[str, Any]] = {}
-    for ref, column in (("A", "score"), ("B", "change_7d"), ("C", "inactive_days"), ("D", "urgent")):
-        for series in query(base_url, _expr(TABLE, ref, **values)):
-            labels = series["metric"]
-            row = rows.setdefault(labels["account_id"], {k: labels[k] for k in ("band", "csm", "tier")})
-            assert {k: labels[k] for k in ("band", "csm", "tier")} == {k: row[k] for k in ("band", "csm", "tier")}
-            row[column] = float(series["value"][1])
-    return rows
 
 
 @pytest.mark.integration
