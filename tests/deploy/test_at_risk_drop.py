@@ -1,8 +1,8 @@
 """Issue #23's 'done when', Grafana side: on a `drop` scenario the at-risk table lists the account under its CSM.
 
 A real worker consumes the `drop` scenario, a real Prometheus scrapes it, and the "Accounts at risk" table's
-own PromQL lists each dropped account with the band and score the HTTP API shows for it, under its CSM's
-label and under that CSM's pick in the picker.
+own PromQL lists each dropped account with the band, score and 7-day change the HTTP API shows for it, under
+its CSM's label and under that CSM's pick in the picker.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ async def test_the_table_lists_a_dropped_account_under_its_csm(worker_factory: A
         wait_for_history(worker, account, last_day - timedelta(days=2))
     csm = {a.account_id: a.csm for a in traffic.accounts}
     shown: dict[str, dict[str, Any]] = {}
+    changes: dict[str, float] = {}
     for account in dropped:
         status, found = worker.get(f"/accounts/{urllib.parse.quote(account)}")
         assert status == 200, found
@@ -56,11 +57,15 @@ async def test_the_table_lists_a_dropped_account_under_its_csm(worker_factory: A
         assert body["band"] in ("yellow", "red"), body  # the drop put it at risk: the table must list it
         shown[account] = {"band": body["band"], "csm": csm_label(csm[account]), "tier": body["tier"],
                           "score": float(body["score"])}
+        assert body["score_7d_ago"] is not None, body  # 49 days of history: it knows the score a week ago
+        changes[account] = body["score"] - body["score_7d_ago"]
 
     process, base_url = start_prometheus(tmp_path, [f"127.0.0.1:{worker.settings.http.port}"])
     try:
         rows = _wait_for_rows(base_url, shown)
         assert all(row["band"] in ("yellow", "red") for row in rows.values()), rows
+        # its 7-day change, from the worker's history (Prometheus has minutes of it, not a week)
+        assert {a: rows[a]["change_7d"] for a in dropped} == pytest.approx(changes)
         for account in dropped:
             # the CSM's pick lists it, and lists only that CSM's accounts
             label = csm_label(csm[account])
