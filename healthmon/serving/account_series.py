@@ -9,6 +9,7 @@ accounts, or one account's score over time, from aggregates, so these series car
 - the cap (`HEALTHMON_ACCOUNT_METRICS_MAX` series per worker): past it the lowest scores are kept, and
   `healthmon_account_series_capped_accounts` says how many accounts were left out (a warning rule).
 
+The `csm` label is the CSM's slug (`healthmon.core.csm`), the spelling every CSM filter also accepts.
 The rows are updated where the view refresh scores an account (once per changed account per refresh,
 never per event) and rendered at scrape time, so an account that leaves the set loses its series at once.
 """
@@ -16,36 +17,21 @@ never per event) and rendered at scrape time, so an account that leaves the set 
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from healthmon.config import AccountMetricsMode
+from healthmon.core.csm import csm_slug
 from healthmon.core.state import DAY_MS
 from healthmon.core.vocabulary import BANDS
 
-__all__ = ["ACCOUNT_FAMILIES", "SERIES_PER_ACCOUNT", "AccountRow", "AccountSeries", "csm_label"]
+__all__ = ["ACCOUNT_FAMILIES", "SERIES_PER_ACCOUNT", "AccountRow", "AccountSeries"]
 
 LABELS = ("account_id", "tier", "csm", "band")
 GREEN = BANDS[0]
-#: the `csm` label of an account whose profile names no CSM (or has no profile yet)
-NO_CSM = "none"
-CSM_MAX_CHARS = 64
-_NOT_IN_LABEL = re.compile(r"[^a-z0-9._@+-]+")
-
-
-@lru_cache(maxsize=4096)  # a portfolio has few CSMs; each account is scored again and again
-def csm_label(csm: str | None) -> str:
-    """Return the `csm` label of a profile's CSM: lowercase, `[a-z0-9._@+-]` only, at most 64 characters."""
-    # The profile's csm is free text (up to 200 characters of anything). As a label it becomes a slug,
-    # "Alice Smith" -> "alice-smith", "Bob@Example.com" -> "bob@example.com": one spelling per person,
-    # nothing a PromQL string or a Grafana link has to escape, and a bounded length.
-    slug = _NOT_IN_LABEL.sub("-", (csm or "").strip().lower()).strip("-")[:CSM_MAX_CHARS].rstrip("-")
-    return slug or NO_CSM
 
 
 class AccountRow(NamedTuple):
@@ -91,7 +77,7 @@ def row_of(snapshot: Mapping[str, Any], tier: str) -> AccountRow | None:
     metrics = snapshot.get("metrics") or {}
     idle_days = metrics.get("days_since_last_activity")
     week, month = snapshot.get("score_7d_ago"), snapshot.get("score_30d_ago")
-    return AccountRow((str(snapshot["account_id"]), tier, csm_label(snapshot.get("csm")),
+    return AccountRow((str(snapshot["account_id"]), tier, csm_slug(snapshot.get("csm")),
                        str(snapshot.get("band") or GREEN)),
                       float(score), None if idle_days is None else float(idle_days) * DAY_MS / 1000,
                       float(metrics.get("open_urgent_tickets") or 0),

@@ -1,4 +1,4 @@
-"""The read-only pages for teams without Grafana: `/ui/` (accounts at risk per CSM) and `/ui/accounts/{id}`.
+"""The read-only pages for teams without Grafana: `/ui/[?csm=]` (accounts at risk per CSM) and `/ui/accounts/{id}`.
 
 They read what the JSON API reads (the Redis view, this worker's own table when Redis has nothing) and
 render HTML with inline SVG on the server (`ui_render`, `ui_svg`). With an API token set, a page without
@@ -86,13 +86,16 @@ def register_ui_routes(app: faust.App, view: RedisView, local_snapshot: Callable
         async def get(self, request: web.Request) -> web.Response:
             if not allowed(request):
                 return ask_token(self, request)
+            csm = request.query.get("csm")  # a name or its slug (`none`: no CSM), as /accounts?csm= takes it
+            if csm is not None and not 1 <= len(csm) <= 200:
+                return page(self, message_page("Bad CSM", "csm must be 1-200 characters"), 400)
             if view.client is None:
                 return page(self, message_page("No Redis view", "The list of accounts at risk is read from the "
                                                                "Redis view, and REDIS_URL is empty."), 503)
             rows, truncated = [], False
             try:
                 for band in AT_RISK_BANDS:
-                    accounts = await view.list_accounts(band, None, PAGE_LIMIT)
+                    accounts = await view.list_accounts(band, None, PAGE_LIMIT, csm=csm)
                     truncated = truncated or len(accounts) >= PAGE_LIMIT
                     for snap in accounts:
                         try:
@@ -104,7 +107,7 @@ def register_ui_routes(app: faust.App, view: RedisView, local_snapshot: Callable
                 return page(self, message_page("Busy", f"Too many concurrent requests ({exc}); reload shortly."), 429)
             except (RedisError, OSError) as exc:
                 return page(self, message_page("Redis view unavailable", str(exc)), 503)
-            return page(self, at_risk_page(rows, bands=AT_RISK_BANDS, truncated=truncated))
+            return page(self, at_risk_page(rows, bands=AT_RISK_BANDS, truncated=truncated, csm=csm))
 
     @app.page("/ui/accounts/{account_id}")
     class AccountPage(web.View):

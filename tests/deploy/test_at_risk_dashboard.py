@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from healthmon.serving.account_series import csm_label
+from healthmon.core.csm import csm_slug
 from tests.deploy.at_risk import DASHBOARD, TABLE
 from tests.deploy.at_risk import expr as _expr
 from tests.deploy.at_risk import panel as _panel
@@ -205,7 +205,7 @@ def test_the_live_worker_feeds_the_table_with_its_accounts_not_green(live_worker
     assert set(rows) == set(at_risk)
     for account, series in rows.items():
         assert series["metric"]["band"] == at_risk[account]["band"]
-        assert series["metric"]["csm"] == csm_label(at_risk[account]["csm"])
+        assert series["metric"]["csm"] == csm_slug(at_risk[account]["csm"])
         assert series["metric"]["tier"] == at_risk[account]["tier"]
         assert float(series["value"][1]) == pytest.approx(at_risk[account]["score"])
     for account, row in _table(live_prometheus).items():  # the 7-day change is the API's, blank when unknown

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from healthmon.serving.account_series import csm_label
+from healthmon.core.csm import csm_slug
 from tests.deploy.at_risk import table
 from tests.deploy.promstack import start_prometheus, stop_prometheus
 from tests.integration.scenario import run_drop, wait_for_history
@@ -55,7 +55,7 @@ async def test_the_table_lists_a_dropped_account_under_its_csm(worker_factory: A
         assert status == 200, found
         body = found["account"]
         assert body["band"] in ("yellow", "red"), body  # the drop put it at risk: the table must list it
-        shown[account] = {"band": body["band"], "csm": csm_label(csm[account]), "tier": body["tier"],
+        shown[account] = {"band": body["band"], "csm": csm_slug(csm[account]), "tier": body["tier"],
                           "score": float(body["score"])}
         assert body["score_7d_ago"] is not None, body  # 49 days of history: it knows the score a week ago
         changes[account] = body["score"] - body["score_7d_ago"]
@@ -68,7 +68,7 @@ async def test_the_table_lists_a_dropped_account_under_its_csm(worker_factory: A
         assert {a: rows[a]["change_7d"] for a in dropped} == pytest.approx(changes)
         for account in dropped:
             # the CSM's pick lists it, and lists only that CSM's accounts
-            label = csm_label(csm[account])
+            label = csm_slug(csm[account])
             picked = _wait_for_rows(base_url, {account: shown[account]}, csm=_picked(label))
             assert {row["csm"] for row in picked.values()} == {label}, picked
             assert account not in table(base_url, csm=_picked(label + "-someone-else"))
