@@ -52,6 +52,20 @@ class ViewReads(ViewKeys):
             raise
         return None if raw is None else cast(bytes, raw)
 
+    async def get_histories(self, account_ids: list[str]) -> list[bytes | None]:
+        """Return the encoded score histories of `account_ids`, in order (None: Redis has none), in one MGET."""
+        assert self.reader is not None
+        if not account_ids:
+            return []
+        try:
+            found = await self.reader.mget([self.history_key(a) for a in account_ids])
+        except ViewBusy:
+            raise  # Redis is fine; this worker is saturated
+        except (RedisError, OSError):
+            self.metrics.redis_errors.labels("read").inc()
+            raise
+        return [None if raw is None else cast(bytes, raw) for raw in found]
+
     async def list_accounts(self, band: str | None, tier: str | None, limit: int, *, csm: str | None = None,
                             sort: str = "score") -> list[dict[str, Any]]:
         """Return up to `limit` snapshots filtered by band, tier and CSM, lowest score (or biggest 7-day drop) first.
