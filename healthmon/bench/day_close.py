@@ -9,6 +9,10 @@ full evaluations, a count that machine load cannot move; the run has the cost mo
 end states: each closes its next day, as the engine does at the first evaluation or event of the day
 after, from the same state and history again and again (`us_per_day_close`, a timing: say the machine's
 load beside it).
+
+On a loaded machine count instructions instead: `--samples-out FILE` keeps the end states, and
+`--close-only FILE --repeat N` runs only the timed closes on them, so that two runs under
+`valgrind --tool=callgrind` with different `--repeat` give the instructions of one close by difference.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def time_day_closes(samples: list[bytes], repeat: int = 20) -> tuple[int, float]
     return closes, spent_ns / 1e9
 
 
-def run_day_close(events: int = 100_000, seed: int = 42, repeat: int = 20) -> dict[str, Any]:
+def run_day_close(events: int = 100_000, seed: int = 42, repeat: int = 20, *,
+                  samples_out: str | None = None) -> dict[str, Any]:
     """Return the day closes of the dense workload per full evaluation, and µs per day close."""
     accounts = dense_accounts(events)
     result = run_inprocess(events, accounts, seed, 100, "dense", cost_model=True)
@@ -59,6 +64,9 @@ def run_day_close(events: int = 100_000, seed: int = 42, repeat: int = 20) -> di
     points = sum(len(decode(state_from_bytes(raw).history)) for raw in result.state_samples)
     if not points or not cost.evaluations:
         raise RuntimeError(f"the dense run closed {points} days in {cost.evaluations} evaluations")
+    if samples_out:
+        with open(samples_out, "wb") as f:
+            f.write(orjson.dumps([raw.hex() for raw in result.state_samples]))
     closes, seconds = time_day_closes(result.state_samples, repeat)
     if not closes:
         raise RuntimeError("no end state of the dense run could close its next day")
@@ -79,8 +87,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--repeat", type=int, default=20, help="times each end state's days are closed again")
     parser.add_argument("--json", action="store_true", help="also print the figures as one JSON line")
+    parser.add_argument("--samples-out", help="write the dense run's end states to this file")
+    parser.add_argument("--close-only", metavar="FILE", help="only close the next day of the states in FILE")
     args = parser.parse_args(argv)
-    fig = run_day_close(args.events, args.seed, args.repeat)
+    if args.close_only:
+        with open(args.close_only, "rb") as f:
+            closes, seconds = time_day_closes([bytes.fromhex(h) for h in orjson.loads(f.read())], args.repeat)
+        print(orjson.dumps({"timed_day_closes": closes, "us_per_day_close": round(1e6 * seconds / closes, 3)}).decode())
+        return
+    fig = run_day_close(args.events, args.seed, args.repeat, samples_out=args.samples_out)
     print(f"day close ({fig['core_mode']} core, dense workload, {fig['accounts']:,} accounts, {fig['events']:,} "
           f"events): {fig['day_closes']:,} day closes in {fig['evaluations']:,} full evaluations "
           f"({fig['day_closes_per_evaluation_dense']} per evaluation); {fig['us_per_day_close']} µs per day close "
