@@ -103,6 +103,11 @@ def render_table(result: dict[str, Any]) -> str:
         lines.append(f"dormant ({_num(dormant['accounts'])} accounts, {_num(dormant['purchases'])} purchases): "
                      f"{_num(dormant['evaluations_per_event'], 3)} evaluations per purchase; backtest "
                      f"{_num(dormant['backtest_lines_per_s'])} lines/s")
+    day_close = result.get("day_close")
+    if day_close:
+        lines.append(f"day closes (dense, in process): {_num(day_close['day_closes_per_evaluation_dense'], 4)} per "
+                     f"full evaluation, {_num(day_close['us_per_day_close'], 2)} µs each "
+                     f"({_num(day_close['day_close_us_per_event_dense'], 3)} µs/event)")
     rss = inproc.get("rss_bytes_per_account") or {}
     if rss:
         lines.append("RSS per live account: "

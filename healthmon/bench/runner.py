@@ -122,6 +122,11 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
                           1800)
     say(f"bench: ... {dormant['evaluations_per_event']} evaluations per purchase, backtest "
         f"{dormant['backtest_lines_per_s']:,} lines/s")
+    say("bench: day closes (the score history's extra scoring per account per day), dense workload in process")
+    day_close = _child_json("day_close", ["--events", str(opts.events), "--seed", str(opts.seed), "--json"], workdir,
+                            600 + opts.events / 1000)
+    say(f"bench: ... {day_close['day_closes_per_evaluation_dense']} day closes per evaluation at "
+        f"{day_close['us_per_day_close']} µs each")
     sparse = run_workload(opts, "sparse", opts.accounts, settings, bootstrap, workdir, say)
     dense_n = opts.dense_accounts or dense_accounts(opts.events)
     dense = run_workload(opts, "dense", dense_n, settings, bootstrap, workdir, say)
@@ -168,6 +173,9 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "dormant": dormant,
         "evaluations_per_event_dormant": dormant["evaluations_per_event"],
         "backtest_dormant_lines_per_s": dormant["backtest_lines_per_s"],
+        "day_close": day_close,
+        "us_per_day_close": day_close["us_per_day_close"],
+        "day_closes_per_evaluation_dense": day_close["day_closes_per_evaluation_dense"],
         "latency_p50_s": latency and latency["p50_s"], "latency_p99_s": latency and latency["p99_s"],
         "latency": latency,
     }

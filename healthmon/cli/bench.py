@@ -39,6 +39,9 @@ __all__ = ["bench"]
               help="Where logs and profiles go (default: a new temporary directory).")
 @click.option("--history", "history_only", is_flag=True,
               help="Measure only the score history's Redis memory per account (REDIS_URL): history_bytes_per_account.")
+@click.option("--day-close", "day_close_only", is_flag=True,
+              help="Measure only the day closes on the dense workload in process: us_per_day_close and "
+                   "day_closes_per_evaluation_dense (--events, --seed).")
 @click.option("--repartitioned", is_flag=True,
               help="Run only the repartitioned comparison: the dense workload produced direct and by "
                    "confluent-kafka (CRC32), one worker on each, in turns.")
@@ -56,7 +59,7 @@ def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, 
           dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
           repartitioned: bool, repartitioned_rounds: int, mapping: bool, recovery_accounts: int | None,
-          history_only: bool, takeover_accounts: int | None) -> None:
+          history_only: bool, day_close_only: bool, takeover_accounts: int | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
     if history_only:
         import orjson
@@ -72,6 +75,17 @@ def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, 
         except (RuntimeError, OSError) as exc:
             raise click.ClickException(str(exc)) from None
         figures["target_met"] = figures["history_bytes_per_account"] <= HISTORY_TARGET_BYTES
+        click.echo(orjson.dumps(figures).decode())
+        return
+    if day_close_only:
+        import orjson
+
+        from healthmon.bench.day_close import run_day_close
+
+        try:
+            figures = run_day_close(events, seed)
+        except RuntimeError as exc:
+            raise click.ClickException(str(exc)) from None
         click.echo(orjson.dumps(figures).decode())
         return
     if mapping:

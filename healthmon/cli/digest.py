@@ -10,7 +10,9 @@ __all__ = ["digest"]
 
 
 @cli.command()
-@click.option("--csm", default=None, help="Only this customer-success manager (the profile's `csm`, exactly).")
+@click.option("--csm", default=None,
+              help="Only this customer-success manager: the profile's `csm` or its slug (the dashboard's `csm` "
+                   "label, e.g. alice-smith); `none`: the accounts without a CSM.")
 @click.option("--days", type=click.IntRange(1, 180), default=7, show_default=True,
               help="Event-time days covered, ending with the latest day the view has ended.")
 @click.option("--format", "fmt", type=click.Choice(["markdown", "json"]), default="markdown", show_default=True,

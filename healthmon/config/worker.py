@@ -106,10 +106,10 @@ class HttpSettings(Section):
         "the \"Accounts at risk\" dashboard: `off`; `at_risk`, the accounts not green plus each account for a day "
         "of event time after it returns to green; or `all` scored accounts.")
     account_metrics_max: int = setting(
-        3000, "HEALTHMON_ACCOUNT_METRICS_MAX",
-        "Most per-account series one worker exposes (3 per account: at most 1,000 accounts by default). Past it the "
-        "lowest scores are kept, and `healthmon_account_series_capped_accounts` counts the accounts left out.",
-        ge=3)
+        5000, "HEALTHMON_ACCOUNT_METRICS_MAX",
+        "Most per-account series one worker exposes (up to 5 per account: at most 1,000 accounts by default). Past "
+        "it the lowest scores are kept, and `healthmon_account_series_capped_accounts` counts the accounts left out.",
+        ge=5)
 
     @field_validator("api_token_file", mode="before")
     @classmethod

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from healthmon.core.csm import csm_matches
 from healthmon.core.history import DayPoint
 from healthmon.core.measures import METRICS, format_value
 from healthmon.core.state import DAY_MS
@@ -110,7 +111,7 @@ def _move(account: AccountDays, first_day: int, last_day: int) -> Move | None:
 
 def build_digests(accounts: list[AccountDays], days: int, *, csm: str | None = None,
                   top: int = 10) -> list[CsmDigest]:
-    """Return one digest per CSM (only `csm` when given), CSMs in name order.
+    """Return one digest per CSM (only `csm`, a name or its slug, `none` for nobody, when given), CSMs in name order.
 
     Moved down: the biggest falls of the score over the days, at most `top`. At risk: the accounts in
     yellow or red at the end, lowest score first. Recovered: a better band at the end than at the start.
@@ -121,9 +122,9 @@ def build_digests(accounts: list[AccountDays], days: int, *, csm: str | None = N
     first = last - days
     by_csm: dict[str, list[Move]] = {}
     for account in accounts:
-        owner = account.snapshot.get("csm") or NO_CSM
-        if csm is not None and owner != csm:
+        if csm is not None and not csm_matches(csm, account.snapshot.get("csm")):
             continue
+        owner = account.snapshot.get("csm") or NO_CSM
         move = _move(account, first, last)
         if move is not None:
             by_csm.setdefault(owner, []).append(move)

@@ -9,6 +9,7 @@ accounts, or one account's score over time, from aggregates, so these series car
 - the cap (`HEALTHMON_ACCOUNT_METRICS_MAX` series per worker): past it the lowest scores are kept, and
   `healthmon_account_series_capped_accounts` says how many accounts were left out (a warning rule).
 
+The `csm` label is the CSM's slug (`healthmon.core.csm`), the spelling every CSM filter also accepts.
 The rows are updated where the view refresh scores an account (once per changed account per refresh,
 never per event) and rendered at scrape time, so an account that leaves the set loses its series at once.
 """
@@ -16,36 +17,21 @@ never per event) and rendered at scrape time, so an account that leaves the set 
 from __future__ import annotations
 
 import heapq
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import lru_cache
 from typing import Any, NamedTuple
 
 from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from healthmon.config import AccountMetricsMode
+from healthmon.core.csm import csm_slug
 from healthmon.core.state import DAY_MS
 from healthmon.core.vocabulary import BANDS
 
-__all__ = ["ACCOUNT_FAMILIES", "AccountRow", "AccountSeries", "csm_label"]
+__all__ = ["ACCOUNT_FAMILIES", "SERIES_PER_ACCOUNT", "AccountRow", "AccountSeries"]
 
 LABELS = ("account_id", "tier", "csm", "band")
 GREEN = BANDS[0]
-#: the `csm` label of an account whose profile names no CSM (or has no profile yet)
-NO_CSM = "none"
-CSM_MAX_CHARS = 64
-_NOT_IN_LABEL = re.compile(r"[^a-z0-9._@+-]+")
-
-
-@lru_cache(maxsize=4096)  # a portfolio has few CSMs; each account is scored again and again
-def csm_label(csm: str | None) -> str:
-    """Return the `csm` label of a profile's CSM: lowercase, `[a-z0-9._@+-]` only, at most 64 characters."""
-    # The profile's csm is free text (up to 200 characters of anything). As a label it becomes a slug,
-    # "Alice Smith" -> "alice-smith", "Bob@Example.com" -> "bob@example.com": one spelling per person,
-    # nothing a PromQL string or a Grafana link has to escape, and a bounded length.
-    slug = _NOT_IN_LABEL.sub("-", (csm or "").strip().lower()).strip("-")[:CSM_MAX_CHARS].rstrip("-")
-    return slug or NO_CSM
 
 
 class AccountRow(NamedTuple):
@@ -56,6 +42,9 @@ class AccountRow(NamedTuple):
     #: event-time seconds since the account's last product usage (None: never used)
     inactive_seconds: float | None
     open_urgent_tickets: float
+    #: the account's daily score 7 and 30 event-time days before its as-of day (None: not in its history)
+    score_7d_ago: float | None = None
+    score_30d_ago: float | None = None
 
 
 #: metric name, help, the row's value: one series per exported account each (unset values are left out)
@@ -67,7 +56,17 @@ ACCOUNT_FAMILIES: tuple[tuple[str, str, Callable[[AccountRow], float | None]], .
      lambda row: row.inactive_seconds),
     ("healthmon_account_open_urgent_tickets", "Open high or urgent tickets of an exported account.",
      lambda row: row.open_urgent_tickets),
+    ("healthmon_account_health_score_7d_ago",
+     "Health score of an exported account 7 event-time days ago, from its score history (the table's 7-day change).",
+     lambda row: row.score_7d_ago),
+    ("healthmon_account_health_score_30d_ago",
+     "Health score of an exported account 30 event-time days ago, from its score history.",
+     lambda row: row.score_30d_ago),
 )
+
+
+#: the most series one account can have (HEALTHMON_ACCOUNT_METRICS_MAX counts series, not accounts)
+SERIES_PER_ACCOUNT = len(ACCOUNT_FAMILIES)
 
 
 def row_of(snapshot: Mapping[str, Any], tier: str) -> AccountRow | None:
@@ -77,20 +76,23 @@ def row_of(snapshot: Mapping[str, Any], tier: str) -> AccountRow | None:
         return None
     metrics = snapshot.get("metrics") or {}
     idle_days = metrics.get("days_since_last_activity")
-    return AccountRow((str(snapshot["account_id"]), tier, csm_label(snapshot.get("csm")),
+    week, month = snapshot.get("score_7d_ago"), snapshot.get("score_30d_ago")
+    return AccountRow((str(snapshot["account_id"]), tier, csm_slug(snapshot.get("csm")),
                        str(snapshot.get("band") or GREEN)),
                       float(score), None if idle_days is None else float(idle_days) * DAY_MS / 1000,
-                      float(metrics.get("open_urgent_tickets") or 0))
+                      float(metrics.get("open_urgent_tickets") or 0),
+                      None if week is None else float(week), None if month is None else float(month))
 
 
 class AccountSeries(Collector):
     """The accounts that get per-account series, by mode, and their exposition (capped) at scrape time."""
 
-    def __init__(self, mode: AccountMetricsMode = "off", max_series: int = 3 * 1000) -> None:
+    def __init__(self, mode: AccountMetricsMode = "off", max_series: int = SERIES_PER_ACCOUNT * 1000) -> None:
         self.mode = mode
         self.max_series = max_series
-        #: the most accounts exported at once: every account has one series per family
-        self.max_accounts = max_series // len(ACCOUNT_FAMILIES)
+        #: the most accounts exported at once: each may have one series per family, so the cap holds whatever
+        #: values are unknown
+        self.max_accounts = max_series // SERIES_PER_ACCOUNT
         #: account -> its row, for every account the mode selects (the cap is applied at scrape time)
         self.rows: dict[str, AccountRow] = {}
         #: account -> event time (ms) it returned to green; it keeps its row for a day after (`at_risk`)

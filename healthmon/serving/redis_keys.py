@@ -7,7 +7,8 @@ Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
 - `p` + `history:{id}`: the account's score history, one point per event-time day (`healthmon.core.history`)
 - `p` + `accounts:score`, `p` + `accounts:score:tier:{tier}`, `p` + `accounts:score:band:{band}`:
   sorted sets of account ids by score (lowest = most at risk); accounts without a score are in none
-- `p` + `accounts:score:csm:{csm}`: the same for one CSM
+- `p` + `accounts:score:csm:{slug}`: the same for one CSM, by the slug of its name (`healthmon.core.csm`;
+  `none`: the accounts without a CSM)
 - `p` + `accounts:drop7d`: sorted set of scored accounts by minus the points their score fell in 7 days (the
   biggest drop first); accounts without a score 7 days ago rank 1000, after all others
 - `p` + `alerts`: stream of recent alerts (field `alert`: the alert JSON), capped near `alerts_cap`
@@ -15,6 +16,8 @@ Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
 """
 
 from __future__ import annotations
+
+from healthmon.core.csm import csm_slug
 
 __all__ = ["SNAPSHOT_FIELDS", "ViewKeys"]
 
@@ -44,9 +47,9 @@ class ViewKeys:
         """Return the key of an account's score history."""
         return self.key("history", account_id)
 
-    def csm_key(self, csm: str) -> str:
-        """Return the key of the score-sorted set of one CSM's accounts."""
-        return self.key("accounts", "score", "csm", csm)
+    def csm_key(self, csm: str | None) -> str:
+        """Return the key of the score-sorted set of one CSM's accounts (a name or its slug; None: no CSM)."""
+        return self.key("accounts", "score", "csm", csm_slug(csm))
 
     def drops_key(self) -> str:
         """Return the key of the set of accounts by their 7-day drop, biggest first."""

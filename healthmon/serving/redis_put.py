@@ -78,8 +78,7 @@ def put_snapshot_args(keys: ViewKeys, account_id: str, snap: dict[str, Any],
         score = snap["score"]
         places = [keys.scores_key(), score, keys.scores_key(band=place[0]), score, keys.scores_key(tier=place[1]),
                   score, keys.drops_key(), drop_rank(snap)]
-        if snap.get("csm"):
-            places += [keys.csm_key(snap["csm"]), score]
+        places += [keys.csm_key(snap.get("csm")), score]  # by slug, so a filter finds it by name or slug
     fallback = [keys.scores_key(band=b) for b in BANDS] + [keys.scores_key(tier=t) for t in TIER_LABELS] + [
         keys.drops_key()]
     argv: list[Any] = [account_id, snap.get("as_of") or 0, progress, len(places) // 2, *places, len(fallback),

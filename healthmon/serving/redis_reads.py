@@ -8,6 +8,7 @@ import orjson
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from healthmon.core.csm import csm_matches
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_clients import ViewBusy
 from healthmon.serving.redis_keys import ViewKeys
@@ -51,15 +52,33 @@ class ViewReads(ViewKeys):
             raise
         return None if raw is None else cast(bytes, raw)
 
+    async def get_histories(self, account_ids: list[str]) -> list[bytes | None]:
+        """Return the encoded score histories of `account_ids`, in order (None: Redis has none), in one MGET."""
+        assert self.reader is not None
+        if not account_ids:
+            return []
+        try:
+            found = await self.reader.mget([self.history_key(a) for a in account_ids])
+        except ViewBusy:
+            raise  # Redis is fine; this worker is saturated
+        except (RedisError, OSError):
+            self.metrics.redis_errors.labels("read").inc()
+            raise
+        return [None if raw is None else cast(bytes, raw) for raw in found]
+
     async def list_accounts(self, band: str | None, tier: str | None, limit: int, *, csm: str | None = None,
                             sort: str = "score") -> list[dict[str, Any]]:
-        """Return up to `limit` snapshots filtered by band, tier and CSM, lowest score (or biggest 7-day drop) first."""
+        """Return up to `limit` snapshots filtered by band, tier and CSM, lowest score (or biggest 7-day drop) first.
+
+        `csm` is a name or its slug (`healthmon.core.csm`); `none` picks the accounts without a CSM.
+        """
         assert self.reader is not None
         order = self.drops_key() if sort == "drop_7d" else self.scores_key()
         filters = [key for key, given in ((self.scores_key(band=band), band), (self.scores_key(tier=tier), tier),
-                                          (self.csm_key(csm or ""), csm)) if given is not None]
-        # An account whose CSM changed while no worker knew its old one may linger in that CSM's set: a few
-        # more members are read, and snapshots of another CSM are left out below.
+                                          (self.csm_key(csm), csm)) if given is not None]
+        # An account whose CSM changed while no worker knew its old one may linger in that CSM's set, and a
+        # view written before the sets were keyed by slug has its accounts under their names until each is
+        # written again: a few more members are read, and snapshots of another CSM are left out below.
         wanted = limit + (16 if csm is not None else 0)
         try:
             if not filters:
@@ -82,10 +101,10 @@ class ViewReads(ViewKeys):
             self.metrics.redis_errors.labels("read").inc()
             raise
         found = [orjson.loads(s) for s in snaps if s is not None]
-        return [snap for snap in found if csm is None or snap.get("csm") == csm][:limit]
+        return [snap for snap in found if csm is None or csm_matches(csm, snap.get("csm"))][:limit]
 
     async def scored_accounts(self, csm: str | None = None, batch: int = 500) -> list[tuple[dict[str, Any], bytes]]:
-        """Return (snapshot, encoded score history) of every scored account (one CSM's when given)."""
+        """Return (snapshot, encoded score history) of every scored account (one CSM's, by name or slug, when given)."""
         assert self.reader is not None
         try:
             members = await self.reader.zrange(self.scores_key() if csm is None else self.csm_key(csm), 0, -1)
@@ -100,7 +119,7 @@ class ViewReads(ViewKeys):
                 for raw, history in zip(replies[0::2], replies[1::2]):
                     if raw is not None:
                         snap = orjson.loads(raw)
-                        if csm is None or snap.get("csm") == csm:
+                        if csm is None or csm_matches(csm, snap.get("csm")):
                             out.append((snap, cast(bytes, history or b"")))
         except (RedisError, OSError):
             self.metrics.redis_errors.labels("read").inc()

@@ -1,4 +1,4 @@
-"""The read-only pages for teams without Grafana: `/ui/` (accounts at risk per CSM) and `/ui/accounts/{id}`.
+"""The read-only pages for teams without Grafana: `/ui/[?csm=]` (accounts at risk per CSM) and `/ui/accounts/{id}`.
 
 They read what the JSON API reads (the Redis view, this worker's own table when Redis has nothing) and
 render HTML with inline SVG on the server (`ui_render`, `ui_svg`). With an API token set, a page without
@@ -23,7 +23,7 @@ from healthmon.serving.redis_clients import ViewBusy
 from healthmon.serving.redis_view import RedisView
 from healthmon.serving.ui_render import AtRiskRow, account_page, at_risk_page, login_page, message_page
 
-__all__ = ["AT_RISK_BANDS", "COOKIE", "PAGE_LIMIT", "register_ui_routes", "safe_next", "token_matches"]
+__all__ = ["AT_RISK_BANDS", "COOKIE", "PAGE_LIMIT", "at_risk_rows", "register_ui_routes", "safe_next", "token_matches"]
 
 #: the cookie that holds the API token for the pages
 COOKIE = "healthmon_token"
@@ -48,6 +48,26 @@ def safe_next(path: str | None) -> str:
     if not path or not path.startswith("/ui/") or "//" in path or "\\" in path or any(c < " " for c in path):
         return "/ui/"
     return path
+
+
+async def at_risk_rows(view: RedisView, local_history: Callable[[str], bytes | None],
+                       explain: Callable[[list[dict[str, Any]]], list[dict[str, Any]]], *, csm: str | None,
+                       days: int) -> tuple[list[AtRiskRow], bool]:
+    """Return the rows of `/ui/`, worst band first, and whether a band was cut short (histories: one MGET per band)."""
+    rows, truncated = [], False
+    for band in AT_RISK_BANDS:
+        accounts = await view.list_accounts(band, None, PAGE_LIMIT, csm=csm)
+        truncated = truncated or len(accounts) >= PAGE_LIMIT
+        ids = [str(snap.get("account_id")) for snap in accounts]
+        for snap, account_id, blob in zip(accounts, ids, await view.get_histories(ids), strict=True):
+            if blob is None:
+                blob = local_history(account_id)  # not in Redis yet: this worker's own table, if it owns it
+            try:
+                points = [] if blob is None else history_points(blob, days)
+            except HistoryFormatError:
+                points = []  # the sparkline says "no score history"; the account page says why
+            rows.append(AtRiskRow(snap, explain(snap.get("measures") or []), points))
+    return rows, truncated
 
 
 def register_ui_routes(app: faust.App, view: RedisView, local_snapshot: Callable[[str], dict[str, Any] | None],
@@ -86,25 +106,19 @@ def register_ui_routes(app: faust.App, view: RedisView, local_snapshot: Callable
         async def get(self, request: web.Request) -> web.Response:
             if not allowed(request):
                 return ask_token(self, request)
+            csm = request.query.get("csm")  # a name or its slug (`none`: no CSM), as /accounts?csm= takes it
+            if csm is not None and not 1 <= len(csm) <= 200:
+                return page(self, message_page("Bad CSM", "csm must be 1-200 characters"), 400)
             if view.client is None:
                 return page(self, message_page("No Redis view", "The list of accounts at risk is read from the "
                                                                "Redis view, and REDIS_URL is empty."), 503)
-            rows, truncated = [], False
             try:
-                for band in AT_RISK_BANDS:
-                    accounts = await view.list_accounts(band, None, PAGE_LIMIT)
-                    truncated = truncated or len(accounts) >= PAGE_LIMIT
-                    for snap in accounts:
-                        try:
-                            points = await history_of(str(snap.get("account_id")))
-                        except HistoryFormatError:
-                            points = []  # the sparkline says "no score history"; the account page says why
-                        rows.append(AtRiskRow(snap, explain(snap.get("measures") or []), points))
+                rows, truncated = await at_risk_rows(view, local_history, explain, csm=csm, days=days)
             except ViewBusy as exc:
                 return page(self, message_page("Busy", f"Too many concurrent requests ({exc}); reload shortly."), 429)
             except (RedisError, OSError) as exc:
                 return page(self, message_page("Redis view unavailable", str(exc)), 503)
-            return page(self, at_risk_page(rows, bands=AT_RISK_BANDS, truncated=truncated))
+            return page(self, at_risk_page(rows, bands=AT_RISK_BANDS, truncated=truncated, csm=csm))
 
     @app.page("/ui/accounts/{account_id}")
     class AccountPage(web.View):

@@ -93,17 +93,19 @@ def _reason_cells(firing: Iterable[str], why: Sequence[dict[str, Any]]) -> str:
     return lines + (f'<span class="muted">{costs}</span>' if costs else "")
 
 
-def at_risk_page(rows: Sequence[AtRiskRow], *, bands: Sequence[str], truncated: bool = False) -> str:
+def at_risk_page(rows: Sequence[AtRiskRow], *, bands: Sequence[str], truncated: bool = False,
+                 csm: str | None = None) -> str:
     """Return the at-risk page: per CSM, each account with its band, score, 7-day change, sparkline and reasons."""
     groups = group_by_csm(rows)
-    body = [f"<h1>Accounts at risk</h1><p class=\"muted\">{len(rows)} accounts in "
+    of = "" if csm is None else f" of CSM {escape(csm)}"
+    body = [f"<h1>Accounts at risk{of}</h1><p class=\"muted\">{len(rows)} accounts in "
             f"{escape(' or '.join(bands))}, grouped by CSM, lowest score first. The lines show the score over "
             f"the last 90 event-time days.</p>"]
     if truncated:
         body.append('<p class="error">The list is cut short: more accounts are at risk than one page shows. '
                     "Use <code>GET /accounts?band=red&amp;csm=…</code> for the full list.</p>")
     if not groups:
-        body.append("<p>No account is at risk.</p>")
+        body.append(f"<p>No account{of} is at risk.</p>")
     for csm, members in groups.items():
         body.append(f'<section class="csm"><h2>{escape(csm) if csm else "No CSM"} '
                     f'<span class="muted">({len(members)})</span></h2><table><thead><tr><th>Account</th>'

@@ -44,7 +44,7 @@ def test_the_last_line_is_the_json_result_and_the_table_comes_before_it(bench_re
                 "ratio_sparse_batch_to_raw", "ratio_dense_single_to_bare_faust", "inprocess_dense_events_per_s",
                 "inprocess_sparse_events_per_s", "us_per_evaluation", "evaluations_per_event_sparse",
                 "rss_bytes_per_account_100k", "speedup_workers_dense", "evaluations_per_event_dormant",
-                "backtest_dormant_lines_per_s"):
+                "backtest_dormant_lines_per_s", "us_per_day_close", "day_closes_per_evaluation_dense"):
         assert isinstance(result[key], (int, float)) and not isinstance(result[key], bool) and result[key] > 0, key
     assert result["sparse_batch_events_per_s"] == result["batch_events_per_s"]
     assert result["core_mode"] in ("compiled", "pure")

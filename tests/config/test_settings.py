@@ -92,7 +92,7 @@ def test_a_dotenv_file_is_read_beneath_the_environment(monkeypatch, tmp_path):
     ("HEALTHMON_BRIDGE_PORT", "-1"),
     ("HEALTHMON_STUCK_PARTITION_SECONDS", "0"),
     ("HEALTHMON_ACCOUNT_METRICS", "red"),
-    ("HEALTHMON_ACCOUNT_METRICS_MAX", "2"),  # fewer than one account's three series
+    ("HEALTHMON_ACCOUNT_METRICS_MAX", "4"),  # fewer than one account's five series
 ])
 def test_bad_environment_values_are_rejected(monkeypatch, var, value):
     monkeypatch.setenv(var, value)
@@ -129,7 +129,7 @@ def test_rocksdb_without_its_binding_says_what_to_install(monkeypatch):
 
 
 def test_per_account_series_default_to_the_accounts_at_risk_under_a_cap(monkeypatch):
-    assert (Settings().http.account_metrics, Settings().http.account_metrics_max) == ("at_risk", 3000)
+    assert (Settings().http.account_metrics, Settings().http.account_metrics_max) == ("at_risk", 5000)
     monkeypatch.setenv("HEALTHMON_ACCOUNT_METRICS", "all")
     monkeypatch.setenv("HEALTHMON_ACCOUNT_METRICS_MAX", "30000")
     assert (Settings().http.account_metrics, Settings().http.account_metrics_max) == ("all", 30000)

@@ -31,6 +31,8 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_account_health_score": "gauge",
     "healthmon_account_inactive_seconds": "gauge",
     "healthmon_account_open_urgent_tickets": "gauge",
+    "healthmon_account_health_score_7d_ago": "gauge",
+    "healthmon_account_health_score_30d_ago": "gauge",
     "healthmon_account_series": "gauge",
     "healthmon_account_series_limit": "gauge",
     "healthmon_account_series_capped_accounts": "gauge",

@@ -18,34 +18,24 @@ from typing import Any
 
 import pytest
 
-from healthmon.serving.account_series import csm_label
+from healthmon.core.csm import csm_slug
+from tests.deploy.at_risk import DASHBOARD, TABLE
+from tests.deploy.at_risk import expr as _expr
+from tests.deploy.at_risk import panel as _panel
+from tests.deploy.at_risk import table as _table
 from tests.deploy.promstack import (
     AT_RISK_DASHBOARD,
-    GRAFANA_BUILTINS,
     dashboard_expressions,
     query,
     start_prometheus,
     stop_prometheus,
-    substitute,
     tool,
     wait_for_series,
 )
 
-DASHBOARD = json.loads(AT_RISK_DASHBOARD.read_text())
-TABLE = next(p for p in DASHBOARD["panels"] if p["type"] == "table")
 DAY_S = 86_400
 HOUR_S = 3_600
 STEP_S = 120
-
-
-def _expr(panel: dict[str, Any], ref: str = "A", **values: str) -> str:
-    """Return one target of a panel, its variables set as Grafana sets them (`All` is `.*`)."""
-    expr = next(t for t in panel["targets"] if t["refId"] == ref)["expr"]
-    return substitute(expr, GRAFANA_BUILTINS | {"csm": ".*", "tier": ".*", "account": ""} | values)
-
-
-def _panel(title_start: str) -> dict[str, Any]:
-    return next(p for p in DASHBOARD["panels"] if p["title"].startswith(title_start))
 
 
 def test_the_dashboard_has_csm_and_tier_pickers_and_an_account_drill_down() -> None:
@@ -75,12 +65,16 @@ def test_the_table_shows_the_columns_csms_need_and_links_each_account() -> None:
 
 # --- eight days of history in a real Prometheus -------------------------------------------------------
 
-#: account -> (csm, tier, [(hours ago the band starts, band, score)], inactive days, open urgent tickets)
-HISTORY: dict[str, tuple[str, str, list[tuple[int, str, float]], int, int]] = {
-    "acme": ("alice@example.com", "strategic", [(8 * 24, "yellow", 70.0), (4 * 24, "red", 40.0)], 9, 2),
-    "beta": ("bob@example.com", "key", [(8 * 24, "yellow", 65.0), (5 * 24, "yellow", 60.0)], 1, 0),
-    "gamma": ("alice@example.com", "standard", [(8 * 24, "red", 45.0), (5, "green", 80.0)], 0, 0),
-    "delta": ("alice@example.com", "key", [(2 * 24, "yellow", 55.0)], 4, 1),
+#: account -> (csm, tier, [(hours ago the band starts, band, score)], inactive days, open urgent tickets,
+#: the score 7 days ago the worker's history gives, None: unknown)
+HISTORY: dict[str, tuple[str, str, list[tuple[int, str, float]], int, int, float | None]] = {
+    "acme": ("alice@example.com", "strategic", [(8 * 24, "yellow", 70.0), (4 * 24, "red", 40.0)], 9, 2, 70.0),
+    "beta": ("bob@example.com", "key", [(8 * 24, "yellow", 65.0), (5 * 24, "yellow", 60.0)], 1, 0, 65.0),
+    "gamma": ("alice@example.com", "standard", [(8 * 24, "red", 45.0), (5, "green", 80.0)], 0, 0, 45.0),
+    # green a week ago: no series then (HEALTHMON_ACCOUNT_METRICS=at_risk), its history still knows the score
+    "delta": ("alice@example.com", "key", [(2 * 24, "yellow", 55.0)], 4, 1, 85.0),
+    # a new account: its history does not reach back 7 days
+    "epsilon": ("dave@example.com", "key", [(24, "yellow", 66.0)], 2, 0, None),
 }
 
 
@@ -88,8 +82,8 @@ def _openmetrics(now_s: int) -> str:
     """Return HISTORY as OpenMetrics text: one sample every 2 minutes up to a minute ago."""
     families: dict[str, list[str]] = {name: [] for name in (
         "healthmon_account_health_score", "healthmon_account_inactive_seconds",
-        "healthmon_account_open_urgent_tickets")}
-    for account, (csm, tier, spans, idle_days, urgent) in HISTORY.items():
+        "healthmon_account_open_urgent_tickets", "healthmon_account_health_score_7d_ago")}
+    for account, (csm, tier, spans, idle_days, urgent, week_ago) in HISTORY.items():
         bounds = [*(now_s - hours * HOUR_S for hours, _, _ in spans[1:]), now_s - 60]
         for (hours, band, score), end_s in zip(spans, bounds, strict=True):
             labels = f'account_id="{account}",tier="{tier}",csm="{csm}",band="{band}"'
@@ -97,6 +91,8 @@ def _openmetrics(now_s: int) -> str:
                 families["healthmon_account_health_score"].append(f"{{{labels}}} {score} {t}")
                 families["healthmon_account_inactive_seconds"].append(f"{{{labels}}} {idle_days * DAY_S} {t}")
                 families["healthmon_account_open_urgent_tickets"].append(f"{{{labels}}} {urgent} {t}")
+                if week_ago is not None:
+                    families["healthmon_account_health_score_7d_ago"].append(f"{{{labels}}} {week_ago} {t}")
     lines = []
     for name, samples in families.items():
         lines.append(f"# TYPE {name} gauge")
@@ -121,18 +117,6 @@ def history_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         stop_prometheus(process)
 
 
-def _table(base_url: str, **values: str) -> dict[str, dict[str, Any]]:
-    """Run the table's four queries; return account -> its row, as Grafana's merge would build it."""
-    rows: dict[str, dict[str, Any]] = {}
-    for ref, column in (("A", "score"), ("B", "change_7d"), ("C", "inactive_days"), ("D", "urgent")):
-        for series in query(base_url, _expr(TABLE, ref, **values)):
-            labels = series["metric"]
-            row = rows.setdefault(labels["account_id"], {k: labels[k] for k in ("band", "csm", "tier")})
-            assert {k: labels[k] for k in ("band", "csm", "tier")} == {k: row[k] for k in ("band", "csm", "tier")}
-            row[column] = float(series["value"][1])
-    return rows
-
-
 @pytest.mark.integration
 def test_the_table_lists_the_accounts_in_yellow_or_red_with_their_seven_day_change(history_prometheus: str) -> None:
     rows = _table(history_prometheus)
@@ -141,9 +125,12 @@ def test_the_table_lists_the_accounts_in_yellow_or_red_with_their_seven_day_chan
                  "inactive_days": 9.0, "urgent": 2.0},
         "beta": {"band": "yellow", "csm": "bob@example.com", "tier": "key", "score": 60.0, "change_7d": -5.0,
                  "inactive_days": 1.0, "urgent": 0.0},
-        # at risk for two days only: no score 7 days ago, so no change (a blank cell)
-        "delta": {"band": "yellow", "csm": "alice@example.com", "tier": "key", "score": 55.0,
+        # at risk for two days only, green before: the change comes from its history, not from Prometheus's
+        "delta": {"band": "yellow", "csm": "alice@example.com", "tier": "key", "score": 55.0, "change_7d": -30.0,
                   "inactive_days": 4.0, "urgent": 1.0},
+        # no score 7 days ago: no change (a blank cell)
+        "epsilon": {"band": "yellow", "csm": "dave@example.com", "tier": "key", "score": 66.0,
+                    "inactive_days": 2.0, "urgent": 0.0},
     }  # gamma is back to green: not on the table
 
 
@@ -218,12 +205,15 @@ def test_the_live_worker_feeds_the_table_with_its_accounts_not_green(live_worker
     assert set(rows) == set(at_risk)
     for account, series in rows.items():
         assert series["metric"]["band"] == at_risk[account]["band"]
-        assert series["metric"]["csm"] == csm_label(at_risk[account]["csm"])
+        assert series["metric"]["csm"] == csm_slug(at_risk[account]["csm"])
         assert series["metric"]["tier"] == at_risk[account]["tier"]
         assert float(series["value"][1]) == pytest.approx(at_risk[account]["score"])
+    for account, row in _table(live_prometheus).items():  # the 7-day change is the API's, blank when unknown
+        week = at_risk[account]["score_7d_ago"]
+        assert row.get("change_7d") == (None if week is None else pytest.approx(at_risk[account]["score"] - week))
     account = min(rows)
-    # the 7-day change needs a week of Prometheus history; every other query has data at once
+    # the 7-day change comes from the worker's history, so it has data at once, as every other query
     empty = [expr for expr in dashboard_expressions(AT_RISK_DASHBOARD, account=account)
-             if "offset 7d" not in expr and "capped" not in expr and not query(live_prometheus, expr)]
+             if "capped" not in expr and not query(live_prometheus, expr)]
     assert not empty, "no data from the live worker for:\n" + "\n".join(empty)
     assert query(live_prometheus, "sum(healthmon_account_series_capped_accounts)")[0]["value"][1] == "0"

@@ -44,9 +44,12 @@ def test_only_the_per_account_series_carry_account_labels() -> None:
     series = AccountSeries("all", 30)
     metrics = Metrics(account_series=series)
     series.observe("acme", {"account_id": "acme", "tier": "key", "csm": "Alice Smith", "score": 40.0, "band": "red",
-                            "as_of": 0, "metrics": {"days_since_last_activity": 3, "open_urgent_tickets": 1}}, "key")
+                            "as_of": 0, "metrics": {"days_since_last_activity": 3, "open_urgent_tickets": 1},
+                            "score_7d_ago": 58.0, "score_30d_ago": 71.0}, "key")
     per_account = {name for name, _, _ in ACCOUNT_FAMILIES}
-    for name, (_, labels) in _families(metrics.registry).items():
+    families = _families(metrics.registry)
+    assert per_account <= set(families)  # every per-account family has its series for a fully known account
+    for name, (_, labels) in families.items():
         if name in per_account:
             assert labels == {"account_id", "tier", "csm", "band"}, name
         else:

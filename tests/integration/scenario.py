@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import time
+import urllib.parse
 from collections import defaultdict
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, NamedTuple
 
 import orjson
 
 from healthmon.core.vocabulary import OUTCOMES
 from healthmon.generator import Traffic, generate
+from healthmon.kafka.admin import ensure_topics
 from healthmon.produce import produce
 from tests.fixtures import TopicIO, WorkerProcess, metric_value
 
@@ -65,3 +68,47 @@ def by_account(alerts: list[dict[str, Any]]) -> dict[str, set[tuple[str, str]]]:
 def without_processing_time(alert: dict[str, Any]) -> bytes:
     """Return the alert's bytes minus the processing-time field."""
     return orjson.dumps({k: v for k, v in alert.items() if k != "processed_at"}, option=orjson.OPT_SORT_KEYS)
+
+
+def event_day(epoch_ms: int) -> date:
+    """Return the event-time day an instant belongs to (a day's end, midnight, closes that day)."""
+    return date(1970, 1, 1) + timedelta(days=(epoch_ms - 1) // DAY_MS)
+
+
+class DropRun(NamedTuple):
+    """A worker that has consumed a `drop` scenario, and what the scenario planned."""
+
+    worker: WorkerProcess
+    traffic: Traffic
+    #: the accounts whose activity drops
+    dropped: set[str]
+    #: the event-time day of the last event
+    last_day: date
+
+
+async def run_drop(worker_factory: Any, topic_io: TopicIO, accounts: int = 6) -> DropRun:
+    """Send 49 days of the `drop` scenario ending about now, start a worker, wait until it counted every event."""
+    worker = worker_factory(start=False)
+    settings = worker.settings
+    await ensure_topics(topic_io.bootstrap, settings.topics, settings.kafka)
+    traffic = generate(accounts=accounts, scenario="drop", seed=7, start_ms=int(time.time() * 1000) - 50 * DAY_MS,
+                       days=49)
+    sent = await send(settings, traffic)
+    worker.start().wait_ready()
+    wait_processed(worker, sent)
+    last_event = max(r.occurred_at for r in traffic.records() if r.kind != "account")
+    return DropRun(worker, traffic, {a for a, b in traffic.plan.items() if b == "drop"}, event_day(last_event))
+
+
+def wait_for_history(worker: WorkerProcess, account_id: str, until: date, timeout_s: float = 120.0) -> list[dict]:
+    """Poll the account's history until its newest point reaches `until`; return its points."""
+    deadline = time.monotonic() + timeout_s
+    points: list[dict] = []
+    while time.monotonic() < deadline:
+        status, body = worker.get(f"/accounts/{urllib.parse.quote(account_id)}/history?days=180")
+        if status == 200:
+            points = body["points"]
+            if points and date.fromisoformat(points[-1]["day"]) >= until:
+                return points
+        time.sleep(0.5)
+    raise AssertionError(f"history of {account_id} did not reach {until}: {points[-3:]}\n{worker.log_tail()}")

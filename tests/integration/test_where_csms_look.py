@@ -7,57 +7,24 @@ and the weekly digest, posted to a webhook, names it first with its reason.
 from __future__ import annotations
 
 import asyncio
-import time
-import urllib.parse
 from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
 
 from healthmon.cli import cli
-from healthmon.generator import generate
-from healthmon.kafka.admin import ensure_topics
 from tests.digest.receiver import receiver
-from tests.integration.scenario import read_alerts, send, wait_processed
+from tests.integration.scenario import event_day, read_alerts, run_drop, wait_for_history
 
 pytestmark = pytest.mark.integration
 
-DAY_MS = 86_400_000
-
-
-def _day(epoch_ms: int) -> date:
-    return date(1970, 1, 1) + timedelta(days=(epoch_ms - 1) // DAY_MS)
-
-
-def _wait_for_history(worker, account_id: str, until: date, timeout_s: float = 120.0) -> list[dict]:
-    """Poll the account's history until its newest point reaches `until`; return its points."""
-    deadline = time.monotonic() + timeout_s
-    points: list[dict] = []
-    while time.monotonic() < deadline:
-        status, body = worker.get(f"/accounts/{urllib.parse.quote(account_id)}/history?days=180")
-        if status == 200:
-            points = body["points"]
-            if points and date.fromisoformat(points[-1]["day"]) >= until:
-                return points
-        time.sleep(0.5)
-    raise AssertionError(f"history of {account_id} did not reach {until}: {points[-3:]}\n{worker.log_tail()}")
-
-
 async def test_a_drop_shows_day_by_day_in_history_alert_and_digest(worker_factory, topic_io):
-    worker = worker_factory(start=False)
+    worker, traffic, dropped, last_day = await run_drop(worker_factory, topic_io)
     settings = worker.settings
-    await ensure_topics(topic_io.bootstrap, settings.topics, settings.kafka)
-    traffic = generate(accounts=6, scenario="drop", seed=7, start_ms=int(time.time() * 1000) - 50 * DAY_MS,
-                       days=49)
-    dropped = {a for a, b in traffic.plan.items() if b == "drop"}
     csm = {a.account_id: a.csm for a in traffic.accounts}
-    sent = await send(settings, traffic)
-    worker.start().wait_ready()
-    wait_processed(worker, sent)
     alerts = await read_alerts(topic_io, settings)
-    last_event = max(r.occurred_at for r in traffic.records() if r.kind != "account")
     for account in dropped:
-        _wait_for_history(worker, account, _day(last_event) - timedelta(days=2))
+        wait_for_history(worker, account, last_day - timedelta(days=2))
 
     # The digest of the CSM who has both dropped accounts, posted to a webhook, names a dropped one first.
     owner = csm[sorted(dropped)[0]]
@@ -76,10 +43,10 @@ async def test_a_drop_shows_day_by_day_in_history_alert_and_digest(worker_factor
     assert "(−" in lines[2] and ": weekly active users" in lines[2], lines[2]  # the fall and its reason
 
     # /history: the decline, day by day, after the change day
-    points = _wait_for_history(worker, first, _day(last_event) - timedelta(days=2))
+    points = wait_for_history(worker, first, last_day - timedelta(days=2))
     days = [date.fromisoformat(p["day"]) for p in points]
     assert days == [days[0] + timedelta(days=n) for n in range(len(days))]
-    change = _day(traffic._timeline.change_day_ms)
+    change = event_day(traffic._timeline.change_day_ms)
     before = [p["score"] for p in points if date.fromisoformat(p["day"]) < change][-3:]
     after = [p for p in points if date.fromisoformat(p["day"]) > change]
     assert after[-1]["score"] <= min(before) - 15, (before, after)
@@ -92,7 +59,7 @@ async def test_a_drop_shows_day_by_day_in_history_alert_and_digest(worker_factor
     firing = [a for a in alerts if a["account_id"] == first and a["status"] == "firing"]
     assert firing, [a["summary"] for a in alerts]
     for alert in firing:
-        day = _day(alert["event_time"])
+        day = event_day(alert["event_time"])
         assert alert["score_7d_ago"] == by_day.get(str(day - timedelta(days=7))), alert
         assert alert["score_30d_ago"] == by_day.get(str(day - timedelta(days=30))), alert
     assert any("(−" in a["summary"] for a in firing), [a["summary"] for a in firing]

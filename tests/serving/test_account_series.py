@@ -1,4 +1,4 @@
-"""Per-account series: which accounts get them by mode, how they leave, the csm label, and the cap."""
+"""Per-account series: which accounts get them by mode, how they leave, their labels, and the cap."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from healthmon.config import Settings
 from healthmon.core.state import DAY_MS
-from healthmon.serving.account_series import ACCOUNT_FAMILIES, AccountSeries, csm_label
+from healthmon.serving.account_series import ACCOUNT_FAMILIES, SERIES_PER_ACCOUNT, AccountSeries
 from healthmon.serving.metrics import Metrics
 
 T0 = 1_780_000_000_000
@@ -17,11 +18,12 @@ ACCOUNT_NAMES = {name for name, _, _ in ACCOUNT_FAMILIES}
 
 
 def snapshot(account_id: str, band: str | None, score: float | None = None, at_ms: int = T0,
-             csm: str | None = "alice@example.com", idle_days: int | None = 3, urgent: int = 1) -> dict[str, Any]:
+             csm: str | None = "alice@example.com", idle_days: int | None = 3, urgent: int = 1,
+             week_ago: float | None = 70.0, month_ago: float | None = 80.0) -> dict[str, Any]:
     """Return a snapshot shaped as `Engine.snapshot` returns it."""
     default = {"green": 90.0, "yellow": 62.0, "red": 30.0, None: None}[band]
     return {"account_id": account_id, "tier": "key", "csm": csm, "score": default if score is None else score,
-            "band": band, "as_of": at_ms,
+            "band": band, "as_of": at_ms, "score_7d_ago": week_ago, "score_30d_ago": month_ago,
             "metrics": {"days_since_last_activity": idle_days, "open_urgent_tickets": urgent}}
 
 
@@ -53,25 +55,9 @@ def gauge(metrics: Metrics, name: str) -> float:
     return value
 
 
-def make(mode: str, max_series: int = 3000) -> tuple[AccountSeries, Metrics]:
+def make(mode: str, max_series: int = SERIES_PER_ACCOUNT * 1000) -> tuple[AccountSeries, Metrics]:
     series = AccountSeries(mode, max_series)  # type: ignore[arg-type]
     return series, Metrics(account_series=series)
-
-
-@pytest.mark.parametrize(("csm", "label"), [
-    ("alice@example.com", "alice@example.com"),
-    ("Bob@Example.COM", "bob@example.com"),
-    ("  Alice Smith ", "alice-smith"),
-    ('x"} evil{job="y', "x-evil-job-y"),
-    ("Zoë Ångström", "zo-ngstr-m"),
-    ("a" * 300, "a" * 64),
-    ("a" * 63 + " b", "a" * 63),  # a cut never leaves a trailing separator
-    ("", "none"),
-    (None, "none"),
-    ("---", "none"),
-])
-def test_csm_label_is_a_bounded_slug(csm: str | None, label: str) -> None:
-    assert csm_label(csm) == label
 
 
 def test_the_labels_are_account_tier_csm_and_band_and_the_values_come_from_the_snapshot() -> None:
@@ -82,6 +68,29 @@ def test_the_labels_are_account_tier_csm_and_band_and_the_values_come_from_the_s
     assert scraped["healthmon_account_health_score"] == [(labels, 30.0)]
     assert scraped["healthmon_account_inactive_seconds"] == [(labels, 9 * 86_400.0)]
     assert scraped["healthmon_account_open_urgent_tickets"] == [(labels, 2.0)]
+    assert scraped["healthmon_account_health_score_7d_ago"] == [(labels, 70.0)]
+    assert scraped["healthmon_account_health_score_30d_ago"] == [(labels, 80.0)]
+
+
+@pytest.mark.parametrize(("week_ago", "month_ago", "families"), [
+    (None, None, set()),
+    (55.5, None, {"healthmon_account_health_score_7d_ago"}),
+    (None, 61.0, {"healthmon_account_health_score_30d_ago"}),
+])
+def test_scores_of_days_the_history_does_not_hold_have_no_series(week_ago: float | None, month_ago: float | None,
+                                                                 families: set[str]) -> None:
+    series, metrics = make("at_risk")
+    series.observe("acme", snapshot("acme", "red", week_ago=week_ago, month_ago=month_ago), "key")
+    scraped = exposition(metrics)
+    past = {"healthmon_account_health_score_7d_ago", "healthmon_account_health_score_30d_ago"}
+    assert past & set(scraped) == families
+    assert gauge(metrics, "healthmon_account_series") == 3 + len(families)
+
+
+def test_the_default_cap_is_a_thousand_accounts_of_every_series() -> None:
+    assert SERIES_PER_ACCOUNT == len(ACCOUNT_FAMILIES) == 5
+    assert Settings().http.account_metrics_max == SERIES_PER_ACCOUNT * 1000
+    assert AccountSeries("all").max_accounts == AccountSeries("all", Settings().http.account_metrics_max).max_accounts
 
 
 def test_an_account_that_never_used_the_product_has_no_inactivity_series() -> None:
@@ -90,7 +99,7 @@ def test_an_account_that_never_used_the_product_has_no_inactivity_series() -> No
     scraped = exposition(metrics)
     assert len(scraped["healthmon_account_health_score"]) == 1
     assert "healthmon_account_inactive_seconds" not in scraped
-    assert gauge(metrics, "healthmon_account_series") == 2
+    assert gauge(metrics, "healthmon_account_series") == SERIES_PER_ACCOUNT - 1
 
 
 @pytest.mark.parametrize(("mode", "bands", "exported"), [
@@ -105,8 +114,8 @@ def test_which_accounts_each_mode_exports(mode: str, bands: dict[str, str | None
     for account, band in bands.items():
         series.observe(account, snapshot(account, band), "key")
     assert exported_accounts(metrics) == exported
-    assert gauge(metrics, "healthmon_account_series") == 3 * len(exported)
-    assert gauge(metrics, "healthmon_account_series_limit") == (0 if mode == "off" else 3000)
+    assert gauge(metrics, "healthmon_account_series") == SERIES_PER_ACCOUNT * len(exported)
+    assert gauge(metrics, "healthmon_account_series_limit") == (0 if mode == "off" else SERIES_PER_ACCOUNT * 1000)
 
 
 @pytest.mark.parametrize(("mode", "steps"), [
@@ -125,7 +134,7 @@ def test_transitions_add_relabel_and_remove_series(mode: str, steps: list[tuple[
         series.observe("acme", snapshot("acme", band, at_ms=T0 + hours * 3_600_000), "key")
         assert exported_accounts(metrics) == ({} if expected is None else {"acme": expected}), (band, hours)
         # a band change moves the series; it never leaves the old band's series behind
-        assert series_count(metrics) == (0 if expected is None else 3)
+        assert series_count(metrics) == (0 if expected is None else SERIES_PER_ACCOUNT)
 
 
 def test_a_recovered_account_expires_on_stream_time_without_another_snapshot() -> None:
@@ -148,9 +157,10 @@ def test_forgotten_accounts_lose_their_series() -> None:
 
 
 def test_over_the_cap_the_lowest_scores_are_exported_and_the_rest_counted() -> None:
-    series, metrics = make("all", max_series=7)  # two accounts of three series each
+    series, metrics = make("all", max_series=2 * SERIES_PER_ACCOUNT + 1)  # two accounts of five series each
     for account, score in [("a", 80.0), ("b", 20.0), ("c", 55.0), ("d", 20.0)]:
-        series.observe(account, snapshot(account, "green", score=score), "key")
+        # an account missing some values still counts as five: the cap holds whatever they become
+        series.observe(account, snapshot(account, "green", score=score, week_ago=None), "key")
     assert set(exported_accounts(metrics)) == {"b", "d"}
     assert gauge(metrics, "healthmon_account_series_capped_accounts") == 2
     series.forget("b")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import urllib.parse
 import urllib.request
 from datetime import date, timedelta
@@ -10,6 +11,7 @@ import pytest
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
+from healthmon.core.csm import csm_slug
 from healthmon.serving.http_history import DEFAULT_HISTORY_DAYS
 from tests.serving.contract import openapi, validate
 
@@ -126,6 +128,31 @@ def test_csm_and_sort_select_one_managers_accounts_biggest_weekly_drop_first(api
             assert [a["account_id"] for a in body["accounts"]] == [a["account_id"] for a in expected][
                 :int(params.get("limit", 50))]
             assert body["filters"]["csm"] == csm and body["filters"]["sort"] == params.get("sort", "score")
+
+
+def _ids(body: dict) -> list[str]:
+    return [a["account_id"] for a in body["accounts"]]
+
+
+def test_the_list_and_the_at_risk_page_take_a_csm_by_name_or_by_its_slug(api_worker):
+    full = api_worker.get(ALL)[1]["accounts"]
+    csms = sorted({a["csm"] for a in full if a["csm"]})
+    assert any(csm_slug(csm) != csm for csm in csms)  # the generated names have capitals and spaces
+    for csm in csms:
+        mine = [a["account_id"] for a in full if a["csm"] == csm]
+        at_risk = {a["account_id"] for a in full if a["csm"] == csm and a["band"] in ("yellow", "red")}
+        for spelled in (csm, csm_slug(csm), csm.upper()):
+            assert _ids(api_worker.get(f"{ALL}&csm={urllib.parse.quote(spelled)}")[1]) == mine, spelled
+            status, html = api_worker.get(f"/ui/?csm={urllib.parse.quote(spelled)}")
+            assert status == 200, html
+            listed = {urllib.parse.unquote(i) for i in re.findall(r'<tr class="account"><td><a href="/ui/accounts/'
+                                                                  r'([^"]+)"', html)}
+            assert listed == at_risk, (spelled, html[:500])
+    # every generated account has a CSM: `none` (no CSM) lists nobody, and the page says so
+    assert _ids(api_worker.get(f"{ALL}&csm=none")[1]) == []
+    status, html = api_worker.get("/ui/?csm=none")
+    assert status == 200 and "No account of CSM none is at risk." in html
+    assert api_worker.get("/ui/?csm=")[0] == 400
 
 
 def test_account_detail_explains_the_score_and_lists_its_recent_alerts(api_worker):

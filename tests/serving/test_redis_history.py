@@ -90,3 +90,22 @@ async def test_the_list_filters_by_csm_and_sorts_by_the_weekly_drop(view_factory
     restarted.put_snapshot("b", make_snapshot("b", score=45.0, csm="bob", score_7d_ago=50.0))
     await restarted.flush()
     assert await ids(csm="ann") == ["c", "e"] and await ids(csm="bob", sort="drop_7d") == ["d", "a", "b"]
+
+
+async def test_the_list_takes_a_csm_by_name_or_slug_and_none_for_the_accounts_without_one(view_factory):
+    from tests.serving.conftest import make_snapshot
+
+    view = view_factory()
+    for account, score, csm in [("a", 40.0, "Ann Lee"), ("b", 30.0, None), ("c", 20.0, "Bob"), ("d", 50.0, "")]:
+        view.put_snapshot(account, make_snapshot(account, score=score, csm=csm))
+    await view.flush()
+
+    async def ids(csm: str) -> list[str]:
+        return [s["account_id"] for s in await view.list_accounts(None, None, 100, csm=csm)]
+
+    for spelled in ("Ann Lee", "ann-lee", "ANN LEE", "ann lee"):
+        assert await ids(spelled) == ["a"], spelled
+    assert await ids("none") == ["b", "d"]
+    assert await ids("ann") == [] and await ids("lee") == []
+    assert [s["account_id"] for s, _ in await view.scored_accounts("ann-lee")] == ["a"]
+    assert sorted(s["account_id"] for s, _ in await view.scored_accounts("none")) == ["b", "d"]

@@ -8,8 +8,9 @@ import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from healthmon.config import Settings
 from healthmon.core import PipelineClock, parse_policy
-from healthmon.serving.account_series import ACCOUNT_FAMILIES, AccountSeries
+from healthmon.serving.account_series import ACCOUNT_FAMILIES, SERIES_PER_ACCOUNT, AccountSeries
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_view import RedisView
 from healthmon.serving.view_refresh import ViewRefresh
@@ -94,7 +95,8 @@ def _scored_refresh(scores: dict[str, float], mode: str, max_series: int,
         s = scores[state]
         band = "red" if s <= 50 else "yellow" if s <= 75 else "green"
         return {"account_id": state, "band": band, "tier": "key", "csm": f"csm-{hash(state) % 7}", "score": s,
-                "as_of": at_ms, "metrics": {"days_since_last_activity": 2, "open_urgent_tickets": 0}}
+                "as_of": at_ms, "metrics": {"days_since_last_activity": 2, "open_urgent_tickets": 0},
+                "score_7d_ago": min(100.0, s + 5), "score_30d_ago": min(100.0, s + 9)}
 
     clock = PipelineClock(parse_policy(policy_doc()), clock=lambda: 0)
     refresh = ViewRefresh(metrics, _View(metrics), clock, lambda a: (snapshot(a, stream_ms), 0, b""),
@@ -116,30 +118,31 @@ def _account_series(metrics: Metrics) -> tuple[int, set[str]]:
 async def test_ten_thousand_accounts_stay_under_the_cap(mode: str, at_risk_share: float) -> None:
     # scores spread over 0-100 so that `at_risk_share` of the accounts are yellow or red
     scores = {f"acct-{i:05d}": min(100.0, round((i % 1000) / 1000 * 75 / at_risk_share, 2)) for i in range(10_000)}
-    cap = 3_000
+    cap = Settings().http.account_metrics_max
     refresh, metrics = _scored_refresh(scores, mode, cap)
     refresh.mark_all(scores)
     await refresh.refresh()
     count, accounts = _account_series(metrics)
     selected = sum(1 for s in scores.values() if mode == "all" or s <= 75)
-    assert selected > cap // 3  # the test means nothing unless the mode selects more than the cap allows
-    assert count <= cap and count == 3 * (cap // 3)
+    per_account = SERIES_PER_ACCOUNT
+    assert selected > cap // per_account  # the test means nothing unless the mode selects more than the cap allows
+    assert count <= cap and count == per_account * (cap // per_account)
     assert max(scores[a] for a in accounts) <= min(s for a, s in scores.items() if a not in accounts)
     text = generate_latest(metrics.registry).decode()
-    assert f"healthmon_account_series_capped_accounts {float(selected - cap // 3)}" in text
+    assert f"healthmon_account_series_capped_accounts {float(selected - cap // per_account)}" in text
     assert f"healthmon_account_series {float(count)}" in text
 
 
 async def test_accounts_returning_to_green_leave_the_series_a_day_later() -> None:
     scores = {"a": 30.0, "b": 60.0, "c": 90.0}
-    refresh, metrics = _scored_refresh(scores, "at_risk", 3_000)
+    refresh, metrics = _scored_refresh(scores, "at_risk", 5_000)
     refresh.mark_all(scores)
     await refresh.refresh()
-    assert _account_series(metrics) == (6, {"a", "b"})
+    assert _account_series(metrics) == (10, {"a", "b"})
     scores["a"] = 95.0
     refresh.mark("a")
     await refresh.refresh()
-    assert _account_series(metrics) == (6, {"a", "b"})  # still shown: back to green less than a day ago
+    assert _account_series(metrics) == (10, {"a", "b"})  # still shown: back to green less than a day ago
     refresh._stream_time = lambda account: 86_400_000  # the partition's stream time moves a day on
     await refresh.refresh()
-    assert _account_series(metrics) == (3, {"b"})
+    assert _account_series(metrics) == (5, {"b"})
