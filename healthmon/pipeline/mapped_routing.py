@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from healthmon.core.saved_view import view_version
 from healthmon.core.vocabulary import DEAD_LETTER, IGNORED
 from healthmon.ingest import Rejection, partition_for
 from healthmon.ingest.formats import Mapped
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from healthmon.pipeline.mapped_inputs import MappedInputs
     from healthmon.pipeline.outputs import OutputSender
     from healthmon.serving.metrics import Metrics
+    from healthmon.serving.view_refresh import ViewRefresh
 
 #: `healthmon.pipeline.processor.Inbound` (which imports this module)
 Inbound = Any
@@ -56,6 +58,7 @@ class MappedRouting:
         engine: Engine
         states: LiveStates
         topics: Any
+        view_refresh: ViewRefresh
 
         async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
                          source: Source | list[Source], key: bytes | None, value: bytes | None, now_ms: int,
@@ -139,6 +142,8 @@ class MappedRouting:
             return
         await self.outputs.alerts(self.engine.remove(state, reason))
         self.states.remove(account_id)
+        # Its last state's version: the view refuses any later push of that state (a resync, a late writer).
+        self.view_refresh.remove(account_id, *view_version(state))
 
     async def _take_mapped(self, inbound: Inbound, decoded: Mapped, source: Source,
                            position: tuple[str, int]) -> None:
