@@ -16,8 +16,9 @@ from tests.pipeline.test_processor import Outbox
 
 def mapped_processor(inputs: InputsFile, partitions: int, wall_ms: Callable[[], int], *,
                      table: dict[bytes, bytes] | None = None, links: dict[bytes, bytes] | None = None,
-                     wait_s: float = 30.0) -> Processor:
-    """Return a processor of `inputs` over `table` and `links` (new dicts when not given), its outputs kept."""
+                     traits: dict[bytes, bytes] | None = None, wait_s: float = 30.0) -> Processor:
+    """Return a processor of `inputs` over `table`, `links` and `traits` (new dicts when not given), its outputs
+    kept."""
     settings = Settings(redis={"url": ""}, topics={"partitions": partitions}, ingest={"link_wait_seconds": wait_s})
     policy = load_policy(settings.engine.policy_file)
     config = EngineConfig.from_settings(settings.engine)
@@ -29,4 +30,4 @@ def mapped_processor(inputs: InputsFile, partitions: int, wall_ms: Callable[[], 
     return Processor(settings, engine, {} if table is None else table, topics, metrics,
                      RedisView("", "test:", metrics), PipelineClock(policy, config, clock=lambda: 0),
                      tick_interval_ms=engine.tick_interval_ms, wall_ms=wall_ms, inputs=inputs,
-                     links={} if links is None else links, traits={})
+                     links={} if links is None else links, traits={} if traits is None else traits)
