@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 
@@ -46,6 +47,10 @@ class DrillConfig:
     chaos_workers: int = 3
     chaos_seconds: float = 240.0
     chaos_gap_seconds: tuple[float, float] = (15.0, 25.0)
+    #: send the traffic in these sources' shapes, read through an inputs file (`generate --format`'s names)
+    formats: tuple[str, ...] = ()
+    #: with `formats`, key the messages a source sends without a key (Segment's tracks) by their account
+    keyed: bool = False
 
 
 class Drills:
@@ -67,8 +72,9 @@ class Drills:
         self._clean: RunOutputs | None = None
         self._engine_cache: Engine | None = None
 
-    def _run(self, name: str) -> Run:
-        return Run(self.broker, self.redis_url, self.workdir, name)
+    def _run(self, name: str, **sections: dict[str, Any]) -> Run:
+        return Run(self.broker, self.redis_url, self.workdir, name, traffic=self.traffic,
+                   formats=self.config.formats, keyed=self.config.keyed, **sections)
 
     def _engine(self, run: Run) -> Engine:
         if self._engine_cache is None:
@@ -134,7 +140,7 @@ class Drills:
 
     async def tight_buffer(self) -> Outcome:
         """The inputs that run ahead are paused after a handful of queued messages, again and again."""
-        run = Run(self.broker, self.redis_url, self.workdir, "tight-buffer", alignment={"max_queued_messages": 8})
+        run = self._run("tight-buffer", alignment={"max_queued_messages": 8})
         await run.create_topics()
         await run.send(self.records)
         began = time.monotonic()
