@@ -202,6 +202,21 @@ class Run:
                                    + "\n".join(w.log_tail(20) for w in self.workers))
             await asyncio.sleep(0.2)
 
+    def link_waits(self) -> Counter[str]:
+        """Return the events the live workers held for an account link, by how the wait ended (their metrics)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        out: Counter[str] = Counter()
+        for worker in self.workers:
+            status, body = worker.get("/metrics") if worker.alive() else (0, b"")
+            if status == 200:
+                for family in text_string_to_metric_families(body.decode()):
+                    if family.name == "healthmon_link_waits":
+                        for sample in family.samples:
+                            if sample.name.endswith("_total") and sample.value:
+                                out[sample.labels["outcome"]] += int(sample.value)
+        return out
+
     def stuck_rereads(self) -> int:
         """Return how many stuck partitions the run's workers read again (their logs say so)."""
         return sum(w.log_path.read_text(errors="replace").count(REREAD_LOG_MARK) for w in self.workers

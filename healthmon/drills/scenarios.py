@@ -90,16 +90,21 @@ class Drills:
             run.start_worker()
             await run.wait_committed()
             view = await settled_view(run, self._engine(run))
+            waits = run.link_waits()
             run.stop()
             self._clean = await run.outputs(self.traffic, view)
             self.say(f"clean: {len(self._clean.alerts)} alerts, dead letters {dict(self._clean.dead_letters)}, "
-                     f"{len(view.unlike_saved)} accounts read otherwise than saved")
+                     f"{len(view.unlike_saved)} accounts read otherwise than saved"
+                     + (f", events held for a link: {dict(waits)}" if waits else ""))
         return self._clean
 
     async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str],
                       check: Callable[[Outcome, RunOutputs], None] = lambda outcome, got: None) -> Outcome:
         done = await run.wait_committed()
         view = await settled_view(run, self._engine(run))
+        waits = run.link_waits()
+        if waits:  # held events come later than their partition's other events: an evaluation may move
+            notes.append("events held for an account link: " + ", ".join(f"{n} {o}" for o, n in sorted(waits.items())))
         codes = run.stop()
         if any(code not in (0, None) for code in codes):
             notes.append(f"workers exited with {codes}")
