@@ -18,6 +18,7 @@ from healthmon.ingest import partition_for
 from healthmon.ingest.formats import ProfilePatch
 from healthmon.ingest.inputs import parse_inputs
 from healthmon.ingest.repartition import TRAITS, decode_pack, decode_repartitioned
+from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.links import Traits, merge_traits
 from tests.pipeline.mapped import mapped_processor
 
@@ -114,6 +115,8 @@ async def test_two_workers_reading_an_accounts_patches_at_once_lose_no_field() -
     [(key, body)] = workers[1].topics.repartition.sent
     [entry] = decode_pack(body) if b'"entries"' in body else [decode_repartitioned(body)]
     assert (key, entry.kind, workers[1].topics.repartition.partitions) == (b"acc-9", TRAITS, [HOME])
+    # like a profile, a patch on its way carries no event time: the aligner lets it go ahead of events
+    assert workers[0].decode("repartition", HOME, 0, key, body).event_time == NO_EVENT_TIME
     await workers[0].on_message("repartition", HOME, 0, key, body)
     for replica in replicas:
         replica.sync()
