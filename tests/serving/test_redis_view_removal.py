@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from healthmon.serving.redis_put import REMOVED_TTL_SECONDS
@@ -95,3 +96,29 @@ async def test_an_entry_that_does_not_name_its_sets_is_taken_out_of_all_of_them(
     # the CSM set is named nowhere else: the removal of an old entry leaves it, and readers skip it
     assert await view.list_accounts(None, None, 10, csm="alice@example.com") == [
         make_snapshot("acc-2", score=40.0, score_7d_ago=55.0, updated_at=AT)]
+
+
+async def test_a_restart_from_a_table_that_still_holds_the_removed_state_does_not_bring_it_back(view_factory):
+    """A crash after the removal reached the view, before the state table's deletion was saved: the restarted
+    worker puts every saved account again, and the marker refuses the removed one."""
+    from tests.ingest.formats.examples.debezium import ENVELOPE_CREATE, ENVELOPE_DELETE, KEY
+    from tests.pipeline.mapped import mapped_processor
+    from tests.pipeline.test_processor_semantics import INPUTS, NOW_MS
+
+    table: dict[bytes, bytes] = {}
+    before = mapped_processor(INPUTS, 1, lambda: NOW_MS, table=table, view=view_factory())
+    key = orjson.dumps(KEY)
+    await before.on_message("crm", 0, 0, key, orjson.dumps(ENVELOPE_CREATE))
+    before.flush_states()
+    await before.refresh_view()
+    assert await before.view_refresh.view.get_account("1004") is not None
+    await before.on_message("crm", 0, 1, key, orjson.dumps(ENVELOPE_DELETE))
+    await before.refresh_view()
+    assert await before.view_refresh.view.get_account("1004") is None
+    assert b"1004" in table  # the crash: the table's deletion was never saved
+
+    after = mapped_processor(INPUTS, 1, lambda: NOW_MS, table=table, view=view_factory())
+    assert after.view_refresh.mark_all(after.states.saved_accounts()) == 1  # the resync of a new writer
+    await after.refresh_view()
+    assert await after.view_refresh.view.get_account("1004") is None
+    assert not sync_client(after.view_refresh.view).exists(after.view_refresh.view.account_key("1004"))
