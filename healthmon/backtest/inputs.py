@@ -5,6 +5,8 @@ merge: runs of at most `run_lines` lines are sorted in memory and spilled to tem
 `heapq.merge` streams them back, so memory is bounded by the run size, not by the history. The sorted
 inputs are then merged the way a worker merges a partition's topics: the lowest event time among the
 heads goes next (on a tie, the earlier topic in `INPUT_KINDS` order), profiles (which have no event time) first.
+A line that only removes an account (a Debezium delete or tombstone) goes where the removal happened: at
+its own time, else its record's, and only without either with the profiles.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import orjson
 from healthmon.core.vocabulary import INPUT_KINDS
 from schemas.events import parse_epoch_ms
 
-__all__ = ["InputFile", "Line", "NO_TIME", "PROFILE_ORDER", "RUN_LINES", "Sorter", "file_names",
+__all__ = ["InputFile", "Line", "LineKeys", "NO_TIME", "PROFILE_ORDER", "RUN_LINES", "Sorter", "file_names",
            "input_files", "line_keys", "merged", "occurred_at_of", "read_lines", "sorted_lines"]
 
 #: Input kinds in the worker's tie-break order (that of `TopicSettings.input_names`).
@@ -49,7 +51,21 @@ class Line(NamedTuple):
     kind: str
     #: the account of the line's (first) event, or "" if it has none
     account: str
-    raw: bytes
+    #: the message's value (None: a tombstone read from a topic)
+    raw: bytes | None
+    #: the message's key, kept for a tombstone only: it names the removed account
+    key: bytes | None = None
+
+
+class LineKeys(NamedTuple):
+    """What the merge reads of a line."""
+
+    #: its earliest event time, or `NO_TIME`
+    occurred_at: int
+    #: the account of its (first) event, or "" if it has none
+    account: str
+    #: for a line that only removes an account: the removal's time (`NO_TIME`: it names none); else None
+    removed_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,12 +106,14 @@ def read_lines(path: Path) -> Iterator[bytes]:
                 yield line
 
 
-def line_keys(raw: bytes) -> tuple[int, str]:
+def line_keys(raw: bytes | None, key: bytes | None = None) -> LineKeys:
     """Return a line's earliest `occurred_at` (`NO_TIME` if none parses) and its first account ("" if none)."""
+    if raw is None:
+        return LineKeys(NO_TIME, "")  # a native tombstone: the worker ignores it
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return NO_TIME, ""
+        return LineKeys(NO_TIME, "")
     if isinstance(doc, dict) and isinstance(doc.get("events"), list):
         doc = doc["events"]
     items = doc if isinstance(doc, list) else [doc]
@@ -113,7 +131,7 @@ def line_keys(raw: bytes) -> tuple[int, str]:
                 continue
             if best is None or t < best:
                 best = t
-    return NO_TIME if best is None else best, account
+    return LineKeys(NO_TIME if best is None else best, account)
 
 
 def occurred_at_of(raw: bytes) -> int:
@@ -125,23 +143,26 @@ def _spill(run: list[Line], directory: str) -> Path:
     handle = tempfile.NamedTemporaryFile("wb", dir=directory, suffix=".run", delete=False)
     with handle:
         for line in run:
-            handle.write(b"%d\t%d\t%d\t%s\t%s\n" % (line.order, line.seq, line.occurred_at,
-                                                     orjson.dumps(line.account), line.raw))
+            key = b"-" if line.key is None else line.key.hex().encode()
+            body = b"~" if line.raw is None else b"=" + line.raw
+            handle.write(b"%d\t%d\t%d\t%s\t%s\t%s\n" % (line.order, line.seq, line.occurred_at,
+                                                         orjson.dumps(line.account), key, body))
     return Path(handle.name)
 
 
 def _read_run(path: Path, kind: str, rank: int) -> Iterator[Line]:
     with open(path, "rb") as handle:
         for raw in handle:
-            order, seq, t, account, body = raw.rstrip(b"\n").split(b"\t", 4)
-            yield Line(int(order), rank, int(seq), int(t), kind, orjson.loads(account), body)
+            order, seq, t, account, key, body = raw.rstrip(b"\n").split(b"\t", 5)
+            yield Line(int(order), rank, int(seq), int(t), kind, orjson.loads(account),
+                       None if body == b"~" else body[1:], None if key == b"-" else bytes.fromhex(key.decode()))
 
 
 class Sorter:
     """Sort one input's lines by event time (stable), spilling sorted runs of `run_lines` to temp files."""
 
     def __init__(self, kind: str, *, run_lines: int = RUN_LINES, tmp_dir: str | None = None, name: str | None = None,
-                 rank: int | None = None, keys: Callable[[bytes], tuple[int, str]] | None = None) -> None:
+                 rank: int | None = None, keys: Callable[[bytes | None, bytes | None], LineKeys] | None = None) -> None:
         """`kind` is the input kind; `name` what its lines carry (`Line.kind`: the kind unless an inputs file
         names its inputs by topic), `rank` its tie-break place, `keys` (event time, account) of a line."""
         if run_lines < 1:
@@ -157,12 +178,20 @@ class Sorter:
         self._spilled: list[Path] = []
         self._workdir: str | None = None
 
-    def add(self, raw: bytes) -> None:
-        """Take one line."""
-        t, account = self._keys(raw)
-        # Profiles carry no event time: they go before every event, in their own order.
-        self._run.append(Line(PROFILE_ORDER if self._profiles else t, self._rank, self.lines, t, self.kind, account,
-                              raw))
+    def add(self, raw: bytes | None, key: bytes | None = None, timestamp_ms: int | None = None) -> None:
+        """Take one line: a message's value (None: a tombstone), its `key` and its record's time if read from a topic.
+
+        The key is kept for a tombstone only, the one line that needs it (it names the removed account).
+        """
+        t, account, removed_at = self._keys(raw, key)
+        if removed_at is not None:
+            # Before the profiles, a removal would forget an account ahead of its whole history.
+            order = removed_at if removed_at != NO_TIME else timestamp_ms if timestamp_ms is not None else PROFILE_ORDER
+        else:
+            # Profiles carry no event time: they go before every event, in their own order.
+            order = PROFILE_ORDER if self._profiles else t
+        self._run.append(Line(order, self._rank, self.lines, t, self.kind, account, raw,
+                              key if raw is None else None))
         self.lines += 1
         if len(self._run) >= self.run_lines:
             self._run.sort()

@@ -17,8 +17,8 @@ async def read_history(broker_url: str, topic: str, sorter: Sorter, security: di
     """Add every message `topic` holds now (from its earliest offset) to `sorter`; return how many.
 
     The consumer is assigned the partitions by hand with no group id, so it joins no consumer group,
-    commits nothing and cannot disturb the workers' offsets. Tombstones (compacted-away profiles) are
-    skipped.
+    commits nothing and cannot disturb the workers' offsets. A tombstone goes to `sorter` with its key and
+    time, to be mapped as the worker maps it (a Debezium tombstone removes its key's account).
     """
     security = security or {}  # SASL and TLS options (`healthmon.kafka.security.aiokafka_kwargs`)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_of(broker_url), group_id=None,
@@ -42,9 +42,8 @@ async def read_history(broker_url: str, topic: str, sorter: Sorter, security: di
                 for record in records:
                     if record.offset >= (end[tp] or 0):
                         break
-                    if record.value is not None:
-                        sorter.add(record.value)
-                        count += 1
+                    sorter.add(record.value, record.key if record.value is None else None, record.timestamp)
+                    count += 1
                 if await consumer.position(tp) >= (end[tp] or 0):
                     remaining.discard(tp)
     finally:

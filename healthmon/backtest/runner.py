@@ -105,13 +105,14 @@ class Replay:
         self._offsets[(topic, partition)] = offset + 1
         return offset
 
-    def decode(self, topic: str, account: str | None, raw: bytes) -> Inbound:
-        """Decode one line of `topic` as a message to its account's partition."""
+    def decode(self, topic: str, account: str | None, raw: bytes | None, key: bytes | None = None) -> Inbound:
+        """Decode one line of `topic` as a message to its account's partition, keyed by it unless `key` is given."""
         partition = partition_for(account, self.partitions) if account else 0
-        key = account.encode() if account else None
+        if key is None:
+            key = account.encode() if account else None
         return self.processor.decode(topic, partition, self._offset(topic, partition), key, raw)
 
-    async def feed(self, topic: str, account: str | None, raw: bytes) -> None:
+    async def feed(self, topic: str, account: str | None, raw: bytes | None) -> None:
         """Process one line of `topic` as a message to its account's partition."""
         await self.take(self.decode(topic, account, raw))
 
@@ -200,7 +201,7 @@ async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[st
                     inactivity.usage(account, t)
         if runs:
             # One decode for every policy: it depends on the line and the frozen processing time only.
-            inbound = runs[0].decode(topic_names[line.kind], account, line.raw)
+            inbound = runs[0].decode(topic_names[line.kind], account, line.raw, line.key)
             for run in runs:
                 await run.take(inbound)
         stats.lines += 1
@@ -215,7 +216,9 @@ async def replay(lines: Iterable[Line], runs: list[Replay], topic_names: dict[st
     return stats
 
 
-def _csm_of(raw: bytes) -> str | None:
+def _csm_of(raw: bytes | None) -> str | None:
+    if raw is None:
+        return None
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from healthmon.backtest.inputs import NO_TIME, Sorter, file_names, line_keys
+from healthmon.backtest.inputs import NO_TIME, LineKeys, Sorter, file_names, line_keys
 from healthmon.core.vocabulary import INPUT_KINDS
 from healthmon.ingest.formats import InputMapper
 from healthmon.ingest.inputs import InputsFile, inputs_or_default
@@ -35,8 +35,8 @@ class InputSource:
     stem: str
     #: its place in the tie-break order
     rank: int
-    #: (event time, account) of a line: `line_keys` for native lines, the mapping's for the others
-    keys: Callable[[bytes], tuple[int, str]] = line_keys
+    #: (event time, account, removal time) of a line and its key: `line_keys` for native lines, else the mapping's
+    keys: Callable[[bytes | None, bytes | None], LineKeys] = line_keys
 
     def sorter(self, run_lines: int) -> Sorter:
         """Return an empty sorter of this input's lines."""
@@ -58,14 +58,19 @@ def input_sources(settings: Any, inputs: InputsFile | None = None) -> list[Input
     return out
 
 
-def mapped_keys(mapper: InputMapper) -> Callable[[bytes], tuple[int, str]]:
-    """Return the (earliest event time, first account) of a line as `mapper` reads it."""
-    def keys(raw: bytes) -> tuple[int, str]:
-        mapped = mapper.map(raw, now_ms=_FAR_FUTURE_MS, max_bytes=len(raw) + 1, max_future_skew_ms=0,
+def mapped_keys(mapper: InputMapper) -> Callable[[bytes | None, bytes | None], LineKeys]:
+    """Return the (earliest event time, first account, removal time) of a line as `mapper` reads it."""
+    def keys(raw: bytes | None, key: bytes | None) -> LineKeys:
+        mapped = mapper.map(raw, key, now_ms=_FAR_FUTURE_MS, max_bytes=len(raw or b"") + 1, max_future_skew_ms=0,
                             min_occurred_at_ms=0)
         times = [e.occurred_at for _, e in mapped.events if getattr(e, "occurred_at", None) is not None]
         times += [e.occurred_at for _, e in mapped.replacements]
         times += [linked.event.occurred_at for linked in mapped.linked]
         account = next((e.account_id for _, e in (*mapped.events, *mapped.replacements)), "")
-        return (min(times) if times else NO_TIME), account
+        removed_at = None
+        if mapped.removals and not times:
+            account = account or mapped.removals[0].account_id
+            known = [r.occurred_at for r in mapped.removals if r.occurred_at is not None]
+            removed_at = min(known) if known else NO_TIME
+        return LineKeys(min(times) if times else NO_TIME, account, removed_at)
     return keys

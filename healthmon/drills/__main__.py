@@ -20,9 +20,11 @@ BEGIN, END = "<!-- drills:begin -->", "<!-- drills:end -->"
 
 def render_table(outcomes: list[Outcome], config: DrillConfig, events: int, clean_alerts: int) -> str:
     """Return the drills' results as a Markdown table with the run's parameters."""
+    shapes = (f", sent as {', '.join(config.formats)} through an inputs file"
+              f"{' (unkeyed messages keyed by account)' if config.keyed else ''}" if config.formats else "")
     lines = [
         f"{config.accounts} accounts, {events:,} events over {config.days} days of event time (seed "
-        f"{config.seed}), one event per message; clean run: {clean_alerts} alerts.",
+        f"{config.seed}), one event per message{shapes}; clean run: {clean_alerts} alerts.",
         "",
         "| drill | fault | alerts (missing / extra / changed) | valid events rejected | accounts whose state "
         "differs | views unlike the clean run's / unlike saved | recovery | result |",
@@ -49,8 +51,12 @@ async def _main(args: argparse.Namespace) -> int:
     until = datetime.combine(args.until, datetime.min.time(), tzinfo=UTC) if args.until else None
     config = DrillConfig(accounts=args.accounts, days=args.days, seed=args.seed,
                          until_ms=int(until.timestamp() * 1000) if until else 0, pause_seconds=args.pause_seconds,
-                         kills=args.kills, chaos_seconds=args.chaos_seconds)
+                         kills=args.kills, chaos_seconds=args.chaos_seconds, formats=tuple(args.format),
+                         keyed=args.keyed)
     names = args.only or list(DRILLS)
+    if config.formats and "poison" in names:
+        print("the poison drill sends healthmon's own shape: leave it out with --format (--only ...)", file=sys.stderr)
+        return 2
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="healthmon-drills-"))
     workdir.mkdir(parents=True, exist_ok=True)
 
@@ -72,6 +78,18 @@ async def _main(args: argparse.Namespace) -> int:
     return 0 if all(o.passed for o in outcomes) else 1
 
 
+def _formats(text: str) -> list[str]:
+    """Parse `--format a,b` (argparse reports the ValueError of a bad name)."""
+    from healthmon.generator.formats import plan_formats
+
+    formats = [f.strip() for f in text.split(",") if f.strip()]
+    try:
+        plan_formats(formats)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return formats
+
+
 def main() -> None:
     """Parse the command line and run the drills."""
     parser = argparse.ArgumentParser(prog="python -m healthmon.drills", description=__doc__)
@@ -86,6 +104,12 @@ def main() -> None:
                         help="how long the chaos drill's input takes to send (its faults strike meanwhile)")
     parser.add_argument("--only", action="append", choices=list(DRILLS),
                         help="run only this drill (repeatable)")
+    parser.add_argument("--format", type=_formats, default=[],
+                        help="send the traffic in these sources' shapes, comma-separated (segment, zendesk, delighted, "
+                             "debezium, ...: `healthmon generate --format`'s names), read through an inputs file")
+    parser.add_argument("--keyed", action="store_true",
+                        help="with --format: key the messages a source sends without a key (Segment's tracks and "
+                             "group calls) by their account, as a user who sets the key does")
     parser.add_argument("--workdir", default=None, help="where logs go (default: a new temporary directory)")
     parser.add_argument("--write", type=Path, default=None, help="write the table into this file's drill block")
     sys.exit(asyncio.run(_main(parser.parse_args())))

@@ -1,4 +1,10 @@
-"""Real parts for the drills: a private pausable broker, one consumer group per run, its outputs read back."""
+"""Real parts for the drills: a private pausable broker, one consumer group per run, its outputs read back.
+
+With `formats` a run sends its records in those sources' shapes (`healthmon generate --format`'s names) to
+the example inputs file's topics, and its workers read them through an inputs file written for the run, as
+`healthmon demo --format` does. Each run shapes its records in the order it sends them, so every run of one
+input sends the same messages.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ import signal
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +26,17 @@ from aiokafka.structs import TopicPartition
 from healthmon.bench.children import Child, settings_env, worker_command
 from healthmon.config import Settings
 from healthmon.core import Engine, load_policy, state_from_bytes
+from healthmon.demo import demo_shapes
 from healthmon.drills.views import SettledView
 from healthmon.generator import Record, Traffic
+from healthmon.generator.formats import Message, RecordShaper
 from healthmon.kafka.admin import ensure_topics
 from healthmon.kafka.broker import EmbeddedBroker, free_port
 from healthmon.kafka.changelog import changelog_topic, read_saved_states
 from healthmon.kafka.connect import bootstrap_of
 from healthmon.kafka.security import aiokafka_kwargs
 from healthmon.pipeline import REREAD_LOG_MARK
-from healthmon.produce import produce
+from healthmon.produce import produce, produce_messages
 
 __all__ = ["Broker", "Run", "RunOutputs", "read_topic"]
 
@@ -79,7 +88,8 @@ class RunOutputs:
 class Run:
     """One consumer group on its own copy of the input topics, with worker processes to fault."""
 
-    def __init__(self, broker: Broker, redis_url: str, workdir: Path, name: str, **sections: dict[str, Any]) -> None:
+    def __init__(self, broker: Broker, redis_url: str, workdir: Path, name: str, *, traffic: Traffic | None = None,
+                 formats: Sequence[str] = (), keyed: bool = False, **sections: dict[str, Any]) -> None:
         run_id = f"{name}-{uuid.uuid4().hex[:6]}"
         self.name = name
         self.workdir = workdir
@@ -88,6 +98,20 @@ class Run:
             topics={"prefix": f"{run_id}-"}, store={"data_dir": workdir / run_id},
             worker={"app_id": f"drill-{run_id}", "commit_interval_seconds": 2.0, "log_level": "info"},
         ).replace(**sections)
+        #: the topics the run's workers read
+        self.input_topics = list(self.settings.topics.input_names.values())
+        #: with `formats`: shapes the run's records in the order they are sent
+        self.shaper: RecordShaper | None = None
+        #: shaped messages the source sends without a key (Segment's default) are keyed by their account
+        self.keyed = keyed
+        if formats:
+            if traffic is None:
+                raise ValueError("a run in sources' shapes needs the traffic its records come from")
+            (workdir / run_id).mkdir(parents=True, exist_ok=True)
+            shapes = demo_shapes(list(formats), self.settings.topics.prefix, workdir / run_id)
+            self.settings = self.settings.replace(ingest={"inputs_file": str(shapes.inputs_file)})
+            self.input_topics = shapes.topics
+            self.shaper = RecordShaper(traffic, shapes.plan, shapes.topic_map, self.settings.topics.input_names)
         self.messages = 0
         self.workers: list[Child] = []
 
@@ -99,16 +123,30 @@ class Run:
     async def create_topics(self) -> None:
         """Create the run's topics (inputs, outputs, internal)."""
         await ensure_topics(self.bootstrap, self.settings.topics, self.settings.kafka,
+                            inputs=self.input_topics if self.shaper is not None else None,
                             app_id=self.settings.worker.app_id)
 
     async def send(self, records: list[Record]) -> int:
-        """Send generated records to the run's inputs, one event per message; return the event count."""
+        """Send generated records to the run's inputs, one event per message (in their shapes with `formats`);
+        return the event count."""
+        if self.shaper is not None:
+            stats = await produce_messages(self.settings, self.settings.kafka.broker_url, self.shaped(records))
+            self.messages += stats.messages
+            return len(records)
         stats = await produce(self.settings, self.settings.kafka.broker_url, records)
         self.messages += stats.messages
         return stats.events
 
+    def shaped(self, records: list[Record]) -> list[Message]:
+        """Return the messages of `records` in the run's shapes (shaped in call order: send them in that order)."""
+        assert self.shaper is not None, "a run without formats sends records as they are"
+        return [replace(m, key=record.key.encode()) if self.keyed and m.key is None else m
+                for record in records for m in self.shaper(record)]
+
     async def send_raw(self, kind: str, values: list[bytes], key: bytes | None) -> None:
-        """Send raw messages (poison) to the input topic of `kind`."""
+        """Send raw messages (poison) to the native input topic of `kind`."""
+        if self.shaper is not None:
+            raise ValueError("poison messages are healthmon's own shape: run the poison drill without --format")
         producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, enable_idempotence=False, acks=1,
                                     max_request_size=8 * 1024 * 1024, **aiokafka_kwargs(self.settings.kafka))
         await producer.start()
@@ -146,7 +184,7 @@ class Run:
                                     enable_auto_commit=False, **aiokafka_kwargs(self.settings.kafka))
         await consumer.start()
         try:
-            offsets = [await consumer.committed(TopicPartition(t, p)) for t in self.settings.topics.input_names.values()
+            offsets = [await consumer.committed(TopicPartition(t, p)) for t in self.input_topics
                        for p in range(self.settings.topics.partitions)]
         finally:
             await consumer.stop()
@@ -163,6 +201,21 @@ class Run:
                 raise RuntimeError(f"{self.name}: {done} of {self.messages} input offsets committed\n"
                                    + "\n".join(w.log_tail(20) for w in self.workers))
             await asyncio.sleep(0.2)
+
+    def link_waits(self) -> Counter[str]:
+        """Return the events the live workers held for an account link, by how the wait ended (their metrics)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        out: Counter[str] = Counter()
+        for worker in self.workers:
+            status, body = worker.get("/metrics") if worker.alive() else (0, b"")
+            if status == 200:
+                for family in text_string_to_metric_families(body.decode()):
+                    if family.name == "healthmon_link_waits":
+                        for sample in family.samples:
+                            if sample.name.endswith("_total") and sample.value:
+                                out[sample.labels["outcome"]] += int(sample.value)
+        return out
 
     def stuck_rereads(self) -> int:
         """Return how many stuck partitions the run's workers read again (their logs say so)."""

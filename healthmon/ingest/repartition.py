@@ -3,7 +3,9 @@
 An entry is one input message's events of one account: `{"kind": ..., "source": [topic, partition,
 offset], "events": [...]}`, each event as `[batch index, event]`; `"replaces": true` marks later answers
 that replace earlier ones (a Delighted `updated`), and kind `removal` carries one `{"account_id",
-"reason"}`: an account its source removed (a Debezium delete or tombstone). A repartition message is a
+"reason"}`: an account its source removed (a Debezium delete or tombstone); kind `traits` carries one
+`{"account_id", "fields", "occurred_at"}`: a partial profile (Segment `group` traits), merged on the account's
+partition only, so that each account's traits have one writer. A repartition message is a
 pack of the entries bound for one partition, `{"entries": [entry, ...]}`; a bare entry (what releases
 before packs wrote) is read as a pack of one. Whatever goes wrong with an entry later must be reported
 at its source position, never at the internal topic's, or the dead letter loses the way back to the input.
@@ -15,10 +17,11 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from healthmon.ingest.formats.mapped import ProfilePatch
 from schemas.events import EVENT_MODELS
 
-__all__ = ["REMOVAL", "PackEntry", "Removal", "Repartitioned", "Source", "decode_pack", "decode_repartitioned",
-           "encode_pack", "encode_repartitioned", "pack_entries", "repartition_source"]
+__all__ = ["REMOVAL", "TRAITS", "PackEntry", "Removal", "Repartitioned", "Source", "decode_pack",
+           "decode_repartitioned", "encode_pack", "encode_repartitioned", "pack_entries", "repartition_source"]
 
 
 class Source(NamedTuple):
@@ -48,13 +51,19 @@ class Removal(NamedTuple):
 
 #: the kind of a repartition message that carries a `Removal`
 REMOVAL = "removal"
+#: the kind of a repartition message that carries a `ProfilePatch`
+TRAITS = "traits"
 
 
 def encode_repartitioned(kind: str, source: Source, items: list[tuple[int | None, Any]],
                          replaces: bool = False) -> bytes:
-    """Return the body of a repartition message carrying `items` (validated events, or a `Removal`) from `source`."""
+    """Return the body of a repartition message carrying `items` (validated events, a `Removal` or a `ProfilePatch`)
+    from `source`."""
     if kind == REMOVAL:
         return orjson.dumps({"kind": kind, "source": list(source), "events": [[i, list(r)] for i, r in items]})
+    if kind == TRAITS:
+        return orjson.dumps({"kind": kind, "source": list(source), "events": [
+            [i, {"account_id": p.account_id, "fields": p.fields, "occurred_at": p.occurred_at}] for i, p in items]})
     doc: dict[str, Any] = {"kind": kind, "source": list(source),
                            "events": [[i, e.model_dump(mode="json")] for i, e in items]}
     if replaces:
@@ -70,6 +79,9 @@ def encode_pack(entries: list[bytes]) -> bytes:
 def _entry(doc: Any) -> Repartitioned:
     if doc["kind"] == REMOVAL:
         return Repartitioned(REMOVAL, Source(*doc["source"]), [(i, Removal(*r)) for i, r in doc["events"]])
+    if doc["kind"] == TRAITS:
+        return Repartitioned(TRAITS, Source(*doc["source"]), [
+            (i, ProfilePatch(p["account_id"], p["fields"], p.get("occurred_at"))) for i, p in doc["events"]])
     model = EVENT_MODELS[doc["kind"]]
     return Repartitioned(doc["kind"], Source(*doc["source"]),
                          [(i, model.model_validate(e)) for i, e in doc["events"]], bool(doc.get("replaces")))

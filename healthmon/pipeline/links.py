@@ -4,7 +4,10 @@
   `links` of accounts inputs), in a mapping every worker reads: a Faust `GlobalTable` in the worker (its
   changelog is `<app_id>-links-changelog`), a dict in the backtest.
 - `Traits`: the merged traits of each account (Segment `group` calls carry partial updates), in the same
-  kind of mapping; a profile is applied once every required field has arrived.
+  kind of mapping; a profile is applied once every required field has arrived. Only the account's own
+  partition merges them (patches travel there as links do not), so each account has one writer; and the
+  merge keeps, per field, the value of the latest patch by event time (on a tie, the larger JSON), so the
+  patches of several input partitions, however interleaved or read again, give one result.
 - `LinkWait`: events whose link is not known yet, held (bounded in events and bytes) until the link
   arrives or their wait ends.
 """
@@ -22,12 +25,41 @@ from healthmon.ingest.formats import LinkedEvent, LinkUpdate, ProfilePatch
 from healthmon.ingest.repartition import Source
 from schemas.events import AccountProfile
 
-__all__ = ["Held", "LinkTables", "LinkWait", "Traits"]
+__all__ = ["Held", "LinkTables", "LinkWait", "Traits", "merge_traits"]
 
 #: separates the link name from the key in a link table's keys (no link name holds it)
 _SEP = b"\x1f"
 #: the profile fields that must have arrived before a profile built from traits is applied
 _REQUIRED = tuple(name for name, f in AccountProfile.model_fields.items() if f.is_required())
+#: the stamp of a patch without an event time: older than any that has one
+_NO_TIME = -1
+#: the stamp of a field merged before fields had stamps: any patch replaces it
+_UNSTAMPED = -2
+
+
+def merge_traits(known: dict[str, Any], patch: ProfilePatch) -> dict[str, Any]:
+    """Return the traits `known` (`{"fields": ..., "at": ...}`) with `patch` merged in; `known` is not changed.
+
+    Each field keeps the value of the patch with the latest `occurred_at`, and of equal times the larger
+    JSON: a join, so any order of the same patches (and any patch applied twice) gives the same traits.
+    """
+    fields = dict(known.get("fields") or {})
+    at = dict(known.get("at") or {})
+    stamp = patch.occurred_at if patch.occurred_at is not None else _NO_TIME
+    # dates as ISO text, as the model reads them
+    for name, value in orjson.loads(orjson.dumps(patch.fields)).items():
+        held = at.get(name, _UNSTAMPED) if name in fields else None
+        if held is None or (stamp, orjson.dumps(value)) > (held, orjson.dumps(fields[name])):
+            fields[name] = value
+            at[name] = stamp
+    fields["account_id"] = patch.account_id
+    return {"fields": fields, "at": at}
+
+
+def _stored(raw: bytes | None) -> dict[str, Any]:
+    """Return stored traits as `merge_traits` reads them (fields merged before stamps: unstamped)."""
+    doc = orjson.loads(raw) if raw else {}
+    return doc if "fields" in doc and "at" in doc else {"fields": doc, "at": {}}
 
 
 class LinkTables:
@@ -62,15 +94,15 @@ class Traits:
         self.table = table
 
     def merge(self, patch: ProfilePatch) -> AccountProfile | None:
-        """Merge a patch over the account's traits; return its profile once complete (None while partial)."""
+        """Merge a patch into the account's traits (`merge_traits`); return its profile once complete (None while
+        partial). Only the account's own partition may call it: one writer per account."""
         key = patch.account_id.encode()
         known = self.table.get(key)
-        fields: dict[str, Any] = orjson.loads(known) if known else {}
-        fields.update(orjson.loads(orjson.dumps(patch.fields)))  # dates as ISO text, as the model reads them
-        fields["account_id"] = patch.account_id
-        encoded = orjson.dumps(fields)
+        merged = merge_traits(_stored(known), patch)
+        encoded = orjson.dumps(merged)
         if encoded != known:
             self.table[key] = encoded
+        fields = merged["fields"]
         if any(name not in fields for name in _REQUIRED):
             return None
         return AccountProfile.model_validate(fields)

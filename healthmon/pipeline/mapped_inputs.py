@@ -13,7 +13,7 @@ from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from healthmon.ingest.formats import AccountRemoval, InputMapper, Mapped
+from healthmon.ingest.formats import AccountRemoval, InputMapper, Mapped, ProfilePatch
 from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile
 from healthmon.ingest.repartition import Source
@@ -39,6 +39,8 @@ class Taken:
     #: events that replace the earlier event of their `event_id` (a later Delighted answer)
     replacements: list[tuple[int | None, Any]] = field(default_factory=list)
     removals: list[AccountRemoval] = field(default_factory=list)
+    #: partial profiles, merged into the traits on their account's partition only (`Traits.merge`)
+    patches: list[ProfilePatch] = field(default_factory=list)
     #: held events (of earlier messages) whose link this message brought, their account set
     released: list[Held] = field(default_factory=list)
     #: held events pushed out of the wait to keep it within bounds: dead letters
@@ -72,19 +74,13 @@ class MappedInputs:
 
     def take(self, mapped: Mapped, *, kind: str, source: Source, key: bytes | None, value: bytes | None,
              now_ms: int, token: Any) -> Taken:
-        """Write the message's links and traits, resolve its events, hold the ones whose link is unknown."""
-        out = Taken(items=list(mapped.events), removals=list(mapped.removals))
+        """Write the message's links, resolve its events, hold the ones whose link is unknown."""
+        out = Taken(items=list(mapped.events), removals=list(mapped.removals), patches=list(mapped.patches))
         for update in mapped.links:
             if self.links.learn(update) and update.account_id is not None:
                 for held in self.wait.release(update.link, update.key):
                     held.linked.event.account_id = update.account_id
                     out.released.append(held)
-        for patch in mapped.patches:
-            profile = self.traits.merge(patch)
-            if profile is not None:
-                out.items.append((None, profile))
-        for removal in mapped.removals:
-            self.traits.forget(removal.account_id)
         out.replacements = list(mapped.replacements)
         size = _HELD_OVERHEAD + (len(value) if value is not None and len(mapped.linked) == 1 else _HELD_OVERHEAD)
         for linked in mapped.linked:

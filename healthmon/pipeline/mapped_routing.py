@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from healthmon.core.saved_view import view_version
 from healthmon.core.vocabulary import DEAD_LETTER, IGNORED
 from healthmon.ingest import Rejection, partition_for
-from healthmon.ingest.formats import Mapped
-from healthmon.ingest.repartition import REMOVAL, PackEntry, Removal, Repartitioned, Source, pack_entries
+from healthmon.ingest.formats import Mapped, ProfilePatch
+from healthmon.ingest.repartition import REMOVAL, TRAITS, PackEntry, Removal, Repartitioned, Source, pack_entries
 from healthmon.pipeline.links import Held
 from healthmon.serving.metrics import TOPIC_LABELS
 from schemas.deadletter import DeadLetterReason
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from healthmon.pipeline.mapped_inputs import MappedInputs
     from healthmon.pipeline.outputs import OutputSender
     from healthmon.serving.metrics import Metrics
+    from healthmon.serving.view_refresh import ViewRefresh
 
 #: `healthmon.pipeline.processor.Inbound` (which imports this module)
 Inbound = Any
@@ -56,6 +58,7 @@ class MappedRouting:
         engine: Engine
         states: LiveStates
         topics: Any
+        view_refresh: ViewRefresh
 
         async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
                          source: Source | list[Source], key: bytes | None, value: bytes | None, now_ms: int,
@@ -115,6 +118,9 @@ class MappedRouting:
             if kind == REMOVAL:
                 removals.extend((removal, source) for _, removal in items)
                 continue
+            if kind == TRAITS:  # merged here, on the account's partition; a complete profile applies in turn
+                profiles = [(i, p) for i, patch in items if (p := self.mapped.traits.merge(patch)) is not None]
+                kind, items = "account", profiles
             for item in items:
                 account_id = item[1].account_id
                 group = groups.setdefault((account_id, kind, replaces), ([], []))
@@ -134,11 +140,14 @@ class MappedRouting:
         if home != partition:
             await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source, home)
             return
+        self.mapped.traits.forget(account_id)
         state = self.states.get(account_id)
         if state is None:
             return
         await self.outputs.alerts(self.engine.remove(state, reason))
         self.states.remove(account_id)
+        # Its last state's version: the view refuses any later push of that state (a resync, a late writer).
+        self.view_refresh.remove(account_id, *view_version(state))
 
     async def _take_mapped(self, inbound: Inbound, decoded: Mapped, source: Source,
                            position: tuple[str, int]) -> None:
@@ -157,6 +166,8 @@ class MappedRouting:
             await self._route(kind, events, source, key, value, now_ms, position, inbound.partition)
         if profiles:
             await self._route("account", profiles, source, key, value, now_ms, None, inbound.partition)
+        for patch in taken.patches:
+            await self._merge_traits(patch, source, key, value, now_ms, inbound.partition)
         if taken.replacements:  # a replacement is idempotent: no redelivery check of its own
             await self._route(kind, taken.replacements, source, key, value, now_ms, None, inbound.partition,
                               replaces=True)
@@ -167,6 +178,22 @@ class MappedRouting:
         for held in taken.evicted:
             await self._give_up(held, "evicted", "the link wait was full")
         self.metrics.link_wait.set(len(self.mapped.wait))
+
+    async def _merge_traits(self, patch: ProfilePatch, source: Source, key: bytes | None, value: bytes | None,
+                            now_ms: int, partition: int) -> None:
+        """Merge a partial profile on its account's partition only (one writer of its traits); apply it once complete.
+
+        Read, merged and written by two workers at once, two patches of one account could each miss the
+        other's fields: so a patch read elsewhere goes to the account's partition first, as its events do.
+        """
+        home = partition_for(patch.account_id, self.partitions)
+        if home != partition:
+            await self.outputs.repartition(patch.account_id, TRAITS, [(None, patch)], source, home)
+            return
+        profile = self.mapped.traits.merge(patch)
+        if profile is not None:  # applying it twice changes nothing: no redelivery check of its own
+            await self._apply(patch.account_id, "account", [(None, profile)], source, key, value, now_ms,
+                              position=None, home=home)
 
     async def check_links(self) -> None:
         """Release held events whose link another worker wrote; dead-letter those whose wait ended."""

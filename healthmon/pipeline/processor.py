@@ -33,7 +33,7 @@ from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
 from healthmon.ingest.formats import Mapped
 from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile, default_inputs
-from healthmon.ingest.repartition import Repartitioned, Source, decode_pack
+from healthmon.ingest.repartition import TRAITS, Repartitioned, Source, decode_pack
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.mapped_inputs import MappedInputs
@@ -51,7 +51,7 @@ __all__ = ["Inbound", "Processor"]
 
 
 def _event_time(events: Iterable[Any]) -> int:
-    """Return the earliest `occurred_at` of `events` (`NO_EVENT_TIME` when none has one, as profiles)."""
+    """Return the earliest `occurred_at` of `events` (`NO_EVENT_TIME` when none has one, as profiles and traits)."""
     times = [t for t in (getattr(e, "occurred_at", None) for e in events) if t is not None]
     return min(times) if times else NO_EVENT_TIME
 
@@ -166,7 +166,7 @@ class Processor(MappedRouting):
         inbound = Inbound(topic, partition, offset, key, value, kind, now_ms)
         if kind == "repartition":
             inbound.repartitioned = decode_pack(value)
-            inbound.event_time = _event_time(e for entry in inbound.repartitioned for _, e in entry.items)
+            inbound.event_time = _event_time(e for r in inbound.repartitioned if r.kind != TRAITS for _, e in r.items)
             return inbound
         ingest = self.settings.ingest
         mapped = self.mapped.map(topic, value, key, headers, now_ms=now_ms, max_bytes=ingest.max_message_bytes,

@@ -13,6 +13,8 @@ Key layout (`p` is the prefix, `HEALTHMON_REDIS_PREFIX`):
   biggest drop first); accounts without a score 7 days ago rank 1000, after all others
 - `p` + `alerts`: stream of recent alerts (field `alert`: the alert JSON), capped near `alerts_cap`
 - `p` + `view:writer:{token}`: one marker per worker process, to notice that Redis lost its data
+- `p` + `removed:{id}`: hash (`as_of`, `progress`) of the last state of an account its source removed, for a
+  while after the removal: older pushes of that state are refused, so no late writer brings it back
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class ViewKeys:
     def history_key(self, account_id: str) -> str:
         """Return the key of an account's score history."""
         return self.key("history", account_id)
+
+    def removed_key(self, account_id: str) -> str:
+        """Return the key of an account's removal marker."""
+        return self.key("removed", account_id)
 
     def csm_key(self, csm: str | None) -> str:
         """Return the key of the score-sorted set of one CSM's accounts (a name or its slug; None: no CSM)."""

@@ -7,6 +7,12 @@ is a Lua script that compares the pushed state's version (`healthmon.core.saved_
 `as_of`, then input progress) with the one in the hash, refuses an older one, and replaces the hash
 and the account's places in the sorted sets (all accounts, its band, tier and CSM, the 7-day drops) in
 one step, so they never disagree.
+
+An account its source removed leaves the view the same way: one script deletes its hash and score history
+and takes it out of every set it was placed in, and leaves a marker with its last state's version for
+`REMOVED_TTL_SECONDS`. A push of that state or an older one (a late writer, a resync from a state table
+that had not yet forgotten it) is refused; a newer state (the account came back with new events) is
+written and clears the marker.
 """
 
 from __future__ import annotations
@@ -20,9 +26,14 @@ from healthmon.serving.metrics import TIER_LABELS
 from healthmon.serving.redis_keys import ViewKeys
 from healthmon.serving.redis_sets import drop_rank, sorted_set_place
 
-__all__ = ["PUT_SNAPSHOT_LUA", "put_snapshot_args", "snapshot_fields"]
+__all__ = ["PUT_SNAPSHOT_LUA", "REMOVED_TTL_SECONDS", "REMOVE_ACCOUNT_LUA", "put_snapshot_args", "remove_account_args",
+           "snapshot_fields"]
 
-# KEYS[1] the account's hash, KEYS[2] the all-accounts sorted set.
+#: How long a removed account's marker refuses older pushes: far longer than any writer stays stale (a frozen
+#: worker is fenced off within its session timeout; a restarted one reads the delete again within a commit).
+REMOVED_TTL_SECONDS = 7 * 86_400
+
+# KEYS[1] the account's hash, KEYS[2] the all-accounts sorted set, KEYS[3] the account's removal marker.
 # ARGV: account id, as_of, progress, how many (set, score) places follow, the places (none for an unscored
 # account), how many fallback sets follow, the fallback sets (every band and tier set: left when the hash
 # does not say which it is in), then the hash's field/value pairs. Returns 1 if written, 0 if the view
@@ -35,6 +46,14 @@ if cur[1] then
   if held_as_of > as_of or (held_as_of == as_of and held_progress > progress) then
     return 0
   end
+end
+local gone = redis.call('HMGET', KEYS[3], 'as_of', 'progress')
+if gone[1] then
+  local gone_as_of, gone_progress = tonumber(gone[1]), tonumber(gone[2] or '0')
+  if gone_as_of > as_of or (gone_as_of == as_of and gone_progress >= progress) then
+    return 0
+  end
+  redis.call('DEL', KEYS[3])
 end
 local member, nplaces = ARGV[1], tonumber(ARGV[4])
 local nfallback_at = 5 + 2 * nplaces
@@ -56,6 +75,38 @@ end
 if nplaces > 0 then redis.call('HSET', KEYS[1], 'sets', table.concat(placed, '\\n')) end
 return 1
 """
+
+# KEYS[1] the account's hash, KEYS[2] the all-accounts sorted set, KEYS[3] its score history, KEYS[4] its
+# removal marker. ARGV: account id, as_of, progress (its last state's version), the marker's TTL in ms, how many
+# fallback sets follow, the fallback sets (as in PUT_SNAPSHOT_LUA). Returns 1 if removed, 0 if the view already
+# held a newer state.
+REMOVE_ACCOUNT_LUA = """
+local cur = redis.call('HMGET', KEYS[1], 'as_of', 'progress', 'sets')
+local as_of, progress = tonumber(ARGV[2]), tonumber(ARGV[3])
+if cur[1] then
+  local held_as_of, held_progress = tonumber(cur[1]), tonumber(cur[2] or '0')
+  if held_as_of > as_of or (held_as_of == as_of and held_progress > progress) then
+    return 0
+  end
+end
+local member = ARGV[1]
+if cur[3] then
+  for set in string.gmatch(cur[3], '[^\\n]+') do redis.call('ZREM', set, member) end
+else
+  redis.call('ZREM', KEYS[2], member)
+  for i = 6, 5 + tonumber(ARGV[5]) do redis.call('ZREM', ARGV[i], member) end
+end
+redis.call('DEL', KEYS[1], KEYS[3])
+redis.call('HSET', KEYS[4], 'as_of', ARGV[2], 'progress', ARGV[3])
+redis.call('PEXPIRE', KEYS[4], ARGV[4])
+return 1
+"""
+
+
+def _fallback_sets(keys: ViewKeys) -> list[str]:
+    """Return every band and tier set and the drops: where an entry that does not name its sets may be."""
+    return [keys.scores_key(band=b) for b in BANDS] + [keys.scores_key(tier=t) for t in TIER_LABELS] + [
+        keys.drops_key()]
 
 
 def snapshot_fields(snap: dict[str, Any], progress: int) -> dict[str, Any]:
@@ -79,10 +130,17 @@ def put_snapshot_args(keys: ViewKeys, account_id: str, snap: dict[str, Any],
         places = [keys.scores_key(), score, keys.scores_key(band=place[0]), score, keys.scores_key(tier=place[1]),
                   score, keys.drops_key(), drop_rank(snap)]
         places += [keys.csm_key(snap.get("csm")), score]  # by slug, so a filter finds it by name or slug
-    fallback = [keys.scores_key(band=b) for b in BANDS] + [keys.scores_key(tier=t) for t in TIER_LABELS] + [
-        keys.drops_key()]
+    fallback = _fallback_sets(keys)
     argv: list[Any] = [account_id, snap.get("as_of") or 0, progress, len(places) // 2, *places, len(fallback),
                        *fallback]
     for name, value in snapshot_fields(snap, progress).items():
         argv += [name, value]
-    return [keys.account_key(account_id), keys.scores_key()], argv
+    return [keys.account_key(account_id), keys.scores_key(), keys.removed_key(account_id)], argv
+
+
+def remove_account_args(keys: ViewKeys, account_id: str, as_of: int, progress: int) -> tuple[list[str], list[Any]]:
+    """Return the KEYS and ARGV of `REMOVE_ACCOUNT_LUA` for an account whose last state was (as_of, progress)."""
+    fallback = _fallback_sets(keys)
+    argv: list[Any] = [account_id, as_of, progress, REMOVED_TTL_SECONDS * 1000, len(fallback), *fallback]
+    return [keys.account_key(account_id), keys.scores_key(), keys.history_key(account_id),
+            keys.removed_key(account_id)], argv

@@ -7,6 +7,7 @@ alerts, so memory stays bounded) and the view catches up at the next successful 
 Whenever Redis may have lost data (it came back after errors, or this writer's marker key is gone; the
 marker is checked at every flush, even with nothing to write), the view asks for a resync:
 `resync_requested` tells the owner to put every local account again.
+An account its source removed leaves the view at the next flush, atomically (`redis_put.REMOVE_ACCOUNT_LUA`).
 
 The key layout is in `healthmon.serving.redis_keys`.
 """
@@ -29,7 +30,7 @@ from redis.exceptions import RedisError
 
 from healthmon.serving.metrics import Metrics
 from healthmon.serving.redis_clients import QueueingPool
-from healthmon.serving.redis_put import PUT_SNAPSHOT_LUA, put_snapshot_args
+from healthmon.serving.redis_put import PUT_SNAPSHOT_LUA, REMOVE_ACCOUNT_LUA, put_snapshot_args, remove_account_args
 from healthmon.serving.redis_reads import ViewReads
 from healthmon.serving.redis_sets import snapshot_fingerprint
 
@@ -77,10 +78,13 @@ class RedisView(ViewReads):
         #: account -> score history to write, and the CRC-32 of the one last written
         self._history_pending: dict[str, bytes] = {}
         self._history_written: dict[str, int] = {}
+        #: account -> the version (as_of, progress) of its last state, to remove from the view at the next flush
+        self._removals: dict[str, tuple[int, int]] = {}
         self._marker = self.key("view", "writer", uuid.uuid4().hex)
         #: the SHA1 of `PUT_SNAPSHOT_LUA` once loaded (None: load it at the next flush; a restarted Redis
         #: forgets its scripts, and the write that fails then resets it)
         self._put_sha: str | None = None
+        self._remove_sha: str | None = None
         self.healthy = True
         self.resync_requested = False
 
@@ -117,6 +121,20 @@ class RedisView(ViewReads):
             return
         self._history_pending[account_id] = history
 
+    def remove_account(self, account_id: str, as_of: int, progress: int) -> None:
+        """Queue the account's removal from the view: its last state had version (`as_of`, `progress`).
+
+        Its pending writes are dropped; a snapshot put after this call (the account came back) is written after
+        the removal, and only if its state is newer.
+        """
+        if self.client is None:
+            return
+        self._pending.pop(account_id, None)
+        self._history_pending.pop(account_id, None)
+        self._written.pop(account_id, None)
+        self._history_written.pop(account_id, None)
+        self._removals[account_id] = (as_of, progress)
+
     def add_alert(self, alert: Mapping[str, Any]) -> None:
         """Queue an alert for the recent-alerts stream and its account's list."""
         if self.client is not None:
@@ -125,7 +143,7 @@ class RedisView(ViewReads):
     @property
     def backlog(self) -> int:
         """Return how many writes wait for the next successful flush."""
-        return len(self._pending) + len(self._alerts) + len(self._history_pending)
+        return len(self._pending) + len(self._alerts) + len(self._history_pending) + len(self._removals)
 
     def resync_started(self) -> None:
         """Acknowledge a resync request: the owner is putting every local account again."""
@@ -135,8 +153,9 @@ class RedisView(ViewReads):
         """Write everything pending, in pipelines; return False (and keep the rest) if Redis failed."""
         if self.client is None:
             return True
-        if not (self._pending or self._alerts or self._history_pending):
+        if not (self._pending or self._alerts or self._history_pending or self._removals):
             return await self._check_marker()
+        removals, self._removals = list(self._removals.items()), {}
         pending, self._pending = list(self._pending.items()), {}
         histories, self._history_pending = list(self._history_pending.items()), {}
         alerts = list(self._alerts)
@@ -146,7 +165,9 @@ class RedisView(ViewReads):
         try:
             if self._put_sha is None:
                 self._put_sha = await self.client.script_load(PUT_SNAPSHOT_LUA)
-            put_sha = self._put_sha
+            if removals and self._remove_sha is None:
+                self._remove_sha = await self.client.script_load(REMOVE_ACCOUNT_LUA)
+            put_sha, remove_sha = self._put_sha, self._remove_sha or ""
             first = True
             while first or done_snaps < len(pending) or done_alerts < len(alerts) or done_histories < len(histories):
                 snaps = pending[done_snaps:done_snaps + self.batch_accounts]
@@ -155,6 +176,10 @@ class RedisView(ViewReads):
                 pipe = self.client.pipeline(transaction=False)
                 if first:
                     pipe.exists(self._marker)
+                    # Before the puts: an account removed and back within one flush keeps its new state.
+                    for account_id, (as_of, progress) in removals:
+                        keys, argv = remove_account_args(self, account_id, as_of, progress)
+                        pipe.evalsha(remove_sha, len(keys), *keys, *argv)
                 for account_id, (snap, progress) in snaps:
                     keys, argv = put_snapshot_args(self, account_id, snap, progress)
                     pipe.evalsha(put_sha, len(keys), *keys, *argv)
@@ -167,6 +192,8 @@ class RedisView(ViewReads):
                 results = await pipe.execute()
                 if first and not results[0]:
                     self.request_resync("its marker key is missing (new writer, or Redis lost data)")
+                if first:
+                    removals = []
                 first = False
                 for account_id, _ in snaps:
                     # Refused as older or written: either way Redis holds this state or a newer one.
@@ -177,8 +204,10 @@ class RedisView(ViewReads):
                 done_alerts += len(batch)
                 done_histories += len(kept)
         except (RedisError, OSError) as exc:
-            self._put_sha = None
+            self._put_sha = self._remove_sha = None
             self.metrics.redis_errors.labels("write").inc()
+            for account_id, version in removals:  # those of a first pipeline that failed
+                self._removals.setdefault(account_id, version)
             for account_id, put in pending[done_snaps:]:
                 self._pending.setdefault(account_id, put)
             for account_id, history in histories[done_histories:]:

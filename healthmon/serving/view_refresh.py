@@ -77,6 +77,16 @@ class ViewRefresh:
             outdated.pop(account_id, None)
         return batch
 
+    def remove(self, account_id: str, as_of: int, progress: int) -> None:
+        """Take an account its source removed out of the gauges, its series and the view (its last state's version)."""
+        self.outdated.pop(account_id, None)
+        self.resync.pop(account_id, None)
+        previous = self._band_tier.pop(account_id, None)
+        if previous is not None:
+            self.metrics.accounts.labels(*previous).dec()
+        self.metrics.account_series.forget(account_id)
+        self.view.remove_account(account_id, as_of, progress)
+
     async def refresh(self, max_accounts: int | None = None) -> None:
         """Score queued accounts (at most `max_accounts`, each queue longest-waiting first) into the view; flush."""
         # In a backfill every account changes every second; scoring them all would take the worker's

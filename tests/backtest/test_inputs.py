@@ -8,7 +8,20 @@ from pathlib import Path
 import orjson
 import pytest
 
-from healthmon.backtest.inputs import NO_TIME, Sorter, input_files, line_keys, merged, occurred_at_of, sorted_lines
+from healthmon.backtest.inputs import (
+    NO_TIME,
+    PROFILE_ORDER,
+    Sorter,
+    input_files,
+    line_keys,
+    merged,
+    occurred_at_of,
+    sorted_lines,
+)
+from healthmon.backtest.sources import mapped_keys
+from healthmon.ingest.formats import InputMapper
+from tests.ingest.formats.examples.debezium import ENVELOPE_CREATE, ENVELOPE_DELETE, KEY
+from tests.ingest.formats.helpers import spec
 
 T = 1_767_571_200_000  # 2026-01-05T00:00:00Z
 
@@ -52,8 +65,9 @@ def test_sort_key_of_a_line(raw: bytes, expected: int) -> None:
 
 
 def test_a_lines_account_is_that_of_its_first_event() -> None:
-    assert line_keys(b'{"events": [{"account_id": "b"}, {"account_id": "c"}]}') == (NO_TIME, "b")
-    assert line_keys(b'{"account_id": 7, "occurred_at": 1767571200000}') == (T, "")
+    assert line_keys(b'{"events": [{"account_id": "b"}, {"account_id": "c"}]}') == (NO_TIME, "b", None)
+    assert line_keys(b'{"account_id": 7, "occurred_at": 1767571200000}') == (T, "", None)
+    assert line_keys(None) == (NO_TIME, "", None)  # a native tombstone: the worker ignores it
 
 
 def test_merge_puts_profiles_first_then_lowest_time_ties_in_worker_topic_order() -> None:
@@ -90,3 +104,29 @@ def test_spilled_runs_keep_odd_account_ids_and_tabs(tmp_path: Path) -> None:
     lines = [orjson.dumps({"account_id": f"a\t{n}\n", "occurred_at": T + 10 - n}) + b"\t" for n in range(5)]
     out = list(sorted_lines("usage", lines, run_lines=2, tmp_dir=str(tmp_path)))
     assert [(ln.account, ln.raw) for ln in out] == [(f"a\t{n}\n", lines[n]) for n in reversed(range(5))]
+
+
+@pytest.mark.parametrize("run_lines", [1, 1000])
+def test_a_removal_goes_where_it_happened_and_a_tombstone_keeps_its_key(run_lines: int, tmp_path: Path) -> None:
+    crm = spec("account", "debezium", fields={"account_id": "id", "tier": "plan"},
+               values={"tier": {"enterprise": "strategic"}})
+    delete_at = ENVELOPE_DELETE["payload"]["source"]["ts_ms"]
+    sorter = Sorter("account", run_lines=run_lines, tmp_dir=str(tmp_path), keys=mapped_keys(InputMapper(crm)))
+    sorter.add(orjson.dumps(ENVELOPE_DELETE))
+    sorter.add(None, orjson.dumps(KEY), delete_at + 5)  # a tombstone read from a topic: its record's time
+    sorter.add(orjson.dumps(ENVELOPE_CREATE))
+    without_time = {**ENVELOPE_DELETE, "payload": {**ENVELOPE_DELETE["payload"], "source": {}}}
+    without_time["payload"].pop("ts_ms")
+    sorter.add(orjson.dumps(without_time))
+    sorter.add(None, orjson.dumps(KEY))  # a tombstone of no known time: with the profiles, as before
+    out = list(sorter)
+    assert [(ln.seq, ln.order, ln.account) for ln in out] == [
+        (2, PROFILE_ORDER, ""), (3, PROFILE_ORDER, "1004"), (4, PROFILE_ORDER, "1004"),
+        (0, delete_at, "1004"), (1, delete_at + 5, "1004")]
+    tombstone = out[-1]
+    assert (tombstone.raw, tombstone.key, tombstone.occurred_at) == (None, orjson.dumps(KEY), NO_TIME)
+    assert out[3].key is None  # only a tombstone needs its key: the others are keyed by their account
+    events = sorted_lines("usage", [usage(0, delete_at - 1), usage(1, delete_at + 9)])
+    merged_out = [(ln.kind, ln.seq) for ln in merged({"account": out, "usage": events})]
+    assert merged_out == [("account", 2), ("account", 3), ("account", 4), ("usage", 0), ("account", 0),
+                          ("account", 1), ("usage", 1)]

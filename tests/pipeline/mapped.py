@@ -16,8 +16,10 @@ from tests.pipeline.test_processor import Outbox
 
 def mapped_processor(inputs: InputsFile, partitions: int, wall_ms: Callable[[], int], *,
                      table: dict[bytes, bytes] | None = None, links: dict[bytes, bytes] | None = None,
-                     wait_s: float = 30.0) -> Processor:
-    """Return a processor of `inputs` over `table` and `links` (new dicts when not given), its outputs kept."""
+                     traits: dict[bytes, bytes] | None = None, wait_s: float = 30.0,
+                     view: RedisView | None = None) -> Processor:
+    """Return a processor of `inputs` over `table`, `links` and `traits` (new dicts when not given), its outputs
+    kept; `view` is its Redis view (none by default)."""
     settings = Settings(redis={"url": ""}, topics={"partitions": partitions}, ingest={"link_wait_seconds": wait_s})
     policy = load_policy(settings.engine.policy_file)
     config = EngineConfig.from_settings(settings.engine)
@@ -27,6 +29,6 @@ def mapped_processor(inputs: InputsFile, partitions: int, wall_ms: Callable[[], 
                              kind_by_name=kind_by_name)
     metrics = Metrics()
     return Processor(settings, engine, {} if table is None else table, topics, metrics,
-                     RedisView("", "test:", metrics), PipelineClock(policy, config, clock=lambda: 0),
+                     view or RedisView("", "test:", metrics), PipelineClock(policy, config, clock=lambda: 0),
                      tick_interval_ms=engine.tick_interval_ms, wall_ms=wall_ms, inputs=inputs,
-                     links={} if links is None else links, traits={})
+                     links={} if links is None else links, traits={} if traits is None else traits)

@@ -8,9 +8,9 @@ file). Pure, like the rest of the generator: messages out, nothing sent.
 
 from .message import Message, zendesk_org_id
 from .plan import EXAMPLE_TOPICS, FORMAT_KINDS, GENERATED_FORMATS, NATIVE, Plan, check_topics, plan_formats, topics_of
-from .shaper import SHAPES, shape_traffic
+from .shaper import SHAPES, RecordShaper, shape_traffic
 
 __all__ = [
-    "EXAMPLE_TOPICS", "FORMAT_KINDS", "GENERATED_FORMATS", "NATIVE", "SHAPES", "Message", "Plan", "check_topics",
-    "plan_formats", "shape_traffic", "topics_of", "zendesk_org_id",
+    "EXAMPLE_TOPICS", "FORMAT_KINDS", "GENERATED_FORMATS", "NATIVE", "SHAPES", "Message", "Plan", "RecordShaper",
+    "check_topics", "plan_formats", "shape_traffic", "topics_of", "zendesk_org_id",
 ]

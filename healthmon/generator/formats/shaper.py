@@ -14,7 +14,7 @@ from .plan import NATIVE, Plan
 from .segment import group_calls, track
 from .support import delighted_response, intercom_conversation, zendesk_ticket
 
-__all__ = ["SHAPES", "shape_traffic"]
+__all__ = ["SHAPES", "RecordShaper", "shape_traffic"]
 
 #: (format, kind) -> the function shaping a record of that kind (Segment-family profiles are handled apart)
 SHAPES: dict[tuple[str, str], ShapeFn] = {
@@ -29,10 +29,25 @@ def shape_traffic(traffic: Traffic, plan: Plan, topics: Mapping[tuple[str, str],
                   native_topics: Mapping[str, str], *, binary: bool = True) -> Iterator[Message]:
     """Yield `traffic` in the shapes of `plan`: to `topics` ((format, kind) -> topic), native kinds to
     `native_topics` (kind -> topic). `binary` lets CloudEvents use binary mode (files cannot: no headers)."""
-    shaping = Shaping(topics=dict(topics), accounts={a.account_id: a for a in traffic.accounts}, binary=binary,
-                      links=plan.links)
+    shaper = RecordShaper(traffic, plan, topics, native_topics, binary=binary)
     for record in traffic.records():
-        yield from _shape(shaping, plan, native_topics, record)
+        yield from shaper(record)
+
+
+class RecordShaper:
+    """Shape `traffic`'s records one call at a time (a sender of parts of it), as `shape_traffic` shapes them:
+    records shaped in the same order give the same messages."""
+
+    def __init__(self, traffic: Traffic, plan: Plan, topics: Mapping[tuple[str, str], str],
+                 native_topics: Mapping[str, str], *, binary: bool = True) -> None:
+        self.plan = plan
+        self.native_topics = native_topics
+        self.shaping = Shaping(topics=dict(topics), accounts={a.account_id: a for a in traffic.accounts},
+                               binary=binary, links=plan.links)
+
+    def __call__(self, record: Record) -> list[Message]:
+        """Return the messages of one record."""
+        return _shape(self.shaping, self.plan, self.native_topics, record)
 
 
 def _shape(shaping: Shaping, plan: Plan, native_topics: Mapping[str, str], record: Record) -> list[Message]:

@@ -71,7 +71,7 @@ class DebeziumPreset(Preset):
             return
         row = decode_row(item, column_schemas(schema, None))
         if row.get("__deleted") in ("true", True) or row.get("__op") == "d":
-            self._remove(row, reader, out)
+            self._remove(row, row.get("__source_ts_ms"), reader, out)
         else:
             self._upsert(index, row, row.get("__source_ts_ms"), reader, out)
 
@@ -90,7 +90,7 @@ class DebeziumPreset(Preset):
             if not isinstance(row, dict):
                 out.add_ignored(Ignored(index, "debezium delete without its before row"))
                 return
-            self._remove(decode_row(row, columns), reader, out)
+            self._remove(decode_row(row, columns), at, reader, out)
         elif op == "t" or op == "m":
             out.add_ignored(Ignored(index, f"debezium {'truncate' if op == 't' else 'message'} event"))
         else:
@@ -100,10 +100,12 @@ class DebeziumPreset(Preset):
         extra = {"updated_at": at} if at is not None and not reader.has("updated_at") else None
         reader.profile(index, row, out, extra=extra)
 
-    def _remove(self, row: dict[str, Any], reader: Reader, out: Mapped) -> None:
+    def _remove(self, row: dict[str, Any], at: Any, reader: Reader, out: Mapped) -> None:
         account = reader.get("account_id", row, required=False)
         if account is None:
             raise Failure(DeadLetterReason.UNKNOWN_ACCOUNT, f"account_id: `{reader.sources['account_id']}` found "
                                                             "nothing in the deleted row")
-        out.add_removal(AccountRemoval(account, "deleted"))
+        # The change's time places the delete among the events in a backtest (the worker takes it on arrival).
+        when = at if isinstance(at, int) and not isinstance(at, bool) else None
+        out.add_removal(AccountRemoval(account, "deleted", when))
         reader.add_links(row, None, out)

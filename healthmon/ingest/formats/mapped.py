@@ -68,6 +68,8 @@ class AccountRemoval:
     account_id: str
     #: why, for the resolve reason of its open alerts and for logs: `deleted` or `tombstone`
     reason: str
+    #: when the source removed it (epoch ms: a Debezium delete's `source.ts_ms`), if the message says
+    occurred_at: int | None = None
 
 
 @dataclass(slots=True)

@@ -69,13 +69,16 @@ def test_the_flattened_form_is_an_upsert_and_a_rewritten_delete_a_removal():
     profile, _ = _profile(FLAT_ROW)
     assert (profile.account_id, profile.arr, profile.updated_at) == ("1004", 1234567.89, 1736150400000)
     out = map_doc(CRM, {**FLAT_ROW, "__deleted": "true"})
-    assert out.removals == [AccountRemoval("1004", "deleted")] and not out.events
-    assert map_doc(CRM, {**FLAT_ROW, "__op": "d"}).removals == [AccountRemoval("1004", "deleted")]
+    assert out.removals == [AccountRemoval("1004", "deleted", 1736150400000)] and not out.events
+    assert map_doc(CRM, {**FLAT_ROW, "__op": "d"}).removals == [AccountRemoval("1004", "deleted", 1736150400000)]
+    without_time = {k: v for k, v in FLAT_ROW.items() if k != "__source_ts_ms"}
+    assert map_doc(CRM, {**without_time, "__op": "d"}).removals == [AccountRemoval("1004", "deleted")]
 
 
 def test_a_delete_removes_the_account_and_unlinks_its_keys():
     out = map_doc(CRM, ENVELOPE_DELETE)
-    assert out.removals == [AccountRemoval("1004", "deleted")]
+    # at the change's time (`source.ts_ms`), where a backtest places it among the events
+    assert out.removals == [AccountRemoval("1004", "deleted", 1736236800000)]
     assert out.links == [LinkUpdate("zendesk_org", "8447346622462", None)]
     assert not out.events and not out.rejections
 
