@@ -2,10 +2,12 @@
 
 An account is due at the tick boundary `Engine.next_tick_ms` names from its own state (the ticks it
 skips could only have moved its evaluation clock within a day), and it is ticked at that very instant,
-however far the watermark has moved since, but never more than `CATCH_UP_TICKS` intervals back (a
-profile that never had an event is due at the epoch). So the instants depend on the account's state,
-the watermark and the order of the input only: a replay, or a worker restarted from its saved table,
-ticks at the same instants as an uninterrupted run.
+however far the watermark has moved since, but never more than `CATCH_UP_TICKS` intervals back. A
+profile that has had neither an event nor a tick is due at the epoch: it is ticked at the partition's latest
+boundary, since its first tick starts its warm-up and its score history, and the account was not known
+before the stream reached it. So the instants depend on the account's state, the watermark and the order
+of the input only: a replay, or a worker restarted from its saved table, ticks at the same instants as an
+uninterrupted run.
 """
 
 from __future__ import annotations
@@ -69,8 +71,19 @@ class TickSchedule:
         boundary = wm - wm % self.tick_interval_ms
         earliest = boundary - CATCH_UP_TICKS * self.tick_interval_ms
         heap = self._heap[partition]
+        self._place_unevaluated(heap, boundary)
         while heap and heap[0][0] <= boundary:
             yield max(heap[0][0], earliest)
+
+    def _place_unevaluated(self, heap: list[tuple[int, str]], boundary: int) -> None:
+        """Move the accounts never evaluated (due at the epoch's first interval) to `boundary`."""
+        if boundary <= self.tick_interval_ms:
+            return
+        while heap and heap[0][0] <= self.tick_interval_ms:
+            at, account_id = heapq.heappop(heap)
+            if self._due.get(account_id) == at:  # else a stale entry
+                self._due[account_id] = boundary
+                heapq.heappush(heap, (boundary, account_id))
 
     def pop_due(self, partition: int, now_ms: int) -> list[str]:
         """Take the accounts of `partition` due at or before `now_ms` off the schedule, in account order."""

@@ -86,13 +86,22 @@ class DropRun(NamedTuple):
     last_day: date
 
 
+#: The `drop` traffic: 49 days ending at a fixed UTC midnight, the drop starting 8 days before the end. A digest's
+#: week ends on the day before the latest event, so it covers the drop's first week, when the weekly windows take
+#: it in. Traffic ending "now" with the default change (14 days before the end) left the digest the drop's tail,
+#: a fall or a rise depending on the time of day and the weekdays the run spanned.
+DROP_END_MS = 1_788_220_800_000  # 2026-09-01T00:00:00Z
+DROP_DAYS = 49
+DROP_CHANGE_DAY = DROP_DAYS - 8
+
+
 async def run_drop(worker_factory: Any, topic_io: TopicIO, accounts: int = 6) -> DropRun:
-    """Send 49 days of the `drop` scenario ending about now, start a worker, wait until it counted every event."""
+    """Send 49 days of the `drop` scenario (`DROP_END_MS`), start a worker, wait until it counted every event."""
     worker = worker_factory(start=False)
     settings = worker.settings
     await ensure_topics(topic_io.bootstrap, settings.topics, settings.kafka)
-    traffic = generate(accounts=accounts, scenario="drop", seed=7, start_ms=int(time.time() * 1000) - 50 * DAY_MS,
-                       days=49)
+    traffic = generate(accounts=accounts, scenario="drop", seed=7, start_ms=DROP_END_MS - DROP_DAYS * DAY_MS,
+                       days=DROP_DAYS, change_day=DROP_CHANGE_DAY)
     sent = await send(settings, traffic)
     worker.start().wait_ready()
     wait_processed(worker, sent)

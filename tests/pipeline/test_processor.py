@@ -17,6 +17,7 @@ import pytest
 
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, load_policy, state_from_bytes
+from healthmon.core.history import decode
 from healthmon.generator import generate
 from healthmon.ingest import partition_for
 from healthmon.pipeline.processor import Processor
@@ -212,3 +213,27 @@ def test_every_evaluation_is_saved_even_one_that_moved_only_its_instant(uninterr
     saved = {a: state_from_bytes(table[a.encode()]).last_eval_ms for a in processor.states.live}
     behind = {a: (saved[a], s.last_eval_ms) for a, s in processor.states.live.items() if saved[a] != s.last_eval_ms}
     assert not behind, f"saved behind live (saved, live): {behind}"
+
+
+async def test_a_profile_has_no_history_before_the_stream_reached_it(settings):
+    # Two accounts of one partition: a profile-only account meets the stream at the other's first event,
+    # and its history starts on that day, not on days before anything of anyone was read.
+    first_ms = 1_787_686_200_000  # 2026-08-25T19:30:00Z
+    assert partition_for("acc-0", PARTITIONS) == partition_for("acc-6", PARTITIONS)
+    partition = partition_for("acc-0", PARTITIONS)
+    processor = _processor(settings, {})
+    names = settings.topics.input_names
+    for offset, account_id in enumerate(("acc-0", "acc-6")):
+        profile = {"account_id": account_id, "name": account_id, "tier": "standard", "seats": 10, "arr": 1000.0,
+                   "csm": "ann@example.com", "contract_start": "2025-01-01", "renewal_date": "2027-01-01"}
+        await processor.on_message(names["account"], partition, offset, account_id.encode(), orjson.dumps(profile))
+    for offset, (account_id, at) in enumerate([("acc-0", first_ms), ("acc-0", first_ms + 3 * DAY_MS),
+                                               ("acc-6", first_ms + 3 * DAY_MS + 1)]):
+        usage = {"event_id": f"u-{offset}", "account_id": account_id, "user_id": "u1", "feature": "login",
+                 "occurred_at": at}
+        await processor.on_message(names["usage"], partition, offset, account_id.encode(), orjson.dumps(usage))
+    for account_id in ("acc-0", "acc-6"):
+        state = processor.state_of(account_id)
+        points = decode(state.history)
+        assert points and points[0].day == first_ms // DAY_MS, (account_id, [p.day for p in points])
+        assert state.first_ms >= first_ms - first_ms % processor.ticks.tick_interval_ms

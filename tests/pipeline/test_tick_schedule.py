@@ -45,7 +45,10 @@ def test_a_rescheduled_account_is_due_at_its_new_instant_only():
 @pytest.mark.parametrize(("due", "watermark", "expected"), [
     pytest.param(5 * INTERVAL, 5 * INTERVAL + 1, [5 * INTERVAL], id="due-at-the-boundary"),
     pytest.param(5 * INTERVAL, 5 * INTERVAL - 1, [], id="watermark-not-there-yet"),
-    pytest.param(0, 100 * INTERVAL, [(100 - CATCH_UP_TICKS) * INTERVAL], id="catch-up-is-bounded"),
+    pytest.param(10 * INTERVAL, 100 * INTERVAL, [(100 - CATCH_UP_TICKS) * INTERVAL], id="catch-up-is-bounded"),
+    # A profile never evaluated (`Engine.next_tick_ms`: the epoch's first interval) has its first tick now,
+    # not in the past: that tick starts its warm-up and its score history.
+    pytest.param(INTERVAL, 100 * INTERVAL + 1, [100 * INTERVAL], id="never-evaluated-at-the-boundary"),
 ])
 def test_instants_follow_the_watermark(due, watermark, expected):
     ticks = _schedule()
@@ -56,6 +59,17 @@ def test_instants_follow_the_watermark(due, watermark, expected):
         seen.append(at)
         ticks.pop_due(1, at)  # the processor ticks the due accounts before asking for the next instant
     assert seen == expected
+
+
+def test_a_never_evaluated_profile_is_ticked_after_the_accounts_catching_up():
+    ticks = _schedule()
+    ticks.schedule(1, "new", _state(INTERVAL))
+    ticks.schedule(1, "behind", _state(90 * INTERVAL))
+    ticks.watermark[1] = 100 * INTERVAL + 1
+    seen = []
+    for at in ticks.instants(1):
+        seen.append((at, ticks.pop_due(1, at)))
+    assert seen == [(90 * INTERVAL, ["behind"]), (100 * INTERVAL, ["new"])]
 
 
 def test_resume_schedules_saved_accounts_and_restores_each_partitions_stream_time():
