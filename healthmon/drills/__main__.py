@@ -22,10 +22,11 @@ def render_table(outcomes: list[Outcome], config: DrillConfig, events: int, clea
     """Return the drills' results as a Markdown table with the run's parameters."""
     lines = [
         f"{config.accounts} accounts, {events:,} events over {config.days} days of event time (seed "
-        f"{config.seed}), one event per message; clean run: {clean_alerts} alerts.",
+        f"{config.seed}), one event per message; clean run: {clean_alerts} alerts. Each drill is compared with "
+        "the clean run, the chaos drill with a calm run of its own live input (see \"The chaos drill\").",
         "",
         "| drill | fault | alerts (missing / extra / changed) | valid events rejected | accounts whose state "
-        "differs | views unlike the clean run's / unlike saved | recovery | result |",
+        "differs | views unlike the reference's / unlike saved | recovery | result |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
@@ -49,7 +50,8 @@ async def _main(args: argparse.Namespace) -> int:
     until = datetime.combine(args.until, datetime.min.time(), tzinfo=UTC) if args.until else None
     config = DrillConfig(accounts=args.accounts, days=args.days, seed=args.seed,
                          until_ms=int(until.timestamp() * 1000) if until else 0, pause_seconds=args.pause_seconds,
-                         kills=args.kills, chaos_seconds=args.chaos_seconds)
+                         kills=args.kills, chaos_seconds=args.chaos_seconds,
+                         chaos_faults=args.chaos_faults)
     names = args.only or list(DRILLS)
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="healthmon-drills-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -84,6 +86,9 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--chaos-seconds", type=float, default=240.0,
                         help="how long the chaos drill's input takes to send (its faults strike meanwhile)")
+    parser.add_argument("--chaos-faults", type=int, default=None,
+                        help="the most faults the chaos drill strikes (default: as many as its input's time allows; "
+                             "0: a calm run, which must equal its reference)")
     parser.add_argument("--only", action="append", choices=list(DRILLS),
                         help="run only this drill (repeatable)")
     parser.add_argument("--workdir", default=None, help="where logs go (default: a new temporary directory)")

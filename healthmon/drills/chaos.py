@@ -2,6 +2,7 @@
 
 Seeded (`DrillConfig.seed`): the same seed draws the same faults, in the same order, with the same
 durations, so a failing run can be repeated (the wall-clock moments they land on still vary).
+Its reference is `Drills.live`: the same workers reading the same input sent the same way, with no fault.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from healthmon.drills.compare import Outcome
 
 if TYPE_CHECKING:
     from healthmon.bench.children import Child
-    from healthmon.drills.harness import Broker, Run
+    from healthmon.drills.harness import Broker, Run, RunOutputs
+    from healthmon.generator import Record
 
 
 class Drills(Protocol):
@@ -30,16 +32,18 @@ class Drills(Protocol):
 
     def _run(self, name: str) -> Run: ...
 
-    async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str]) -> Outcome: ...
+    async def live(self) -> RunOutputs: ...
 
-__all__ = ["FAULTS", "chaos"]
+    async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str], *,
+                      reference: RunOutputs | None = None) -> Outcome: ...
+
+__all__ = ["FAULTS", "chaos", "send_steadily"]
 
 FAULTS = ("sigkill", "sigterm", "worker-sigstop", "broker-pause")
 
 
-async def _send_steadily(run: Run, drills: Drills, seconds: float) -> None:
-    """Send the drill's records spread evenly over `seconds`, a second's worth at a time."""
-    records = drills.records
+async def send_steadily(run: Run, records: list[Record], seconds: float) -> None:
+    """Send `records` spread evenly over `seconds`, a second's worth at a time."""
     per_second = max(1, int(len(records) / max(seconds, 1.0)))
     for start in range(0, len(records), per_second):
         began = time.monotonic()
@@ -56,11 +60,12 @@ async def chaos(drills: Drills) -> Outcome:
     """Run the chaos drill (see the module docstring)."""
     config = drills.config
     rng = random.Random(config.seed)
+    reference = await drills.live()
     run = drills._run("chaos")
     await run.create_topics()
     for _ in range(config.chaos_workers):
         await asyncio.to_thread(run.start_worker)
-    sender = asyncio.create_task(_send_steadily(run, drills, config.chaos_seconds))
+    sender = asyncio.create_task(send_steadily(run, drills.records, config.chaos_seconds))
     restarts: list[asyncio.Task[None]] = []
     log: list[str] = []
     struck: Counter[str] = Counter()
@@ -68,7 +73,7 @@ async def chaos(drills: Drills) -> Outcome:
     try:
         while not sender.done():
             await asyncio.wait({sender}, timeout=rng.uniform(*config.chaos_gap_seconds))
-            if sender.done():
+            if sender.done() or (config.chaos_faults is not None and sum(struck.values()) >= config.chaos_faults):
                 break
             alive: list[Child] = [w for w in run.workers if w.alive()]
             fault = rng.choice(FAULTS)
@@ -111,4 +116,5 @@ async def chaos(drills: Drills) -> Outcome:
         await asyncio.to_thread(run.start_worker)
     fault = (f"{config.chaos_workers} workers, input over {config.chaos_seconds:g} s; "
              + ", ".join(f"{struck[f]} {f}" for f in FAULTS) + f" (seed {config.seed})")
-    return await drills._finish(run, "chaos", fault, time.monotonic(), [f"faults: {'; '.join(log)}"])
+    return await drills._finish(run, "chaos", fault, time.monotonic(), [f"faults: {'; '.join(log) or 'none'}"],
+                                reference=reference)

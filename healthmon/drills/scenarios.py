@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 from healthmon.core import Engine, load_policy
-from healthmon.drills.chaos import chaos
+from healthmon.drills.chaos import chaos, send_steadily
 from healthmon.drills.compare import Outcome, diff_alerts, diff_health
 from healthmon.drills.harness import Broker, Run, RunOutputs
 from healthmon.drills.views import diff_views, settled_view
@@ -46,6 +46,8 @@ class DrillConfig:
     chaos_workers: int = 3
     chaos_seconds: float = 240.0
     chaos_gap_seconds: tuple[float, float] = (15.0, 25.0)
+    #: the most faults the chaos drill strikes (None: as many as its input's time allows; 0: a calm run)
+    chaos_faults: int | None = None
 
 
 class Drills:
@@ -65,6 +67,7 @@ class Drills:
         self.records: list[Record] = sorted(self.traffic.records(), key=lambda r: r.occurred_at)
         self.events = len(self.records)
         self._clean: RunOutputs | None = None
+        self._live: RunOutputs | None = None
         self._engine_cache: Engine | None = None
 
     def _run(self, name: str) -> Run:
@@ -90,8 +93,33 @@ class Drills:
                      f"{len(view.unlike_saved)} accounts read otherwise than saved")
         return self._clean
 
+    async def live(self) -> RunOutputs:
+        """Run the input as the chaos drill sends it, without faults (the chaos drill's reference); cached.
+
+        The same workers, started the same way, read the input while it is sent at the same rate in the same
+        order. The clean run's input is all on the broker before its worker starts; sent live, time runs tens
+        of thousands of times faster than in production (days of event time a second), so a sparse source's
+        natural quiet spell of a few days is a wall-clock silence of several seconds, and a stall of it is
+        announced (`HEALTHMON_STALL_IDLE_SECONDS`) with its hold-back of activity alerts: what the faults must
+        not change is what the same live input gives without them.
+        """
+        if self._live is None:
+            run = self._run("live")
+            await run.create_topics()
+            for _ in range(self.config.chaos_workers):
+                await asyncio.to_thread(run.start_worker)
+            await send_steadily(run, self.records, self.config.chaos_seconds)
+            await run.wait_committed()
+            view = await settled_view(run, self._engine(run))
+            run.stop()
+            self._live = await run.outputs(self.traffic, view)
+            self.say(f"live: {len(self._live.alerts)} alerts, dead letters {dict(self._live.dead_letters)}, "
+                     f"{len(view.unlike_saved)} accounts read otherwise than saved")
+        return self._live
+
     async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str],
-                      check: Callable[[Outcome, RunOutputs], None] = lambda outcome, got: None) -> Outcome:
+                      check: Callable[[Outcome, RunOutputs], None] = lambda outcome, got: None,
+                      reference: RunOutputs | None = None) -> Outcome:
         done = await run.wait_committed()
         view = await settled_view(run, self._engine(run))
         codes = run.stop()
@@ -101,7 +129,7 @@ class Drills:
         if rereads:
             notes.append(f"{rereads} stuck partition(s) read again")
         got = await run.outputs(self.traffic, view)
-        clean = await self.clean()
+        clean = reference or await self.clean()
         assert clean.view is not None
         outcome = Outcome(name=name, fault=fault, alerts=diff_alerts(clean.alerts, got.alerts),
                           dead_letters=got.dead_letters, clean_dead_letters=clean.dead_letters,
