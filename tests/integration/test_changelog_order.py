@@ -35,8 +35,9 @@ def _states(engine: Engine, start_ms: int) -> tuple[bytes, bytes]:
     return older, state_to_bytes(state)
 
 
-async def test_recovery_and_the_view_keep_the_newer_state_written_before_an_older_one(worker_factory, topic_io):
-    worker = worker_factory(start=False)
+@pytest.mark.parametrize("store", ["memory://", "rocksdb://"])
+async def test_recovery_and_the_view_keep_the_newer_state_written_before_an_older_one(worker_factory, topic_io, store):
+    worker = worker_factory(start=False, store={"url": store})
     settings = worker.settings
     app_id = settings.worker.app_id
     await ensure_topics(topic_io.bootstrap, settings.topics, settings.kafka, app_id=app_id)
