@@ -13,7 +13,7 @@ from pathlib import Path
 import orjson
 
 from healthmon.core import Engine, load_policy
-from healthmon.drills.chaos import chaos, send_steadily
+from healthmon.drills.chaos import chaos, send_steadily, stall_free_policy
 from healthmon.drills.compare import Outcome, diff_alerts, diff_health
 from healthmon.drills.harness import Broker, Run, RunOutputs
 from healthmon.drills.views import diff_views, settled_view
@@ -68,15 +68,31 @@ class Drills:
         self.events = len(self.records)
         self._clean: RunOutputs | None = None
         self._live: RunOutputs | None = None
-        self._engine_cache: Engine | None = None
+        self._live_policy: Path | None = None
+        self._engines: dict[Path, Engine] = {}
 
     def _run(self, name: str) -> Run:
         return Run(self.broker, self.redis_url, self.workdir, name)
 
+    def live_run(self, name: str) -> Run:
+        """Return a run of the input sent live: on a policy under which the traffic has no stall of its own.
+
+        See `healthmon.drills.chaos`: a natural quiet spell announced as a stall is a wall-clock decision.
+        """
+        if self._live_policy is None:
+            settings = self._run("policy").settings
+            path, raised = stall_free_policy(self.records, settings.topics.partitions, settings.engine.policy_file,
+                                             self.workdir / "live-policy.yaml")
+            self._live_policy = path
+            self.say("live runs: stale_after_seconds raised above the traffic's quiet spells: "
+                     + (", ".join(f"{s} {v / 86400:g} d" for s, v in raised.items()) or "none needed"))
+        return Run(self.broker, self.redis_url, self.workdir, name, engine={"policy_file": self._live_policy})
+
     def _engine(self, run: Run) -> Engine:
-        if self._engine_cache is None:
-            self._engine_cache = Engine(load_policy(run.settings.engine.policy_file))
-        return self._engine_cache
+        path = run.settings.engine.policy_file
+        if path not in self._engines:
+            self._engines[path] = Engine(load_policy(path))
+        return self._engines[path]
 
     async def clean(self) -> RunOutputs:
         """Run the input once without faults (the reference); cached."""
@@ -101,10 +117,10 @@ class Drills:
         of thousands of times faster than in production (days of event time a second), so a sparse source's
         natural quiet spell of a few days is a wall-clock silence of several seconds, and a stall of it is
         announced (`HEALTHMON_STALL_IDLE_SECONDS`) with its hold-back of activity alerts: what the faults must
-        not change is what the same live input gives without them.
+        not change is what the same live input gives without them. Both run `live_run`'s policy.
         """
         if self._live is None:
-            run = self._run("live")
+            run = self.live_run("live")
             await run.create_topics()
             for _ in range(self.config.chaos_workers):
                 await asyncio.to_thread(run.start_worker)
