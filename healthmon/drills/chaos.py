@@ -2,13 +2,14 @@
 
 Seeded (`DrillConfig.seed`): the same seed draws the same faults, in the same order, with the same
 durations, so a failing run can be repeated (the wall-clock moments they land on still vary).
-Its reference is `Drills.live`: the same workers reading the same input sent the same way, with no fault.
-Both run a policy under which the traffic has no stall of its own (`stall_free_policy`): sent live, the
-drill's event time runs tens of thousands of times faster than the wall clock, and whether a natural quiet
-spell of a sparse source is announced as `ingest_stalled`, and at which stream-time instants it starts and
-resolves (and so which activity alerts its hold-back keeps), is decided by the wall clock
-(`HEALTHMON_STALL_IDLE_SECONDS`) and by how the reporting worker's partitions interleave: two calm runs
-differ there. With no natural stall, an `ingest_stalled` in the chaos run is one that the faults caused.
+Its reference is `Drills.live`: the same workers reading the same input sent the same way, with no fault
+(not the clean run, whose input is all on the broker before its one worker starts). Both run a policy
+under which the traffic has no stall of its own (`stall_free_policy`): sent live, the drill's event time
+runs tens of thousands of times faster than the wall clock, and whether a natural quiet spell of a sparse
+source is announced as `ingest_stalled`, and at which stream-time instants it starts and resolves (and so
+which activity alerts its hold-back keeps), is decided by the wall clock (`HEALTHMON_STALL_IDLE_SECONDS`)
+and by how the reporting worker's partitions interleave: two calm runs differ there. With no natural
+stall, an `ingest_stalled` in the chaos run is one that the faults caused.
 """
 
 from __future__ import annotations

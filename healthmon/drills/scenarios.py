@@ -75,10 +75,7 @@ class Drills:
         return Run(self.broker, self.redis_url, self.workdir, name)
 
     def live_run(self, name: str) -> Run:
-        """Return a run of the input sent live: on a policy under which the traffic has no stall of its own.
-
-        See `healthmon.drills.chaos`: a natural quiet spell announced as a stall is a wall-clock decision.
-        """
+        """Return a run of the input sent live, on a policy under which the traffic has no stall of its own."""
         if self._live_policy is None:
             settings = self._run("policy").settings
             path, raised = stall_free_policy(self.records, settings.topics.partitions, settings.engine.policy_file,
@@ -110,15 +107,7 @@ class Drills:
         return self._clean
 
     async def live(self) -> RunOutputs:
-        """Run the input as the chaos drill sends it, without faults (the chaos drill's reference); cached.
-
-        The same workers, started the same way, read the input while it is sent at the same rate in the same
-        order. The clean run's input is all on the broker before its worker starts; sent live, time runs tens
-        of thousands of times faster than in production (days of event time a second), so a sparse source's
-        natural quiet spell of a few days is a wall-clock silence of several seconds, and a stall of it is
-        announced (`HEALTHMON_STALL_IDLE_SECONDS`) with its hold-back of activity alerts: what the faults must
-        not change is what the same live input gives without them. Both run `live_run`'s policy.
-        """
+        """Run the input as the chaos drill sends it (same workers, rate, order) without faults: its reference."""
         if self._live is None:
             run = self.live_run("live")
             await run.create_topics()
