@@ -14,7 +14,7 @@ import orjson
 
 from healthmon.core import Engine, load_policy
 from healthmon.drills.chaos import chaos, send_steadily, stall_free_policy
-from healthmon.drills.compare import Outcome, diff_alerts, diff_health
+from healthmon.drills.compare import Outcome, changed_fields, diff_alerts, diff_health
 from healthmon.drills.harness import Broker, Run, RunOutputs
 from healthmon.drills.views import diff_views, settled_view
 from healthmon.generator import Record, Traffic, generate
@@ -154,6 +154,7 @@ class Drills:
                 if ids:
                     counts = Counter(f"{k} {s}" for k, s in (kinds[i] for i in ids))
                     notes.append(f"{label} alerts: " + ", ".join(f"{n} {ks}" for ks, n in sorted(counts.items())))
+            notes.extend(changed_fields(clean.alerts, got.alerts, i) for i in outcome.alerts.changed[:4])
         self.say(f"{name}: {'ok' if outcome.passed else 'CHANGED'} {outcome.alerts}")
         return outcome
 
