@@ -20,6 +20,7 @@ from agents.view import ViewCheck, register_view_timer
 from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
+from healthmon.core.saved_view import saved_behind
 from healthmon.ingest.inputs import InputsFile, inputs_or_default
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
 from healthmon.kafka.connect import bootstrap_of
@@ -78,7 +79,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     faust_patches.install(verified_end_offsets)
     app = create_app(settings, broker_url)
     topics = declare_topics(app, settings.topics, [(spec.topic, spec.kind) for spec in inputs.inputs])
-    table = account_state_table(app, settings.topics)
+    table = account_state_table(app, settings.topics, behind=saved_behind)
     # Only mapped inputs link accounts or send traits: today's native topics need no global tables.
     links, traits = (None, None) if inputs.native else global_tables(app, settings.topics)
     metrics = Metrics(account_series=AccountSeries(settings.http.account_metrics, settings.http.account_metrics_max))

@@ -2,30 +2,77 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import faust
 
 from healthmon.config import TopicSettings
 
-__all__ = ["account_state_table", "global_tables"]
+__all__ = ["AccountStateTable", "account_state_table", "global_tables"]
+
+log = logging.getLogger(__name__)
+
+#: (a changelog record's state bytes, the state held for its account or None) -> whether the record is older
+Behind = Callable[[bytes, bytes | None], bool]
 
 
-def account_state_table(app: faust.App, topics: TopicSettings) -> faust.Table:
+class AccountStateTable(faust.Table):
+    """The account-state table, whose recovery keeps each account's most advanced state, not its last record.
+
+    A worker frozen past its session keeps its partitions in its own eyes: woken up after another worker
+    took them over and saved newer states, it can append its older ones before it learns that it lost
+    them, and the last changelog record of an account is then an older state. Recovery (active and
+    standby alike) therefore applies a record only if `behind` does not find it older than what is held.
+    """
+
+    def __init__(self, *args: Any, behind: Behind, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.behind = behind
+        #: changelog records refused as older than the state held for their account, since the start
+        self.refused = 0
+
+    def apply_changelog_batch(self, batch: Iterable[Any]) -> None:
+        """Apply changelog records to the store, leaving out each state older than its account's held one."""
+        held: dict[Any, bytes | None] = {}
+        kept = []
+        for event in batch:
+            key, value = event.key, event.message.value
+            before = held[key] if key in held else self.data.get(key)
+            if value is not None and self.behind(value, before):
+                self.refused += 1
+                log.warning("account-state changelog: %s at %s[%s]@%s is older than the state held; kept that",
+                            key, event.message.topic, event.message.partition, event.message.offset)
+                continue
+            held[key] = value
+            kept.append(event)
+        self.data.apply_changelog_batch(kept, to_key=self._to_key, to_value=self._to_value)
+
+
+def account_state_table(app: faust.App, topics: TopicSettings, behind: Behind) -> AccountStateTable:
     """Declare the account-state table (key: account_id bytes, value: state bytes).
 
     `use_partitioner=True` sends each changelog record to murmur2(account_id): the engine only
     processes an account on the partition murmur2 gives it (other events are repartitioned first),
     so the changelog partition always matches the input partition, and the tick sweep may write
-    any local account, not only the one of the current event.
+    any local account, not only the one of the current event. `behind` orders two states of an
+    account (`healthmon.core.saved_view.saved_behind`): see `AccountStateTable`.
     """
-    return app.Table(
-        "account-state",
+    table = AccountStateTable(
+        app,
+        name="account-state",
         default=None,
+        beacon=app.tables.beacon,
         key_type=bytes,
         value_type=bytes,
         partitions=topics.partitions,
         use_partitioner=True,
         help="Compact per-account health state.",
+        behind=behind,
     )
+    app.tables.add(table)
+    return table
 
 
 def global_tables(app: faust.App, topics: TopicSettings) -> tuple[faust.GlobalTable, faust.GlobalTable]:

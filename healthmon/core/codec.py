@@ -9,7 +9,8 @@ import orjson
 from healthmon.core.state import ACTIVE_DAYS, DAY_MS, FINGERPRINT, AccountState, Lifecycle, Ticket, shared
 from healthmon.core.vocabulary import EVENT_KINDS
 
-__all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_size_bytes", "state_to_bytes"]
+__all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_progress", "state_size_bytes",
+           "state_to_bytes"]
 
 #: Bumped whenever the layout changes; `state_from_bytes` refuses other versions.
 FORMAT_VERSION = 2
@@ -133,6 +134,23 @@ def state_from_bytes(raw: bytes) -> AccountState:
     if pos != len(raw):
         raise StateFormatError(f"corrupt state: {len(raw) - pos} trailing bytes")
     return state
+
+
+def state_progress(raw: bytes) -> tuple[int, int, int]:
+    """Return a saved state's `clock_ms`, `last_eval_ms` and input progress (`saved_view.ViewVersion.progress`).
+
+    Reads its meta only: recovery compares every changelog record with the one it holds.
+    """
+    if not raw or raw[0] not in (FORMAT_VERSION, _FORMAT_V1):
+        raise StateFormatError(f"unknown state format {raw[:1]!r} (expected version {FORMAT_VERSION})")
+    header = _HEADER_V1 if raw[0] == _FORMAT_V1 else _HEADER
+    try:
+        meta_len = header.unpack_from(raw, 0)[1]
+        meta = orjson.loads(raw[header.size:header.size + meta_len])
+        positions = meta[15] if len(meta) > 15 else []
+        return int(meta[6]), int(meta[10]), sum(int(offset) + 1 for _, offset in positions)
+    except (struct.error, orjson.JSONDecodeError, ValueError, TypeError, IndexError) as exc:
+        raise StateFormatError(f"corrupt state: {exc}") from None
 
 
 def state_size_bytes(state: AccountState) -> int:

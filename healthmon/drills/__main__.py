@@ -24,10 +24,12 @@ def render_table(outcomes: list[Outcome], config: DrillConfig, events: int, clea
               f"{' (unkeyed messages keyed by account)' if config.keyed else ''}" if config.formats else "")
     lines = [
         f"{config.accounts} accounts, {events:,} events over {config.days} days of event time (seed "
-        f"{config.seed}), one event per message{shapes}; clean run: {clean_alerts} alerts.",
+        f"{config.seed}), one event per message{shapes}; clean run: {clean_alerts} alerts. Each drill is "
+        "compared with the clean run, the chaos drill with a calm run of its own live input (see \"The chaos "
+        "drill\").",
         "",
         "| drill | fault | alerts (missing / extra / changed) | valid events rejected | accounts whose state "
-        "differs | views unlike the clean run's / unlike saved | recovery | result |",
+        "differs | views unlike the reference's / unlike saved | recovery | result |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for o in outcomes:
@@ -51,8 +53,8 @@ async def _main(args: argparse.Namespace) -> int:
     until = datetime.combine(args.until, datetime.min.time(), tzinfo=UTC) if args.until else None
     config = DrillConfig(accounts=args.accounts, days=args.days, seed=args.seed,
                          until_ms=int(until.timestamp() * 1000) if until else 0, pause_seconds=args.pause_seconds,
-                         kills=args.kills, chaos_seconds=args.chaos_seconds, formats=tuple(args.format),
-                         keyed=args.keyed)
+                         kills=args.kills, chaos_seconds=args.chaos_seconds, chaos_faults=args.chaos_faults,
+                         formats=tuple(args.format), keyed=args.keyed)
     names = args.only or list(DRILLS)
     if config.formats and "poison" in names:
         print("the poison drill sends healthmon's own shape: leave it out with --format (--only ...)", file=sys.stderr)
@@ -102,6 +104,9 @@ def main() -> None:
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--chaos-seconds", type=float, default=240.0,
                         help="how long the chaos drill's input takes to send (its faults strike meanwhile)")
+    parser.add_argument("--chaos-faults", type=int, default=None,
+                        help="the most faults the chaos drill strikes (default: as many as its input's time allows; "
+                             "0: a calm run, which must equal its reference)")
     parser.add_argument("--only", action="append", choices=list(DRILLS),
                         help="run only this drill (repeatable)")
     parser.add_argument("--format", type=_formats, default=[],

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-__all__ = ["AlertDiff", "Outcome", "diff_alerts", "diff_health", "without_processing_time"]
+__all__ = ["AlertDiff", "Outcome", "changed_fields", "diff_alerts", "diff_health", "without_processing_time"]
 
 
 def without_processing_time(alert: dict[str, Any]) -> bytes:
@@ -58,6 +58,16 @@ def diff_alerts(clean: list[dict[str, Any]], got: list[dict[str, Any]]) -> Alert
     diff.extra = sorted(have.keys() - want.keys())
     diff.changed = sorted(k for k in want.keys() & have.keys() if want[k] != have[k])
     return diff
+
+
+def changed_fields(clean: list[dict[str, Any]], got: list[dict[str, Any]], alert_id: str) -> str:
+    """Name how a changed alert differs: the fields unlike the clean run's, and how many bodies this run sent."""
+    want = next(a for a in clean if a["alert_id"] == alert_id)
+    bodies = {without_processing_time(a): a for a in got if a["alert_id"] == alert_id}
+    fields = sorted({k for a in bodies.values() for k in a.keys() | want.keys()
+                     if k != "processed_at" and a.get(k) != want.get(k)})
+    shown = ", ".join(f"{k} {want.get(k)!r:.80} != {[a.get(k) for a in bodies.values()]!r:.160}" for k in fields)
+    return f"{alert_id[:8]} ({want['kind']} {want['status']}, {len(bodies)} bodies): {shown}"
 
 
 def diff_health(clean: dict[str, dict[str, Any]], got: dict[str, dict[str, Any]]) -> list[str]:

@@ -14,8 +14,8 @@ from typing import Any
 import orjson
 
 from healthmon.core import Engine, load_policy
-from healthmon.drills.chaos import chaos
-from healthmon.drills.compare import Outcome, diff_alerts, diff_health
+from healthmon.drills.chaos import chaos, send_steadily, stall_free_policy
+from healthmon.drills.compare import Outcome, changed_fields, diff_alerts, diff_health
 from healthmon.drills.harness import Broker, Run, RunOutputs
 from healthmon.drills.views import diff_views, settled_view
 from healthmon.generator import Record, Traffic, generate
@@ -51,6 +51,8 @@ class DrillConfig:
     formats: tuple[str, ...] = ()
     #: with `formats`, key the messages a source sends without a key (Segment's tracks) by their account
     keyed: bool = False
+    #: the most faults the chaos drill strikes (None: as many as its input's time allows; 0: a calm run)
+    chaos_faults: int | None = None
 
 
 class Drills:
@@ -70,16 +72,30 @@ class Drills:
         self.records: list[Record] = sorted(self.traffic.records(), key=lambda r: r.occurred_at)
         self.events = len(self.records)
         self._clean: RunOutputs | None = None
-        self._engine_cache: Engine | None = None
+        self._live: RunOutputs | None = None
+        self._live_policy: Path | None = None
+        self._engines: dict[Path, Engine] = {}
 
     def _run(self, name: str, **sections: dict[str, Any]) -> Run:
         return Run(self.broker, self.redis_url, self.workdir, name, traffic=self.traffic,
                    formats=self.config.formats, keyed=self.config.keyed, **sections)
 
+    def live_run(self, name: str) -> Run:
+        """Return a run of the input sent live, on a policy under which the traffic has no stall of its own."""
+        if self._live_policy is None:
+            settings = self._run("policy").settings
+            path, raised = stall_free_policy(self.records, settings.topics.partitions, settings.engine.policy_file,
+                                             self.workdir / "live-policy.yaml")
+            self._live_policy = path
+            self.say("live runs: stale_after_seconds raised above the traffic's quiet spells: "
+                     + (", ".join(f"{s} {v / 86400:g} d" for s, v in raised.items()) or "none needed"))
+        return self._run(name, engine={"policy_file": self._live_policy})
+
     def _engine(self, run: Run) -> Engine:
-        if self._engine_cache is None:
-            self._engine_cache = Engine(load_policy(run.settings.engine.policy_file))
-        return self._engine_cache
+        path = run.settings.engine.policy_file
+        if path not in self._engines:
+            self._engines[path] = Engine(load_policy(path))
+        return self._engines[path]
 
     async def clean(self) -> RunOutputs:
         """Run the input once without faults (the reference); cached."""
@@ -98,8 +114,25 @@ class Drills:
                      + (f", events held for a link: {dict(waits)}" if waits else ""))
         return self._clean
 
+    async def live(self) -> RunOutputs:
+        """Run the input as the chaos drill sends it (same workers, rate, order) without faults: its reference."""
+        if self._live is None:
+            run = self.live_run("live")
+            await run.create_topics()
+            for _ in range(self.config.chaos_workers):
+                await asyncio.to_thread(run.start_worker)
+            await send_steadily(run, self.records, self.config.chaos_seconds)
+            await run.wait_committed()
+            view = await settled_view(run, self._engine(run))
+            run.stop()
+            self._live = await run.outputs(self.traffic, view)
+            self.say(f"live: {len(self._live.alerts)} alerts, dead letters {dict(self._live.dead_letters)}, "
+                     f"{len(view.unlike_saved)} accounts read otherwise than saved")
+        return self._live
+
     async def _finish(self, run: Run, name: str, fault: str, fault_end: float, notes: list[str],
-                      check: Callable[[Outcome, RunOutputs], None] = lambda outcome, got: None) -> Outcome:
+                      check: Callable[[Outcome, RunOutputs], None] = lambda outcome, got: None,
+                      reference: RunOutputs | None = None) -> Outcome:
         done = await run.wait_committed()
         view = await settled_view(run, self._engine(run))
         waits = run.link_waits()
@@ -112,7 +145,7 @@ class Drills:
         if rereads:
             notes.append(f"{rereads} stuck partition(s) read again")
         got = await run.outputs(self.traffic, view)
-        clean = await self.clean()
+        clean = reference or await self.clean()
         assert clean.view is not None
         outcome = Outcome(name=name, fault=fault, alerts=diff_alerts(clean.alerts, got.alerts),
                           dead_letters=got.dead_letters, clean_dead_letters=clean.dead_letters,
@@ -132,6 +165,7 @@ class Drills:
                 if ids:
                     counts = Counter(f"{k} {s}" for k, s in (kinds[i] for i in ids))
                     notes.append(f"{label} alerts: " + ", ".join(f"{n} {ks}" for ks, n in sorted(counts.items())))
+            notes.extend(changed_fields(clean.alerts, got.alerts, i) for i in outcome.alerts.changed[:4])
         self.say(f"{name}: {'ok' if outcome.passed else 'CHANGED'} {outcome.alerts}")
         return outcome
 

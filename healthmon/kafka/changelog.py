@@ -1,4 +1,5 @@
-"""Read the account-state changelog as table recovery does: every record from the start, the last per key wins."""
+"""Read the account-state changelog as table recovery does: every record from the start, each account's most
+advanced state kept (`healthmon.core.saved_view.saved_behind`; a tombstone removes the account)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 
+from healthmon.core.saved_view import saved_behind
 from healthmon.kafka.offsets import verified_end_offsets
 
 __all__ = ["changelog_topic", "read_saved_states"]
@@ -18,7 +20,10 @@ def changelog_topic(app_id: str) -> str:
 
 
 async def read_saved_states(bootstrap: str, topic: str, security: dict[str, Any] | None = None) -> dict[str, bytes]:
-    """Return account id -> the state bytes its changelog saved last (a tombstone removes the account).
+    """Return account id -> its most advanced state bytes in its changelog (a tombstone removes the account).
+
+    A record older than the state read before it for its account (a frozen former owner's) is left out, as
+    table recovery does (`streams.tables.AccountStateTable`).
 
     Reads each partition from its start to the end offset it had when the read began, with no consumer
     group, so it disturbs nothing; what is written meanwhile is left for the next read.
@@ -51,7 +56,7 @@ async def read_saved_states(bootstrap: str, topic: str, security: dict[str, Any]
                     key = record.key.decode()
                     if record.value is None:
                         states.pop(key, None)
-                    else:
+                    elif not saved_behind(record.value, states.get(key)):
                         states[key] = record.value
                 if records and records[-1].offset >= ends[tp] - 1:
                     left.discard(tp)

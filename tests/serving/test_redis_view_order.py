@@ -5,6 +5,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from healthmon.core.saved_view import ViewVersion, behind
 from tests.serving.conftest import make_snapshot
 from tests.serving.redis_probes import members, sync_client
 
@@ -43,6 +44,9 @@ async def test_versions_order_by_as_of_then_progress(view_factory, as_of, progre
     await other.flush()
     got = orjson.loads(sync_client(view).hget(view.account_key("acc-1"), "snapshot"))
     assert (got == pushed) is written
+    # the same order as table recovery's (`core.saved_view.behind`)
+    held = make_snapshot("acc-1", score=60.0, updated_at=NEWER)["as_of"]
+    assert written is not behind(ViewVersion(as_of, progress), ViewVersion(held, 40))
     assert (await view.list_accounts("red", None, 10) == [pushed]) is written
 
 
