@@ -7,7 +7,6 @@ import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import orjson
 from healthmon.core import Engine, load_policy
 from healthmon.drills.chaos import chaos, send_steadily, stall_free_policy
 from healthmon.drills.compare import Outcome, changed_fields, diff_alerts, diff_health
+from healthmon.drills.config import DrillConfig
 from healthmon.drills.harness import Broker, Run, RunOutputs
 from healthmon.drills.views import diff_views, settled_view
 from healthmon.generator import Record, Traffic, generate
@@ -25,34 +25,6 @@ __all__ = ["DRILLS", "DrillConfig", "Drills"]
 DAY_MS = 86_400_000
 #: A worker must exit within this long of SIGTERM, whatever it was doing (issue #10, #16).
 STOP_LIMIT_SECONDS = 15
-
-
-@dataclass(frozen=True)
-class DrillConfig:
-    """The input and the faults' sizes (the defaults are the issue's figures)."""
-
-    accounts: int = 60
-    days: int = 42
-    seed: int = 7
-    #: the traffic ends here (event time), so every run sends byte-identical events
-    until_ms: int = 0
-    #: the fault hits once this share of the input has been processed
-    trigger_ratio: float = 0.3
-    pause_seconds: float = 32.0
-    #: a second worker leaves by SIGTERM this long after it is ready
-    leave_after_seconds: float = 8.0
-    kills: int = 20
-    outage_days: int = 3
-    #: the chaos drill: workers, how long its input takes to send, the gap between two faults
-    chaos_workers: int = 3
-    chaos_seconds: float = 240.0
-    chaos_gap_seconds: tuple[float, float] = (15.0, 25.0)
-    #: send the traffic in these sources' shapes, read through an inputs file (`generate --format`'s names)
-    formats: tuple[str, ...] = ()
-    #: with `formats`, key the messages a source sends without a key (Segment's tracks) by their account
-    keyed: bool = False
-    #: the most faults the chaos drill strikes (None: as many as its input's time allows; 0: a calm run)
-    chaos_faults: int | None = None
 
 
 class Drills:
