@@ -23,8 +23,10 @@ from tests.integration.scenario import TOPICS
 
 __all__ = ["REMOVED", "CrmHistory", "crm_history", "delete_messages", "send_history"]
 
-#: an account of the history below with three alerts still firing at its end
+#: an account of the history below with alerts still firing at its end
 REMOVED = "acc-00008"
+#: the history ends a day before this instant, the CRM's delete: fixed, so the alerts do not depend on the day
+END_MS = 1_788_307_200_000  # 2026-09-02T00:00:00Z
 _FILE_KINDS = {"usage": "usage", "ticket": "tickets", "nps": "nps", "account": "accounts"}
 
 
@@ -47,11 +49,11 @@ class CrmHistory:
 
 
 async def crm_history(base: Settings, tmp_path: Path, topic_io: Any) -> CrmHistory:
-    """Return 35 days of 12 accounts ending a day ago: native events, Debezium rows (topics created)."""
+    """Return 35 days of 12 accounts ending a day before `END_MS`: native events, Debezium rows (topics created)."""
     prefix, native = base.topics.prefix, base.topics.input_names
     policy_file = tmp_path / "policy.yaml"
     policy = policy_without_csat(policy_file)
-    now_ms = int(time.time() * 1000)
+    now_ms = END_MS
     history = traffic(now_ms - 86_400_000, days=35, accounts=12)
     messages = list(shape_traffic(history, plan_formats(["debezium"]), topics(prefix), native))
     crm = next(m.topic for m in messages if m.kind == "account")
