@@ -20,7 +20,8 @@ import msgspec
 from healthmon.core.vocabulary import InputKind, TicketPriority, TicketStatus
 from schemas.events import EPOCH_MS, MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
 
-__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast", "epoch_ms"]
+__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "datetime_ms", "decode_fast", "epoch_ms",
+           "may_round_apart"]
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
@@ -148,6 +149,22 @@ _CARRY_HINT = re.compile(rb"999[5-9]")
 _CARRY = re.compile(rb"\.\d{3}999[5-9]")
 
 
+def may_round_apart(raw: bytes) -> bool:
+    """Return whether a time in `raw` may read another millisecond in msgspec than in `parse_epoch_ms`."""
+    return _CARRY_HINT.search(raw) is not None and _CARRY.search(raw) is not None
+
+
+def datetime_ms(value: datetime) -> int | None:
+    """Return a datetime msgspec decoded as `parse_epoch_ms` would read its text, or None where it would refuse it.
+
+    The caller declines the message first where `may_round_apart` says so.
+    """
+    if value.tzinfo is None:
+        return None
+    ms = (value - _EPOCH) // _MS
+    return ms if EPOCH_MS <= ms <= MAX_OCCURRED_AT_MS else None
+
+
 def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int, max_batch_events: int,
                 min_occurred_at_ms: int = MIN_OCCURRED_AT_MS) -> tuple[list[tuple[int | None, Any]], bool] | None:
     """Return ((index, event) pairs, whether a batch) when every event of the message is valid, else None."""
@@ -175,7 +192,7 @@ def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int, 
         return None
     if batch and not 0 < len(items) <= max_batch_events:
         return None
-    if _CARRY_HINT.search(raw) is not None and _CARRY.search(raw) is not None:
+    if may_round_apart(raw):
         return None
     # what `parse_epoch_ms` accepts (the epoch to MAX_OCCURRED_AT_MS), the floor and the future skew at once
     earliest = max(EPOCH_MS, min_occurred_at_ms)
