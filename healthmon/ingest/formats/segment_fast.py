@@ -3,9 +3,9 @@
 `track_fast` either returns exactly what the preset's own path (`segment.SegmentPreset.map_item` through
 the `Reader`) returns for a message, or None, and then the caller runs that path. It takes a single
 `track` call of an input whose file gives no `fields` or `values`, with plain string ids, an RFC 3339
-`timestamp` (msgspec parses it in C) and an object (or no) `properties`; it declines anything else, so every rejection, every
-conversion and every other call still comes from the preset's path (tests/ingest/formats/
-test_segment_fast.py holds the two to the same results).
+`timestamp` (msgspec parses it in C) and an object (or no) `properties`; it declines anything else, so
+every rejection, every conversion and every other call still comes from the preset's path
+(tests/ingest/formats/test_segment_fast.py holds the two to the same results).
 """
 
 from __future__ import annotations
