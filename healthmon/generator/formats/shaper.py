@@ -14,7 +14,7 @@ from .plan import NATIVE, Plan
 from .segment import group_calls, track
 from .support import delighted_response, intercom_conversation, zendesk_ticket
 
-__all__ = ["SHAPES", "shape_traffic"]
+__all__ = ["SHAPES", "shape_records", "shape_traffic"]
 
 #: (format, kind) -> the function shaping a record of that kind (Segment-family profiles are handled apart)
 SHAPES: dict[tuple[str, str], ShapeFn] = {
@@ -29,10 +29,17 @@ def shape_traffic(traffic: Traffic, plan: Plan, topics: Mapping[tuple[str, str],
                   native_topics: Mapping[str, str], *, binary: bool = True) -> Iterator[Message]:
     """Yield `traffic` in the shapes of `plan`: to `topics` ((format, kind) -> topic), native kinds to
     `native_topics` (kind -> topic). `binary` lets CloudEvents use binary mode (files cannot: no headers)."""
+    for _, messages in shape_records(traffic, plan, topics, native_topics, binary=binary):
+        yield from messages
+
+
+def shape_records(traffic: Traffic, plan: Plan, topics: Mapping[tuple[str, str], str],
+                  native_topics: Mapping[str, str], *, binary: bool = True) -> Iterator[tuple[Record, list[Message]]]:
+    """Yield each record of `traffic` with its messages, as `shape_traffic` shapes them."""
     shaping = Shaping(topics=dict(topics), accounts={a.account_id: a for a in traffic.accounts}, binary=binary,
                       links=plan.links)
     for record in traffic.records():
-        yield from _shape(shaping, plan, native_topics, record)
+        yield record, _shape(shaping, plan, native_topics, record)
 
 
 def _shape(shaping: Shaping, plan: Plan, native_topics: Mapping[str, str], record: Record) -> list[Message]:
