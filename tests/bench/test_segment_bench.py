@@ -19,7 +19,7 @@ def test_the_segment_workload_maps_to_the_native_events_each_keyed_by_its_accoun
     tracks = InputMapper(InputSpec(topic="segment-tracks", kind="usage", format="segment"))
     usage: dict[str, tuple[str, str, str, int]] = {}
     linked = direct = 0
-    for kind, key, partition, body, n in segment:
+    for kind, key, partition, body, _ in segment:
         assert partition is None and key is not None
         if kind != "usage":
             continue
