@@ -7,6 +7,7 @@ from typing import Any, NamedTuple
 
 from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
+from healthmon.core.rounding import round_to
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
 from healthmon.core.vocabulary import FIRING, RESOLVED, AlertKind, AlertStatus, Band
@@ -50,7 +51,7 @@ def rhythm_line(line: WarningLine, active_days: float | None, gap_days: float | 
     """Return a rhythm line's enter line in days for an account's history so far (None: not watched yet)."""
     if line.gap_multiple is not None and gap_days is not None:
         assert line.min_above is not None and line.max_above is not None  # validation requires them
-        return min(line.max_above, max(line.min_above, round(line.gap_multiple * gap_days, 2)))
+        return min(line.max_above, max(line.min_above, round_to(line.gap_multiple * gap_days, 2)))
     found: float | None = None
     if line.above_by_active_days is not None and active_days:
         for count, days in line.above_by_active_days:
@@ -96,7 +97,7 @@ def line_value(line: WarningLine, metrics: Metrics, series: Series) -> tuple[flo
     details.update(current=weeks[0], baseline=baseline)
     if baseline <= 0 or baseline < (line.min_baseline or 0):
         return None, False, False, details
-    drop = round(1 - weeks[0] / baseline, 4)
+    drop = round_to(1 - weeks[0] / baseline, 4)
     details["value"] = drop
     assert line.drop is not None and line.exit_drop is not None  # validation requires both on relative lines
     return drop, drop >= line.drop, drop < line.exit_drop, details
