@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from healthmon.core.lifecycle import line_value, rhythm_line
+from healthmon.core.lifecycle import line_check, rhythm_line
 from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import band_with_hysteresis
@@ -80,9 +80,7 @@ def _thresholds(line: WarningLine, metrics: Metrics, firing: bool) -> list[float
 def quiet_day(state: AccountState, tier: TierPolicy, day0: int, metrics: Metrics) -> int:
     """Return the first day after `day0` on which a metric the tier scores or watches can move (or a far day)."""
     soonest = day0 + 1
-    scored: dict[str, tuple[float, float]] = {}
-    for metric, bad, span, _ in tier.score_terms:
-        scored[metric] = (min(bad, bad + span), max(bad, bad + span))
+    scored = tier.score_ranges
     lines: dict[str, list[float]] = {}
     bounds: set[int] = set()
     history = False
@@ -190,7 +188,7 @@ def settled(life: Lifecycle, tier: TierPolicy, metrics: Metrics, series: Series,
         firing = rule is not None and rule.status == RuleState.FIRING
         if rule is not None and not firing and rule.pending_since:
             return False  # left over from a resolve: the next evaluation clears it
-        value, entered, exited, _ = line_value(line, metrics, series)
+        value, entered, exited = line_check(line, metrics, series)
         if value is not None and (exited if firing else entered):
             return False
     return True
