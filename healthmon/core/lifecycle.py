@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
@@ -16,11 +16,11 @@ from healthmon.core.vocabulary import FIRING, RESOLVED, AlertKind, AlertStatus, 
 __all__ = ["ACCOUNT_REMOVED", "HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "account_removed",
            "evaluate_lifecycle", "line_check", "line_value", "rhythm_line", "timer_due"]
 
-HEALTH_RULE = "health"
+HEALTH_RULE: Final = "health"
 #: `details.reason` of the resolved alert of a warning line the account's policy no longer has
-RULE_RETIRED = "rule_retired"
+RULE_RETIRED: Final = "rule_retired"
 #: `details.reason` of the resolved alerts of an account its source removed (`details.removal` says how)
-ACCOUNT_REMOVED = "account_removed"
+ACCOUNT_REMOVED: Final = "account_removed"
 
 
 class Timing(NamedTuple):
@@ -49,7 +49,7 @@ class Transition:
 
 
 #: what an evaluation that announces nothing returns
-_NOTHING: tuple[Transition, ...] = ()
+_NOTHING: Final[tuple[Transition, ...]] = ()
 
 
 def rhythm_line(line: WarningLine, active_days: float | None, gap_days: float | None) -> float | None:

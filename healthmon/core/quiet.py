@@ -12,6 +12,7 @@ an earlier instant than needed (that evaluation then changes nothing), never a l
 from __future__ import annotations
 
 import math
+from typing import Final
 
 from healthmon.core.lifecycle import line_check, rhythm_line
 from healthmon.core.measures import Metrics, Series
@@ -23,13 +24,13 @@ from healthmon.core.windows import advance, asof_day
 __all__ = ["NEVER_MS", "catch_up", "catches_up", "quiet_day", "quiet_until_ms", "settled"]
 
 #: `AccountState.quiet_until_ms` of an account nothing but new input can change
-NEVER_MS = 1 << 60
-_NEVER_DAY = NEVER_MS // DAY_MS
+NEVER_MS: Final = 1 << 60
+_NEVER_DAY: Final = NEVER_MS // DAY_MS
 
 #: A day with usage enters or leaves a metric's windows when its distance behind the as-of day reaches one
 #: of these (bit positions of `AccountState.users`, indexes of `AccountState.events`).
-_WEEKS = (0, 7, 14, 21, 28, 35)
-_USAGE_BOUNDS: dict[str, tuple[int, ...]] = {
+_WEEKS: Final = (0, 7, 14, 21, 28, 35)
+_USAGE_BOUNDS: Final[dict[str, tuple[int, ...]]] = {
     "daily_active_users": (0, 1),
     "weekly_active_users": (0, 7), "weekly_active_ratio": (0, 7), "events_7d": (0, 7), "events_per_day": (0, 7),
     "monthly_active_users": (0, 28), "license_utilisation": (0, 28), "adoption_rate": (0, 28),
@@ -37,11 +38,11 @@ _USAGE_BOUNDS: dict[str, tuple[int, ...]] = {
     "events_trend": _WEEKS, "weekly_active_trend": _WEEKS,
 }
 #: metrics that have no value until the account's history covers five weeks
-_NEED_HISTORY = ("events_trend", "weekly_active_trend")
+_NEED_HISTORY: Final = ("events_trend", "weekly_active_trend")
 #: metrics no day can move
-_CONSTANT = ("active_days", "activity_gap_days", "open_tickets", "open_urgent_tickets")
+_CONSTANT: Final = ("active_days", "activity_gap_days", "open_tickets", "open_urgent_tickets")
 #: ticket and NPS metrics: how many days an answer or an opening stays in the window
-_TICKET_DAYS = {"tickets_opened_7d": 7, "tickets_opened_28d": 28}
+_TICKET_DAYS: Final = {"tickets_opened_7d": 7, "tickets_opened_28d": 28}
 
 
 def _growing(base: int, day0: int, scored: tuple[float, float] | None, lines: list[float]) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
 from healthmon.core.records import MeasureRecord
@@ -12,7 +12,7 @@ from healthmon.core.vocabulary import BANDS, Band
 __all__ = ["MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
            "worse"]
 
-_RANK: dict[str, int] = {b: i for i, b in enumerate(BANDS)}
+_RANK: Final[dict[str, int]] = {b: i for i, b in enumerate(BANDS)}
 
 
 class MeasureResult(NamedTuple):
