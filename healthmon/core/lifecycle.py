@@ -263,10 +263,7 @@ def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: Metrics, serie
     for line in tier.warning_lines:
         tr = _line(life, line, metrics, series, card, timing)
         if tr is not None:
-            if out is None:
-                out = [tr]
-            else:
-                out.append(tr)
+            out = [tr] if out is None else [*out, tr]
     life.last_score, life.last_band = card.score, card.band
     return _NOTHING if out is None else out
 
