@@ -30,9 +30,9 @@ class BenchOptions:
     latency_rate: float = 5000.0
     #: send the latency run's background load as per-partition envelopes (else one event per message)
     latency_envelopes: bool = True
-    #: rounds of the repartitioned run (each times the direct and the repartitioned side once, in turns)
+    #: rounds of the repartitioned and the segment runs (each times both of its sides once, in turns)
     repartitioned_rounds: int = 2
-    #: run only this part ("repartitioned"), or everything (None)
+    #: run only this part ("repartitioned" or "segment"), or everything (None)
     only: str | None = None
     profile: bool = False
     workdir: Path | None = None

@@ -24,6 +24,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "history_bytes_per_account<=1024": ("history_bytes_per_account", "<=", 1024),
     "repartitioned_vs_direct_single_ratio>=0.8": ("ratio_repartitioned_to_direct_single", ">=", 0.8),
     "evaluations_per_event_dormant<=5": ("evaluations_per_event_dormant", "<=", 5.0),
+    "segment_vs_native_dense_ratio>=0.9": ("ratio_segment_to_native_dense", ">=", 0.9),
 }
 
 
@@ -72,6 +73,10 @@ def _runs_table(part: dict[str, Any], batch_size: int, workers: int) -> list[str
 
 def render_table(result: dict[str, Any]) -> str:
     """Return the human-readable tables of a benchmark result: each workload, in-process, latency, targets."""
+    if "batch_size" not in result and "segment" in result:  # the segment run alone
+        from healthmon.bench.segment import render_segment
+
+        return "\n".join([render_segment(result["segment"]), _targets(result, measured_only=True)])
     if "batch_size" not in result:  # the repartitioned run alone
         from healthmon.bench.repartitioned import render_repartitioned
 
@@ -87,6 +92,10 @@ def render_table(result: dict[str, Any]) -> str:
         from healthmon.bench.repartitioned import render_repartitioned
 
         lines += ["", render_repartitioned(result["repartitioned"])]
+    if result.get("segment"):
+        from healthmon.bench.segment import render_segment
+
+        lines += ["", render_segment(result["segment"])]
     inproc = result.get("inprocess") or {}
     lines.append("")
     for name in ("sparse", "dense"):

@@ -20,6 +20,7 @@ from healthmon.bench.latency import LATENCY_POLICY, percentile, run_latency
 from healthmon.bench.options import LATENESS_S, PARTITIONS, BenchOptions
 from healthmon.bench.repartitioned import run_repartitioned
 from healthmon.bench.report import check_targets
+from healthmon.bench.segment import run_segment
 from healthmon.bench.workload import (
     DORMANT_ACCOUNTS,
     WORKLOADS,
@@ -70,6 +71,8 @@ def run_bench(opts: BenchOptions, say: Callable[[str], None] = lambda line: None
     try:
         if opts.only == "repartitioned":
             return _run_repartitioned_only(opts, settings, bootstrap, workdir, say)
+        if opts.only == "segment":
+            return _run_segment_only(opts, settings, bootstrap, workdir, say)
         return _run_all(opts, settings, bootstrap, workdir, say, broker_url, redis_url)
     finally:
         if broker is not None:
@@ -85,6 +88,19 @@ def _run_repartitioned_only(opts: BenchOptions, settings: Callable[..., Settings
         "bench": "healthmon", "version": __version__, "events": opts.events, "seed": opts.seed,
         "partitions": PARTITIONS, "cores": os.cpu_count(), "core_mode": core_mode(), "repartitioned": part,
         "ratio_repartitioned_to_direct_single": part["ratio_repartitioned_to_direct_single"]}
+    result["targets"] = check_targets(result)
+    return result
+
+
+def _run_segment_only(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: str, workdir: Path,
+                      say: Callable[[str], None]) -> dict[str, Any]:
+    """Run the segment comparison alone (`healthmon bench --segment`)."""
+    part = run_segment(opts, opts.dense_accounts or dense_accounts(opts.events), settings, bootstrap, workdir, say,
+                       rounds=opts.repartitioned_rounds)
+    result: dict[str, Any] = {
+        "bench": "healthmon", "version": __version__, "events": opts.events, "seed": opts.seed,
+        "partitions": PARTITIONS, "cores": os.cpu_count(), "core_mode": core_mode(), "segment": part,
+        "ratio_segment_to_native_dense": part["ratio_segment_to_native_dense"]}
     result["targets"] = check_targets(result)
     return result
 
@@ -132,6 +148,7 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
     dense = run_workload(opts, "dense", dense_n, settings, bootstrap, workdir, say)
     repartitioned = run_repartitioned(opts, dense_n, settings, bootstrap, workdir, say,
                                       rounds=opts.repartitioned_rounds)
+    segment = run_segment(opts, dense_n, settings, bootstrap, workdir, say, rounds=opts.repartitioned_rounds)
 
     latency: dict[str, Any] | None = None
     if opts.latency_seconds > 0:
@@ -164,6 +181,8 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "speedup_workers_dense": dense["speedup_workers"],
         "repartitioned": repartitioned,
         "ratio_repartitioned_to_direct_single": repartitioned["ratio_repartitioned_to_direct_single"],
+        "segment": segment,
+        "ratio_segment_to_native_dense": segment["ratio_segment_to_native_dense"],
         "inprocess": inproc,
         "inprocess_dense_events_per_s": inproc["dense"]["events_per_s"],
         "inprocess_sparse_events_per_s": inproc["sparse"]["events_per_s"],

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
+from healthmon.core.rounding import round_to
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
 from healthmon.core.state import Lifecycle, RuleState
 from healthmon.core.vocabulary import FIRING, RESOLVED, AlertKind, AlertStatus, Band
 
 __all__ = ["ACCOUNT_REMOVED", "HEALTH_RULE", "RULE_RETIRED", "Timing", "Transition", "account_removed",
-           "evaluate_lifecycle", "line_value", "rhythm_line", "timer_due"]
+           "evaluate_lifecycle", "line_check", "line_value", "rhythm_line", "timer_due"]
 
-HEALTH_RULE = "health"
+HEALTH_RULE: Final = "health"
 #: `details.reason` of the resolved alert of a warning line the account's policy no longer has
-RULE_RETIRED = "rule_retired"
+RULE_RETIRED: Final = "rule_retired"
 #: `details.reason` of the resolved alerts of an account its source removed (`details.removal` says how)
-ACCOUNT_REMOVED = "account_removed"
+ACCOUNT_REMOVED: Final = "account_removed"
 
 
 class Timing(NamedTuple):
@@ -46,11 +48,15 @@ class Transition:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+#: what an evaluation that announces nothing returns
+_NOTHING: Final[tuple[Transition, ...]] = ()
+
+
 def rhythm_line(line: WarningLine, active_days: float | None, gap_days: float | None) -> float | None:
     """Return a rhythm line's enter line in days for an account's history so far (None: not watched yet)."""
     if line.gap_multiple is not None and gap_days is not None:
         assert line.min_above is not None and line.max_above is not None  # validation requires them
-        return min(line.max_above, max(line.min_above, round(line.gap_multiple * gap_days, 2)))
+        return min(line.max_above, max(line.min_above, round_to(line.gap_multiple * gap_days, 2)))
     found: float | None = None
     if line.above_by_active_days is not None and active_days:
         for count, days in line.above_by_active_days:
@@ -60,53 +66,69 @@ def rhythm_line(line: WarningLine, active_days: float | None, gap_days: float | 
     return found
 
 
-def line_value(line: WarningLine, metrics: Metrics, series: Series) -> tuple[float | None, bool, bool, dict[str, Any]]:
-    """Return (value, past the enter line, past the exit line, details) of a warning line; None: no data."""
+def line_check(line: WarningLine, metrics: Metrics, series: Series) -> tuple[float | None, bool, bool]:
+    """Return (value, past the enter line, past the exit line) of a warning line; None: no data."""
     if line.kind == "rhythm":
         value = metrics.get(line.metric)
-        active, gap = metrics.get("active_days"), metrics.get("activity_gap_days")
-        enter = rhythm_line(line, active, gap)
-        details = {"metric": line.metric, "kind": "rhythm", "direction": "above", "value": value, "line": enter,
-                   "exit": line.exit_below, "active_days": active, "activity_gap_days": gap}
+        enter = rhythm_line(line, metrics.get("active_days"), metrics.get("activity_gap_days"))
         if value is None or enter is None:
-            return None, False, False, details
+            return None, False, False
         assert line.exit_below is not None  # validation defaults it
-        return value, value > enter, value <= line.exit_below, details
+        return value, value > enter, value <= line.exit_below
     if line.kind == "absolute":
         value = metrics.get(line.metric)
-        if line.above is not None:  # a metric where higher is worse: enter above, leave at or below
-            details = {"metric": line.metric, "kind": "absolute", "direction": "above", "value": value,
-                       "line": line.above, "exit": line.exit_below}
-            if value is None:
-                return None, False, False, details
-            assert line.exit_below is not None  # validation gives a line both keys of its direction
-            return value, value > line.above, value <= line.exit_below, details
-        details = {"metric": line.metric, "kind": "absolute", "value": value, "line": line.below,
-                   "exit": line.exit_above}
         if value is None:
-            return None, False, False, details
+            return None, False, False
+        if line.above is not None:  # a metric where higher is worse: enter above, leave at or below
+            assert line.exit_below is not None  # validation gives a line both keys of its direction
+            return value, value > line.above, value <= line.exit_below
         assert line.below is not None and line.exit_above is not None
-        return value, value < line.below, value >= line.exit_above, details
+        return value, value < line.below, value >= line.exit_above
     weeks = series.get(line.metric)
-    details = {"metric": line.metric, "kind": "relative", "value": None, "line": line.drop,
-               "exit": line.exit_drop}
     if not weeks:
-        return None, False, False, details
+        return None, False, False
     baseline = sum(weeks[1:5]) / 4
-    details.update(current=weeks[0], baseline=baseline)
     if baseline <= 0 or baseline < (line.min_baseline or 0):
-        return None, False, False, details
-    drop = round(1 - weeks[0] / baseline, 4)
-    details["value"] = drop
+        return None, False, False
+    drop = round_to(1 - weeks[0] / baseline, 4)
     assert line.drop is not None and line.exit_drop is not None  # validation requires both on relative lines
-    return drop, drop >= line.drop, drop < line.exit_drop, details
+    return drop, drop >= line.drop, drop < line.exit_drop
 
 
-def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> list[Transition]:
+def line_value(line: WarningLine, metrics: Metrics, series: Series) -> tuple[float | None, bool, bool, dict[str, Any]]:
+    """Return (value, past the enter line, past the exit line, details) of a warning line; None: no data.
+
+    The details are what an alert of the line shows; an evaluation builds them only for an alert.
+    """
+    value, entered, exited = line_check(line, metrics, series)
+    details: dict[str, Any]
+    if line.kind == "rhythm":
+        active, gap = metrics.get("active_days"), metrics.get("activity_gap_days")
+        details = {"metric": line.metric, "kind": "rhythm", "direction": "above", "value": metrics.get(line.metric),
+                   "line": rhythm_line(line, active, gap), "exit": line.exit_below, "active_days": active,
+                   "activity_gap_days": gap}
+    elif line.kind == "absolute":
+        if line.above is not None:
+            details = {"metric": line.metric, "kind": "absolute", "direction": "above",
+                       "value": metrics.get(line.metric), "line": line.above, "exit": line.exit_below}
+        else:
+            details = {"metric": line.metric, "kind": "absolute", "value": metrics.get(line.metric),
+                       "line": line.below, "exit": line.exit_above}
+    else:
+        details = {"metric": line.metric, "kind": "relative", "value": None, "line": line.drop,
+                   "exit": line.exit_drop}
+        weeks = series.get(line.metric)
+        if weeks:
+            details.update(current=weeks[0], baseline=sum(weeks[1:5]) / 4)
+            details["value"] = value
+    return value, entered, exited, details
+
+
+def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> Transition | None:
     h = life.health
     if card.score is None:
         h.pending_since, h.pending_band = 0, None
-        return []
+        return None
     candidate = band_with_hysteresis(card.score, h.band, tier.bands)
     if h.band is None or not t.warm:
         # Before the warm-up ends the band follows the score silently; a non-green band opens an
@@ -116,18 +138,18 @@ def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> li
             h.episode_start = 0 if candidate == "green" else (h.episode_start or t.at_ms)
             h.fired = False
         h.pending_since, h.pending_band = 0, None
-        return []
+        return None
     if candidate == h.band or tier.measure_sources & t.held_back:
         h.pending_since, h.pending_band = 0, None
-        return []
+        return None
     if not h.pending_since:
         h.pending_since = t.at_ms
     h.pending_band = candidate
     if t.at_ms - h.pending_since < t.min_dwell_ms:
-        return []
+        return None
     opening = h.band == "green"
     if opening and h.last_resolved and t.at_ms - h.last_resolved < t.cooldown_ms:
-        return []
+        return None
     before_band, before_score = h.band, h.score
     status: AlertStatus
     h.band, h.score = candidate, card.score
@@ -136,55 +158,61 @@ def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> li
         episode, fired = h.episode_start, h.fired
         h.episode_start, h.fired = 0, False
         if not fired:
-            return []
+            return None
         h.last_resolved = t.at_ms
         status = RESOLVED
     else:
         if opening or not h.episode_start:
             h.episode_start = t.at_ms
         if not h.fired and not worse(candidate, before_band):
-            return []  # an improvement within an unannounced episode (e.g. after the warm-up) is no news
+            return None  # an improvement within an unannounced episode (e.g. after the warm-up) is no news
         episode, h.fired, status = h.episode_start, True, FIRING
-    return [Transition("health_changed", HEALTH_RULE, status, episode, before_band, candidate, before_score,
-                       card.score, {"hysteresis_points": tier.bands.hysteresis_points,
-                                    "cut_offs": {"green": tier.bands.green, "yellow": tier.bands.yellow}})]
+    return Transition("health_changed", HEALTH_RULE, status, episode, before_band, candidate, before_score,
+                      card.score, {"hysteresis_points": tier.bands.hysteresis_points,
+                                   "cut_offs": {"green": tier.bands.green, "yellow": tier.bands.yellow}})
 
 
 def _line(life: Lifecycle, line: WarningLine, metrics: Metrics, series: Series, card: Scorecard,
-          t: Timing) -> list[Transition]:
+          t: Timing) -> Transition | None:
     rule = life.lines.get(line.name)
-    value, entered, exited, details = line_value(line, metrics, series)
+    value, entered, exited = line_check(line, metrics, series)
     if rule is None:
         if not entered or not t.warm or line.source in t.held_back:
-            return []
+            return None
         rule = life.line(line.name)
     if not t.warm or line.source in t.held_back or value is None:
         if rule.status == RuleState.PENDING:  # the `for` clock restarts once the data is trustworthy
             rule.status, rule.pending_since = RuleState.OK, 0
-        return []
-    details["for_seconds"] = line.for_seconds
+        return None
     if rule.status == RuleState.FIRING:
         if not exited:
-            return []
+            return None
         rule.status, rule.last_resolved = RuleState.OK, t.at_ms
         episode, rule.episode_start, rule.fired = rule.episode_start, 0, False
-        return [Transition("below_warning_line", line.name, RESOLVED, episode, life.last_band, card.band,
-                           life.last_score, card.score, details)]
+        return Transition("below_warning_line", line.name, RESOLVED, episode, life.last_band, card.band,
+                          life.last_score, card.score, _details(line, metrics, series))
     if not entered:
         rule.status, rule.pending_since = RuleState.OK, 0
-        return []
+        return None
     if rule.status == RuleState.OK:
         rule.status, rule.pending_since = RuleState.PENDING, t.at_ms
     if t.at_ms - rule.pending_since < line.for_seconds * 1000:
-        return []
+        return None
     if rule.last_resolved and t.at_ms - rule.last_resolved < line.cooldown_seconds * 1000:
-        return []
+        return None
     rule.status, rule.episode_start, rule.fired = RuleState.FIRING, rule.pending_since, True
-    return [Transition("below_warning_line", line.name, FIRING, rule.episode_start, life.last_band, card.band,
-                       life.last_score, card.score, details)]
+    return Transition("below_warning_line", line.name, FIRING, rule.episode_start, life.last_band, card.band,
+                      life.last_score, card.score, _details(line, metrics, series))
 
 
-def _retired(life: Lifecycle, kept: set[str], card: Scorecard) -> list[Transition]:
+def _details(line: WarningLine, metrics: Metrics, series: Series) -> dict[str, Any]:
+    """Return the details of an alert of `line`: `line_value`'s, and its `for`."""
+    details = line_value(line, metrics, series)[3]
+    details["for_seconds"] = line.for_seconds
+    return details
+
+
+def _retired(life: Lifecycle, kept: frozenset[str], card: Scorecard) -> list[Transition]:
     """Forget the warning lines the account's policy no longer has; a firing one resolves first.
 
     A line goes when the policy drops it or when the account moves to a tier without it. Its episode
@@ -218,15 +246,26 @@ def account_removed(life: Lifecycle, card: Scorecard, removal: str) -> list[Tran
 
 
 def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: Metrics, series: Series, tier: TierPolicy,
-                       timing: Timing) -> list[Transition]:
-    """Advance every rule of an account by one evaluation; return what to announce."""
-    out = _health(life, card, tier, timing)
-    if life.lines:
-        out.extend(_retired(life, {line.name for line in tier.warning_lines}, card))
+                       timing: Timing) -> Sequence[Transition]:
+    """Advance every rule of an account by one evaluation; return what to announce (most often nothing).
+
+    When nothing is announced no list is built: the result is a shared empty tuple.
+    """
+    health = _health(life, card, tier, timing)
+    out: list[Transition] | None = None if health is None else [health]
+    lines = life.lines
+    if lines:
+        kept = tier.line_names
+        if any(name not in kept for name in lines):
+            retired = _retired(life, kept, card)
+            if retired:
+                out = retired if out is None else out + retired
     for line in tier.warning_lines:
-        out.extend(_line(life, line, metrics, series, card, timing))
+        tr = _line(life, line, metrics, series, card, timing)
+        if tr is not None:
+            out = [tr] if out is None else [*out, tr]
     life.last_score, life.last_band = card.score, card.band
-    return out
+    return _NOTHING if out is None else out
 
 
 def timer_due(life: Lifecycle, tier: TierPolicy, min_dwell_ms: int, cooldown_ms: int, last_ms: int,

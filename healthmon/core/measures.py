@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from healthmon.core.rounding import round_to
 from healthmon.core.state import CORE_SHIFT, DAY_MS, AccountState
 from healthmon.core.windows import asof_day, count_users, shifted_bits, shifted_events
 
@@ -76,7 +77,7 @@ Series = dict[str, list[int]]
 
 
 def _ratio(num: float, den: float | None) -> float | None:
-    return round(num / den, 4) if den else None
+    return round_to(num / den, 4) if den else None
 
 
 def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
@@ -144,21 +145,21 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
         "adoption_rate": _ratio(core, seats),
         "core_users_28d": core,
         "events_7d": event_weeks[0],
-        "events_per_day": round(event_weeks[0] / 7, 2),
+        "events_per_day": round_to(event_weeks[0] / 7, 2),
         "events_trend": _ratio(event_weeks[0], baseline_events) if has_history else None,
         "weekly_active_trend": _ratio(wau, baseline_wau) if has_history else None,
         "days_since_last_activity": (max(0, day - state.last_activity_ms // DAY_MS)
                                      if state.last_activity_ms else None),
         "active_days": state.active_days,
-        "activity_gap_days": (round((state.last_activity_ms // DAY_MS - state.first_activity_day)
+        "activity_gap_days": (round_to((state.last_activity_ms // DAY_MS - state.first_activity_day)
                                     / (state.active_days - 1), 2) if state.active_days > 1 else None),
         "time_to_value_days": ttv,
         "tickets_opened_7d": opened_7,
         "tickets_opened_28d": opened_28,
         "open_tickets": open_all,
         "open_urgent_tickets": open_urgent,
-        "csat_28d": round(csat_sum / csat_n, 2) if csat_n else None,
-        "nps_90d": round(100 * (promoters - detractors) / answers, 1) if answers else None,
+        "csat_28d": round_to(csat_sum / csat_n, 2) if csat_n else None,
+        "nps_90d": round_to(100 * (promoters - detractors) / answers, 1) if answers else None,
     }
     series = {"weekly_active_users": weeks, "events_7d": event_weeks} if has_history else {}
     return metrics, series

@@ -109,10 +109,17 @@ class TierPolicy:
     measure_sources: frozenset[str]
     #: (metric, bad, good - bad, weight) per measure, the scoring hot path's view of `measures`
     score_terms: tuple[tuple[str, float, float, float], ...] = field(init=False, repr=False, compare=False)
+    #: metric -> (low, high): where its measure's score moves (a later measure of one metric wins), for `quiet`
+    score_ranges: dict[str, tuple[float, float]] = field(init=False, repr=False, compare=False)
+    #: the names of `warning_lines`
+    line_names: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "score_terms", tuple((m.metric, m.bad, m.good - m.bad, m.weight)
                                                       for m in self.measures))
+        object.__setattr__(self, "score_ranges", {metric: (min(bad, bad + span), max(bad, bad + span))
+                                                  for metric, bad, span, _ in self.score_terms})
+        object.__setattr__(self, "line_names", frozenset(line.name for line in self.warning_lines))
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ an earlier instant than needed (that evaluation then changes nothing), never a l
 from __future__ import annotations
 
 import math
+from typing import Final, NamedTuple
 
-from healthmon.core.lifecycle import line_value, rhythm_line
+from healthmon.core.lifecycle import line_check, rhythm_line
 from healthmon.core.measures import Metrics, Series
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import band_with_hysteresis
@@ -23,13 +24,13 @@ from healthmon.core.windows import advance, asof_day
 __all__ = ["NEVER_MS", "catch_up", "catches_up", "quiet_day", "quiet_until_ms", "settled"]
 
 #: `AccountState.quiet_until_ms` of an account nothing but new input can change
-NEVER_MS = 1 << 60
-_NEVER_DAY = NEVER_MS // DAY_MS
+NEVER_MS: Final = 1 << 60
+_NEVER_DAY: Final = NEVER_MS // DAY_MS
 
 #: A day with usage enters or leaves a metric's windows when its distance behind the as-of day reaches one
 #: of these (bit positions of `AccountState.users`, indexes of `AccountState.events`).
-_WEEKS = (0, 7, 14, 21, 28, 35)
-_USAGE_BOUNDS: dict[str, tuple[int, ...]] = {
+_WEEKS: Final = (0, 7, 14, 21, 28, 35)
+_USAGE_BOUNDS: Final[dict[str, tuple[int, ...]]] = {
     "daily_active_users": (0, 1),
     "weekly_active_users": (0, 7), "weekly_active_ratio": (0, 7), "events_7d": (0, 7), "events_per_day": (0, 7),
     "monthly_active_users": (0, 28), "license_utilisation": (0, 28), "adoption_rate": (0, 28),
@@ -37,11 +38,14 @@ _USAGE_BOUNDS: dict[str, tuple[int, ...]] = {
     "events_trend": _WEEKS, "weekly_active_trend": _WEEKS,
 }
 #: metrics that have no value until the account's history covers five weeks
-_NEED_HISTORY = ("events_trend", "weekly_active_trend")
+_NEED_HISTORY: Final = ("events_trend", "weekly_active_trend")
 #: metrics no day can move
-_CONSTANT = ("active_days", "activity_gap_days", "open_tickets", "open_urgent_tickets")
+_CONSTANT: Final = ("active_days", "activity_gap_days", "open_tickets", "open_urgent_tickets")
 #: ticket and NPS metrics: how many days an answer or an opening stays in the window
-_TICKET_DAYS = {"tickets_opened_7d": 7, "tickets_opened_28d": 28}
+_TICKET_DAYS: Final = {"tickets_opened_7d": 7, "tickets_opened_28d": 28}
+#: metrics whose next change is read from the account's own days (its last activity, contract, tickets, answers)
+_DATED: Final = ("days_since_last_activity", "time_to_value_days", "tickets_opened_7d", "tickets_opened_28d",
+                 "csat_28d", "nps_90d")
 
 
 def _growing(base: int, day0: int, scored: tuple[float, float] | None, lines: list[float]) -> int:
@@ -77,59 +81,103 @@ def _thresholds(line: WarningLine, metrics: Metrics, firing: bool) -> list[float
     return [t for t in (line.below, line.above) if t is not None]
 
 
-def quiet_day(state: AccountState, tier: TierPolicy, day0: int, metrics: Metrics) -> int:
-    """Return the first day after `day0` on which a metric the tier scores or watches can move (or a far day)."""
-    soonest = day0 + 1
-    scored: dict[str, tuple[float, float]] = {}
-    for metric, bad, span, _ in tier.score_terms:
-        scored[metric] = (min(bad, bad + span), max(bad, bad + span))
-    lines: dict[str, list[float]] = {}
+class _Plan(NamedTuple):
+    """What `quiet_day` reads of a tier, whatever the account: worked out once per tier."""
+
+    tier: TierPolicy
+    #: a metric this module does not know is scored or watched: every day, to be safe
+    unknown: bool
+    #: days behind the as-of day at which a day with usage enters or leaves a window the tier reads (sorted)
+    bounds: tuple[int, ...]
+    #: whether a metric the tier reads waits for five weeks of history
+    history: bool
+    #: the scored or watched metrics whose next change depends on the account's own days
+    dated: tuple[str, ...]
+
+
+_PLANS: dict[int, _Plan] = {}
+_PLANS_MAX: Final = 256
+
+
+def _plan(tier: TierPolicy) -> _Plan:
+    """Return the tier's plan (cached by identity; the plan holds the tier, so the identity stays its own)."""
+    plan = _PLANS.get(id(tier))
+    if plan is not None and plan.tier is tier:
+        return plan
+    metrics = list(tier.score_ranges)
     bounds: set[int] = set()
     history = False
     for line in tier.warning_lines:
         if line.kind == "relative":  # the weekly series: every week's bucket, from five weeks of history on
             bounds.update(_WEEKS)
             history = True
-        else:
-            rule = state.life.lines.get(line.name)
-            firing = rule is not None and rule.status == RuleState.FIRING
-            lines.setdefault(line.metric, []).extend(_thresholds(line, metrics, firing))
-    best = _NEVER_DAY
-    for metric in set(scored) | set(lines):
+        elif line.metric not in metrics:
+            metrics.append(line.metric)
+    unknown = False
+    dated: list[str] = []
+    for metric in metrics:
         if metric in _CONSTANT:
             continue
         if metric in _USAGE_BOUNDS:
             bounds.update(_USAGE_BOUNDS[metric])
             history = history or metric in _NEED_HISTORY
-            continue
+        elif metric in _DATED:
+            dated.append(metric)
+        else:
+            unknown = True
+    plan = _Plan(tier, unknown, tuple(sorted(bounds)), history, tuple(dated))
+    if len(_PLANS) >= _PLANS_MAX:
+        _PLANS.clear()
+    _PLANS[id(tier)] = plan
+    return plan
+
+
+def _line_thresholds(state: AccountState, tier: TierPolicy, metric: str, metrics: Metrics) -> list[float]:
+    """Return the values at which the tier's lines on `metric` can flip for this account (`_thresholds`)."""
+    out: list[float] = []
+    for line in tier.warning_lines:
+        if line.kind != "relative" and line.metric == metric:
+            rule = state.life.lines.get(line.name)
+            out.extend(_thresholds(line, metrics, rule is not None and rule.status == RuleState.FIRING))
+    return out
+
+
+def quiet_day(state: AccountState, tier: TierPolicy, day0: int, metrics: Metrics) -> int:
+    """Return the first day after `day0` on which a metric the tier scores or watches can move (or a far day)."""
+    soonest = day0 + 1
+    plan = _plan(tier)
+    if plan.unknown:
+        return soonest
+    scored = tier.score_ranges
+    best = _NEVER_DAY
+    for metric in plan.dated:
         if metric == "days_since_last_activity":
             if not state.last_activity_ms:
                 continue
-            day = _growing(state.last_activity_ms // DAY_MS, day0, scored.get(metric), lines.get(metric, []))
+            day = _growing(state.last_activity_ms // DAY_MS, day0, scored.get(metric),
+                           _line_thresholds(state, tier, metric, metrics))
         elif metric == "time_to_value_days":
             if state.contract_day is None or state.first_core_ms:
                 continue
-            day = _growing(state.contract_day, day0, scored.get(metric), lines.get(metric, []))
-        elif metric in _TICKET_DAYS or metric == "csat_28d":
-            day = _ticket_day(state, metric, day0)
+            day = _growing(state.contract_day, day0, scored.get(metric), _line_thresholds(state, tier, metric, metrics))
         elif metric == "nps_90d":
             day = _window_day(state.nps, 90, day0)
-        else:
-            return soonest  # a metric this module does not know: every day, to be safe
+        else:  # the ticket metrics and CSAT
+            day = _ticket_day(state, metric, day0)
         if day < best:
             if day <= soonest:
                 return soonest
             best = day
-    if history and state.first_ms:
+    if plan.history and state.first_ms:
         day = -(-state.first_ms // DAY_MS) + 34  # the first day with `first_ms <= (day - 34) * DAY_MS`
         if day0 < day < best:
             best = day
-    if bounds and best > soonest:
-        best = min(best, _usage_day(state, day0, sorted(bounds)))
+    if plan.bounds and best > soonest:
+        best = min(best, _usage_day(state, day0, plan.bounds))
     return best
 
 
-def _usage_day(state: AccountState, day0: int, bounds: list[int]) -> int:
+def _usage_day(state: AccountState, day0: int, bounds: tuple[int, ...]) -> int:
     """Return the first day after `day0` a day with usage crosses one of `bounds` (days behind the as-of day)."""
     best = _NEVER_DAY
     offset = day0 - state.anchor_day
@@ -190,7 +238,7 @@ def settled(life: Lifecycle, tier: TierPolicy, metrics: Metrics, series: Series,
         firing = rule is not None and rule.status == RuleState.FIRING
         if rule is not None and not firing and rule.pending_since:
             return False  # left over from a resolve: the next evaluation clears it
-        value, entered, exited, _ = line_value(line, metrics, series)
+        value, entered, exited = line_check(line, metrics, series)
         if value is not None and (exited if firing else entered):
             return False
     return True

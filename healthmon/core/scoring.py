@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
 from healthmon.core.records import MeasureRecord
+from healthmon.core.rounding import round_to
 from healthmon.core.vocabulary import BANDS, Band
 
 __all__ = ["MeasureResult", "Scorecard", "band_with_hysteresis", "measure_score", "quick_score", "score",
            "worse"]
 
-_RANK: dict[str, int] = {b: i for i, b in enumerate(BANDS)}
+_RANK: Final[dict[str, int]] = {b: i for i, b in enumerate(BANDS)}
 
 
 class MeasureResult(NamedTuple):
@@ -40,7 +41,7 @@ class Scorecard(NamedTuple):
 def measure_score(value: float, bad: float, good: float) -> float:
     """Score a value 0-100: 0 at or beyond `bad`, 100 at or beyond `good`, linear in between."""
     fraction = (value - bad) / (good - bad)
-    return round(100.0 * (1.0 if fraction > 1.0 else 0.0 if fraction < 0.0 else fraction), 1)
+    return round_to(100.0 * (1.0 if fraction > 1.0 else 0.0 if fraction < 0.0 else fraction), 1)
 
 
 def quick_score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
@@ -57,12 +58,12 @@ def quick_score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard
             elif fraction <= 0.0:
                 s = 0.0
             else:
-                s = round(100.0 * fraction, 1)
+                s = round_to(100.0 * fraction, 1)
             total += s * weight
             total_weight += weight
     if not total_weight:
         return Scorecard(None, None, ())
-    final = round(total / total_weight, 1)
+    final = round_to(total / total_weight, 1)
     return Scorecard(final, tier.bands.band_of(final), ())
 
 
@@ -84,10 +85,10 @@ def score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
         return Scorecard(None, None, tuple(MeasureResult(m.metric, None, None, m.weight, None) for m, _, _ in scored))
     results = tuple(
         MeasureResult(spec.metric, value, s, spec.weight,
-                      None if s is None else round(s * spec.weight / total_weight, 2))
+                      None if s is None else round_to(s * spec.weight / total_weight, 2))
         for spec, value, s in scored
     )
-    final = round(total / total_weight, 1)
+    final = round_to(total / total_weight, 1)
     return Scorecard(final, tier.bands.band_of(final), results)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from hashlib import blake2b
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
 from healthmon.core.vocabulary import Band, Tier
 
@@ -27,20 +27,20 @@ __all__ = [
     "shared",
 ]
 
-DAY_MS = 86_400_000
+DAY_MS: Final = 86_400_000
 #: Days of per-user activity and of event counts kept: the current week plus four baseline weeks.
-ACTIVE_DAYS = 35
-ACTIVE_MASK = (1 << ACTIVE_DAYS) - 1
+ACTIVE_DAYS: Final = 35
+ACTIVE_MASK: Final = (1 << ACTIVE_DAYS) - 1
 #: Days of per-user core-feature use kept (adoption is measured over 28 days).
-CORE_DAYS = 28
-CORE_MASK = (1 << CORE_DAYS) - 1
+CORE_DAYS: Final = 28
+CORE_MASK: Final = (1 << CORE_DAYS) - 1
 #: Core bits sit above the activity bits in one 63-bit integer per user.
-CORE_SHIFT = ACTIVE_DAYS
-NPS_DAYS = 90
+CORE_SHIFT: Final = ACTIVE_DAYS
+NPS_DAYS: Final = 90
 #: Bytes of one dedupe fingerprint in `AccountState.seen` (a CRC-32, little-endian).
-FINGERPRINT = 4
+FINGERPRINT: Final = 4
 #: Closed tickets are kept this long after their last change (CSAT and opened counts span 28 days).
-TICKET_DAYS = 30
+TICKET_DAYS: Final = 30
 
 def shared(value: Any) -> Any:
     """Return `value`, or the one interned copy of it if it is a string (bands, tiers, input names).
@@ -52,7 +52,7 @@ def shared(value: Any) -> Any:
 
 
 _ID_CACHE: dict[str, int] = {}
-_ID_CACHE_MAX = 262_144
+_ID_CACHE_MAX: Final = 262_144
 
 
 def hash_id(value: str) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Final
 
 from healthmon.core.state import (
     ACTIVE_DAYS,
@@ -19,7 +20,7 @@ __all__ = ["USER_MASKS", "advance", "asof_day", "count_users", "day_of", "shifte
 
 #: A user counts as daily, weekly and monthly active, as a core-feature user (28 days), and as active in
 #: each of the four previous weeks, when its bits meet the matching mask (in this order).
-USER_MASKS = (1, 0x7F, 0xFFFFFFF, CORE_MASK << CORE_SHIFT, 0x3F80, 0x1FC000, 0xFE00000, 0x7F0000000)
+USER_MASKS: Final = (1, 0x7F, 0xFFFFFFF, CORE_MASK << CORE_SHIFT, 0x3F80, 0x1FC000, 0xFE00000, 0x7F0000000)
 
 
 def day_of(ms: int) -> int:

@@ -12,6 +12,7 @@ the models stay the one definition the JSON Schemas are generated from.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -19,13 +20,17 @@ import msgspec
 from healthmon.core.vocabulary import InputKind, TicketPriority, TicketStatus
 from schemas.events import EPOCH_MS, MAX_OCCURRED_AT_MS, MIN_OCCURRED_AT_MS, parse_epoch_ms
 
-__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "decode_fast", "epoch_ms"]
+__all__ = ["FAST_KINDS", "FastNps", "FastTicket", "FastUsage", "datetime_ms", "decode_fast", "epoch_ms",
+           "may_round_apart"]
 
 Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class _FastEvent(msgspec.Struct):
-    """An event decoded by msgspec; `occurred_at` is epoch milliseconds once `decode_fast` returns it."""
+    """An event decoded by msgspec; `occurred_at` is epoch milliseconds once `decode_fast` returns it.
+
+    msgspec parses an RFC 3339 `occurred_at` into a `datetime` in C while it decodes.
+    """
 
     kind: ClassVar[InputKind]
 
@@ -43,7 +48,7 @@ class FastUsage(_FastEvent):
     account_id: Id
     user_id: Id
     feature: Id
-    occurred_at: str | int
+    occurred_at: datetime | int
     properties: dict[str, Any] | None = None
 
 
@@ -57,7 +62,7 @@ class FastTicket(_FastEvent):
     account_id: Id
     status: TicketStatus
     priority: TicketPriority
-    occurred_at: str | int
+    occurred_at: datetime | int
     csat: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
 
 
@@ -70,7 +75,7 @@ class FastNps(_FastEvent):
     account_id: Id
     user_id: Id
     score: Annotated[int, msgspec.Meta(ge=0, le=10)]
-    occurred_at: str | int
+    occurred_at: datetime | int
 
 
 class _Envelopes(msgspec.Struct, forbid_unknown_fields=True):
@@ -136,6 +141,30 @@ def epoch_ms(value: str | int) -> int | None:
     return ms if ms <= MAX_OCCURRED_AT_MS else None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
+# msgspec rounds a fraction of more than 6 digits to the microsecond, where `parse_epoch_ms` truncates it;
+# the two read a different millisecond only when digits 4-6 are 999 and the rest round up.
+_CARRY_HINT = re.compile(rb"999[5-9]")
+_CARRY = re.compile(rb"\.\d{3}999[5-9]")
+
+
+def may_round_apart(raw: bytes) -> bool:
+    """Return whether a time in `raw` may read another millisecond in msgspec than in `parse_epoch_ms`."""
+    return _CARRY_HINT.search(raw) is not None and _CARRY.search(raw) is not None
+
+
+def datetime_ms(value: datetime) -> int | None:
+    """Return a datetime msgspec decoded as `parse_epoch_ms` would read its text, or None where it would refuse it.
+
+    The caller declines the message first where `may_round_apart` says so.
+    """
+    if value.tzinfo is None:
+        return None
+    ms = (value - _EPOCH) // _MS
+    return ms if EPOCH_MS <= ms <= MAX_OCCURRED_AT_MS else None
+
+
 def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int, max_batch_events: int,
                 min_occurred_at_ms: int = MIN_OCCURRED_AT_MS) -> tuple[list[tuple[int | None, Any]], bool] | None:
     """Return ((index, event) pairs, whether a batch) when every event of the message is valid, else None."""
@@ -163,12 +192,20 @@ def decode_fast(kind: str, raw: bytes, *, now_ms: int, max_future_skew_ms: int, 
         return None
     if batch and not 0 < len(items) <= max_batch_events:
         return None
-    latest = now_ms + max_future_skew_ms
+    if may_round_apart(raw):
+        return None
+    # what `parse_epoch_ms` accepts (the epoch to MAX_OCCURRED_AT_MS), the floor and the future skew at once
+    earliest = max(EPOCH_MS, min_occurred_at_ms)
+    latest = min(now_ms + max_future_skew_ms, MAX_OCCURRED_AT_MS)
     for event in items:
-        t = epoch_ms(event.occurred_at)
-        if t is None or t > latest or t < min_occurred_at_ms:
+        at = event.occurred_at
+        if type(at) is not int:
+            if at.tzinfo is None:  # no offset: the models refuse it
+                return None
+            at = (at - _EPOCH) // _MS  # integer arithmetic, as `parse_epoch_ms` does
+        if not earliest <= at <= latest:
             return None
-        event.occurred_at = t
+        event.occurred_at = at
     if batch:
         return list(enumerate(items)), True
     return [(None, items[0])], False

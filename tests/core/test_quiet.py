@@ -101,4 +101,5 @@ def test_unknown_metrics_are_evaluated_every_day() -> None:
     tier.score_terms  # noqa: B018 - the tier is frozen; a metric the module does not know is stood in below
     fake = type(tier)(tier.tier, tier.severity, tier.bands, tier.measures, tier.warning_lines, tier.measure_sources)
     object.__setattr__(fake, "score_terms", (("some_new_metric", 0.0, 1.0, 1.0),))
+    object.__setattr__(fake, "score_ranges", {"some_new_metric": (0.0, 1.0)})
     assert quiet_until_ms(state, fake, T0 + 3 * DAY, 0, HOUR, {}, {}, None, True) == 0

@@ -14,7 +14,7 @@ from .plan import NATIVE, Plan
 from .segment import group_calls, track
 from .support import delighted_response, intercom_conversation, zendesk_ticket
 
-__all__ = ["SHAPES", "RecordShaper", "shape_traffic"]
+__all__ = ["SHAPES", "RecordShaper", "shape_records", "shape_traffic"]
 
 #: (format, kind) -> the function shaping a record of that kind (Segment-family profiles are handled apart)
 SHAPES: dict[tuple[str, str], ShapeFn] = {
@@ -48,6 +48,14 @@ class RecordShaper:
     def __call__(self, record: Record) -> list[Message]:
         """Return the messages of one record."""
         return _shape(self.shaping, self.plan, self.native_topics, record)
+
+
+def shape_records(traffic: Traffic, plan: Plan, topics: Mapping[tuple[str, str], str],
+                  native_topics: Mapping[str, str], *, binary: bool = True) -> Iterator[tuple[Record, list[Message]]]:
+    """Yield each record of `traffic` with its messages, as `shape_traffic` shapes them."""
+    shaper = RecordShaper(traffic, plan, topics, native_topics, binary=binary)
+    for record in traffic.records():
+        yield record, shaper(record)
 
 
 def _shape(shaping: Shaping, plan: Plan, native_topics: Mapping[str, str], record: Record) -> list[Message]:

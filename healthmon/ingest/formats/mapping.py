@@ -40,20 +40,20 @@ class InputMapper:
         if self.native:
             return self._native(value, now_ms=now_ms, max_bytes=max_bytes, max_future_skew_ms=max_future_skew_ms,
                                 min_ms=min_occurred_at_ms)
-        out = Mapped()
         self.reader.min_ms = min_occurred_at_ms
         if value is None or value == b"":
+            out = Mapped()
             if not self.preset.empty(key, self.reader, out):
                 out.rejections.append(Rejection(None, DeadLetterReason.NOT_JSON, "empty message", value or b""))
             return out
         if len(value) > max_bytes:
-            out.rejections.append(Rejection(None, DeadLetterReason.TOO_LARGE,
-                                            f"message is {len(value)} bytes, limit {max_bytes}", value))
-            return out
+            return Mapped(rejections=[Rejection(None, DeadLetterReason.TOO_LARGE,
+                                                f"message is {len(value)} bytes, limit {max_bytes}", value)])
         if self.fast is not None:
             fast = self.fast(value, now_ms, max_future_skew_ms)
             if fast is not None:
                 return fast
+        out = Mapped()
         reader = self.reader
         reader.now_ms, reader.max_future_skew_ms = now_ms, max_future_skew_ms
         try:

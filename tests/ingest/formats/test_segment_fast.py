@@ -16,7 +16,8 @@ SMALL = {"type": "track", "messageId": "m-1", "userId": "user-acc-00001-3", "eve
          "timestamp": "2026-01-05T10:00:00.123Z", "context": {"groupId": "acc-00001"}, "properties": {"source": "web"}}
 VALUES: list[Any] = [..., None, "", 0, 7, "x" * 201, "acc-1", [], {}, {"a": 1}, "2026-01-05T10:00:00Z",
                      "2026-01-05T11:00:00+01:00", "2026-1-5T10:00:00Z", 1_767_607_200_123, "2031-01-01T00:00:00Z",
-                     "1999-12-31T23:59:59Z", True]
+                     "1999-12-31T23:59:59Z", True, "2026-01-05T10:00:00.0009995Z", "2026-01-05T10:00:00.1239994Z",
+                     "2026-01-05T10:00:00"]
 FIELDS = ["type", "messageId", "userId", "anonymousId", "event", "timestamp", "originalTimestamp", "properties"]
 CONTEXTS: list[Any] = [..., None, "web", {}, {"groupId": None}, {"groupId": ""}, {"groupId": "acc-9"},
                        {"groupId": 12}, {"groupId": ["a"]}, {"groupId": "g" * 201}]
