@@ -33,12 +33,9 @@ __all__ = ["PUT_SNAPSHOT_LUA", "REMOVED_TTL_SECONDS", "REMOVE_ACCOUNT_LUA", "put
 #: worker is fenced off within its session timeout; a restarted one reads the delete again within a commit).
 REMOVED_TTL_SECONDS = 7 * 86_400
 
-# KEYS[1] the account's hash, KEYS[2] the all-accounts sorted set, KEYS[3] the account's removal marker.
-# ARGV: account id, as_of, progress, how many (set, score) places follow, the places (none for an unscored
-# account), how many fallback sets follow, the fallback sets (every band and tier set: left when the hash
-# does not say which it is in), then the hash's field/value pairs. Returns 1 if written, 0 if the view
-# already held a newer state.
-PUT_SNAPSHOT_LUA = """
+# Both scripts below start here: KEYS[1] the account's hash, ARGV[2] and ARGV[3] the incoming state's as_of and
+# progress. Returns 0 when the view already holds a more advanced state of the account.
+_REFUSE_OLDER = """
 local cur = redis.call('HMGET', KEYS[1], 'as_of', 'progress', 'sets')
 local as_of, progress = tonumber(ARGV[2]), tonumber(ARGV[3])
 if cur[1] then
@@ -47,6 +44,25 @@ if cur[1] then
     return 0
   end
 end
+"""
+
+# Take `member` out of the sets the hash names (`cur[3]`), or, for an entry that does not name them, out of the
+# all-accounts set (KEYS[2]) and the fallback sets ARGV[fallback_from..fallback_to].
+_LEAVE_SETS = """
+if cur[3] then
+  for set in string.gmatch(cur[3], '[^\\n]+') do redis.call('ZREM', set, member) end
+else
+  redis.call('ZREM', KEYS[2], member)
+  for i = fallback_from, fallback_to do redis.call('ZREM', ARGV[i], member) end
+end
+"""
+
+# KEYS[1] the account's hash, KEYS[2] the all-accounts sorted set, KEYS[3] the account's removal marker.
+# ARGV: account id, as_of, progress, how many (set, score) places follow, the places (none for an unscored
+# account), how many fallback sets follow, the fallback sets (every band and tier set: left when the hash
+# does not say which it is in), then the hash's field/value pairs. Returns 1 if written, 0 if the view
+# already held a newer state.
+PUT_SNAPSHOT_LUA = _REFUSE_OLDER + """
 local gone = redis.call('HMGET', KEYS[3], 'as_of', 'progress')
 if gone[1] then
   local gone_as_of, gone_progress = tonumber(gone[1]), tonumber(gone[2] or '0')
@@ -58,13 +74,8 @@ end
 local member, nplaces = ARGV[1], tonumber(ARGV[4])
 local nfallback_at = 5 + 2 * nplaces
 local first_field = nfallback_at + 1 + tonumber(ARGV[nfallback_at])
-if cur[3] then
-  for set in string.gmatch(cur[3], '[^\\n]+') do redis.call('ZREM', set, member) end
-else
-  redis.call('ZREM', KEYS[2], member)
-  for i = nfallback_at + 1, first_field - 1 do redis.call('ZREM', ARGV[i], member) end
-end
-redis.call('DEL', KEYS[1])
+local fallback_from, fallback_to = nfallback_at + 1, first_field - 1
+""" + _LEAVE_SETS + """redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV, first_field))
 local placed = {}
 for i = 0, nplaces - 1 do
@@ -80,23 +91,10 @@ return 1
 # removal marker. ARGV: account id, as_of, progress (its last state's version), the marker's TTL in ms, how many
 # fallback sets follow, the fallback sets (as in PUT_SNAPSHOT_LUA). Returns 1 if removed, 0 if the view already
 # held a newer state.
-REMOVE_ACCOUNT_LUA = """
-local cur = redis.call('HMGET', KEYS[1], 'as_of', 'progress', 'sets')
-local as_of, progress = tonumber(ARGV[2]), tonumber(ARGV[3])
-if cur[1] then
-  local held_as_of, held_progress = tonumber(cur[1]), tonumber(cur[2] or '0')
-  if held_as_of > as_of or (held_as_of == as_of and held_progress > progress) then
-    return 0
-  end
-end
+REMOVE_ACCOUNT_LUA = _REFUSE_OLDER + """
 local member = ARGV[1]
-if cur[3] then
-  for set in string.gmatch(cur[3], '[^\\n]+') do redis.call('ZREM', set, member) end
-else
-  redis.call('ZREM', KEYS[2], member)
-  for i = 6, 5 + tonumber(ARGV[5]) do redis.call('ZREM', ARGV[i], member) end
-end
-redis.call('DEL', KEYS[1], KEYS[3])
+local fallback_from, fallback_to = 6, 5 + tonumber(ARGV[5])
+""" + _LEAVE_SETS + """redis.call('DEL', KEYS[1], KEYS[3])
 redis.call('HSET', KEYS[4], 'as_of', ARGV[2], 'progress', ARGV[3])
 redis.call('PEXPIRE', KEYS[4], ARGV[4])
 return 1
