@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REDIS_URL ?= redis://127.0.0.1:6379/0
 export REDIS_URL
-# pytest processes for `make test` (pytest-xdist; the suite mostly waits on brokers and workers, so two
-# halve its time on 2 cores). TEST_WORKERS=0 runs it in one process.
-TEST_WORKERS ?= 2
+# pytest processes for `make test` (pytest-xdist; the suite mostly waits on brokers and workers, so three
+# beat two even on 2 cores: 673 s against 927 s for the same tests). TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 3
 
 .PHONY: help venv compile pure demo lint test bench drills tools redis schemas clean cdnow
 
