@@ -95,24 +95,13 @@ def _applied(worker: Child, accounts: list[str], at_ms: int) -> bool:
     return True
 
 
-def _wait_applied(worker: Child, accounts: list[str], at_ms: int, started: float) -> float:
-    """Block until the probes dated `at_ms` show in `worker`'s view; return the seconds since `started`."""
-    while not _applied(worker, accounts, at_ms):
+def _wait_until(worker: Child, done: Callable[[], bool], what: str, started: float) -> float:
+    """Block until `done()` holds, while `worker` lives; return the seconds since `started`."""
+    while not done():
         if not worker.alive():
             raise RuntimeError(f"worker exited with {worker.proc.returncode}:\n{worker.log_tail()}")
         if time.monotonic() - started > TIMEOUT_S:
-            raise RuntimeError(f"probes dated {at_ms} not applied in {TIMEOUT_S:.0f} s:\n{worker.log_tail()}")
-        time.sleep(0.1)
-    return time.monotonic() - started
-
-
-def _wait_counted(worker: Child, events: float, started: float) -> float:
-    """Block until `worker` has counted `events` input events; return the seconds since `started`."""
-    while worker.events_total() < events:
-        if not worker.alive():
-            raise RuntimeError(f"worker exited with {worker.proc.returncode}:\n{worker.log_tail()}")
-        if time.monotonic() - started > TIMEOUT_S:
-            raise RuntimeError(f"{events:.0f} events not counted in {TIMEOUT_S:.0f} s:\n{worker.log_tail()}")
+            raise RuntimeError(f"{what} not in {TIMEOUT_S:.0f} s:\n{worker.log_tail()}")
         time.sleep(0.1)
     return time.monotonic() - started
 
@@ -158,7 +147,7 @@ def _one_run(base: Settings, bootstrap: str, states: list[bytes], standby: int, 
                          workdir / f"standby{standby}-survivor.log", survivor_settings.http.port)
         survivor.wait_ready(timeout_s=TIMEOUT_S)
         asyncio.run(_send_probes(settings, bootstrap, probes, first_ms, 1))
-        join_s = _wait_applied(survivor, probes, first_ms, started)
+        join_s = _wait_until(survivor, lambda: _applied(survivor, probes, first_ms), "first probes applied", started)
         say(f"takeover standby={standby}: two workers ready and the first probes applied in {join_s:.1f} s")
         _wait_idle([victim, survivor], started)
         victim_partitions = int(victim.events_total())
@@ -168,8 +157,10 @@ def _one_run(base: Settings, bootstrap: str, states: list[bytes], standby: int, 
         victim.proc.kill()
         killed = time.monotonic()
         asyncio.run(_send_probes(settings, bootstrap, probes, first_ms + 1_000, 2))
-        takeover_s = _wait_counted(survivor, counted + len(probes), killed)
-        view_s = _wait_applied(survivor, probes, first_ms + 1_000, killed)
+        takeover_s = _wait_until(survivor, lambda: survivor.events_total() >= counted + len(probes),
+                                 "probes after the kill counted", killed)
+        view_s = _wait_until(survivor, lambda: _applied(survivor, probes, first_ms + 1_000),
+                             "probes after the kill in the view", killed)
         say(f"takeover standby={standby}: {takeover_s:.1f} s after the SIGKILL of the owner of {victim_partitions} "
             f"of {len(probes)} partitions the survivor had consumed every partition's probe; {view_s:.1f} s: "
             "the view showed them")
