@@ -82,10 +82,10 @@ def register_view_timer(app: faust.App, refresh: ViewRefresh, saved_accounts: Ca
                 log.info("Redis view resync: %d local accounts", marked)
             active = {tp.partition for tp in app.assignor.assigned_actives() if tp.topic in inputs}
             if settled and active != owned:
-                # Per-account series of accounts another worker owns now would show them twice, and
-                # frozen; the accounts this worker gained are scored again to get theirs.
+                # The gauges and per-account series of accounts another worker owns now would count them
+                # twice, and frozen; the accounts this worker gained are scored again to get theirs.
                 owned = active
-                refresh.metrics.account_series.retain(lambda account: partition_for(account, partitions) in active)
+                refresh.retain(lambda account: partition_for(account, partitions) in active)
                 refresh.mark_all(local_accounts(app, inputs, saved_accounts(), partitions))
             if (check is not None and next_check is not None and time.monotonic() >= next_check[0]
                     and app.tables.recovery.completed.is_set() and not app.rebalancing and not view.backlog):

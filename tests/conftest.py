@@ -96,8 +96,9 @@ def settings_factory(broker_url: str, redis_url: str, tmp_path: Path) -> Callabl
 def settings_env(settings: Settings) -> dict[str, str]:
     """Return the environment variables that reproduce `settings` in a child process."""
     from healthmon.config import settings_env as environment
+    from healthmon.core.compiled import PURE_ENV
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_") or k == PURE_ENV}
     env.update(environment(settings))
     env["HEALTHMON_LOG_LEVEL"] = "info"
     return env

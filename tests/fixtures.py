@@ -25,6 +25,11 @@ from healthmon.kafka.connect import bootstrap_of
 __all__ = ["WorkerProcess", "TopicIO", "isolated_settings", "merge_sections", "unique_id"]
 
 
+DAY_MS = 86_400_000
+#: Test histories end a day before this fixed instant (2026-09-02T00:00:00Z), not before "now": evaluations
+#: fall on day boundaries, so a history ending at the wall clock changes the alerts with the hour of the run.
+END_MS = 1_788_307_200_000
+
 def unique_id(prefix: str = "t") -> str:
     """Return a short unique id for topic prefixes and consumer groups."""
     return f"{prefix}{uuid.uuid4().hex[:10]}"

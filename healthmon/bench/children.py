@@ -15,13 +15,15 @@ import psutil
 
 from healthmon.config import Settings
 from healthmon.config import settings_env as environment
+from healthmon.core.compiled import PURE_ENV
 
 __all__ = ["Child", "settings_env", "worker_command"]
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
     """Return the environment that reproduces `settings` in a child process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_")}
+    # Settings come from `settings` only; the core's run-time switch is not a setting and is passed on.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HEALTHMON_") or k == PURE_ENV}
     env.update(environment(settings))
     return env
 

@@ -87,6 +87,21 @@ class ViewRefresh:
         self.metrics.account_series.forget(account_id)
         self.view.remove_account(account_id, as_of, progress)
 
+    def retain(self, keep: Callable[[str], bool]) -> int:
+        """Forget the accounts `keep` refuses (after a rebalance: those another worker owns now); count them.
+
+        They leave the `healthmon_accounts` gauge, their per-account series and the queues: their new
+        owner counts them and pushes them again after its assignment, from the states saved at the revoke.
+        """
+        gone = [account_id for account_id in self._band_tier if not keep(account_id)]
+        for account_id in gone:
+            self.metrics.accounts.labels(*self._band_tier.pop(account_id)).dec()
+        for queue in (self.outdated, self.resync):
+            for account_id in [a for a in queue if not keep(a)]:
+                del queue[account_id]
+        self.metrics.account_series.retain(keep)
+        return len(gone)
+
     async def refresh(self, max_accounts: int | None = None) -> None:
         """Score queued accounts (at most `max_accounts`, each queue longest-waiting first) into the view; flush."""
         # In a backfill every account changes every second; scoring them all would take the worker's

@@ -17,7 +17,7 @@ from healthmon.generator.formats import plan_formats, shape_traffic
 from healthmon.generator.formats.message import Message
 from healthmon.kafka.admin import ensure_topics
 from healthmon.produce import produce_messages
-from tests.fixtures import metric_value
+from tests.fixtures import END_MS, metric_value
 from tests.inputs.shaped import policy_without_csat, topics, traffic
 from tests.integration.scenario import TOPICS
 
@@ -26,7 +26,6 @@ __all__ = ["REMOVED", "CrmHistory", "crm_history", "delete_messages", "send_hist
 #: an account of the history below with alerts still firing at its end
 REMOVED = "acc-00008"
 #: the history ends a day before this instant, the CRM's delete: fixed, so the alerts do not depend on the day
-END_MS = 1_788_307_200_000  # 2026-09-02T00:00:00Z
 _FILE_KINDS = {"usage": "usage", "ticket": "tickets", "nps": "nps", "account": "accounts"}
 
 

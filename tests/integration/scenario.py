@@ -14,16 +14,14 @@ from healthmon.core.vocabulary import OUTCOMES
 from healthmon.generator import Traffic, generate
 from healthmon.kafka.admin import ensure_topics
 from healthmon.produce import produce
-from tests.fixtures import TopicIO, WorkerProcess, metric_value
+from tests.fixtures import DAY_MS, END_MS, TopicIO, WorkerProcess, metric_value
 
 TOPICS = ("product-usage", "support-tickets", "nps-responses", "accounts")
-DAY_MS = 86_400_000
 
 
 def mixed_traffic(accounts: int = 20, seed: int = 11) -> Traffic:
-    """Return 42 days of mixed-scenario traffic ending about now."""
-    return generate(accounts=accounts, scenario="mixed", seed=seed,
-                    start_ms=int(time.time() * 1000) - 43 * DAY_MS, days=42)
+    """Return 42 days of mixed-scenario traffic ending a day before `END_MS`."""
+    return generate(accounts=accounts, scenario="mixed", seed=seed, start_ms=END_MS - 43 * DAY_MS, days=42)
 
 
 async def send(settings: Any, traffic: Traffic, records: list | None = None) -> int:

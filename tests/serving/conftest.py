@@ -17,7 +17,7 @@ from healthmon.generator import generate
 from healthmon.produce import produce
 from healthmon.serving.metrics import TOPIC_LABELS, Metrics
 from healthmon.serving.redis_view import RedisView
-from tests.fixtures import TopicIO, WorkerProcess, isolated_settings, metric_value, run, unique_id
+from tests.fixtures import DAY_MS, END_MS, TopicIO, WorkerProcess, isolated_settings, metric_value, run, unique_id
 
 
 def make_snapshot(account_id: str, score: float | None = 72.5, tier: str | None = "key",
@@ -141,7 +141,7 @@ def api_worker(broker_url: str, redis_url: str, tmp_path_factory: pytest.TempPat
     try:
         history = _poll_readyz(worker)
         traffic = generate(accounts=12, scenario="mixed", seed=5,
-                           start_ms=int(time.time() * 1000) - 43 * 86_400_000, days=42)
+                           start_ms=END_MS - 43 * DAY_MS, days=42)
         stats = run(produce(settings, broker_url, traffic.records(), rate=0, batch_size=20))
         wait_for_events(worker, stats.events)
         wait_until_settled(worker, "/accounts?limit=1000")

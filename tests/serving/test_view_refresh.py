@@ -146,3 +146,27 @@ async def test_accounts_returning_to_green_leave_the_series_a_day_later() -> Non
     refresh._stream_time = lambda account: 86_400_000  # the partition's stream time moves a day on
     await refresh.refresh()
     assert _account_series(metrics) == (5, {"b"})
+
+
+async def test_accounts_another_worker_owns_now_leave_the_gauge_the_series_and_the_queues():
+    # After a rebalance the worker kept counting the accounts of its revoked partitions: the sum over
+    # workers of `healthmon_accounts` over-counted until a restart.
+    bands = {"mine": "green", "gone": "red", "gone-queued": "yellow"}
+    refresh, view, metrics = _refresh(bands)
+
+    def count(band: str) -> float:
+        return metrics.accounts.labels(band, "key")._value.get()
+
+    refresh.mark_all(bands)
+    await refresh.refresh()
+    assert (count("green"), count("red"), count("yellow")) == (1, 1, 1)
+    refresh.mark("gone-queued")
+    refresh.mark_all(["gone"])
+
+    assert refresh.retain(lambda account: account == "mine") == 2
+
+    assert (count("green"), count("red"), count("yellow")) == (1, 0, 0)
+    assert not refresh.queued("gone") and not refresh.queued("gone-queued")
+    view.put.clear()
+    await refresh.refresh()
+    assert view.put == [] and (count("red"), count("yellow")) == (0, 0)
