@@ -12,7 +12,7 @@ __all__ = ["DASHBOARD", "TABLE", "expr", "panel", "table"]
 DASHBOARD: dict[str, Any] = json.loads(AT_RISK_DASHBOARD.read_text())
 TABLE: dict[str, Any] = next(p for p in DASHBOARD["panels"] if p["type"] == "table")
 #: the table's targets and the row field each fills
-COLUMNS = (("A", "score"), ("B", "change_7d"), ("C", "inactive_days"), ("D", "urgent"))
+COLUMNS = (("A", "score"), ("B", "change_7d"), ("C", "inactive_days"), ("D", "urgent"), ("E", "change_30d"))
 
 
 def expr(of: dict[str, Any], ref: str = "A", **values: str) -> str:
@@ -27,7 +27,7 @@ def panel(title_start: str) -> dict[str, Any]:
 
 
 def table(base_url: str, **values: str) -> dict[str, dict[str, Any]]:
-    """Run the table's four queries; return account -> its row, as Grafana's merge would build it."""
+    """Run the table's queries; return account -> its row, as Grafana's merge would build it."""
     rows: dict[str, dict[str, Any]] = {}
     for ref, column in COLUMNS:
         for series in query(base_url, expr(TABLE, ref, **values)):

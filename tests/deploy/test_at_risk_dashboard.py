@@ -51,8 +51,8 @@ def test_the_dashboard_has_csm_and_tier_pickers_and_an_account_drill_down() -> N
 
 def test_the_table_shows_the_columns_csms_need_and_links_each_account() -> None:
     organize = next(t for t in TABLE["transformations"] if t["id"] == "organize")["options"]["renameByName"]
-    assert set(organize.values()) == {"Account", "Score", "Band", "7-day change", "Days since last activity",
-                                      "Open urgent tickets", "CSM", "Tier"}
+    assert set(organize.values()) == {"Account", "Score", "Band", "7-day change", "30-day change",
+                                      "Days since last activity", "Open urgent tickets", "CSM", "Tier"}
     for target in TABLE["targets"]:
         assert 'band=~"yellow|red", csm=~"$csm", tier=~"$tier"' in target["expr"], target["expr"]
         assert target["format"] == "table" and target["instant"]
@@ -66,15 +66,15 @@ def test_the_table_shows_the_columns_csms_need_and_links_each_account() -> None:
 # --- eight days of history in a real Prometheus -------------------------------------------------------
 
 #: account -> (csm, tier, [(hours ago the band starts, band, score)], inactive days, open urgent tickets,
-#: the score 7 days ago the worker's history gives, None: unknown)
-HISTORY: dict[str, tuple[str, str, list[tuple[int, str, float]], int, int, float | None]] = {
-    "acme": ("alice@example.com", "strategic", [(8 * 24, "yellow", 70.0), (4 * 24, "red", 40.0)], 9, 2, 70.0),
-    "beta": ("bob@example.com", "key", [(8 * 24, "yellow", 65.0), (5 * 24, "yellow", 60.0)], 1, 0, 65.0),
-    "gamma": ("alice@example.com", "standard", [(8 * 24, "red", 45.0), (5, "green", 80.0)], 0, 0, 45.0),
+#: the scores 7 and 30 days ago the worker's history gives, None: unknown)
+HISTORY: dict[str, tuple[str, str, list[tuple[int, str, float]], int, int, float | None, float | None]] = {
+    "acme": ("alice@example.com", "strategic", [(8 * 24, "yellow", 70.0), (4 * 24, "red", 40.0)], 9, 2, 70.0, 90.0),
+    "beta": ("bob@example.com", "key", [(8 * 24, "yellow", 65.0), (5 * 24, "yellow", 60.0)], 1, 0, 65.0, 58.0),
+    "gamma": ("alice@example.com", "standard", [(8 * 24, "red", 45.0), (5, "green", 80.0)], 0, 0, 45.0, 50.0),
     # green a week ago: no series then (HEALTHMON_ACCOUNT_METRICS=at_risk), its history still knows the score
-    "delta": ("alice@example.com", "key", [(2 * 24, "yellow", 55.0)], 4, 1, 85.0),
+    "delta": ("alice@example.com", "key", [(2 * 24, "yellow", 55.0)], 4, 1, 85.0, 88.0),
     # a new account: its history does not reach back 7 days
-    "epsilon": ("dave@example.com", "key", [(24, "yellow", 66.0)], 2, 0, None),
+    "epsilon": ("dave@example.com", "key", [(24, "yellow", 66.0)], 2, 0, None, None),
 }
 
 
@@ -82,8 +82,9 @@ def _openmetrics(now_s: int) -> str:
     """Return HISTORY as OpenMetrics text: one sample every 2 minutes up to a minute ago."""
     families: dict[str, list[str]] = {name: [] for name in (
         "healthmon_account_health_score", "healthmon_account_inactive_seconds",
-        "healthmon_account_open_urgent_tickets", "healthmon_account_health_score_7d_ago")}
-    for account, (csm, tier, spans, idle_days, urgent, week_ago) in HISTORY.items():
+        "healthmon_account_open_urgent_tickets", "healthmon_account_health_score_7d_ago",
+        "healthmon_account_health_score_30d_ago")}
+    for account, (csm, tier, spans, idle_days, urgent, week_ago, month_ago) in HISTORY.items():
         bounds = [*(now_s - hours * HOUR_S for hours, _, _ in spans[1:]), now_s - 60]
         for (hours, band, score), end_s in zip(spans, bounds, strict=True):
             labels = f'account_id="{account}",tier="{tier}",csm="{csm}",band="{band}"'
@@ -93,6 +94,8 @@ def _openmetrics(now_s: int) -> str:
                 families["healthmon_account_open_urgent_tickets"].append(f"{{{labels}}} {urgent} {t}")
                 if week_ago is not None:
                     families["healthmon_account_health_score_7d_ago"].append(f"{{{labels}}} {week_ago} {t}")
+                if month_ago is not None:
+                    families["healthmon_account_health_score_30d_ago"].append(f"{{{labels}}} {month_ago} {t}")
     lines = []
     for name, samples in families.items():
         lines.append(f"# TYPE {name} gauge")
@@ -122,12 +125,12 @@ def test_the_table_lists_the_accounts_in_yellow_or_red_with_their_seven_day_chan
     rows = _table(history_prometheus)
     assert rows == {
         "acme": {"band": "red", "csm": "alice@example.com", "tier": "strategic", "score": 40.0, "change_7d": -30.0,
-                 "inactive_days": 9.0, "urgent": 2.0},
+                 "change_30d": -50.0, "inactive_days": 9.0, "urgent": 2.0},
         "beta": {"band": "yellow", "csm": "bob@example.com", "tier": "key", "score": 60.0, "change_7d": -5.0,
-                 "inactive_days": 1.0, "urgent": 0.0},
+                 "change_30d": 2.0, "inactive_days": 1.0, "urgent": 0.0},
         # at risk for two days only, green before: the change comes from its history, not from Prometheus's
         "delta": {"band": "yellow", "csm": "alice@example.com", "tier": "key", "score": 55.0, "change_7d": -30.0,
-                  "inactive_days": 4.0, "urgent": 1.0},
+                  "change_30d": -33.0, "inactive_days": 4.0, "urgent": 1.0},
         # no score 7 days ago: no change (a blank cell)
         "epsilon": {"band": "yellow", "csm": "dave@example.com", "tier": "key", "score": 66.0,
                     "inactive_days": 2.0, "urgent": 0.0},
@@ -209,8 +212,9 @@ def test_the_live_worker_feeds_the_table_with_its_accounts_not_green(live_worker
         assert series["metric"]["tier"] == at_risk[account]["tier"]
         assert float(series["value"][1]) == pytest.approx(at_risk[account]["score"])
     for account, row in _table(live_prometheus).items():  # the 7-day change is the API's, blank when unknown
-        week = at_risk[account]["score_7d_ago"]
+        week, month = at_risk[account]["score_7d_ago"], at_risk[account]["score_30d_ago"]
         assert row.get("change_7d") == (None if week is None else pytest.approx(at_risk[account]["score"] - week))
+        assert row.get("change_30d") == (None if month is None else pytest.approx(at_risk[account]["score"] - month))
     account = min(rows)
     # the 7-day change comes from the worker's history, so it has data at once, as every other query
     empty = [expr for expr in dashboard_expressions(AT_RISK_DASHBOARD, account=account)

@@ -50,6 +50,7 @@ async def test_the_table_lists_a_dropped_account_under_its_csm(worker_factory: A
     csm = {a.account_id: a.csm for a in traffic.accounts}
     shown: dict[str, dict[str, Any]] = {}
     changes: dict[str, float] = {}
+    month_changes: dict[str, float] = {}
     for account in dropped:
         status, found = worker.get(f"/accounts/{urllib.parse.quote(account)}")
         assert status == 200, found
@@ -59,6 +60,8 @@ async def test_the_table_lists_a_dropped_account_under_its_csm(worker_factory: A
                           "score": float(body["score"])}
         assert body["score_7d_ago"] is not None, body  # 49 days of history: it knows the score a week ago
         changes[account] = body["score"] - body["score_7d_ago"]
+        assert body["score_30d_ago"] is not None, body
+        month_changes[account] = body["score"] - body["score_30d_ago"]
 
     process, base_url = start_prometheus(tmp_path, [f"127.0.0.1:{worker.settings.http.port}"])
     try:
@@ -66,6 +69,7 @@ async def test_the_table_lists_a_dropped_account_under_its_csm(worker_factory: A
         assert all(row["band"] in ("yellow", "red") for row in rows.values()), rows
         # its 7-day change, from the worker's history (Prometheus has minutes of it, not a week)
         assert {a: rows[a]["change_7d"] for a in dropped} == pytest.approx(changes)
+        assert {a: rows[a]["change_30d"] for a in dropped} == pytest.approx(month_changes)
         for account in dropped:
             # the CSM's pick lists it, and lists only that CSM's accounts
             label = csm_slug(csm[account])
