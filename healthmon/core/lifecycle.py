@@ -179,11 +179,13 @@ def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> Tr
 def _line(life: Lifecycle, line: WarningLine, metrics: Metrics, card: Scorecard, t: Timing) -> Transition | None:
     rule = life.lines.get(line.name)
     value, entered, exited = line_check(line, metrics)
+    # `line.source` is a property of the (Python) policy: read only when some input is held back.
+    held = bool(t.held_back) and line.source in t.held_back
     if rule is None:
-        if not entered or not t.warm or line.source in t.held_back:
+        if not entered or not t.warm or held:
             return None
         rule = life.line(line.name)
-    if not t.warm or line.source in t.held_back or value is None:
+    if not t.warm or held or value is None:
         if rule.status == RuleState.PENDING:  # the `for` clock restarts once the data is trustworthy
             rule.status, rule.pending_since = RuleState.OK, 0
         return None
