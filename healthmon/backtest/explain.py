@@ -56,10 +56,10 @@ async def explain_account(settings: Settings, policy: Policy, account_id: str, i
         if state is None or not (state.first_ms or state.tier):
             return
         snap = run.engine.snapshot(state, day_ms)
-        metrics, series = compute_metrics(state, snap["as_of"])
+        metrics = compute_metrics(state, snap["as_of"])
         lines = {}
         for line in policy.for_tier(state.tier).warning_lines:
-            value, entered, _, details = line_value(line, metrics, series)
+            value, entered, _, details = line_value(line, metrics)
             lines[line.name] = (value, details["line"], entered)
         rows.append(ExplainRow(day_ms, snap["score"], snap["band"], snap["alert_band"], lines, snap["firing"],
                                tier=state.tier))

@@ -33,7 +33,7 @@ def snapshot(policy: Policy, state: AccountState, now_ms: int) -> dict[str, Any]
     """Return the account's current health as of `now_ms` (never before its own latest event)."""
     at_ms = max(now_ms, state.clock_ms + 1)
     tier = policy.for_tier(state.tier)
-    metrics, _ = compute_metrics(state, at_ms)
+    metrics = compute_metrics(state, at_ms)
     card = score(metrics, tier)
     life = state.life
     week, month = _scores_ago(state, asof_day(at_ms), card.score)
@@ -52,7 +52,7 @@ def snapshot(policy: Policy, state: AccountState, now_ms: int) -> dict[str, Any]
         "score_30d_ago": month,
         "alert_band": life.health.band,
         "measures": [m.as_dict() for m in card.measures],
-        "metrics": metrics,
+        "metrics": metrics.as_dict(),
         "firing": firing,
         "updated_at": state.clock_ms or None,
         "as_of": at_ms,
@@ -71,8 +71,7 @@ def resolve_removed(policy: Policy, clock: Callable[[], int], state: AccountStat
     if not at_ms:
         return []
     tier = policy.for_tier(state.tier)
-    metrics, _ = compute_metrics(state, at_ms)
-    card = score(metrics, tier)
+    card = score(compute_metrics(state, at_ms), tier)
     processed_at = clock()
     return [account_alert(state, tr, card, severity=tier.severity, at_ms=at_ms, policy_version=policy.version,
                           processed_at=processed_at)

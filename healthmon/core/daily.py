@@ -36,8 +36,7 @@ def close_days(state: AccountState, ended: int, tier: TierPolicy, max_days: int)
     start = max(closed_day(state) + 1, state.first_ms // DAY_MS, state.anchor_day, ended - max_days + 1)
     closed: list[tuple[int, Scorecard]] = []
     for day in range(start, ended + 1):
-        metrics, _ = compute_metrics(state, (day + 1) * DAY_MS)
-        card = score(metrics, tier)
+        card = score(compute_metrics(state, (day + 1) * DAY_MS), tier)
         state.history = add_point(state.history, DayPoint(day, card.score, card.band, costliest(card)), max_days)
         closed.append((day, card))
     state.closed_day = max(ended, closed_day(state))

@@ -24,7 +24,7 @@ from healthmon.core.daily import close_days, closed_day
 from healthmon.core.engine_config import ApplyResult, EngineConfig, EvaluationStats
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle, timer_due
 from healthmon.core.measures import compute_metrics
-from healthmon.core.policy import Policy
+from healthmon.core.policy import Policy, TierPolicy
 from healthmon.core.quiet import NEVER_MS, catch_up, catches_up, quiet_until_ms
 from healthmon.core.records import AlertRecord, ScoreRecord
 from healthmon.core.scores import score_record
@@ -58,6 +58,8 @@ class Engine:
         self.stats: EvaluationStats | None = None
         #: the health-scores records of the current `apply` or `tick` call
         self._scores: list[ScoreRecord] = []
+        #: `policy.for_tier` by account tier (None: no profile), as asked for
+        self._tiers: dict[str | None, TierPolicy] = {}
 
     @property
     def tick_interval_ms(self) -> int:
@@ -220,12 +222,19 @@ class Engine:
 
     def _close_days(self, state: AccountState, ended: int) -> bool:
         """Add the history points (and health-scores records) of the days up to `ended`; return whether any."""
-        tier = self.policy.for_tier(state.tier)
+        tier = self._tier(state.tier)
         closed = close_days(state, ended, tier, self.config.history_days)
         if self.config.score_records:
             self._scores += [score_record(state, "day", (day + 1) * DAY_MS, card, tier, self.policy.version)
                              for day, card in closed]
         return bool(closed)
+
+    def _tier(self, name: str | None) -> TierPolicy:
+        """Return the policy of an account's tier (`Policy.for_tier`)."""
+        tier = self._tiers.get(name)
+        if tier is None:
+            tier = self._tiers[name] = self.policy.for_tier(name)
+        return tier
 
     def _take_scores(self) -> list[ScoreRecord]:
         """Return the health-scores records of this call (gathered across its evaluations) and start anew."""
@@ -242,7 +251,7 @@ class Engine:
         day = asof_day(at_ms)
         if not state.dirty and last and day == asof_day(last) and warm == (last - state.first_ms >= warmup_ms) \
                 and (not life.pending() or self._fast_pending and not held_back
-                     and not timer_due(life, self.policy.for_tier(state.tier), dwell_ms, cooldown_ms,
+                     and not timer_due(life, self._tier(state.tier), dwell_ms, cooldown_ms,
                                        last, at_ms)):
             # Metrics depend on the data and the day only: nothing can move until one of them does, or
             # until a pending rule's dwell, `for` or cooldown runs out.
@@ -251,16 +260,16 @@ class Engine:
         if day > state.anchor_day:
             advance(state, day)
         before = life.fingerprint()
-        tier = self.policy.for_tier(state.tier)
-        metrics, series = compute_metrics(state, at_ms)
+        tier = self._tier(state.tier)
+        metrics = compute_metrics(state, at_ms)
         card = quick_score(metrics, tier)
         timing = Timing(at_ms, warm, dwell_ms, cooldown_ms, held_back)
-        transitions = evaluate_lifecycle(life, card, metrics, series, tier, timing)
+        transitions = evaluate_lifecycle(life, card, metrics, tier, timing)
         state.last_eval_ms = at_ms
         state.dirty = False
         if self._skip_quiet:
-            state.quiet_until_ms = quiet_until_ms(state, tier, at_ms, warmup_ms, self._interval_ms, metrics, series,
-                                                  card.score, warm)
+            state.quiet_until_ms = quiet_until_ms(state, tier, at_ms, warmup_ms, self._interval_ms, metrics, card.score,
+                                                  warm)
         if transitions:
             card = score(metrics, tier)
             processed_at = self._clock()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
-from healthmon.core.measures import Metrics, Series
+from healthmon.core.measures import Metrics
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.rounding import round_to
 from healthmon.core.scoring import Scorecard, band_with_hysteresis, worse
@@ -23,14 +23,18 @@ RULE_RETIRED: Final = "rule_retired"
 ACCOUNT_REMOVED: Final = "account_removed"
 
 
-class Timing(NamedTuple):
+class Timing:
     """The policy's health timings and the evaluation context, in epoch ms."""
 
-    at_ms: int
-    warm: bool
-    min_dwell_ms: int
-    cooldown_ms: int
-    held_back: frozenset[str] = frozenset()
+    __slots__ = ("at_ms", "warm", "min_dwell_ms", "cooldown_ms", "held_back")
+
+    def __init__(self, at_ms: int, warm: bool, min_dwell_ms: int, cooldown_ms: int,
+                 held_back: frozenset[str] = frozenset()) -> None:
+        self.at_ms = at_ms
+        self.warm = warm
+        self.min_dwell_ms = min_dwell_ms
+        self.cooldown_ms = cooldown_ms
+        self.held_back = held_back
 
 
 @dataclass(frozen=True)
@@ -66,7 +70,7 @@ def rhythm_line(line: WarningLine, active_days: float | None, gap_days: float | 
     return found
 
 
-def line_check(line: WarningLine, metrics: Metrics, series: Series) -> tuple[float | None, bool, bool]:
+def line_check(line: WarningLine, metrics: Metrics) -> tuple[float | None, bool, bool]:
     """Return (value, past the enter line, past the exit line) of a warning line; None: no data."""
     if line.kind == "rhythm":
         value = metrics.get(line.metric)
@@ -84,7 +88,7 @@ def line_check(line: WarningLine, metrics: Metrics, series: Series) -> tuple[flo
             return value, value > line.above, value <= line.exit_below
         assert line.below is not None and line.exit_above is not None
         return value, value < line.below, value >= line.exit_above
-    weeks = series.get(line.metric)
+    weeks = metrics.weekly(line.metric)
     if not weeks:
         return None, False, False
     baseline = sum(weeks[1:5]) / 4
@@ -95,12 +99,12 @@ def line_check(line: WarningLine, metrics: Metrics, series: Series) -> tuple[flo
     return drop, drop >= line.drop, drop < line.exit_drop
 
 
-def line_value(line: WarningLine, metrics: Metrics, series: Series) -> tuple[float | None, bool, bool, dict[str, Any]]:
+def line_value(line: WarningLine, metrics: Metrics) -> tuple[float | None, bool, bool, dict[str, Any]]:
     """Return (value, past the enter line, past the exit line, details) of a warning line; None: no data.
 
     The details are what an alert of the line shows; an evaluation builds them only for an alert.
     """
-    value, entered, exited = line_check(line, metrics, series)
+    value, entered, exited = line_check(line, metrics)
     details: dict[str, Any]
     if line.kind == "rhythm":
         active, gap = metrics.get("active_days"), metrics.get("activity_gap_days")
@@ -117,7 +121,7 @@ def line_value(line: WarningLine, metrics: Metrics, series: Series) -> tuple[flo
     else:
         details = {"metric": line.metric, "kind": "relative", "value": None, "line": line.drop,
                    "exit": line.exit_drop}
-        weeks = series.get(line.metric)
+        weeks = metrics.weekly(line.metric)
         if weeks:
             details.update(current=weeks[0], baseline=sum(weeks[1:5]) / 4)
             details["value"] = value
@@ -172,15 +176,16 @@ def _health(life: Lifecycle, card: Scorecard, tier: TierPolicy, t: Timing) -> Tr
                                    "cut_offs": {"green": tier.bands.green, "yellow": tier.bands.yellow}})
 
 
-def _line(life: Lifecycle, line: WarningLine, metrics: Metrics, series: Series, card: Scorecard,
-          t: Timing) -> Transition | None:
+def _line(life: Lifecycle, line: WarningLine, metrics: Metrics, card: Scorecard, t: Timing) -> Transition | None:
     rule = life.lines.get(line.name)
-    value, entered, exited = line_check(line, metrics, series)
+    value, entered, exited = line_check(line, metrics)
+    # `line.source` is a property of the (Python) policy: read only when some input is held back.
+    held = bool(t.held_back) and line.source in t.held_back
     if rule is None:
-        if not entered or not t.warm or line.source in t.held_back:
+        if not entered or not t.warm or held:
             return None
         rule = life.line(line.name)
-    if not t.warm or line.source in t.held_back or value is None:
+    if not t.warm or held or value is None:
         if rule.status == RuleState.PENDING:  # the `for` clock restarts once the data is trustworthy
             rule.status, rule.pending_since = RuleState.OK, 0
         return None
@@ -190,7 +195,7 @@ def _line(life: Lifecycle, line: WarningLine, metrics: Metrics, series: Series, 
         rule.status, rule.last_resolved = RuleState.OK, t.at_ms
         episode, rule.episode_start, rule.fired = rule.episode_start, 0, False
         return Transition("below_warning_line", line.name, RESOLVED, episode, life.last_band, card.band,
-                          life.last_score, card.score, _details(line, metrics, series))
+                          life.last_score, card.score, _details(line, metrics))
     if not entered:
         rule.status, rule.pending_since = RuleState.OK, 0
         return None
@@ -202,12 +207,12 @@ def _line(life: Lifecycle, line: WarningLine, metrics: Metrics, series: Series, 
         return None
     rule.status, rule.episode_start, rule.fired = RuleState.FIRING, rule.pending_since, True
     return Transition("below_warning_line", line.name, FIRING, rule.episode_start, life.last_band, card.band,
-                      life.last_score, card.score, _details(line, metrics, series))
+                      life.last_score, card.score, _details(line, metrics))
 
 
-def _details(line: WarningLine, metrics: Metrics, series: Series) -> dict[str, Any]:
+def _details(line: WarningLine, metrics: Metrics) -> dict[str, Any]:
     """Return the details of an alert of `line`: `line_value`'s, and its `for`."""
-    details = line_value(line, metrics, series)[3]
+    details = line_value(line, metrics)[3]
     details["for_seconds"] = line.for_seconds
     return details
 
@@ -245,7 +250,7 @@ def account_removed(life: Lifecycle, card: Scorecard, removal: str) -> list[Tran
     return out
 
 
-def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: Metrics, series: Series, tier: TierPolicy,
+def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: Metrics, tier: TierPolicy,
                        timing: Timing) -> Sequence[Transition]:
     """Advance every rule of an account by one evaluation; return what to announce (most often nothing).
 
@@ -261,7 +266,7 @@ def evaluate_lifecycle(life: Lifecycle, card: Scorecard, metrics: Metrics, serie
             if retired:
                 out = retired if out is None else out + retired
     for line in tier.warning_lines:
-        tr = _line(life, line, metrics, series, card, timing)
+        tr = _line(life, line, metrics, card, timing)
         if tr is not None:
             out = [tr] if out is None else [*out, tr]
     life.last_score, life.last_band = card.score, card.band

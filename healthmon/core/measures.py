@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 from healthmon.core.rounding import round_to
 from healthmon.core.state import CORE_SHIFT, DAY_MS, AccountState
 from healthmon.core.windows import asof_day, count_users, shifted_bits, shifted_events
 
-__all__ = ["METRICS", "RELATIVE_METRICS", "Metric", "Metrics", "Series", "compute_metrics", "format_value"]
+__all__ = ["METRICS", "METRIC_INDEX", "METRIC_NAMES", "RELATIVE_METRICS", "Metric", "Metrics", "compute_metrics",
+           "format_value"]
 
 
 def _pct(v: float) -> str:
@@ -70,18 +72,63 @@ def format_value(metric: str, value: float | None) -> str:
     return METRICS[metric].fmt(value)
 
 
-#: metric name -> value (None: no data)
-Metrics = dict[str, float | None]
-#: metric name -> weekly values [this week, 1..4 weeks ago]
-Series = dict[str, list[int]]
+#: the catalogue's metric names, in its order: a metric's value is `Metrics.values[METRIC_INDEX[name]]`
+METRIC_NAMES: Final = tuple(METRICS)
+METRIC_INDEX: Final[dict[str, int]] = {name: i for i, name in enumerate(METRIC_NAMES)}
+
+
+class Metrics:
+    """Every metric of an account as of an instant (None: no data), and the weekly series of the relative ones.
+
+    One object per evaluation, its values in a list by catalogue index (`METRIC_INDEX`): compiled, it is a
+    native class, where a dict of 21 names cost more than all the arithmetic that fills it.
+    """
+
+    __slots__ = ("values", "weeks", "event_weeks")
+
+    def __init__(self, values: list[float | None], weeks: list[int], event_weeks: list[int]) -> None:
+        #: metric values in `METRIC_NAMES` order
+        self.values = values
+        #: weekly active users and usage events, [this week, 1..4 weeks ago]; empty until the account's history
+        #: covers all five weeks
+        self.weeks = weeks
+        self.event_weeks = event_weeks
+
+    @classmethod
+    def of(cls, values: dict[str, float | None], series: dict[str, list[int]] | None = None) -> Metrics:
+        """Return the metrics of a name -> value mapping (a name it lacks has no data) and weekly series."""
+        series = series or {}
+        return cls([values.get(name) for name in METRIC_NAMES], series.get("weekly_active_users", []),
+                   series.get("events_7d", []))
+
+    def get(self, name: str) -> float | None:
+        """Return a metric's value (None: no data, or no such metric)."""
+        index = METRIC_INDEX.get(name)
+        return None if index is None else self.values[index]
+
+    def weekly(self, name: str) -> list[int]:
+        """Return the weekly series of a relative metric (`RELATIVE_METRICS`); empty without five weeks of history."""
+        if name == "weekly_active_users":
+            return self.weeks
+        if name == "events_7d":
+            return self.event_weeks
+        return []
+
+    def as_dict(self) -> dict[str, float | None]:
+        """Return metric name -> value, in catalogue order."""
+        return dict(zip(METRIC_NAMES, self.values))
+
+    def series(self) -> dict[str, list[int]]:
+        """Return relative metric name -> weekly series (empty without five weeks of history)."""
+        return {"weekly_active_users": self.weeks, "events_7d": self.event_weeks} if self.weeks else {}
 
 
 def _ratio(num: float, den: float | None) -> float | None:
     return round_to(num / den, 4) if den else None
 
 
-def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
-    """Return every metric as of `at_ms` (None: no data) and the weekly series [this week, 1..4 weeks ago].
+def compute_metrics(state: AccountState, at_ms: int) -> Metrics:
+    """Return every metric as of `at_ms` (None: no data) with the weekly series [this week, 1..4 weeks ago].
 
     The weekly series are empty until the account's history covers all five weeks.
     """
@@ -96,13 +143,24 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
             cached = state.user_counts = count_users(state.users.values())
         counts = cached
     dau, wau, mau, core, w1, w2, w3, w4 = counts
-    weeks = [wau, w1, w2, w3, w4]
-    d = shifted_events(state.events, offset)
-    event_weeks = [sum(d[0:7]), sum(d[7:14]), sum(d[14:21]), sum(d[21:28]), sum(d[28:35])]
+    # Usage events of this week and of each of the four before it (days 0-6, 7-13, ... 28-34 back).
+    e0 = e1 = e2 = e3 = e4 = 0
+    for k, n in enumerate(shifted_events(state.events, offset)):
+        if n:
+            if k < 7:
+                e0 += n
+            elif k < 14:
+                e1 += n
+            elif k < 21:
+                e2 += n
+            elif k < 28:
+                e3 += n
+            elif k < 35:
+                e4 += n
     seats = state.seats
     has_history = bool(state.first_ms) and state.first_ms <= (day - 34) * DAY_MS
     baseline_wau = (w1 + w2 + w3 + w4) / 4
-    baseline_events = (event_weeks[1] + event_weeks[2] + event_weeks[3] + event_weeks[4]) / 4
+    baseline_events = (e1 + e2 + e3 + e4) / 4
 
     opened_7 = opened_28 = open_all = open_urgent = 0
     csat_sum = csat_n = 0
@@ -136,30 +194,31 @@ def compute_metrics(state: AccountState, at_ms: int) -> tuple[Metrics, Series]:
         elif day >= state.contract_day:
             ttv = float(day - state.contract_day)  # not reached yet: a lower bound that keeps growing
 
-    metrics: dict[str, float | None] = {
-        "daily_active_users": dau,
-        "weekly_active_users": wau,
-        "monthly_active_users": mau,
-        "weekly_active_ratio": _ratio(wau, seats),
-        "license_utilisation": _ratio(mau, seats),
-        "adoption_rate": _ratio(core, seats),
-        "core_users_28d": core,
-        "events_7d": event_weeks[0],
-        "events_per_day": round_to(event_weeks[0] / 7, 2),
-        "events_trend": _ratio(event_weeks[0], baseline_events) if has_history else None,
-        "weekly_active_trend": _ratio(wau, baseline_wau) if has_history else None,
-        "days_since_last_activity": (max(0, day - state.last_activity_ms // DAY_MS)
-                                     if state.last_activity_ms else None),
-        "active_days": state.active_days,
-        "activity_gap_days": (round_to((state.last_activity_ms // DAY_MS - state.first_activity_day)
-                                    / (state.active_days - 1), 2) if state.active_days > 1 else None),
-        "time_to_value_days": ttv,
-        "tickets_opened_7d": opened_7,
-        "tickets_opened_28d": opened_28,
-        "open_tickets": open_all,
-        "open_urgent_tickets": open_urgent,
-        "csat_28d": round_to(csat_sum / csat_n, 2) if csat_n else None,
-        "nps_90d": round_to(100 * (promoters - detractors) / answers, 1) if answers else None,
-    }
-    series = {"weekly_active_users": weeks, "events_7d": event_weeks} if has_history else {}
-    return metrics, series
+    # In `METRIC_NAMES` order.
+    values: list[float | None] = [
+        dau,
+        wau,
+        mau,
+        _ratio(wau, seats),
+        _ratio(mau, seats),
+        _ratio(core, seats),
+        core,
+        e0,
+        round_to(e0 / 7, 2),
+        _ratio(e0, baseline_events) if has_history else None,
+        _ratio(wau, baseline_wau) if has_history else None,
+        max(0, day - state.last_activity_ms // DAY_MS) if state.last_activity_ms else None,
+        state.active_days,
+        (round_to((state.last_activity_ms // DAY_MS - state.first_activity_day) / (state.active_days - 1), 2)
+         if state.active_days > 1 else None),
+        ttv,
+        opened_7,
+        opened_28,
+        open_all,
+        open_urgent,
+        round_to(csat_sum / csat_n, 2) if csat_n else None,
+        round_to(100 * (promoters - detractors) / answers, 1) if answers else None,
+    ]
+    if has_history:
+        return Metrics(values, [wau, w1, w2, w3, w4], [e0, e1, e2, e3, e4])
+    return Metrics(values, [], [])

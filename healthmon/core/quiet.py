@@ -15,7 +15,7 @@ import math
 from typing import Final, NamedTuple
 
 from healthmon.core.lifecycle import line_check, rhythm_line
-from healthmon.core.measures import Metrics, Series
+from healthmon.core.measures import Metrics
 from healthmon.core.policy import TierPolicy, WarningLine
 from healthmon.core.scoring import band_with_hysteresis
 from healthmon.core.state import DAY_MS, AccountState, Lifecycle, RuleState
@@ -217,8 +217,7 @@ def _ticket_day(state: AccountState, metric: str, day0: int) -> int:
     return best
 
 
-def settled(life: Lifecycle, tier: TierPolicy, metrics: Metrics, series: Series, score: float | None,
-            warm: bool) -> bool:
+def settled(life: Lifecycle, tier: TierPolicy, metrics: Metrics, score: float | None, warm: bool) -> bool:
     """Return whether evaluating again on the same metrics would decide nothing new, whatever is held back.
 
     A held-back input keeps a band or a line from moving although its metrics say it should: once the
@@ -238,14 +237,14 @@ def settled(life: Lifecycle, tier: TierPolicy, metrics: Metrics, series: Series,
         firing = rule is not None and rule.status == RuleState.FIRING
         if rule is not None and not firing and rule.pending_since:
             return False  # left over from a resolve: the next evaluation clears it
-        value, entered, exited = line_check(line, metrics, series)
+        value, entered, exited = line_check(line, metrics)
         if value is not None and (exited if firing else entered):
             return False
     return True
 
 
 def quiet_until_ms(state: AccountState, tier: TierPolicy, at_ms: int, warmup_ms: int, interval_ms: int,
-                   metrics: Metrics, series: Series, score: float | None, warm: bool) -> int:
+                   metrics: Metrics, score: float | None, warm: bool) -> int:
     """Return the first tick instant after an evaluation at `at_ms` that can change anything (0: the next day's).
 
     `NEVER_MS`: only new input can. 0 also stands for "not worth knowing": the next day is as soon as
@@ -253,7 +252,7 @@ def quiet_until_ms(state: AccountState, tier: TierPolicy, at_ms: int, warmup_ms:
     """
     day0 = asof_day(at_ms)
     day = quiet_day(state, tier, day0, metrics)
-    if day <= day0 + 1 or not settled(state.life, tier, metrics, series, score, warm):
+    if day <= day0 + 1 or not settled(state.life, tier, metrics, score, warm):
         return 0
     due = NEVER_MS if day >= _NEVER_DAY else day * DAY_MS + 1
     warmup_end = state.first_ms + warmup_ms

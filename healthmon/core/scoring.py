@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
+from healthmon.core.measures import METRIC_INDEX, Metrics
 from healthmon.core.policy import BandPolicy, MeasureSpec, TierPolicy
 from healthmon.core.records import MeasureRecord
 from healthmon.core.rounding import round_to
@@ -30,12 +31,48 @@ class MeasureResult(NamedTuple):
                 "contribution": self.contribution}
 
 
-class Scorecard(NamedTuple):
+class Scorecard:
     """A health score (None when no measure has data), its plain band and the measures behind it."""
 
-    score: float | None
-    band: Band | None
-    measures: tuple[MeasureResult, ...]
+    __slots__ = ("score", "band", "measures")
+
+    def __init__(self, score: float | None, band: Band | None, measures: tuple[MeasureResult, ...]) -> None:
+        self.score = score
+        self.band = band
+        self.measures = measures
+
+    def __repr__(self) -> str:
+        return f"Scorecard(score={self.score!r}, band={self.band!r}, measures={self.measures!r})"
+
+
+class _Terms:
+    """What `quick_score` reads of a tier, worked out once per tier: its measures by metric index, its cut-offs."""
+
+    def __init__(self, tier: TierPolicy) -> None:
+        self.tier = tier
+        terms = tier.score_terms
+        self.indexes = [METRIC_INDEX[metric] for metric, _, _, _ in terms]
+        self.bads = [bad for _, bad, _, _ in terms]
+        self.spans = [span for _, _, span, _ in terms]
+        self.weights = [weight for _, _, _, weight in terms]
+        self.green = tier.bands.green
+        self.yellow = tier.bands.yellow
+
+
+_TERMS: dict[int, _Terms] = {}
+_TERMS_MAX: Final = 256
+
+
+def _terms(tier: TierPolicy) -> _Terms:
+    """Return the tier's terms (cached by identity; they hold the tier, so the identity stays its own)."""
+    terms = _TERMS.get(id(tier))
+    if terms is not None and terms.tier is tier:
+        return terms
+    terms = _Terms(tier)
+    if len(_TERMS) >= _TERMS_MAX:
+        _TERMS.clear()
+    _TERMS[id(tier)] = terms
+    return terms
 
 
 def measure_score(value: float, bad: float, good: float) -> float:
@@ -44,14 +81,15 @@ def measure_score(value: float, bad: float, good: float) -> float:
     return round_to(100.0 * (1.0 if fraction > 1.0 else 0.0 if fraction < 0.0 else fraction), 1)
 
 
-def quick_score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
+def quick_score(metrics: Metrics, tier: TierPolicy) -> Scorecard:
     """Return the score and band only (no per-measure breakdown): the evaluation's hot path."""
-    get = metrics.get
+    terms = _terms(tier)
+    values, bads, spans, weights = metrics.values, terms.bads, terms.spans, terms.weights
     total = total_weight = 0.0
-    for metric, bad, span, weight in tier.score_terms:
-        value = get(metric)
+    for i, index in enumerate(terms.indexes):
+        value = values[index]
         if value is not None:
-            fraction = (value - bad) / span
+            fraction = (value - bads[i]) / spans[i]
             # `measure_score`, with the rounding skipped where it cannot change the sum.
             if fraction >= 1.0:
                 s = 100.0
@@ -59,15 +97,17 @@ def quick_score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard
                 s = 0.0
             else:
                 s = round_to(100.0 * fraction, 1)
+            weight = weights[i]
             total += s * weight
             total_weight += weight
     if not total_weight:
         return Scorecard(None, None, ())
     final = round_to(total / total_weight, 1)
-    return Scorecard(final, tier.bands.band_of(final), ())
+    # `BandPolicy.band_of`
+    return Scorecard(final, "green" if final >= terms.green else "yellow" if final >= terms.yellow else "red", ())
 
 
-def score(metrics: dict[str, float | None], tier: TierPolicy) -> Scorecard:
+def score(metrics: Metrics, tier: TierPolicy) -> Scorecard:
     """Score an account: the weighted average of its measures that have data."""
     scored: list[tuple[MeasureSpec, float | None, float | None]] = []
     total = total_weight = 0.0

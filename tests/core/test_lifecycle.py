@@ -6,6 +6,7 @@ import pytest
 
 from healthmon.core import parse_policy
 from healthmon.core.lifecycle import Timing, evaluate_lifecycle
+from healthmon.core.measures import Metrics
 from healthmon.core.scoring import Scorecard
 from healthmon.core.state import Lifecycle
 from tests.core.builders import HOUR, T0, policy_doc
@@ -18,7 +19,7 @@ def _run_health(scores, dwell_h=0, cooldown_h=0, warm_from=0, held_back_at=()):
         card = Scorecard(s, tier.bands.band_of(s), ())
         timing = Timing(T0 + i * HOUR, i >= warm_from, dwell_h * HOUR, cooldown_h * HOUR,
                         frozenset({"usage"}) if i in held_back_at else frozenset())
-        out += [(i, tr.status, tr.band_after) for tr in evaluate_lifecycle(life, card, {}, {}, tier, timing)]
+        out += [(i, tr.status, tr.band_after) for tr in evaluate_lifecycle(life, card, Metrics.of({}), tier, timing)]
     return out
 
 
@@ -63,7 +64,7 @@ def _run_line(values, for_h=0, cooldown_h=0, held_back_at=()):
         card = Scorecard(None, None, ())
         timing = Timing(T0 + i * HOUR, True, 0, 0, frozenset({"usage"}) if i in held_back_at else frozenset())
         out += [(i, tr.status) for tr in
-                evaluate_lifecycle(life, card, {"weekly_active_ratio": v}, {}, tier, timing)]
+                evaluate_lifecycle(life, card, Metrics.of({"weekly_active_ratio": v}), tier, timing)]
     return out
 
 
@@ -98,7 +99,8 @@ def _run_above_line(values, for_h=0, cooldown_h=0):
     life, out = Lifecycle(), []
     for i, v in enumerate(values):
         timing = Timing(T0 + i * HOUR, True, 0, 0)
-        for tr in evaluate_lifecycle(life, Scorecard(None, None, ()), {"open_urgent_tickets": v}, {}, tier, timing):
+        for tr in evaluate_lifecycle(life, Scorecard(None, None, ()), Metrics.of({"open_urgent_tickets": v}), tier,
+                                     timing):
             assert (tr.details["direction"], tr.details["line"], tr.details["exit"]) == ("above", 2, 0)
             out.append((i, tr.status))
     return out

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from healthmon.core import Engine, EngineConfig, parse_policy
+from healthmon.core.measures import Metrics
 from healthmon.core.quiet import quiet_until_ms
 from tests.core.builders import DAY, HOUR, T0, nps, policy_doc, ticket, usage
 
@@ -102,4 +103,4 @@ def test_unknown_metrics_are_evaluated_every_day() -> None:
     fake = type(tier)(tier.tier, tier.severity, tier.bands, tier.measures, tier.warning_lines, tier.measure_sources)
     object.__setattr__(fake, "score_terms", (("some_new_metric", 0.0, 1.0, 1.0),))
     object.__setattr__(fake, "score_ranges", {"some_new_metric": (0.0, 1.0)})
-    assert quiet_until_ms(state, fake, T0 + 3 * DAY, 0, HOUR, {}, {}, None, True) == 0
+    assert quiet_until_ms(state, fake, T0 + 3 * DAY, 0, HOUR, Metrics.of({}), None, True) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from healthmon.core import parse_policy
+from healthmon.core.measures import Metrics
 from healthmon.core.policy import BandPolicy
 from healthmon.core.scoring import band_with_hysteresis, measure_score, quick_score, score
 from tests.core.builders import policy_doc
@@ -40,7 +41,7 @@ MEASURES = [
 ])
 def test_score_is_the_weighted_average_of_measures_with_data(metrics, expected_score, expected_band) -> None:
     tier = parse_policy(policy_doc(measures=MEASURES)).for_tier("standard")
-    card = score(metrics, tier)
+    card = score(Metrics.of(metrics), tier)
     assert (card.score, card.band) == (expected_score, expected_band)
     contributions = [m.contribution for m in card.measures if m.contribution is not None]
     if expected_score is not None:
@@ -71,6 +72,6 @@ def test_band_with_hysteresis(score_, current, expected) -> None:
 @pytest.mark.parametrize("nps", [None, -100, 33, 100])
 def test_quick_score_matches_the_full_score(wau, nps) -> None:
     tier = parse_policy(policy_doc(measures=MEASURES)).for_tier("standard")
-    metrics = {"weekly_active_ratio": wau, "nps_90d": nps, "csat_28d": 4}
+    metrics = Metrics.of({"weekly_active_ratio": wau, "nps_90d": nps, "csat_28d": 4})
     full, quick = score(metrics, tier), quick_score(metrics, tier)
     assert (quick.score, quick.band) == (full.score, full.band)
