@@ -92,7 +92,7 @@ def state_from_bytes(raw: bytes) -> AccountState:
         state = AccountState(meta[0])
         (state.name, state.tier, state.seats, state.csm, state.contract_day, state.clock_ms, state.first_ms,
          state.last_activity_ms, state.first_core_ms, state.last_eval_ms, state.anchor_day) = meta[1:12]
-        state.tier = shared(state.tier)
+        state.tier, state.csm = shared(state.tier), shared(state.csm)  # a few words each held by many accounts
         state.life = Lifecycle.from_list(meta[12])
         state.dirty = bool(meta[13])
         state.nps = {d: c for d, *c in meta[14]}
