@@ -93,11 +93,9 @@ def apply_usage(state: AccountState, occurred_at: int, user_id: str, is_core: bo
     bit = 1 << age
     if is_core and age < CORE_DAYS:
         bit |= bit << CORE_SHIFT
-    users = state.users
-    old = users.get(key, 0)
+    old = state.users.merge(key, bit)
     new = old | bit
     if new != old:
-        users[key] = new
         counts = state.user_counts
         if counts is not None:
             for i, mask in enumerate(USER_MASKS):

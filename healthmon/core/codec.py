@@ -7,6 +7,7 @@ import struct
 import orjson
 
 from healthmon.core.state import ACTIVE_DAYS, DAY_MS, FINGERPRINT, AccountState, Lifecycle, Ticket, shared
+from healthmon.core.users import UserTable
 from healthmon.core.vocabulary import EVENT_KINDS
 
 __all__ = ["FORMAT_VERSION", "StateFormatError", "state_from_bytes", "state_progress", "state_size_bytes",
@@ -58,7 +59,6 @@ def state_to_bytes(state: AccountState) -> bytes:
     while n_days and not events[n_days - 1]:
         n_days -= 1
     users = state.users
-    flat_users = [v for item in users.items() for v in item]
     tickets = b"".join(_TICKET.pack(k, t.last_ms, t.is_open << 2 | t.priority, t.opened_day + 1, t.csat,
                                     t.csat_day + 1)
                        for k, t in state.tickets.items())
@@ -67,7 +67,7 @@ def state_to_bytes(state: AccountState) -> bytes:
         _HEADER.pack(FORMAT_VERSION, len(meta), len(users), n_days, len(state.tickets), len(seen) // FINGERPRINT,
                      len(state.history)),
         meta,
-        struct.pack(f"<{len(flat_users)}Q", *flat_users),
+        users.to_bytes(),  # already packed as u64 pairs, little-endian
         struct.pack(f"<{n_days}I", *events[:n_days]),
         tickets,
         seen,  # already packed as u32 little-endian
@@ -92,7 +92,7 @@ def state_from_bytes(raw: bytes) -> AccountState:
         state = AccountState(meta[0])
         (state.name, state.tier, state.seats, state.csm, state.contract_day, state.clock_ms, state.first_ms,
          state.last_activity_ms, state.first_core_ms, state.last_eval_ms, state.anchor_day) = meta[1:12]
-        state.tier = shared(state.tier)
+        state.tier, state.csm = shared(state.tier), shared(state.csm)  # a few words each held by many accounts
         state.life = Lifecycle.from_list(meta[12])
         state.dirty = bool(meta[13])
         state.nps = {d: c for d, *c in meta[14]}
@@ -105,9 +105,10 @@ def state_from_bytes(raw: bytes) -> AccountState:
             state.active_days, state.first_activity_day = meta[17], state.anchor_day - meta[18]
         if len(meta) > 19:
             state.answers = {fp: [day, category] for fp, day, category in meta[19]}
-        flat = struct.unpack_from(f"<{2 * n_users}Q", raw, pos)
+        if pos + 16 * n_users > len(raw):
+            raise ValueError(f"{n_users} users announced, {(len(raw) - pos) // 16} present")
+        state.users = UserTable.from_bytes(memoryview(raw)[pos:pos + 16 * n_users])
         pos += 16 * n_users
-        state.users = dict(zip(flat[0::2], flat[1::2]))
         days = struct.unpack_from(f"<{n_days}I", raw, pos)
         pos += 4 * n_days
         state.events = [*days, *([0] * (ACTIVE_DAYS - n_days))]

@@ -20,7 +20,7 @@ __all__ = ["COMPILED_MODULES", "PURE_ENV", "core_mode", "stale_modules", "use_pu
 
 #: the core modules an install compiles when a C compiler is present (the rest always run as Python)
 COMPILED_MODULES = ("alerts", "codec", "engine", "apply", "lifecycle", "measures", "pipeline", "quiet", "rounding",
-                    "scoring", "state", "windows")
+                    "scoring", "state", "users", "windows")
 #: set (to anything but 0) to run the core from its Python source even where compiled modules exist
 PURE_ENV = "HEALTHMON_PURE_CORE"
 _PACKAGE = __name__.rpartition(".")[0]

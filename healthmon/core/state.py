@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any, ClassVar, Final
 
+from healthmon.core.users import UserTable
 from healthmon.core.vocabulary import Band, Tier
 
 __all__ = [
@@ -198,7 +199,7 @@ class AccountState:
         # day buckets: index/bit 0 is `anchor_day`, index/bit k is anchor_day - k
         self.anchor_day = 0
         self.events = [0] * ACTIVE_DAYS  # usage events per day
-        self.users: dict[int, int] = {}  # user hash -> activity bits | core bits << CORE_SHIFT
+        self.users = UserTable()  # user hash -> activity bits | core bits << CORE_SHIFT, 16 bytes per user
         self.tickets: dict[int, Ticket] = {}  # ticket hash -> ticket
         self.nps: dict[int, list[int]] = {}  # day -> [promoters, passives, detractors]
         # fingerprints (CRC-32) of the recently accepted event ids, 4 bytes each, little-endian, oldest

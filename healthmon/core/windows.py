@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from typing import Final
 
@@ -92,13 +93,15 @@ def advance(state: AccountState, day: int) -> None:
     if offset >= ACTIVE_DAYS:
         users.clear()
     else:
-        for key, bits in list(users.items()):
+        kept: list[int] = []
+        words = iter(users.pairs())
+        for key in words:
+            bits = next(words)
             # `shifted_bits`, inlined: this runs for every user of every account once a day.
             active = ((bits & ACTIVE_MASK) << offset) & ACTIVE_MASK
-            if active:
-                users[key] = active | ((((bits >> CORE_SHIFT) & CORE_MASK) << offset) & CORE_MASK) << CORE_SHIFT
-            else:
-                del users[key]  # inactive for 35 days: the user is in no window any more
+            if active:  # else inactive for 35 days: the user is in no window any more
+                kept += (key, active | ((((bits >> CORE_SHIFT) & CORE_MASK) << offset) & CORE_MASK) << CORE_SHIFT)
+        users.replace(array("Q", kept))
     prune(state, day)
 
 

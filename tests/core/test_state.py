@@ -73,11 +73,12 @@ def test_corrupt_bytes_raise_state_format_error(raw) -> None:
 
 
 def test_decoded_states_share_one_copy_of_their_words() -> None:
-    # Thousands of live accounts hold the same tier, band and input names: one string each, not one per state.
+    # Thousands of live accounts hold the same tier, CSM, band and input names: one string each, not one per state.
     engine = make_engine()
     first, second = _workload(engine, 5, 10), _workload(engine, 6, 10)
     a, b = state_from_bytes(state_to_bytes(first)), state_from_bytes(state_to_bytes(second))
     assert a.tier == b.tier and a.tier is b.tier
+    assert a.csm == b.csm == "ann" and a.csm is b.csm  # an account's CSM is one of a few people
     assert a.life.last_band is b.life.last_band
     assert [k for k in a.positions] == [k for k in b.positions] and all(
         x is y for x, y in zip(a.positions, b.positions))
