@@ -17,8 +17,8 @@ from faust.types import TP
 
 from healthmon.pipeline import Backlog, PartitionProgress
 
-__all__ = ["alignment_backlog_probe", "describe", "kafka_client", "partition_progress", "pause_partition",
-           "read_position", "resume_partition", "source_backlog_probe", "stall_reporter"]
+__all__ = ["alignment_backlog_probe", "describe", "fetch_time_probe", "kafka_client", "partition_progress",
+           "pause_partition", "read_position", "resume_partition", "source_backlog_probe", "stall_reporter"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,24 @@ def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], Backlog
         return Backlog.IN_FLIGHT
 
     return backlog
+
+
+def fetch_time_probe(app: faust.App) -> Callable[[str, int], int | None]:
+    """Return a function telling when (epoch ms) the broker last answered a fetch of a topic-partition (None: not
+    known): the high watermark the backlog probe compares with is as of that answer."""
+
+    def fetched_ms(topic: str, partition: int) -> int | None:
+        client = kafka_client(app)
+        if client is None:
+            return None
+        try:
+            state = client._subscription.subscription.assignment.state_value(TopicPartition(topic, partition))
+        except (AttributeError, KeyError, TypeError):
+            return None
+        stamp = getattr(state, "timestamp", None)
+        return stamp if isinstance(stamp, int) else None
+
+    return fetched_ms
 
 
 def read_position(consumer: Any, tp: TP) -> int | None:
