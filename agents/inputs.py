@@ -153,9 +153,14 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
             log.warning("alignment: partition %d has waited %.0f s for %s (%s); queued: %d message(s)",
                         partition, waited / 1000, topic, backlog.name.lower(), len(aligner))
         for (topic, partition), waited in aligner.gave_up.items():
-            # offsets with no message for us (transaction markers), or a client that held them back
+            # offsets with no message for us (transaction markers), a client that held them back, or a broker
+            # that did not answer a fetch since
             log.info("alignment: partition %d stopped waiting for %s after %d ms: read to its end by the "
-                     "consumer, not delivered", partition, topic, waited)
+                     "consumer, not delivered or not confirmed by a later fetch", partition, topic, waited)
         aligner.gave_up.clear()
+        for (topic, partition), count in aligner.behind.items():
+            log.info("alignment: partition %d released %d message(s) of %s behind a newer message of another "
+                     "input (they reached the worker after it)", partition, count, topic)
+        aligner.behind.clear()
 
     return inputs

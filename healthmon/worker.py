@@ -37,6 +37,7 @@ from streams import faust_patches
 from streams.app import create_app
 from streams.consumer_probes import (
     alignment_backlog_probe,
+    fetch_time_probe,
     pause_partition,
     resume_partition,
     source_backlog_probe,
@@ -107,7 +108,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     aligner = Aligner([spec.topic for spec in inputs.inputs], settings.alignment.max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.alignment.max_queued_messages,
-                      pause=pause_partition(app), resume=resume_partition(app))
+                      pause=pause_partition(app), resume=resume_partition(app), fetched_ms=fetch_time_probe(app))
     labels = {spec.topic: TOPIC_LABELS[spec.kind] for spec in inputs.inputs}
 
     def count_reread(topic: str) -> None:

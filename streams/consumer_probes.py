@@ -17,8 +17,8 @@ from faust.types import TP
 
 from healthmon.pipeline import Backlog, PartitionProgress
 
-__all__ = ["alignment_backlog_probe", "describe", "kafka_client", "partition_progress", "pause_partition",
-           "read_position", "resume_partition", "source_backlog_probe", "stall_reporter"]
+__all__ = ["alignment_backlog_probe", "describe", "fetch_time_probe", "kafka_client", "partition_progress",
+           "pause_partition", "read_position", "resume_partition", "source_backlog_probe", "stall_reporter"]
 
 log = logging.getLogger(__name__)
 
@@ -32,21 +32,47 @@ def alignment_backlog_probe(app: faust.App) -> Callable[[str, int, int], Backlog
         highwater = consumer.highwater(tp)
         if highwater is None:
             return Backlog.ON_BROKER  # not fetched yet (just started or assigned): it may hold older records
+        # The group's committed offset (the next to read, as Faust keeps it after a seek or a commit): the
+        # messages before it are never delivered again, whoever processed them.
+        committed = consumer._committed_offset.get(tp)
+        if committed:
+            received = max(received, committed - 1)
         if received >= highwater - 1:
             return Backlog.NONE
         position = read_position(consumer, tp)
         if position is None or position < highwater:
             return Backlog.ON_BROKER
-        # Read by the consumer past `received`. Records in the client's buffer are on their way; else the
-        # offsets left hold no message for us (transaction markers, or everything before the committed
-        # offset this consumer started from), or are about to show up: nothing more is on the broker.
-        # (Faust's own read offset cannot tell: after an assignment it starts at the committed offset,
-        # past anything this process received.)
+        # Read by the consumer past `received`. Records in the client's buffer are on their way, and so are
+        # those Faust has handed to the agent's stream (its read offset passed `received`); else the offsets
+        # left hold no message for us (transaction markers), or Faust is about to hand them over: nothing
+        # more is on the broker. Right after a seek Faust's read offset is the committed offset itself (the
+        # next to read, not one read), so equal to it, it tells nothing.
         if client_buffers(consumer, tp):
+            return Backlog.QUEUED
+        read = consumer._read_offset.get(tp)
+        if read is not None and read > received and read != committed:
             return Backlog.QUEUED
         return Backlog.IN_FLIGHT
 
     return backlog
+
+
+def fetch_time_probe(app: faust.App) -> Callable[[str, int], int | None]:
+    """Return a function telling when (epoch ms) the broker last answered a fetch of a topic-partition (None: not
+    known): the high watermark the backlog probe compares with is as of that answer."""
+
+    def fetched_ms(topic: str, partition: int) -> int | None:
+        client = kafka_client(app)
+        if client is None:
+            return None
+        try:
+            state = client._subscription.subscription.assignment.state_value(TopicPartition(topic, partition))
+        except (AttributeError, KeyError, TypeError):
+            return None
+        stamp = getattr(state, "timestamp", None)
+        return stamp if isinstance(stamp, int) else None
+
+    return fetched_ms
 
 
 def read_position(consumer: Any, tp: TP) -> int | None:

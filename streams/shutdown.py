@@ -5,7 +5,8 @@ flush, and aiokafka retries each of them for as long as the broker does not answ
 gone or paused, SIGTERM never ended the process. Here a signal starts Faust's graceful stop and arms
 a deadline (a thread, so a blocked event loop cannot hold it back); past it the process logs what it
 was still waiting for and exits at once. Offsets not committed are simply consumed again on the next
-start (at-least-once), so the exit code tells the supervisor whether that will happen.
+start (at-least-once), so the exit code tells the supervisor whether that will happen: 75 when some
+are (or the consumer cannot tell), 0 when everything processed was committed, cut short or not.
 """
 
 from __future__ import annotations
@@ -27,17 +28,18 @@ EXIT_UNCOMMITTED = 75
 log = logging.getLogger(__name__)
 
 
-def uncommitted_partitions(app: faust.App) -> int:
-    """Return how many partitions hold processed offsets that are not committed yet."""
+def uncommitted_partitions(app: faust.App, *, unknown: int = 0) -> int:
+    """Return how many partitions hold processed offsets that are not committed yet (`unknown` when the consumer's
+    fields cannot be read: one that never started, or one changing under a read from another thread)."""
     consumer = app._consumer
     if consumer is None:
         return 0
     try:
         # No public API for this. Partitions revoked earlier are another worker's to commit now.
         owned = consumer.assignment()
-        return len(consumer._filter_committable_offsets([tp for tp in consumer._acked if tp in owned]))
+        return len(consumer._filter_committable_offsets([tp for tp in list(consumer._acked) if tp in owned]))
     except Exception:  # noqa: BLE001 - a consumer that never started has nothing to commit
-        return 0
+        return unknown
 
 
 def _stopping_services(root: Any) -> list[str]:
@@ -116,15 +118,21 @@ class BoundedStopWorker(faust.Worker):
 
     def _hard_exit(self, why: str) -> NoReturn:
         stuck = ", ".join(_stopping_services(self)) or "nothing identifiable"
+        # Past the deadline the stop is cut short; whether input is consumed again depends only on what is
+        # left uncommitted (a stop held up by a rebalance after everything was committed loses nothing).
+        code = EXIT_UNCOMMITTED if uncommitted_partitions(self.app, unknown=-1) else 0
         try:
-            log.error("healthmon: %s, still waiting for %s%s; exiting with code %d without the last commit "
-                      "(uncommitted input is consumed again on restart)", why, stuck, self._broker_note(),
-                      EXIT_UNCOMMITTED)
+            if code:
+                log.error("healthmon: %s, still waiting for %s%s; exiting with code %d without the last commit "
+                          "(uncommitted input is consumed again on restart)", why, stuck, self._broker_note(), code)
+            else:
+                log.warning("healthmon: %s, still waiting for %s%s; exiting with code 0: all processed offsets "
+                            "committed", why, stuck, self._broker_note())
             self.on_hard_exit()
         finally:
             for handler in logging.getLogger().handlers:
                 handler.flush()
-            os._exit(EXIT_UNCOMMITTED)
+            os._exit(code)
 
     def _shutdown_loop(self) -> None:
         if self._deadline is not None:

@@ -42,7 +42,7 @@ class WorkerSettings(Section):
     stop_timeout_seconds: float = setting(
         12.0, "HEALTHMON_STOP_TIMEOUT_SECONDS",
         "Longest the worker's graceful stop on SIGTERM/SIGINT may take; past it the worker logs what it waited "
-        "for and exits with code 75, uncommitted input being consumed again later.", gt=0)
+        "for and exits: code 75 when processed input is left uncommitted (consumed again later), else 0.", gt=0)
     view_accounts_per_second: int = setting(
         500, "HEALTHMON_VIEW_ACCOUNTS_PER_SECOND",
         "Most changed accounts scored into the Redis view and the gauges per second; when more change (a "

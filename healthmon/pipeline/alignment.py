@@ -10,10 +10,12 @@ time (a backfill producer writes weeks of events within seconds, so record times
 
 The release order depends only on what the topics hold, not on when it was fetched: a message leaves
 once it is the oldest head and every other input of its partition either has a head too, or has
-nothing left to read. Only for an input that the consumer has read to its end, with nothing of it seen
-on its way to the agent, does the wall clock matter, and then for `max_wait_ms` at most from when that
-was first seen (not from its last message: after a broker pause a fetch can bring a backlog's last
-records a minute after its previous ones).
+nothing left to read. "Nothing left" is the broker's answer to a fetch that came after the message
+arrived (`fetched_ms`): an answer from before may predate an older record of that input, sent at
+about the same time by its own producer. Only for an input that the consumer has read to its end, with
+nothing of it seen on its way to the agent, or whose newer fetch has not come yet, does the wall clock
+matter, and then for `max_wait_ms` at most from when that was first seen (not from its last message:
+after a broker pause a fetch can bring a backlog's last records a minute after its previous ones).
 While it waits, the inputs that run ahead queue up to `max_queued` messages each and are then paused
 at the consumer, so memory stays bounded however long the catch-up.
 """
@@ -46,6 +48,10 @@ class Backlog(enum.IntEnum):
     #: messages the consumer read are in the Kafka client's buffer, on their way to the agent: they come
     #: however long the consumer is held up (a commit that waits on a paused broker)
     QUEUED = 3
+    #: everything the broker announced has been received, but its last answer for this topic-partition
+    #: came before the waiting message arrived: a record older than that message may have reached the
+    #: broker since (inputs written by separate producers, or by one producer's separate requests)
+    UNCONFIRMED = 4
 
 
 @dataclass(slots=True)
@@ -64,7 +70,9 @@ class Aligner:
     """Per-partition queues of the `aligned` topics; releases messages in event-time order.
 
     `backlog(topic, partition, received_offset)` says what the broker still holds past
-    `received_offset` (-1: nothing received yet). `pause(topic, partition)` stops fetching a
+    `received_offset` (-1: nothing received yet); `fetched_ms(topic, partition)` says when (wall clock, epoch
+    ms, as `Pending.arrived_ms`) the broker last answered a fetch of it (None: not known, then a
+    caught-up input is not waited for). `pause(topic, partition)` stops fetching a
     topic-partition whose queue is over `max_queued`; `resume(topic, partition, next_offset)` fetches it
     again, right after the last record the consumer delivered (`next_offset` is the one after the last
     received here), and returns False when it cannot now (asked again at the next release). Messages
@@ -75,13 +83,15 @@ class Aligner:
     def __init__(self, aligned: list[str], max_wait_ms: int, backlog: Callable[[str, int, int], Backlog],
                  wall_ms: Callable[[], int], *, max_queued: int = 0,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
-                 resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True) -> None:
+                 resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True,
+                 fetched_ms: Callable[[str, int], int | None] = lambda topic, partition: None) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
         self.backlog = backlog
         self.wall_ms = wall_ms
         self.max_queued = max_queued
         self._pause, self._resume = pause, resume
+        self.fetched_ms = fetched_ms
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         #: topic-partition -> when it was first seen read to its end with nothing on its way (IN_FLIGHT)
@@ -99,6 +109,12 @@ class Aligner:
         self.gave_up: dict[tuple[str, int], int] = {}
         self._gave_up_on: dict[tuple[str, int], int] = {}  # topic-partition -> start of the wait given up
         self._long_waits: dict[int, tuple[str, int]] = {}  # partition -> the long wait already reported
+        #: partition -> (event time, topic) of the newest message released, to tell a release behind it
+        self._merged: dict[int, tuple[int, str]] = {}
+        #: (topic, partition) -> messages released older than a message of another input released before
+        #: them in their partition (an input's record that reached the broker after the wait for it ended),
+        #: for diagnosis (the input agent logs and clears it)
+        self.behind: dict[tuple[str, int], int] = {}
 
     def __len__(self) -> int:
         return sum(len(q) for topics in self._queues.values() for q in topics.values())
@@ -140,6 +156,7 @@ class Aligner:
                     break
                 self.blocked.pop(p, None)
                 out.append(queues[head.topic].popleft())
+                self._note_merged(p, head)
         if self.paused:
             self._resume_drained()
         return out
@@ -153,13 +170,18 @@ class Aligner:
             key = (topic, partition)
             backlog = self.backlog(topic, partition, self._received.get(key, -1))
             if backlog is Backlog.NONE:
-                self._in_flight_since.pop(key, None)
-                continue
-            if backlog is not Backlog.IN_FLIGHT:
+                fetched = self.fetched_ms(topic, partition)
+                if fetched is None or fetched > head.arrived_ms:
+                    self._in_flight_since.pop(key, None)
+                    continue
+                # Caught up as of an answer that predates head: wait for the next one (one fetch round).
+                backlog = Backlog.UNCONFIRMED
+            if backlog is not Backlog.IN_FLIGHT and backlog is not Backlog.UNCONFIRMED:
                 self._in_flight_since.pop(key, None)
                 self._block(partition, topic, backlog, now)
                 return False  # it lags, or its messages are on their way: wait, however long it takes
-            # Read by the consumer, nothing of it seen on its way: its clock starts when that is first seen.
+            # Read by the consumer, nothing of it seen on its way (or its next answer not here yet): its clock
+            # starts when that is first seen.
             since = self._in_flight_since.setdefault(key, now)
             # Time the worker spent processing is not waiting: nothing could arrive meanwhile.
             waited = now - max(since, self._processed_at)
@@ -170,6 +192,16 @@ class Aligner:
                 self._gave_up_on[key] = since
                 self.gave_up[key] = waited
         return True
+
+    def _note_merged(self, partition: int, item: Pending) -> None:
+        if item.event_time <= NO_EVENT_TIME:
+            return
+        merged = self._merged.get(partition)
+        if merged is None or item.event_time >= merged[0]:
+            self._merged[partition] = (item.event_time, item.topic)
+        elif item.topic != merged[1]:
+            key = (item.topic, partition)
+            self.behind[key] = self.behind.get(key, 0) + 1
 
     def _block(self, partition: int, topic: str, backlog: Backlog, now: int) -> None:
         held = self.blocked.get(partition)
@@ -219,6 +251,7 @@ class Aligner:
         self.paused = {k for k in self.paused if k[1] not in partitions}
         for p in partitions:
             self.blocked.pop(p, None)
+            self._merged.pop(p, None)
         return dropped
 
     def close(self) -> list[Pending]:
