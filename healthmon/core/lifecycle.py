@@ -30,11 +30,8 @@ class Timing:
 
     def __init__(self, at_ms: int, warm: bool, min_dwell_ms: int, cooldown_ms: int,
                  held_back: frozenset[str] = frozenset()) -> None:
-        self.at_ms = at_ms
-        self.warm = warm
-        self.min_dwell_ms = min_dwell_ms
-        self.cooldown_ms = cooldown_ms
-        self.held_back = held_back
+        self.at_ms, self.warm, self.held_back = at_ms, warm, held_back
+        self.min_dwell_ms, self.cooldown_ms = min_dwell_ms, cooldown_ms
 
 
 @dataclass(frozen=True)
