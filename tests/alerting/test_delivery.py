@@ -109,7 +109,10 @@ def test_a_silence_suppresses_one_account_and_not_another(
 def test_a_killed_bridge_still_delivers_the_resolve_and_pages_nothing_new(
         settings: Any, topic_io: TopicIO, alertmanager: AlertmanagerProcess, receiver: Receiver,
         bridge_factory: Callable[..., BridgeProcess]) -> None:
-    bridge = bridge_factory(settings, [alertmanager.url]).start()
+    # Firing alerts end 4 resend intervals ahead: the restart must come within them, or Alertmanager
+    # expires the alert itself (endsAt: now), which is what this test tells apart from the explicit
+    # resolve. At 1 s a restart on a loaded machine (make test's three processes) took longer than 4 s.
+    bridge = bridge_factory(settings, [alertmanager.url], resend_s=3.0).start()
     # history: an episode that fired and resolved long ago, and one still firing
     send(topic_io, settings, customer_alert("gone-co"), customer_alert("gone-co", "resolved", at_ms=T0 + 5 * MIN),
          customer_alert("acme"), customer_alert("beta"))
@@ -121,7 +124,7 @@ def test_a_killed_bridge_still_delivers_the_resolve_and_pages_nothing_new(
     bridge.start()
     # the explicit resolve (event time), not Alertmanager expiring an alert nobody re-sent
     assert receiver.wait_for("acme", "resolved")["endsAt"].startswith("2026-01-05T01:00:00")
-    # two re-sends of the firing set (1 s apart), then a marker: a page they caused has come by then
+    # two re-sends of the firing set (3 s apart), then a marker: a page they caused has come by then
     wait_metric(bridge, "healthmon_bridge_alerts_sent_total", 2, status="firing")
     notified_past(topic_io, settings, receiver, "marker-co")
     after = [a for n in receiver.notifications[seen:] for a in n["alerts"] if a["labels"]["account_id"] != "marker-co"]
