@@ -57,6 +57,8 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
             await acker["stream"].ack(event)
 
     processor.on_done = ack
+    repartition = processor.topics.repartition.get_topic_name()
+    processor.owns = lambda partition: (repartition, partition) in aligner.owned
 
     faust_patches.let_go_before_wait_empty(app, let_go)
 
@@ -65,12 +67,14 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         # Another worker may own these accounts now, and recovery may bring newer states back.
         processor.forget_states()
         await processor.flush_repartition()
+        aligner.owned -= {(tp.topic, tp.partition) for tp in revoked}
         aligner.drop_partitions({tp.partition for tp in revoked})
         rereads.reset()
 
     @app.on_partitions_assigned.connect
     async def hold_again(app: faust.App, assigned: Any, **kwargs: Any) -> None:
         log.info("alignment: holding messages again (%d partitions assigned)", len(assigned))
+        aligner.owned = {(tp.topic, tp.partition) for tp in assigned}
         aligner.reopen()
         rereads.reset()
 

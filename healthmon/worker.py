@@ -108,7 +108,10 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     aligner = Aligner([spec.topic for spec in inputs.inputs], settings.alignment.max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=settings.alignment.max_queued_messages,
-                      pause=pause_partition(app), resume=resume_partition(app), fetched_ms=fetch_time_probe(app))
+                      pause=pause_partition(app), resume=resume_partition(app), fetched_ms=fetch_time_probe(app),
+                      gates=[spec.topic for spec in inputs.inputs
+                             if spec.kind == "account" and spec.topic in processor.mapped.mappers],
+                      partitions=settings.topics.partitions)
     labels = {spec.topic: TOPIC_LABELS[spec.kind] for spec in inputs.inputs}
 
     def count_reread(topic: str) -> None:

@@ -84,8 +84,16 @@ class Aligner:
                  wall_ms: Callable[[], int], *, max_queued: int = 0,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
                  resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True,
-                 fetched_ms: Callable[[str, int], int | None] = lambda topic, partition: None) -> None:
+                 fetched_ms: Callable[[str, int], int | None] = lambda topic, partition: None,
+                 gates: list[str] | None = None, partitions: int = 0) -> None:
         self.aligned = list(aligned)
+        #: profile topics whose messages may name any partition's accounts (an inputs file's accounts topics):
+        #: a partition's events also wait for these topics' other partitions that this worker owns, whose
+        #: profiles the processor applies on the spot (`MappedRouting.owns`), as a native profile goes first
+        self.gates = list(gates or ())
+        self.partitions = partitions
+        #: the topic-partitions assigned to this worker (kept by the input agent)
+        self.owned: set[tuple[str, int]] = set()
         self.max_wait_ms = max_wait_ms
         self.backlog = backlog
         self.wall_ms = wall_ms
@@ -167,31 +175,46 @@ class Aligner:
         for topic in self.aligned:
             if topic == head.topic or queues.get(topic):
                 continue  # a queued message there is not older than head (head is the oldest)
-            key = (topic, partition)
-            backlog = self.backlog(topic, partition, self._received.get(key, -1))
-            if backlog is Backlog.NONE:
-                fetched = self.fetched_ms(topic, partition)
-                if fetched is None or fetched > head.arrived_ms:
-                    self._in_flight_since.pop(key, None)
-                    continue
-                # Caught up as of an answer that predates head: wait for the next one (one fetch round).
-                backlog = Backlog.UNCONFIRMED
-            if backlog is not Backlog.IN_FLIGHT and backlog is not Backlog.UNCONFIRMED:
-                self._in_flight_since.pop(key, None)
-                self._block(partition, topic, backlog, now)
-                return False  # it lags, or its messages are on their way: wait, however long it takes
-            # Read by the consumer, nothing of it seen on its way (or its next answer not here yet): its clock
-            # starts when that is first seen.
-            since = self._in_flight_since.setdefault(key, now)
-            # Time the worker spent processing is not waiting: nothing could arrive meanwhile.
-            waited = now - max(since, self._processed_at)
-            if waited < self.max_wait_ms:
-                self._block(partition, topic, backlog, now)
+            if self._lags(partition, (topic, partition), head, now):
                 return False
-            if self._gave_up_on.get(key) != since:
-                self._gave_up_on[key] = since
-                self.gave_up[key] = waited
+        for topic in self.gates:
+            for other in range(self.partitions):
+                if other == partition or (topic, other) not in self.owned:
+                    continue
+                if self._queues.get(other, {}).get(topic):  # a profile, released first in its own partition
+                    self._block(partition, topic, Backlog.QUEUED, now)
+                    return False
+                if self._lags(partition, (topic, other), head, now):
+                    return False
         return True
+
+    def _lags(self, partition: int, key: tuple[str, int], head: Pending, now: int) -> bool:
+        """Return whether `partition` must wait for input `key` (nothing of it queued) before releasing `head`."""
+        topic = key[0]
+        backlog = self.backlog(topic, key[1], self._received.get(key, -1))
+        if backlog is Backlog.NONE:
+            fetched = self.fetched_ms(*key)
+            if fetched is None or fetched > head.arrived_ms:
+                self._in_flight_since.pop(key, None)
+                return False
+            # Caught up as of an answer that predates head: wait for the next one (one fetch round).
+            backlog = Backlog.UNCONFIRMED
+        if backlog is not Backlog.IN_FLIGHT and backlog is not Backlog.UNCONFIRMED:
+            self._in_flight_since.pop(key, None)
+            self._block(partition, topic, backlog, now)
+            return True  # it lags, or its messages are on their way: wait, however long it takes
+        # Read by the consumer, nothing of it seen on its way (or its next answer not here yet): its clock
+        # starts when that is first seen.
+        since = self._in_flight_since.setdefault(key, now)
+        # Time the worker spent processing is not waiting: nothing could arrive meanwhile.
+        waited = now - max(since, self._processed_at)
+        if waited < self.max_wait_ms:
+            self._block(partition, topic, backlog, now)
+            return True
+        if self._gave_up_on.get(key) != since:
+            self._gave_up_on[key] = since
+            self.gave_up[key] = waited
+        return False
 
     def _note_merged(self, partition: int, item: Pending) -> None:
         if item.event_time <= NO_EVENT_TIME:

@@ -41,11 +41,19 @@ async def _acked_already(inbound: Inbound) -> None:
     """Ack nothing: without a consumer (the backtest) a message needs no ack."""
 
 
+def _owns_none(partition: int) -> bool:
+    """Own no partition beyond the one being processed (the backtest loops every move back itself)."""
+    return False
+
+
 class MappedRouting:
     """Routing, and mapped messages' links, held events and dead letters (see the module docstring)."""
 
     #: called with a message once none of its events waits for a link (the worker acks it)
     on_done: Callable[[Inbound], Awaitable[None]] = staticmethod(_acked_already)  # type: ignore[assignment]
+    #: whether this worker owns an account partition now: a profile, trait or removal read on another of its
+    #: partitions is applied there at once, as a native profile is (see `_home_of_profile`)
+    owns: Callable[[int], bool] = staticmethod(_owns_none)  # type: ignore[assignment]
 
     if TYPE_CHECKING:  # the processor's parts this mixin uses
         mapped: MappedInputs
@@ -137,7 +145,7 @@ class MappedRouting:
     async def _remove(self, account_id: str, reason: str, source: Source, partition: int) -> None:
         """Forget an account its source removed, resolving its open alerts, on the account's own partition."""
         home = partition_for(account_id, self.partitions)
-        if home != partition:
+        if home != partition and not self.owns(home):
             await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source, home)
             return
         self.mapped.traits.forget(account_id)
@@ -148,6 +156,18 @@ class MappedRouting:
         self.states.remove(account_id)
         # Its last state's version: the view refuses any later push of that state (a resync, a late writer).
         self.view_refresh.remove(account_id, *view_version(state))
+
+    def _home_of_profile(self, account_id: str, partition: int) -> int | None:
+        """Return the partition where a profile, trait or removal read on `partition` is applied now (None: moved).
+
+        A profile carries no event time: a native one is applied before the events queued with it, since its
+        topic is aligned with theirs on the account's partition. One read on another partition would come back
+        through the repartition topic after them (a backlog of events is applied in seconds). When this worker
+        owns the account's partition it is applied there at once, and the aligner holds that partition's
+        events until the profile topics' partitions it owns are read (`Aligner` `gates`).
+        """
+        home = partition_for(account_id, self.partitions)
+        return home if home == partition or self.owns(home) else None
 
     async def _take_mapped(self, inbound: Inbound, decoded: Mapped, source: Source,
                            position: tuple[str, int]) -> None:
@@ -164,8 +184,16 @@ class MappedRouting:
         profiles = [(i, e) for i, e in taken.items if e.kind == "account"]
         if events:
             await self._route(kind, events, source, key, value, now_ms, position, inbound.partition)
-        if profiles:
-            await self._route("account", profiles, source, key, value, now_ms, None, inbound.partition)
+        moved = []
+        for profile in profiles:
+            home = self._home_of_profile(profile[1].account_id, inbound.partition)
+            if home is None:
+                moved.append(profile)
+            else:
+                await self._apply(profile[1].account_id, "account", [profile], source, key, value, now_ms,
+                                  position=None, home=home)
+        if moved:
+            await self._route("account", moved, source, key, value, now_ms, None, inbound.partition)
         for patch in taken.patches:
             await self._merge_traits(patch, source, key, value, now_ms, inbound.partition)
         if taken.replacements:  # a replacement is idempotent: no redelivery check of its own
@@ -184,11 +212,13 @@ class MappedRouting:
         """Merge a partial profile on its account's partition only (one writer of its traits); apply it once complete.
 
         Read, merged and written by two workers at once, two patches of one account could each miss the
-        other's fields: so a patch read elsewhere goes to the account's partition first, as its events do.
+        other's fields: so a patch read elsewhere goes to the account's partition first, as its events do
+        (unless this worker owns that partition: then it is the one writer).
         """
-        home = partition_for(patch.account_id, self.partitions)
-        if home != partition:
-            await self.outputs.repartition(patch.account_id, TRAITS, [(None, patch)], source, home)
+        home = self._home_of_profile(patch.account_id, partition)
+        if home is None:
+            to = partition_for(patch.account_id, self.partitions)
+            await self.outputs.repartition(patch.account_id, TRAITS, [(None, patch)], source, to)
             return
         profile = self.mapped.traits.merge(patch)
         if profile is not None:  # applying it twice changes nothing: no redelivery check of its own
