@@ -144,9 +144,9 @@ class MappedRouting:
 
     async def _remove(self, account_id: str, reason: str, source: Source, partition: int) -> None:
         """Forget an account its source removed, resolving its open alerts, on the account's own partition."""
-        home = partition_for(account_id, self.partitions)
-        if home != partition and not self.owns(home):
-            await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source, home)
+        if self._home_of_profile(account_id, partition) is None:
+            await self.outputs.repartition(account_id, REMOVAL, [(None, Removal(account_id, reason))], source,
+                                           partition_for(account_id, self.partitions))
             return
         self.mapped.traits.forget(account_id)
         state = self.states.get(account_id)
@@ -160,11 +160,10 @@ class MappedRouting:
     def _home_of_profile(self, account_id: str, partition: int) -> int | None:
         """Return the partition where a profile, trait or removal read on `partition` is applied now (None: moved).
 
-        A profile carries no event time: a native one is applied before the events queued with it, since its
-        topic is aligned with theirs on the account's partition. One read on another partition would come back
-        through the repartition topic after them (a backlog of events is applied in seconds). When this worker
-        owns the account's partition it is applied there at once, and the aligner holds that partition's
-        events until the profile topics' partitions it owns are read (`Aligner` `gates`).
+        A profile carries no event time, so it must be applied before the events queued with it, as a native
+        one is (its topic is aligned with theirs). Read on another partition that this worker owns too, it is
+        applied there at once, and the aligner holds that partition's events until the accounts topics'
+        partitions this worker owns are read (`Aligner.gates`); moved, it would arrive after them.
         """
         home = partition_for(account_id, self.partitions)
         return home if home == partition or self.owns(home) else None
