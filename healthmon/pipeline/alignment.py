@@ -17,7 +17,8 @@ nothing of it seen on its way to the agent, or whose newer fetch has not come ye
 matter, and then for `max_wait_ms` at most from when that was first seen (not from its last message:
 after a broker pause a fetch can bring a backlog's last records a minute after its previous ones).
 While it waits, the inputs that run ahead queue up to `max_queued` messages each and are then paused
-at the consumer, so memory stays bounded however long the catch-up.
+at the consumer, so memory stays bounded however long the catch-up. The partitions of a topic not keyed
+by account are also paced against each other across the group (`healthmon.pipeline.pacing`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+from healthmon.pipeline.pacing import Pace, Progress
 
 __all__ = ["Aligner", "Backlog", "NO_EVENT_TIME", "Pending"]
 
@@ -84,7 +87,8 @@ class Aligner:
                  wall_ms: Callable[[], int], *, max_queued: int = 0,
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
                  resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True,
-                 fetched_ms: Callable[[str, int], int | None] = lambda topic, partition: None) -> None:
+                 fetched_ms: Callable[[str, int], int | None] = lambda topic, partition: None,
+                 pace: Pace | None = None) -> None:
         self.aligned = list(aligned)
         self.max_wait_ms = max_wait_ms
         self.backlog = backlog
@@ -92,6 +96,8 @@ class Aligner:
         self.max_queued = max_queued
         self._pause, self._resume = pause, resume
         self.fetched_ms = fetched_ms
+        #: the pace of the topics not keyed by account, across the group (None: none is paced)
+        self.pace = pace
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         #: topic-partition -> when it was first seen read to its end with nothing on its way (IN_FLIGHT)
@@ -130,6 +136,8 @@ class Aligner:
         if queue is None:
             queue = queues[item.topic] = deque()
         queue.append(item)
+        if self.pace is not None and len(queue) == 1:
+            self.pace.queued(item.topic, item.partition, item.event_time)
         key = (item.topic, item.partition)
         self._received[key] = item.offset
         self._in_flight_since.pop(key, None)
@@ -155,7 +163,10 @@ class Aligner:
                 if not self._may_release(p, head, queues, now):
                     break
                 self.blocked.pop(p, None)
-                out.append(queues[head.topic].popleft())
+                queue = queues[head.topic]
+                out.append(queue.popleft())
+                if self.pace is not None:
+                    self.pace.released(head.topic, p, head.event_time, queue[0].event_time if queue else None)
                 self._note_merged(p, head)
         if self.paused:
             self._resume_drained()
@@ -191,7 +202,16 @@ class Aligner:
             if self._gave_up_on.get(key) != since:
                 self._gave_up_on[key] = since
                 self.gave_up[key] = waited
-        return True
+        return self.pace is None or self.pace.allows(head.topic, partition, head.event_time, now)
+
+    def progress(self, topic: str, partition: int) -> Progress | None:
+        """Return the pace progress of an owned `topic[partition]` to publish (None: not known, or closed)."""
+        if self.pace is None or self.closed:
+            return None
+        queued = bool(self._queues.get(partition, {}).get(topic))
+        caught_up = not queued and \
+            self.backlog(topic, partition, self._received.get((topic, partition), -1)) is Backlog.NONE
+        return self.pace.settle(topic, partition, queued, caught_up)
 
     def _note_merged(self, partition: int, item: Pending) -> None:
         if item.event_time <= NO_EVENT_TIME:
@@ -249,6 +269,8 @@ class Aligner:
         self._in_flight_since = {k: v for k, v in self._in_flight_since.items() if k[1] not in partitions}
         self._gave_up_on = {k: v for k, v in self._gave_up_on.items() if k[1] not in partitions}
         self.paused = {k for k in self.paused if k[1] not in partitions}
+        if self.pace is not None:
+            self.pace.forget(partitions)
         for p in partitions:
             self.blocked.pop(p, None)
             self._merged.pop(p, None)

@@ -1,0 +1,120 @@
+"""Pace the partitions of a topic against each other: none runs more than `drift_ms` of event time ahead.
+
+An input that is not keyed by account (Segment sends no key, librdkafka keys by CRC32, Debezium by row
+key) holds events of every account on every partition. With a backlog, its partitions drain at their own
+speed, so an account would get one partition's events days ahead of another's, and the engine would
+reject the older ones as too late. Flink's watermark alignment of sources (max drift) bounds that skew;
+this does the same on the events' own time, across every worker of the group.
+
+A partition's progress is a lower bound of what it can still deliver: the event time of its queued head,
+else of the last message it released. A paced head may be released only if its event time is at most
+`drift_ms` past the *floor* of its topic: the least progress of the topic's other partitions, leaving out
+those that are caught up (nothing queued, nothing left on the broker). The partition at the floor is never
+held by the pace, so the group always moves. Progress of partitions this worker owns is kept here as it
+changes; the others' comes from their owners (`remote`, through the progress topic). A partition nobody
+has told of yet holds its topic for `unknown_wait_ms` at most (wall clock), then is left out until known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Pace", "Progress"]
+
+#: `healthmon.pipeline.alignment.NO_EVENT_TIME` (it imports this module)
+_NO_EVENT_TIME = -1
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where one partition of a paced topic stands: `event_time` (epoch ms; -1: none known yet) is a lower bound
+    of what it can still deliver, `caught_up` says it delivers nothing now (nothing queued, nothing on the broker)."""
+
+    event_time: int
+    caught_up: bool
+
+
+class Pace:
+    """The pace condition of the paced topics (`partitions`: topic -> its partition count)."""
+
+    def __init__(self, partitions: dict[str, int], drift_ms: int, unknown_wait_ms: int) -> None:
+        self.partitions = dict(partitions) if drift_ms > 0 else {}
+        self.drift_ms = drift_ms
+        self.unknown_wait_ms = unknown_wait_ms
+        #: (topic, partition) -> progress of a partition this worker owns
+        self.local: dict[tuple[str, int], Progress] = {}
+        #: (topic, partition) -> progress as its owner last published it (any worker, this one too)
+        self.remote: dict[tuple[str, int], Progress] = {}
+        self._unknown_since: dict[tuple[str, int], int] = {}
+        self._gave_up_on: set[tuple[str, int]] = set()
+        #: (topic, partition) -> ms waited, for each partition no owner told of in time, once (the agent logs and
+        #: clears it)
+        self.gave_up: dict[tuple[str, int], int] = {}
+        #: heads held by the pace so far (a counter, for diagnosis)
+        self.held = 0
+
+    def paces(self, topic: str) -> bool:
+        """Return whether `topic` is paced."""
+        return topic in self.partitions
+
+    def allows(self, topic: str, partition: int, event_time: int, now_ms: int) -> bool:
+        """Return whether a head of `topic[partition]` with this event time may be released now."""
+        if event_time <= _NO_EVENT_TIME or topic not in self.partitions:
+            return True
+        lowest = event_time - self.drift_ms
+        for other in range(self.partitions[topic]):
+            if other == partition:
+                continue  # its progress is this head's event time: never ahead of itself
+            key = (topic, other)
+            progress = self.local.get(key) or self.remote.get(key)
+            if progress is None or (progress.event_time <= _NO_EVENT_TIME and not progress.caught_up):
+                if not self._unknown_holds(key, now_ms):
+                    continue
+                self.held += 1
+                return False
+            self._unknown_since.pop(key, None)
+            if not progress.caught_up and progress.event_time < lowest:
+                self.held += 1
+                return False
+        return True
+
+    def _unknown_holds(self, key: tuple[str, int], now_ms: int) -> bool:
+        since = self._unknown_since.setdefault(key, now_ms)
+        if now_ms - since < self.unknown_wait_ms:
+            return True
+        if key not in self._gave_up_on:
+            self._gave_up_on.add(key)
+            self.gave_up[key] = now_ms - since
+        return False
+
+    def queued(self, topic: str, partition: int, event_time: int) -> None:
+        """Note a message queued at the head of an empty queue of `topic[partition]`."""
+        if topic in self.partitions and event_time > _NO_EVENT_TIME:
+            self.local[(topic, partition)] = Progress(event_time, False)
+
+    def released(self, topic: str, partition: int, event_time: int, next_head: int | None) -> None:
+        """Note a message of `topic[partition]` released; `next_head` is the event time of the one behind it."""
+        if topic not in self.partitions:
+            return
+        key = (topic, partition)
+        if next_head is not None and next_head > _NO_EVENT_TIME:
+            self.local[key] = Progress(next_head, False)
+        elif event_time > _NO_EVENT_TIME:
+            # caught up or not, only the broker says (`settle`)
+            self.local[key] = Progress(event_time, False)
+        # a message with no event time leaves the progress where it was
+
+    def settle(self, topic: str, partition: int, queued: bool, caught_up: bool) -> Progress | None:
+        """Note what the broker says of an owned `topic[partition]`; return its progress to publish (None: unknown)."""
+        key = (topic, partition)
+        found = self.local.get(key)
+        if queued:
+            return found
+        if caught_up or found is not None:
+            found = Progress(found.event_time if found else _NO_EVENT_TIME, caught_up)
+            self.local[key] = found
+        return found
+
+    def forget(self, partitions: set[int]) -> None:
+        """Forget the local progress of revoked partitions (their new owner publishes it)."""
+        self.local = {k: v for k, v in self.local.items() if k[1] not in partitions}
