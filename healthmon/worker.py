@@ -109,9 +109,9 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     # The inputs not keyed by account (the mapped formats) hold every account on every partition: paced.
     alignment = settings.alignment
     paced = [s.topic for s in inputs.inputs if s.format != NATIVE or alignment.pace_native_inputs]
-    pace = Pace({topic: settings.topics.partitions for topic in paced},
-                alignment.pace_drift_ms(settings.engine.lateness_seconds),
-                int(alignment.pace_unknown_wait_seconds * 1000))
+    n = settings.topics.partitions
+    pace = Pace({topic: n for topic in paced}, alignment.pace_drift_ms(settings.engine.lateness_seconds),
+                int(alignment.pace_unknown_wait_seconds * 1000), moved={topics.repartition.get_topic_name(): n})
     aligner = Aligner([spec.topic for spec in inputs.inputs], alignment.max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=alignment.max_queued_messages, pause=pause_partition(app),

@@ -103,7 +103,7 @@ class PaceExchange:
         assert self._producer is not None
         now = time.monotonic()
         for tp in list(self.app.consumer.assignment()):
-            if not self.pace.paces(tp.topic):
+            if tp.topic not in self.pace.partitions:
                 continue
             progress = self.aligner.progress(tp.topic, tp.partition)
             key = (tp.topic, tp.partition)

@@ -35,10 +35,22 @@ class Progress:
 
 
 class Pace:
-    """The pace condition of the paced topics (`partitions`: topic -> its partition count)."""
+    """The pace condition of the `paced` topics (topic -> its partition count).
 
-    def __init__(self, partitions: dict[str, int], drift_ms: int, unknown_wait_ms: int) -> None:
-        self.partitions = dict(partitions) if drift_ms > 0 else {}
+    `moved` is the topic that brings each partition the events moved from the others' (the repartition
+    topic): never held, but its progress counts in every paced topic's floor, since an account's events
+    that took it are as much behind as it is.
+    """
+
+    def __init__(self, paced: dict[str, int], drift_ms: int, unknown_wait_ms: int,
+                 moved: dict[str, int] | None = None) -> None:
+        on = drift_ms > 0 and bool(paced)
+        #: topic -> partition count of every topic whose progress is followed (the paced ones and `moved`)
+        self.partitions = {**paced, **(moved or {})} if on else {}
+        self._paced = set(paced) if on else set()
+        #: paced topic -> the partitions whose progress makes its floor
+        self._floors = {t: [(u, p) for u in (t, *(moved or {})) for p in range(self.partitions[u])]
+                        for t in self._paced}
         self.drift_ms = drift_ms
         self.unknown_wait_ms = unknown_wait_ms
         #: (topic, partition) -> progress of a partition this worker owns
@@ -54,18 +66,17 @@ class Pace:
         self.held = 0
 
     def paces(self, topic: str) -> bool:
-        """Return whether `topic` is paced."""
-        return topic in self.partitions
+        """Return whether `topic`'s heads are held by the pace."""
+        return topic in self._paced
 
     def allows(self, topic: str, partition: int, event_time: int, now_ms: int) -> bool:
         """Return whether a head of `topic[partition]` with this event time may be released now."""
-        if event_time <= _NO_EVENT_TIME or topic not in self.partitions:
+        if event_time <= _NO_EVENT_TIME or topic not in self._paced:
             return True
         lowest = event_time - self.drift_ms
-        for other in range(self.partitions[topic]):
-            if other == partition:
+        for key in self._floors[topic]:
+            if key == (topic, partition):
                 continue  # its progress is this head's event time: never ahead of itself
-            key = (topic, other)
             progress = self.local.get(key) or self.remote.get(key)
             if progress is None or (progress.event_time <= _NO_EVENT_TIME and not progress.caught_up):
                 if not self._unknown_holds(key, now_ms):

@@ -10,13 +10,13 @@ from healthmon.pipeline.alignment import NO_EVENT_TIME, Aligner, Pending
 from healthmon.pipeline.pacing import Pace, Progress
 from tests.pipeline.test_alignment import Broker
 
-S, N = "segment-tracks", "product-usage"  # a paced topic (unkeyed), a native one
+S, N, R = "segment-tracks", "product-usage", "events-by-account"  # paced (unkeyed), native, the repartition topic
 DAY = 86_400_000
 WAIT = 10_000
 
 
-def _aligner(ends, wall, partitions=2, drift=DAY, topics=(S,)):
-    pace = Pace({S: partitions}, drift, WAIT)
+def _aligner(ends, wall, partitions=2, drift=DAY, topics=(S,), moved=None):
+    pace = Pace({S: partitions}, drift, WAIT, moved=moved)
     return Aligner(list(topics), 500, Broker(ends).backlog, lambda: wall["ms"], pace=pace), pace
 
 
@@ -159,3 +159,16 @@ def test_revoked_partitions_fall_back_to_what_their_owner_published():
     aligner.drop_partitions({1})
     assert _released(aligner) == [(S, 0, 0)]
     assert aligner.progress(S, 1) is None  # nothing known of it here any more: nothing to publish
+
+
+def test_moved_events_behind_hold_the_sources_and_are_never_held():
+    wall = {"ms": 0}
+    aligner, pace = _aligner({(S, 0): 100, (R, 0): 100, (R, 1): 100}, wall, partitions=1, moved={R: 2})
+    pace.remote[(R, 1)] = Progress(0, True)
+    _add(aligner, R, 0, 0, 0)
+    _add(aligner, S, 0, 0, 3 * DAY)
+    # the moved events of partition 0 are 3 days behind its source: the source waits for them
+    assert _released(aligner) == [(R, 0, 0)]
+    assert _released(aligner) == []
+    _add(aligner, R, 0, 1, 5 * DAY)  # a moved event far ahead is never held: it makes the floor
+    assert _released(aligner) == [(S, 0, 0)]  # (then R waits for S, which lags: the alignment)
