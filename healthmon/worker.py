@@ -118,6 +118,8 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
                       resume=resume_partition(app), fetched_ms=fetch_time_probe(app),
                       pace=pace if pace.partitions else None)
     if pace.partitions:
+        processor.outputs.on_moved = lambda partition, event_time: pace.moved(partition, event_time,
+                                                                             int(time.time() * 1000))
         register_pace_exchange(app, PaceExchange(app, aligner, pace, settings.topics.pace_name(settings.worker.app_id),
                                                  bootstrap_of(broker_url), settings.topics.partitions,
                                                  aiokafka_kwargs(settings.kafka)))

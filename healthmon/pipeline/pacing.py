@@ -48,6 +48,9 @@ class Pace:
         #: topic -> partition count of every topic whose progress is followed (the paced ones and `moved`)
         self.partitions = {**paced, **(moved or {})} if on else {}
         self._paced = set(paced) if on else set()
+        self._moved = next(iter(moved or {}), None) if on else None
+        #: (moved topic, partition) -> (least event time sent there and not seen delivered yet, since when)
+        self._marks: dict[tuple[str, int], tuple[int, int]] = {}
         #: paced topic -> the partitions whose progress makes its floor
         self._floors = {t: [(u, p) for u in (t, *(moved or {})) for p in range(self.partitions[u])]
                         for t in self._paced}
@@ -78,6 +81,8 @@ class Pace:
             if key == (topic, partition):
                 continue  # its progress is this head's event time: never ahead of itself
             progress = self.local.get(key) or self.remote.get(key)
+            if self._marks and key in self._marks:
+                progress = self._in_flight(key, progress, now_ms)
             if progress is None or (progress.event_time <= _NO_EVENT_TIME and not progress.caught_up):
                 if not self._unknown_holds(key, now_ms):
                     continue
@@ -88,6 +93,24 @@ class Pace:
                 self.held += 1
                 return False
         return True
+
+    def moved(self, partition: int, event_time: int, now_ms: int) -> None:
+        """Note events as old as `event_time` sent to `partition` of the moved topic: until its progress passes
+        them (or `unknown_wait_ms`), they are in flight, whatever the broker said of it before."""
+        if self._moved is None or event_time <= _NO_EVENT_TIME:
+            return
+        key = (self._moved, partition)
+        mark = self._marks.get(key)
+        if mark is None or event_time < mark[0]:
+            self._marks[key] = (event_time, now_ms if mark is None else mark[1])
+
+    def _in_flight(self, key: tuple[str, int], progress: Progress | None, now_ms: int) -> Progress | None:
+        sent, since = self._marks[key]
+        if (progress is not None and progress.event_time >= sent) or now_ms - since >= self.unknown_wait_ms:
+            del self._marks[key]
+            return progress
+        return Progress(sent if progress is None or progress.event_time <= _NO_EVENT_TIME else progress.event_time,
+                        False)
 
     def _unknown_holds(self, key: tuple[str, int], now_ms: int) -> bool:
         since = self._unknown_since.setdefault(key, now_ms)

@@ -172,3 +172,29 @@ def test_moved_events_behind_hold_the_sources_and_are_never_held():
     assert _released(aligner) == []
     _add(aligner, R, 0, 1, 5 * DAY)  # a moved event far ahead is never held: it makes the floor
     assert _released(aligner) == [(S, 0, 0)]  # (then R waits for S, which lags: the alignment)
+
+
+def test_events_moved_to_a_caught_up_partition_hold_the_sources_until_delivered():
+    wall = {"ms": 0}
+    aligner, pace = _aligner({(S, 0): 100, (R, 0): 0}, wall, partitions=1, moved={R: 1})
+    pace.remote[(R, 0)] = Progress(0, True)  # caught up as far as the broker said
+    pace.moved(0, DAY // 2, wall["ms"])  # ...but events of half a day were just sent there
+    _add(aligner, S, 0, 0, 3 * DAY)
+    assert _released(aligner) == []
+    _add(aligner, R, 0, 0, DAY // 2)
+    assert _released(aligner) == [(R, 0, 0)]
+    _add(aligner, S, 0, 1, 3 * DAY + 1)
+    assert _released(aligner) == []  # delivered, but the moved topic's progress (half a day) is still far behind
+    pace.local[(R, 0)] = Progress(DAY // 2, True)
+    assert _released(aligner) == [(S, 0, 0), (S, 0, 1)]
+
+
+def test_a_moved_mark_never_stalls_past_the_bound():
+    wall = {"ms": 0}
+    aligner, pace = _aligner({(S, 0): 100, (R, 0): 0}, wall, partitions=1, moved={R: 1})
+    pace.remote[(R, 0)] = Progress(0, True)
+    pace.moved(0, 1, wall["ms"])
+    _add(aligner, S, 0, 0, 3 * DAY)
+    assert _released(aligner) == []
+    wall["ms"] = WAIT
+    assert _released(aligner) == [(S, 0, 0)]
