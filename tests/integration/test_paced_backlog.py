@@ -61,6 +61,8 @@ async def test_two_workers_drain_an_unkeyed_backlog_with_no_event_too_late(worke
     first = worker_factory(settings)
     second = worker_factory(settings.replace(http={"port": free_port()}, store={"data_dir": str(tmp_path / "d2")}))
     workers = (first, second)
+    for worker in workers:
+        worker.wait_ready()
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and _outcomes(workers, "ok") + _outcomes(workers, "too_late") < len(placed):
         await asyncio.sleep(1)
