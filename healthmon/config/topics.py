@@ -86,8 +86,9 @@ class TopicSettings(Section):
 
     def internal_names(self, app_id: str) -> list[str]:
         """Return the names in Kafka of the internal topics of application `app_id`."""
-        return [self.repartition_name(app_id), self.pace_name(app_id)]
+        return [self.repartition_name(app_id)]
 
     def pace_name(self, app_id: str) -> str:
-        """Return the name in Kafka of the progress topic of paced inputs of application `app_id` (compacted)."""
+        """Return the name in Kafka of the progress topic of paced inputs of application `app_id` (compacted; created
+        by the first worker that paces an input, so a deployment that paces nothing has none)."""
         return internal_topic(app_id, PACE)

@@ -32,10 +32,7 @@ async def ensure_topics(bootstrap: str, topics: TopicSettings, kafka: KafkaSetti
         wanted = [*topics.all_names, *(inputs or ()), *(topics.internal_names(app_id) if app_id is not None else [])]
         missing = [n for n in dict.fromkeys(wanted) if n not in existing]
         if missing:
-            compact = {"cleanup.policy": "compact"}
-            configs = {topics.input_names["account"]: compact}
-            if app_id is not None:
-                configs[topics.pace_name(app_id)] = compact
+            configs = {topics.input_names["account"]: {"cleanup.policy": "compact"}}
             try:
                 await admin.create_topics([NewTopic(n, topics.partitions, 1, topic_configs=configs.get(n, {}))
                                            for n in missing])

@@ -144,8 +144,7 @@ def test_the_repartition_topic_is_named_after_the_application(app_id, prefix, ex
     settings = Settings(_env_file=None, worker={"app_id": app_id}, topics={"prefix": prefix})
     assert settings.repartition_topic == expected
     assert expected not in settings.topics.all_names
-    progress = expected.replace("events-by-account", "input-progress")  # the paced inputs' progress, internal too
-    assert settings.topics.internal_names(app_id) == [expected, progress]
+    assert settings.topics.internal_names(app_id) == [expected]
 
 
 def test_the_removed_repartition_topic_variable_is_named_in_a_warning(monkeypatch, caplog):
