@@ -13,6 +13,11 @@ those that are caught up (nothing queued, nothing left on the broker). The parti
 held by the pace, so the group always moves. Progress of partitions this worker owns is kept here as it
 changes; the others' comes from their owners (`remote`, through the progress topic). A partition nobody
 has told of yet holds its topic for `unknown_wait_ms` at most (wall clock), then is left out until known.
+
+Most of such an input's events reach their account through the repartition topic, behind whatever the
+worker has fetched already: in a backlog that is days of event time. So that topic's progress counts in
+every floor too (`moved`; its own heads are never held), and events a worker has just moved count as in
+flight on their partition until its progress passes them (`Pace.moved`): the broker shows them only later.
 """
 
 from __future__ import annotations
@@ -65,8 +70,6 @@ class Pace:
         #: (topic, partition) -> ms waited, for each partition no owner told of in time, once (the agent logs and
         #: clears it)
         self.gave_up: dict[tuple[str, int], int] = {}
-        #: heads held by the pace so far (a counter, for diagnosis)
-        self.held = 0
 
     def paces(self, topic: str) -> bool:
         """Return whether `topic`'s heads are held by the pace."""
@@ -86,11 +89,9 @@ class Pace:
             if progress is None or (progress.event_time <= _NO_EVENT_TIME and not progress.caught_up):
                 if not self._unknown_holds(key, now_ms):
                     continue
-                self.held += 1
                 return False
             self._unknown_since.pop(key, None)
             if not progress.caught_up and progress.event_time < lowest:
-                self.held += 1
                 return False
         return True
 
