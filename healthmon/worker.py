@@ -117,17 +117,20 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
                       max_queued=alignment.max_queued_messages, pause=pause_partition(app),
                       resume=resume_partition(app), fetched_ms=fetch_time_probe(app),
                       pace=pace if pace.partitions else None)
-    if pace.partitions:
-        processor.outputs.on_moved = lambda partition, event_time: pace.moved(partition, event_time,
-                                                                             int(time.time() * 1000))
-        register_pace_exchange(app, PaceExchange(app, aligner, pace, settings.topics.pace_name(settings.worker.app_id),
-                                                 bootstrap_of(broker_url), settings.topics.partitions,
-                                                 aiokafka_kwargs(settings.kafka)))
     labels = {spec.topic: TOPIC_LABELS[spec.kind] for spec in inputs.inputs}
 
     def count_reread(topic: str) -> None:
         metrics.partition_rereads.labels(labels.get(topic, REPARTITION_LABEL)).inc()
 
+    def count_gave_up(topic: str) -> None:
+        metrics.pace_gave_up.labels(labels.get(topic, REPARTITION_LABEL)).inc()
+
+    if pace.partitions:
+        processor.outputs.on_moved = lambda partition, event_time: pace.moved(partition, event_time,
+                                                                             int(time.time() * 1000))
+        exchange = PaceExchange(app, aligner, pace, settings.topics.pace_name(settings.worker.app_id),
+                                bootstrap_of(broker_url), n, aiokafka_kwargs(settings.kafka))
+        register_pace_exchange(app, exchange, gave_up=count_gave_up)
     watch = watch_broker(settings.kafka.broker_timeout_seconds, settings.kafka.broker_log_interval_seconds)
     rereads = PartitionRereads(app, set(channel.topics), settings.worker.stuck_partition_seconds, aligner,
                                on_reread=count_reread, broker_reachable=lambda: watch.status().reachable)

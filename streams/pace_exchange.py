@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import faust
@@ -125,9 +126,10 @@ class PaceExchange:
                     pass
 
 
-def register_pace_exchange(app: faust.App, exchange: PaceExchange, interval_s: float = 0.1) -> None:
+def register_pace_exchange(app: faust.App, exchange: PaceExchange, gave_up: Callable[[str], None],
+                           interval_s: float = 0.1) -> None:
     """Run the exchange every `interval_s` seconds (the pace's view of the others is at most that old), and log
-    each partition the pace stopped waiting for."""
+    and count (`gave_up(topic)`) each partition the pace stopped waiting for."""
 
     @app.timer(interval_s, name="healthmon.pace")
     async def exchange_progress() -> None:
@@ -135,6 +137,7 @@ def register_pace_exchange(app: faust.App, exchange: PaceExchange, interval_s: f
         for (topic, partition), waited in exchange.pace.gave_up.items():
             log.warning("pace: no worker published the progress of %s[%d] within %d ms; going on without it",
                         topic, partition, waited)
+            gave_up(topic)
         exchange.pace.gave_up.clear()
 
     @app.on_before_shutdown.connect
