@@ -71,6 +71,9 @@ async def test_two_workers_drain_an_unkeyed_backlog_with_no_event_too_late(worke
     assert all(metric_value(w.get("/metrics")[1], "healthmon_messages_total", topic="product-usage")
                for w in workers), "one worker read every partition: the test shows nothing"
     assert late == 0, f"{late:.0f} of {len(placed)} events too late"
+    # each worker knew the other's partitions through the progress topic: the pace never went on without one
+    assert sum(metric_value(w.get("/metrics")[1], "healthmon_pace_gave_up_total", topic=t)
+               for w in workers for t in ("product-usage", "repartition")) == 0
 
 
 async def _send(settings, topic: str, messages: list[tuple[int, bytes]]) -> None:
