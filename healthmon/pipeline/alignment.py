@@ -244,6 +244,8 @@ class Aligner:
         the next burst jump ahead of the messages already queued behind it.
         """
         self._processed_at = self.wall_ms()
+        if self.pace is not None:
+            self.pace.processed()
 
     def long_waits(self, now_ms: int, at_least_ms: int) -> list[tuple[int, str, Backlog, int]]:
         """Return (partition, topic, backlog, ms waited) of each wait longer than `at_least_ms`, once per wait."""

@@ -63,6 +63,8 @@ class Pace:
         self.unknown_wait_ms = unknown_wait_ms
         #: (topic, partition) -> progress of a partition this worker owns
         self.local: dict[tuple[str, int], Progress] = {}
+        #: (topic, partition) -> progress once the messages released are processed (see `processed`)
+        self._released: dict[tuple[str, int], Progress] = {}
         #: (topic, partition) -> progress as its owner last published it (any worker, this one too)
         self.remote: dict[tuple[str, int], Progress] = {}
         self._unknown_since: dict[tuple[str, int], int] = {}
@@ -125,7 +127,8 @@ class Pace:
     def queued(self, topic: str, partition: int, event_time: int) -> None:
         """Note a message queued at the head of an empty queue of `topic[partition]`."""
         if topic in self.partitions and event_time > _NO_EVENT_TIME:
-            self.local[(topic, partition)] = Progress(event_time, False)
+            key = (topic, partition)
+            (self._released if key in self._released else self.local)[key] = Progress(event_time, False)
 
     def released(self, topic: str, partition: int, event_time: int, next_head: int | None) -> None:
         """Note a message of `topic[partition]` released; `next_head` is the event time of the one behind it."""
@@ -133,11 +136,17 @@ class Pace:
             return
         key = (topic, partition)
         if next_head is not None and next_head > _NO_EVENT_TIME:
-            self.local[key] = Progress(next_head, False)
+            self._released[key] = Progress(next_head, False)
         elif event_time > _NO_EVENT_TIME:
             # caught up or not, only the broker says (`settle`)
-            self.local[key] = Progress(event_time, False)
+            self._released[key] = Progress(event_time, False)
         # a message with no event time leaves the progress where it was
+
+    def processed(self) -> None:
+        """Move the progress past the messages released: they are processed now, so the events they moved are
+        marked in flight (`moved`). Until then the others are paced on the progress from before them."""
+        self.local.update(self._released)
+        self._released.clear()
 
     def settle(self, topic: str, partition: int, queued: bool, caught_up: bool) -> Progress | None:
         """Note what the broker says of an owned `topic[partition]`; return its progress to publish (None: unknown)."""
@@ -153,3 +162,4 @@ class Pace:
     def forget(self, partitions: set[int]) -> None:
         """Forget the local progress of revoked partitions (their new owner publishes it)."""
         self.local = {k: v for k, v in self.local.items() if k[1] not in partitions}
+        self._released = {k: v for k, v in self._released.items() if k[1] not in partitions}

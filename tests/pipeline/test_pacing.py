@@ -21,7 +21,11 @@ def _aligner(ends, wall, partitions=2, drift=DAY, topics=(S,), moved=None):
 
 
 def _released(aligner):
-    return [(m.topic, m.partition, m.offset) for m in aligner.release()]
+    """Release, and process what was released, as the input agent does."""
+    out = aligner.release()
+    if out:
+        aligner.processed()
+    return [(m.topic, m.partition, m.offset) for m in out]
 
 
 def _add(aligner, topic, partition, offset, event_time):
@@ -198,3 +202,18 @@ def test_a_moved_mark_never_stalls_past_the_bound():
     assert _released(aligner) == []
     wall["ms"] = WAIT
     assert _released(aligner) == [(S, 0, 0)]
+
+
+def test_released_messages_move_the_progress_only_once_processed():
+    wall = {"ms": 0}
+    aligner, pace = _aligner({(S, 0): 100, (S, 1): 100}, wall)
+    _add(aligner, S, 0, 0, 0)
+    _add(aligner, S, 0, 1, 2 * DAY)
+    _add(aligner, S, 1, 0, 2 * DAY)
+    _add(aligner, S, 1, 1, 4 * DAY)
+    # partition 0 goes up to 2 days, but the events it moves are marked only as it is processed: meanwhile
+    # partition 1 is paced on where partition 0 was before
+    assert [(m.partition, m.offset) for m in aligner.release(0)] == [(0, 0), (0, 1)]
+    assert aligner.release(1) == []
+    aligner.processed()
+    assert [(m.partition, m.offset) for m in aligner.release(1)] == [(1, 0)]
