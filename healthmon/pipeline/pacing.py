@@ -17,7 +17,8 @@ has told of yet holds its topic for `unknown_wait_ms` at most (wall clock), then
 Most of such an input's events reach their account through the repartition topic, behind whatever the
 worker has fetched already: in a backlog that is days of event time. So that topic's progress counts in
 every floor too (`moved`; its own heads are never held), and events a worker has just moved count as in
-flight on their partition until its progress passes them (`Pace.moved`): the broker shows them only later.
+flight on their partition until its progress passes them (`Pace.moved`): the broker shows them only later. For
+the same reason a partition's releases move its progress only once processed (`Pace.processed`).
 """
 
 from __future__ import annotations
