@@ -21,13 +21,13 @@ from healthmon import __version__
 from healthmon.config import Settings
 from healthmon.core import Engine, EngineConfig, PipelineClock, Policy
 from healthmon.core.saved_view import saved_behind
-from healthmon.ingest.inputs import InputsFile, inputs_or_default
+from healthmon.ingest.inputs import NATIVE, InputsFile, inputs_or_default
 from healthmon.kafka.broker_watch import BrokerWatch, watch_broker
 from healthmon.kafka.connect import bootstrap_of
 from healthmon.kafka.input_growth import InputGrowth, InputPoller
 from healthmon.kafka.offsets import verified_end_offsets
 from healthmon.kafka.security import aiokafka_kwargs
-from healthmon.pipeline import Aligner, Processor, RepartitionPacks
+from healthmon.pipeline import Aligner, Pace, Processor, RepartitionPacks
 from healthmon.serving.account_series import AccountSeries
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
@@ -43,6 +43,7 @@ from streams.consumer_probes import (
     source_backlog_probe,
     stall_reporter,
 )
+from streams.pace_exchange import PaceExchange, register_pace_exchange
 from streams.rereads import PartitionRereads
 from streams.tables import account_state_table, global_tables
 from streams.topics import Topics, declare_topics
@@ -105,18 +106,33 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
                           links=links, traits=traits, packs=RepartitionPacks())
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
-    aligner = Aligner([spec.topic for spec in inputs.inputs], settings.alignment.max_wait_ms,
+    # The inputs not keyed by account (the mapped formats) hold every account on every partition: paced.
+    alignment = settings.alignment
+    paced = [s.topic for s in inputs.inputs if s.format != NATIVE or alignment.pace_native_inputs]
+    n = settings.topics.partitions
+    pace = Pace({topic: n for topic in paced}, alignment.pace_drift_ms(settings.engine.lateness_seconds),
+                int(alignment.pace_unknown_wait_seconds * 1000), moved={topics.repartition.get_topic_name(): n})
+    aligner = Aligner([spec.topic for spec in inputs.inputs], alignment.max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
-                      max_queued=settings.alignment.max_queued_messages,
-                      pause=pause_partition(app), resume=resume_partition(app), fetched_ms=fetch_time_probe(app),
+                      max_queued=alignment.max_queued_messages, pause=pause_partition(app),
+                      resume=resume_partition(app), fetched_ms=fetch_time_probe(app),
                       gates=[spec.topic for spec in inputs.inputs
                              if spec.kind == "account" and spec.topic in processor.mapped.mappers],
-                      partitions=settings.topics.partitions)
+                      partitions=n, pace=pace if pace.partitions else None)
     labels = {spec.topic: TOPIC_LABELS[spec.kind] for spec in inputs.inputs}
 
     def count_reread(topic: str) -> None:
         metrics.partition_rereads.labels(labels.get(topic, REPARTITION_LABEL)).inc()
 
+    def count_gave_up(topic: str) -> None:
+        metrics.pace_gave_up.labels(labels.get(topic, REPARTITION_LABEL)).inc()
+
+    if pace.partitions:
+        processor.outputs.on_moved = lambda partition, event_time: pace.moved(partition, event_time,
+                                                                             int(time.time() * 1000))
+        exchange = PaceExchange(app, aligner, pace, settings.topics.pace_name(settings.worker.app_id),
+                                bootstrap_of(broker_url), n, aiokafka_kwargs(settings.kafka))
+        register_pace_exchange(app, exchange, gave_up=count_gave_up)
     watch = watch_broker(settings.kafka.broker_timeout_seconds, settings.kafka.broker_log_interval_seconds)
     rereads = PartitionRereads(app, set(channel.topics), settings.worker.stuck_partition_seconds, aligner,
                                on_reread=count_reread, broker_reachable=lambda: watch.status().reachable)

@@ -115,3 +115,26 @@ class AlignmentSettings(Section):
         "Messages of one topic-partition held while another input of the partition catches up; past this the "
         "Kafka client stops fetching that topic-partition until half of them are processed (0: never pause, hold "
         "whole backlogs in memory).", ge=0)
+    pace_drift_seconds: int | None = setting(
+        None, "HEALTHMON_PACE_DRIFT_SECONDS",
+        "How far (event time) a partition of an input not keyed by account (an inputs file's mapped formats) may run "
+        "ahead of the slowest partition of its topic, across all workers, before it waits for it (so that an account "
+        "never gets one partition's events more than this ahead of another's; keep it under "
+        "`HEALTHMON_LATENESS_SECONDS`). Empty: half of `HEALTHMON_LATENESS_SECONDS`; 0: off.", ge=0)
+    pace_native_inputs: bool = setting(
+        False, "HEALTHMON_PACE_NATIVE_INPUTS",
+        "Pace the inputs in healthmon's own shapes too (they are keyed by account, so by default they are not).")
+    pace_unknown_wait_seconds: float = setting(
+        10.0, "HEALTHMON_PACE_UNKNOWN_WAIT_SECONDS",
+        "Longest a paced topic waits (wall clock) for a partition whose progress no worker has published yet, "
+        "before it goes on without it (logged).", ge=0)
+
+    @field_validator("pace_drift_seconds", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    def pace_drift_ms(self, lateness_seconds: int) -> int:
+        """Return the pace's drift in ms (0: off), half of `lateness_seconds` unless set."""
+        drift = self.pace_drift_seconds if self.pace_drift_seconds is not None else lateness_seconds // 2
+        return drift * 1000

@@ -6,10 +6,13 @@ from typing import ClassVar
 
 from healthmon.config.section import Section, setting
 
-__all__ = ["REPARTITION", "REMOVED_ENV", "TopicSettings", "internal_topic"]
+__all__ = ["PACE", "REPARTITION", "REMOVED_ENV", "TopicSettings", "internal_topic"]
 
 #: The repartition topic's name after its application's id (`<app_id>-events-by-account`).
 REPARTITION = "events-by-account"
+
+#: The progress topic of paced inputs after its application's id (`<app_id>-input-progress`, compacted).
+PACE = "input-progress"
 
 #: Variables no longer read, and what replaced them (a worker that finds one set logs this).
 REMOVED_ENV = {
@@ -84,3 +87,8 @@ class TopicSettings(Section):
     def internal_names(self, app_id: str) -> list[str]:
         """Return the names in Kafka of the internal topics of application `app_id`."""
         return [self.repartition_name(app_id)]
+
+    def pace_name(self, app_id: str) -> str:
+        """Return the name in Kafka of the progress topic of paced inputs of application `app_id` (compacted; created
+        by the first worker that paces an input, so a deployment that paces nothing has none)."""
+        return internal_topic(app_id, PACE)

@@ -17,53 +17,19 @@ nothing of it seen on its way to the agent, or whose newer fetch has not come ye
 matter, and then for `max_wait_ms` at most from when that was first seen (not from its last message:
 after a broker pause a fetch can bring a backlog's last records a minute after its previous ones).
 While it waits, the inputs that run ahead queue up to `max_queued` messages each and are then paused
-at the consumer, so memory stays bounded however long the catch-up.
+at the consumer, so memory stays bounded however long the catch-up. The partitions of a topic not keyed
+by account are also paced against each other across the group (`healthmon.pipeline.pacing`).
 """
 
 from __future__ import annotations
 
-import enum
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+
+from healthmon.pipeline.pacing import Pace, Progress
+from healthmon.pipeline.pending import NO_EVENT_TIME, Backlog, Pending
 
 __all__ = ["Aligner", "Backlog", "NO_EVENT_TIME", "Pending"]
-
-#: The merge key of a message that carries no event time (a profile, a message with no valid event):
-#: nothing is older, so it never waits, and it goes ahead of the events queued with it.
-NO_EVENT_TIME = -1
-
-
-class Backlog(enum.IntEnum):
-    """What a topic-partition with no queued message may still deliver."""
-
-    #: everything on the broker has been received
-    NONE = 0
-    #: the consumer has read up to the high watermark, and none of what it read is seen on its way: the
-    #: offsets left hold no message for us (transaction markers), or the messages are about to show up
-    IN_FLIGHT = 1
-    #: the broker holds messages the consumer has not read yet (or nothing is known yet)
-    ON_BROKER = 2
-    #: messages the consumer read are in the Kafka client's buffer, on their way to the agent: they come
-    #: however long the consumer is held up (a commit that waits on a paused broker)
-    QUEUED = 3
-    #: everything the broker announced has been received, but its last answer for this topic-partition
-    #: came before the waiting message arrived: a record older than that message may have reached the
-    #: broker since (inputs written by separate producers, or by one producer's separate requests)
-    UNCONFIRMED = 4
-
-
-@dataclass(slots=True)
-class Pending:
-    """A message waiting for its turn; `event_time` is its merge key (epoch ms)."""
-
-    topic: str
-    partition: int
-    offset: int
-    event_time: int
-    arrived_ms: int
-    payload: Any = field(default=None, repr=False)
 
 
 class Aligner:
@@ -85,7 +51,7 @@ class Aligner:
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
                  resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True,
                  fetched_ms: Callable[[str, int], int | None] = lambda topic, partition: None,
-                 gates: list[str] | None = None, partitions: int = 0) -> None:
+                 gates: list[str] | None = None, partitions: int = 0, pace: Pace | None = None) -> None:
         self.aligned = list(aligned)
         #: profile topics whose messages may name any partition's accounts (an inputs file's accounts topics):
         #: a partition's events also wait for these topics' other partitions that this worker owns, whose
@@ -100,6 +66,8 @@ class Aligner:
         self.max_queued = max_queued
         self._pause, self._resume = pause, resume
         self.fetched_ms = fetched_ms
+        #: the pace of the topics not keyed by account, across the group (None: none is paced)
+        self.pace = pace
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         #: topic-partition -> when it was first seen read to its end with nothing on its way (IN_FLIGHT)
@@ -138,6 +106,8 @@ class Aligner:
         if queue is None:
             queue = queues[item.topic] = deque()
         queue.append(item)
+        if self.pace is not None and len(queue) == 1:
+            self.pace.queued(item.topic, item.partition, item.event_time)
         key = (item.topic, item.partition)
         self._received[key] = item.offset
         self._in_flight_since.pop(key, None)
@@ -163,7 +133,10 @@ class Aligner:
                 if not self._may_release(p, head, queues, now):
                     break
                 self.blocked.pop(p, None)
-                out.append(queues[head.topic].popleft())
+                queue = queues[head.topic]
+                out.append(queue.popleft())
+                if self.pace is not None:
+                    self.pace.released(head.topic, p, head.event_time, queue[0].event_time if queue else None)
                 self._note_merged(p, head)
         if self.paused:
             self._resume_drained()
@@ -186,7 +159,16 @@ class Aligner:
                     return False
                 if self._lags(partition, (topic, other), head, now):
                     return False
-        return True
+        return self.pace is None or self.pace.allows(head.topic, partition, head.event_time, now)
+
+    def progress(self, topic: str, partition: int) -> Progress | None:
+        """Return the pace progress of an owned `topic[partition]` to publish (None: not known, or closed)."""
+        if self.pace is None or self.closed:
+            return None
+        queued = bool(self._queues.get(partition, {}).get(topic))
+        caught_up = not queued and \
+            self.backlog(topic, partition, self._received.get((topic, partition), -1)) is Backlog.NONE
+        return self.pace.settle(topic, partition, queued, caught_up)
 
     def _lags(self, partition: int, key: tuple[str, int], head: Pending, now: int) -> bool:
         """Return whether `partition` must wait for input `key` (nothing of it queued) before releasing `head`."""
@@ -247,6 +229,8 @@ class Aligner:
         the next burst jump ahead of the messages already queued behind it.
         """
         self._processed_at = self.wall_ms()
+        if self.pace is not None:
+            self.pace.processed()
 
     def long_waits(self, now_ms: int, at_least_ms: int) -> list[tuple[int, str, Backlog, int]]:
         """Return (partition, topic, backlog, ms waited) of each wait longer than `at_least_ms`, once per wait."""
@@ -272,6 +256,8 @@ class Aligner:
         self._in_flight_since = {k: v for k, v in self._in_flight_since.items() if k[1] not in partitions}
         self._gave_up_on = {k: v for k, v in self._gave_up_on.items() if k[1] not in partitions}
         self.paused = {k for k in self.paused if k[1] not in partitions}
+        if self.pace is not None:
+            self.pace.forget(partitions)
         for p in partitions:
             self.blocked.pop(p, None)
             self._merged.pop(p, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import orjson
@@ -60,6 +61,8 @@ class OutputSender:
         self.deadletter_max_raw_bytes = deadletter_max_raw_bytes
         #: entries waiting to go out packed per partition (None: each goes out at once, alone)
         self.packs = packs
+        #: told (partition, earliest event time) of each account's events moved to another partition (the pace)
+        self.on_moved: Callable[[int, int], None] | None = None
 
     async def alerts(self, alerts: list[AlertRecord]) -> None:
         """Send each alert keyed by its account, count it, show it in the view."""
@@ -83,6 +86,10 @@ class OutputSender:
         """Send one account's events of an input message (or its `Removal`) to the account's partition (packed,
         if packing)."""
         entry = encode_repartitioned(kind, source, items, replaces)
+        if self.on_moved is not None:
+            times = [t for t in (getattr(e, "occurred_at", None) for _, e in items) if t is not None]
+            if times:
+                self.on_moved(partition, min(times))
         if self.packs is None:
             await self.topics.repartition.send(key=account_id.encode(), value=entry, partition=partition)
             return

@@ -74,6 +74,9 @@ class Metrics:
         self.partition_rereads = Counter(
             "healthmon_partition_rereads", "Stuck input partitions read again from their committed offset: owned, "
             "with messages left, no progress (see docs/operations.md).", ["topic"], registry=r)
+        self.pace_gave_up = Counter(
+            "healthmon_pace_gave_up", "Partitions of a paced input that no worker published the progress of within "
+            "HEALTHMON_PACE_UNKNOWN_WAIT_SECONDS: the pace went on without them.", ["topic"], registry=r)
         self.link_wait = Gauge("healthmon_link_wait_events",
                                "Events held for an account link not known yet (HEALTHMON_LINK_WAIT_SECONDS).",
                                registry=r)
@@ -94,6 +97,7 @@ class Metrics:
     def _precreate(self) -> None:
         for topic in (*TOPIC_LABELS.values(), REPARTITION_LABEL):
             self.partition_rereads.labels(topic)
+            self.pace_gave_up.labels(topic)
         for outcome in LINK_WAIT_OUTCOMES:
             self.link_waits.labels(outcome)
         for topic in TOPIC_LABELS.values():

@@ -21,6 +21,7 @@ HEALTHMON_METRICS: dict[str, str] = {
     "healthmon_consumer_lag_messages": "gauge",
     "healthmon_view_stale_accounts": "gauge",
     "healthmon_partition_rereads": "counter",
+    "healthmon_pace_gave_up": "counter",
     "healthmon_link_wait_events": "gauge",
     "healthmon_link_waits": "counter",
     "healthmon_redis_errors": "counter",
