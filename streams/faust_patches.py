@@ -1,6 +1,7 @@
 """Patches to faust-streaming 0.15 that the worker's guarantees rest on, applied by an explicit `install()`.
 
-Each patch replaces one Faust method; its docstring states the invariant it restores. The composition
+Each patch replaces one Faust method; its docstring states the invariant it restores (`deliver_eagerly`
+restores none: it keeps Faust's behaviour and drops its per-message tasks). The composition
 root (`healthmon.worker.build_worker`) calls `install(end_offsets)` before it builds the app, handing in
 the Kafka package's verified end offsets; installing twice is harmless. `let_go_before_wait_empty` and
 `forget_unacked` reach into one app's consumer instead, for the input agent. Why each was needed is in
