@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterable
 from typing import Any
 
 import faust
 
-from healthmon.pipeline import NO_EVENT_TIME, Aligner, Inbound, Pending, Processor
+from healthmon.pipeline import NO_EVENT_TIME, Aligner, Inbound, Pending, Processor, ReleasePasses
 from streams import faust_patches
 from streams.hooks import SaveStatesBeforeCommit
 from streams.rereads import PartitionRereads
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 BLOCKED_LOG_MS = 30_000
 #: How often held events look for their account link in the link table (written by any worker).
 LINK_CHECK_S = 0.5
+#: At most this many messages are queued in the aligner before it is asked to release (see `ReleasePasses`).
+RELEASE_EVERY_MESSAGES = 256
 
 
 def _headers(headers: Any) -> list[tuple[str, bytes | None]] | None:
@@ -102,9 +105,12 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                     inbound.ack_token = None
                 await acker["stream"].ack(event)
 
-    async def drain(partition: int | None) -> None:
+    async def drain(partitions: Iterable[int] | None) -> None:
         async with lock:
-            released = aligner.release(partition)
+            if partitions is None:
+                released = aligner.release(None)
+            else:
+                released = [item for partition in partitions for item in aligner.release(partition)]
             for n, item in enumerate(released):
                 try:
                     await handle(item)
@@ -119,6 +125,8 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
     async def inputs(stream: faust.StreamT) -> None:
         manual = stream.noack()
         acker["stream"] = manual
+        passes = ReleasePasses(RELEASE_EVERY_MESSAGES)
+        more_waiting = manual.channel.empty
         async for event in manual.events():
             msg = event.message
             try:
@@ -133,7 +141,10 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                 # Closed for a revoke or a stop: not processed, not acked, read again by the next owner.
                 faust_patches.forget_unacked(app, msg)
                 continue
-            await drain(msg.partition)
+            passes.add(msg.partition)
+            partitions = passes.take(more_waiting=not more_waiting())
+            if partitions:
+                await drain(partitions)
 
     @app.timer(LINK_CHECK_S, name="healthmon.link_wait")
     async def check_links() -> None:

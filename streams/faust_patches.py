@@ -1,6 +1,7 @@
 """Patches to faust-streaming 0.15 that the worker's guarantees rest on, applied by an explicit `install()`.
 
-Each patch replaces one Faust method; its docstring states the invariant it restores. The composition
+Each patch replaces one Faust method; its docstring states the invariant it restores (`deliver_eagerly`
+restores none: it keeps Faust's behaviour and drops its per-message tasks). The composition
 root (`healthmon.worker.build_worker`) calls `install(end_offsets)` before it builds the app, handing in
 the Kafka package's verified end offsets; installing twice is harmless. `let_go_before_wait_empty` and
 `forget_unacked` reach into one app's consumer instead, for the input agent. Why each was needed is in
@@ -10,15 +11,18 @@ the git history of this file and of `streams/app.py`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+import inspect
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import Any
 
 from aiokafka.partitioner import murmur2
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.tables.recovery import Recovery
+from faust.transport.consumer import Consumer
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread, credentials_to_aiokafka_auth, server_list
 from faust.transport.producer import ProducerBuffer
 from faust.types import TP
+from mode.services import WaitResults
 
 __all__ = ["FETCH_MAX_WAIT_MS", "PATCHES", "forget_unacked", "install", "installed", "let_go_before_wait_empty"]
 
@@ -32,6 +36,7 @@ _create_worker_consumer = AIOKafkaConsumerThread._create_worker_consumer
 _on_recovery_completed = Recovery.on_recovery_completed
 _fetch_records = AIOKafkaConsumerThread._fetch_records
 _rocksdb_set = RocksDBStore._set
+_wait_first = Consumer.wait_first
 
 #: `healthmon.kafka.offsets.verified_end_offsets`: (bootstrap, listed ends, **security) -> true ends
 EndOffsets = Callable[..., Awaitable[Mapping[Any, int | None]]]
@@ -136,6 +141,57 @@ def forget_unacked(app: Any, message: Any) -> None:
     app.consumer._unacked_messages.discard(message)
 
 
+class _Started:
+    """A coroutine already run to its first suspension, awaitable again: resumed as a task would resume it."""
+
+    def __init__(self, coro: Any, yielded: Any) -> None:
+        self.coro, self.yielded = coro, yielded
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, yielded = self.coro, self.yielded
+        while True:
+            try:
+                sent = yield yielded
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # noqa: BLE001 - a cancellation or an error meant for the coroutine
+                try:
+                    yielded = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    yielded = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def deliver_eagerly(self: Consumer, *coros: Any, timeout: Any = None) -> WaitResults:
+    """Run the fetcher's delivery of one message at once, and race it against a flow stop only if it waits.
+
+    Faust's consumer calls `wait_first` in one place: its fetcher delivers each message as
+    `wait_first(callback(message), suspend_flow.wait())`, four tasks and a pass of the event loop per
+    message, though the delivery almost never waits (only on a full stream buffer or producer buffer).
+    Run in place, a fetched batch reaches the stream's buffer in one go; a delivery that does wait is
+    raced against the same events as before, and so is every delivery while the flow is suspended.
+    """
+    first, *others = coros
+    if (not inspect.iscoroutine(first) or self._stopped.is_set() or self._crashed.is_set()
+            or self.suspend_flow.is_set()):
+        return await _wait_first(self, *coros, timeout=timeout)
+    try:
+        yielded = first.send(None)
+    except BaseException as exc:
+        for other in others:
+            if inspect.iscoroutine(other):
+                other.close()  # never started: nothing to wait for
+        if isinstance(exc, StopIteration):
+            return WaitResults([first], [exc.value], False)
+        raise
+    return await _wait_first(self, _Started(first, yielded), *others, timeout=timeout)
+
+
 def set_in_key_partition(self: RocksDBStore, key: bytes, value: bytes | None) -> None:
     """File a key under the partition its changelog record goes to, inside an event or not.
 
@@ -160,6 +216,7 @@ PATCHES: tuple[tuple[type, str, Any], ...] = (
     (Recovery, "on_recovery_completed", resume_streams_last),
     (AIOKafkaConsumerThread, "_fetch_records", fetch_active_only),
     (RocksDBStore, "_set", set_in_key_partition),
+    (Consumer, "wait_first", deliver_eagerly),
 )
 
 

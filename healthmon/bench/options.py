@@ -32,7 +32,7 @@ class BenchOptions:
     latency_envelopes: bool = True
     #: rounds of the repartitioned and the segment runs (each times both of its sides once, in turns)
     repartitioned_rounds: int = 2
-    #: run only this part ("repartitioned" or "segment"), or everything (None)
+    #: run only this part ("repartitioned", "segment" or "single"), or everything (None)
     only: str | None = None
     profile: bool = False
     workdir: Path | None = None

@@ -16,6 +16,8 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "dense_batch_vs_raw_ratio>=0.3": ("ratio_dense_batch_to_raw", ">=", 0.3),
     "sparse_batch_vs_raw_ratio>=0.12": ("ratio_sparse_batch_to_raw", ">=", 0.12),
     "dense_single_vs_bare_faust_ratio>=0.85": ("ratio_dense_single_to_bare_faust", ">=", 0.85),
+    "sparse_single_vs_bare_faust_ratio>=0.6": ("ratio_sparse_single_to_bare_faust", ">=", 0.6),
+    "dense_single_vs_raw_ratio>=0.035": ("ratio_dense_single_to_raw", ">=", 0.035),
     "speedup_workers_dense>=1.5": ("speedup_workers_dense", ">=", 1.5),
     "rss_bytes_per_account_100k<=4096": ("rss_bytes_per_account_100k", "<=", 4096),
     "state_bytes_per_account<=2048": ("state_bytes_per_account", "<=", 2048),
@@ -71,8 +73,21 @@ def _runs_table(part: dict[str, Any], batch_size: int, workers: int) -> list[str
     return lines
 
 
+def _single_tables(result: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for name in ("sparse", "dense"):
+        part = result[name]
+        lines += [f"{name} workload ({part['accounts']:,} accounts), core {result.get('core_mode')}"]
+        lines += _runs_table(part, 0, 0)[:-2]  # runs 1 to 3 only: no batch, workers or state lines
+        lines += [f"ratio 3/2 (single vs bare Faust): {_num(part['ratio_single_to_bare_faust'], 3)}   "
+                  f"ratio 3/1 (single vs raw): {_num(part['ratio_single_to_raw'], 4)}", ""]
+    return lines
+
+
 def render_table(result: dict[str, Any]) -> str:
     """Return the human-readable tables of a benchmark result: each workload, in-process, latency, targets."""
+    if "batch_size" not in result and "single_events_per_s" in result.get("dense", {}):  # the single runs alone
+        return "\n".join([*_single_tables(result), _targets(result, measured_only=True)])
     if "batch_size" not in result and "segment" in result:  # the segment run alone
         from healthmon.bench.segment import render_segment
 

@@ -26,7 +26,7 @@ from healthmon.bench.workload import (
     WORKLOADS,
     dense_accounts,
 )
-from healthmon.bench.workload_runs import run_workload
+from healthmon.bench.workload_runs import run_single, run_workload
 from healthmon.config import Settings
 from healthmon.core.compiled import core_mode
 from healthmon.kafka.broker import EmbeddedBroker, free_port
@@ -73,6 +73,8 @@ def run_bench(opts: BenchOptions, say: Callable[[str], None] = lambda line: None
             return _run_repartitioned_only(opts, settings, bootstrap, workdir, say)
         if opts.only == "segment":
             return _run_segment_only(opts, settings, bootstrap, workdir, say)
+        if opts.only == "single":
+            return _run_single_only(opts, settings, bootstrap, workdir, say)
         return _run_all(opts, settings, bootstrap, workdir, say, broker_url, redis_url)
     finally:
         if broker is not None:
@@ -103,6 +105,26 @@ def _run_segment_only(opts: BenchOptions, settings: Callable[..., Settings], boo
         "ratio_segment_to_native_dense": part["ratio_segment_to_native_dense"]}
     result["targets"] = check_targets(result)
     return result
+
+
+def _run_single_only(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: str, workdir: Path,
+                     say: Callable[[str], None]) -> dict[str, Any]:
+    """Run the floors and the single-event pipeline alone on both workloads (`healthmon bench --single`)."""
+    sparse = run_single(opts, "sparse", opts.accounts, settings, bootstrap, workdir, say)
+    dense = run_single(opts, "dense", opts.dense_accounts or dense_accounts(opts.events), settings, bootstrap,
+                       workdir, say)
+    result: dict[str, Any] = {
+        "bench": "healthmon", "version": __version__, "events": opts.events, "seed": opts.seed,
+        "partitions": PARTITIONS, "cores": os.cpu_count(), "core_mode": core_mode(), "sparse": sparse,
+        "dense": dense, **_single_ratios(dense, sparse)}
+    result["targets"] = check_targets(result)
+    return result
+
+
+def _single_ratios(dense: dict[str, Any], sparse: dict[str, Any]) -> dict[str, Any]:
+    return {"ratio_dense_single_to_bare_faust": dense["ratio_single_to_bare_faust"],
+            "ratio_sparse_single_to_bare_faust": sparse["ratio_single_to_bare_faust"],
+            "ratio_dense_single_to_raw": dense["ratio_single_to_raw"]}
 
 
 def _inprocess(opts: BenchOptions, workdir: Path, timeout_s: float) -> dict[str, Any]:
@@ -177,7 +199,7 @@ def _run_all(opts: BenchOptions, settings: Callable[..., Settings], bootstrap: s
         "sparse_batch_events_per_s": sparse["batch_events_per_s"],
         "ratio_dense_batch_to_raw": dense["ratio_batch_to_raw"],
         "ratio_sparse_batch_to_raw": sparse["ratio_batch_to_raw"],
-        "ratio_dense_single_to_bare_faust": dense["ratio_single_to_bare_faust"],
+        **_single_ratios(dense, sparse),
         "speedup_workers_dense": dense["speedup_workers"],
         "repartitioned": repartitioned,
         "ratio_repartitioned_to_direct_single": repartitioned["ratio_repartitioned_to_direct_single"],

@@ -22,7 +22,7 @@ from healthmon.bench.pipeline import PipelineRun, run_pipeline
 from healthmon.bench.workload import envelope_messages, produce_messages, single_messages, workload_records
 from healthmon.config import Settings
 
-__all__ = ["ratio", "run_workload", "workers_scale_factor"]
+__all__ = ["ratio", "run_single", "run_workload", "workers_scale_factor"]
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -135,6 +135,7 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
         "single_events_per_s": eps("pipeline_single"), "batch_events_per_s": eps("pipeline_batch"),
         "batch_workers_events_per_s": eps("pipeline_batch_workers"),
         "ratio_single_to_bare_faust": ratio(eps("pipeline_single"), eps("bare_faust")),
+        "ratio_single_to_raw": ratio(eps("pipeline_single"), eps("raw_aiokafka")),
         "ratio_batch_to_raw": ratio(eps("pipeline_batch"), eps("raw_aiokafka")),
         "speedup_workers": (ratio(eps(workers_key), eps(one_key)) if workers_key in runs else None),
         "workers_seconds": runs[workers_key]["seconds"] if workers_key in runs else None,
@@ -145,6 +146,40 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
         "single_changelog_messages_per_event": runs["pipeline_single"]["changelog_messages_per_event"],
         "batch_changelog_messages_per_event": runs["pipeline_batch"]["changelog_messages_per_event"],
     }
+
+
+def run_single(opts: BenchOptions, workload: str, accounts: int, settings: Callable[..., Settings],
+               bootstrap: str, workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
+    """Run runs 1 to 3 only (raw aiokafka, bare Faust, the pipeline on single-event messages) on one workload."""
+    from healthmon.kafka.admin import ensure_topics
+
+    expect = opts.events + accounts
+    w = workload
+    single = settings(f"{w}-single", f"{w}-single")
+    asyncio.run(ensure_topics(bootstrap, single.topics, single.kafka, app_id=single.worker.app_id))
+    say(f"bench [{w}]: producing {opts.events:,} events + {accounts:,} profiles as single-event messages")
+    sent = asyncio.run(produce_messages(bootstrap, single.topics.input_names,
+                                        single_messages(workload_records(opts.events, accounts, opts.seed, w))))
+    assert sent.events == expect, (sent, expect)
+    runs: dict[str, Any] = {}
+    timeout = 600 + expect / 1000
+    say(f"bench [{w}]: run 1, raw aiokafka consume + orjson decode")
+    raw = _floor(["raw", bootstrap, ",".join(single.topics.input_names.values()), f"bench-raw-{uuid.uuid4().hex[:6]}",
+                  str(expect)], dict(os.environ), workdir, f"{w}-raw", timeout)
+    runs["raw_aiokafka"] = _run_dict(raw["events"], sent.messages, raw["seconds"], raw["peak_rss_bytes"])
+    say(f"bench [{w}]: run 2, bare Faust agent that only decodes")
+    bare = _floor(["faust", str(expect)], settings_env(settings(f"{w}-single", f"{w}-bare")), workdir,
+                  f"{w}-bare-faust", timeout)
+    runs["bare_faust"] = _run_dict(bare["events"], sent.messages, bare["seconds"], bare["peak_rss_bytes"])
+    say(f"bench [{w}]: run 3, full pipeline on single-event messages")
+    run3 = run_pipeline([single], expect, workdir, f"{w}-pipeline-single", profile=opts.profile)
+    runs["pipeline_single"] = _pipeline_dict(run3, expect, sent.messages, 0)
+    single_eps = runs["pipeline_single"]["events_per_s"]
+    return {"workload": w, "accounts": accounts, "input_events": expect, "runs": runs,
+            "raw_events_per_s": runs["raw_aiokafka"]["events_per_s"],
+            "bare_faust_events_per_s": runs["bare_faust"]["events_per_s"], "single_events_per_s": single_eps,
+            "ratio_single_to_bare_faust": ratio(single_eps, runs["bare_faust"]["events_per_s"]),
+            "ratio_single_to_raw": ratio(single_eps, runs["raw_aiokafka"]["events_per_s"])}
 
 
 def workers_scale_factor(workers_seconds: float, min_seconds: float) -> int:

@@ -50,6 +50,9 @@ __all__ = ["bench"]
 @click.option("--segment", is_flag=True,
               help="Run only the segment comparison: the dense workload as native messages and as Segment tracks "
                    "and groups, keyed by account_id, one worker on each, in turns (--repartitioned-rounds rounds).")
+@click.option("--single", is_flag=True,
+              help="Run only runs 1 to 3 (raw aiokafka, bare Faust, the pipeline on single-event messages) on the "
+                   "sparse and dense workloads: the single-event ratios in minutes.")
 @click.option("--mapping", is_flag=True,
               help="Run only the in-process mapping micro-benchmark: µs per event of each inputs-file preset.")
 @click.option("--recovery", "recovery_accounts", type=click.IntRange(1), default=None,
@@ -61,7 +64,7 @@ __all__ = ["bench"]
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
           dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
-          repartitioned: bool, repartitioned_rounds: int, segment: bool, mapping: bool,
+          repartitioned: bool, repartitioned_rounds: int, segment: bool, single: bool, mapping: bool,
           recovery_accounts: int | None, history_only: bool, day_close_only: bool,
           takeover_accounts: int | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
@@ -146,7 +149,8 @@ def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, 
                         latency_seconds=latency_seconds, latency_rate=latency_rate,
                         latency_envelopes=latency_envelopes, profile=profile,
                         repartitioned_rounds=repartitioned_rounds,
-                        only="repartitioned" if repartitioned else ("segment" if segment else None),
+                        only=("repartitioned" if repartitioned else "segment" if segment
+                              else "single" if single else None),
                         workdir=workdir)
     try:
         result = run_bench(opts, say=(lambda line: None) if json_only else (lambda line: click.echo(line, err=True)))

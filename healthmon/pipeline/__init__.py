@@ -12,10 +12,12 @@ from healthmon.pipeline.outputs import PIPELINE_ALERT_KEY, OutputSender, OutputT
 from healthmon.pipeline.pacing import Pace, Progress
 from healthmon.pipeline.packs import RepartitionPacks
 from healthmon.pipeline.processor import Inbound, Processor
+from healthmon.pipeline.release_passes import ReleasePasses
 from healthmon.pipeline.stuck_partitions import REREAD_LOG_MARK, PartitionProgress, StuckPartitionWatch
 from healthmon.pipeline.tick_schedule import TickSchedule
 
 __all__ = ["Aligner", "Backlog", "DeadLetterNotDelivered", "Inbound", "LiveStates", "NO_EVENT_TIME", "OutputSender",
            "OutputTopics", "PIPELINE_ALERT_KEY", "Pace", "PartitionProgress", "Pending", "Processor", "Progress",
-           "REREAD_LOG_MARK", "RepartitionPacks", "StuckPartitionWatch", "TickSchedule", "deliver_dead_letter",
+           "REREAD_LOG_MARK", "ReleasePasses", "RepartitionPacks", "StuckPartitionWatch", "TickSchedule",
+           "deliver_dead_letter",
            "max_output_bytes", "retries_settled"]

@@ -127,3 +127,23 @@ def test_the_repartitioned_run_alone_reads_every_event_on_both_sides_with_no_par
     assert result["ratio_repartitioned_to_direct_single"] > 0
     assert result["targets"]["repartitioned_vs_direct_single_ratio>=0.8"] is not None  # measured, met or not
     assert "ratio repartitioned/direct" in proc.stdout
+
+
+def test_the_single_runs_alone_give_the_single_event_ratios_of_both_workloads(broker_url: str, redis_url: str,
+                                                                             tmp_path: Path):
+    env = {**os.environ, "KAFKA_BROKER_URL": broker_url, "REDIS_URL": redis_url}
+    proc = subprocess.run([sys.executable, "-m", "healthmon", "bench", "--single", "--events", str(EVENTS),
+                           "--accounts", str(ACCOUNTS), "--dense-accounts", "30", "--workdir", str(tmp_path)],
+                          env=env, capture_output=True, text=True, timeout=480)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = orjson.loads(proc.stdout.strip().splitlines()[-1])
+    for name in ("sparse", "dense"):
+        part = result[name]
+        assert set(part["runs"]) == {"raw_aiokafka", "bare_faust", "pipeline_single"}, name
+        for run in part["runs"].values():
+            assert run["events"] == part["input_events"] == EVENTS + part["accounts"], (name, run)
+        assert part["runs"]["pipeline_single"]["outcomes"]["ok"] == part["input_events"], name
+    for key in ("ratio_dense_single_to_bare_faust", "ratio_sparse_single_to_bare_faust", "ratio_dense_single_to_raw"):
+        assert result[key] > 0, key
+    assert result["targets"]["dense_single_vs_raw_ratio>=0.035"] is not None  # measured, met or not
+    assert "ratio 3/2 (single vs bare Faust)" in proc.stdout
