@@ -85,15 +85,8 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
     runs: dict[str, Any] = {}
     timeout = 600 + expect / 1000
 
-    say(f"bench [{w}]: run 1, raw aiokafka consume + orjson decode")
-    raw = _floor(["raw", bootstrap, ",".join(single.topics.input_names.values()), f"bench-raw-{uuid.uuid4().hex[:6]}",
-                  str(expect)], dict(os.environ), workdir, f"{w}-raw", timeout)
-    runs["raw_aiokafka"] = _run_dict(raw["events"], sent_single.messages, raw["seconds"], raw["peak_rss_bytes"])
-
-    say(f"bench [{w}]: run 2, bare Faust agent that only decodes")
-    bare_settings = settings(f"{w}-single", f"{w}-bare")
-    bare = _floor(["faust", str(expect)], settings_env(bare_settings), workdir, f"{w}-bare-faust", timeout)
-    runs["bare_faust"] = _run_dict(bare["events"], sent_single.messages, bare["seconds"], bare["peak_rss_bytes"])
+    runs.update(_floors(w, single, settings(f"{w}-single", f"{w}-bare"), bootstrap, expect, sent_single.messages,
+                        workdir, timeout, say))
 
     say(f"bench [{w}]: run 3, full pipeline on single-event messages")
     run3 = run_pipeline([single], expect, workdir, f"{w}-pipeline-single", profile=opts.profile)
@@ -148,6 +141,18 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
     }
 
 
+
+def _floors(w: str, single: Settings, bare_settings: Settings, bootstrap: str, expect: int, messages: int,
+            workdir: Path, timeout: float, say: Callable[[str], None]) -> dict[str, Any]:
+    """Runs 1 and 2, the floors: raw aiokafka and a bare Faust agent over the single-event messages."""
+    say(f"bench [{w}]: run 1, raw aiokafka consume + orjson decode")
+    raw = _floor(["raw", bootstrap, ",".join(single.topics.input_names.values()), f"bench-raw-{uuid.uuid4().hex[:6]}",
+                  str(expect)], dict(os.environ), workdir, f"{w}-raw", timeout)
+    say(f"bench [{w}]: run 2, bare Faust agent that only decodes")
+    bare = _floor(["faust", str(expect)], settings_env(bare_settings), workdir, f"{w}-bare-faust", timeout)
+    return {"raw_aiokafka": _run_dict(raw["events"], messages, raw["seconds"], raw["peak_rss_bytes"]),
+            "bare_faust": _run_dict(bare["events"], messages, bare["seconds"], bare["peak_rss_bytes"])}
+
 def run_single(opts: BenchOptions, workload: str, accounts: int, settings: Callable[..., Settings],
                bootstrap: str, workdir: Path, say: Callable[[str], None]) -> dict[str, Any]:
     """Run runs 1 to 3 only (raw aiokafka, bare Faust, the pipeline on single-event messages) on one workload."""
@@ -163,14 +168,8 @@ def run_single(opts: BenchOptions, workload: str, accounts: int, settings: Calla
     assert sent.events == expect, (sent, expect)
     runs: dict[str, Any] = {}
     timeout = 600 + expect / 1000
-    say(f"bench [{w}]: run 1, raw aiokafka consume + orjson decode")
-    raw = _floor(["raw", bootstrap, ",".join(single.topics.input_names.values()), f"bench-raw-{uuid.uuid4().hex[:6]}",
-                  str(expect)], dict(os.environ), workdir, f"{w}-raw", timeout)
-    runs["raw_aiokafka"] = _run_dict(raw["events"], sent.messages, raw["seconds"], raw["peak_rss_bytes"])
-    say(f"bench [{w}]: run 2, bare Faust agent that only decodes")
-    bare = _floor(["faust", str(expect)], settings_env(settings(f"{w}-single", f"{w}-bare")), workdir,
-                  f"{w}-bare-faust", timeout)
-    runs["bare_faust"] = _run_dict(bare["events"], sent.messages, bare["seconds"], bare["peak_rss_bytes"])
+    runs.update(_floors(w, single, settings(f"{w}-single", f"{w}-bare"), bootstrap, expect, sent.messages, workdir,
+                        timeout, say))
     say(f"bench [{w}]: run 3, full pipeline on single-event messages")
     run3 = run_pipeline([single], expect, workdir, f"{w}-pipeline-single", profile=opts.profile)
     runs["pipeline_single"] = _pipeline_dict(run3, expect, sent.messages, 0)

@@ -53,7 +53,8 @@ def test_the_last_line_is_the_json_result_and_the_table_comes_before_it(bench_re
         "dense_batch_vs_raw_ratio>=0.3", "sparse_batch_vs_raw_ratio>=0.12", "dense_single_vs_bare_faust_ratio>=0.85",
         "speedup_workers_dense>=1.5", "rss_bytes_per_account_100k<=4096", "state_bytes_per_account<=2048",
         "batch_changelog_messages_per_event<=0.1", "latency_p99_s<=1", "repartitioned_vs_direct_single_ratio>=0.8",
-        "evaluations_per_event_dormant<=5", "history_bytes_per_account<=1024", "segment_vs_native_dense_ratio>=0.9"}
+        "evaluations_per_event_dormant<=5", "history_bytes_per_account<=1024", "segment_vs_native_dense_ratio>=0.9",
+        "sparse_single_vs_bare_faust_ratio>=0.6", "dense_single_vs_raw_ratio>=0.035"}
     assert result["ratio_repartitioned_to_direct_single"] > 0
     assert result["ratio_segment_to_native_dense"] > 0 and "ratio segment/native" in stdout
     assert "dense workload" in stdout and "in-process dense" in stdout
