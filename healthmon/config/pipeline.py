@@ -119,7 +119,7 @@ class AlignmentSettings(Section):
         None, "HEALTHMON_PACE_DRIFT_SECONDS",
         "How far (event time) a partition of an input not keyed by account (an inputs file's mapped formats) may run "
         "ahead of the slowest partition of its topic, across all workers, before it waits for it (so that an account "
-        "never gets one partition's events more than this ahead of another's; keep it under "
+        "never gets one partition's events more than this ahead of another's; it must be under "
         "`HEALTHMON_LATENESS_SECONDS`). Empty: half of `HEALTHMON_LATENESS_SECONDS`; 0: off.", ge=0)
     pace_native_inputs: bool = setting(
         False, "HEALTHMON_PACE_NATIVE_INPUTS",

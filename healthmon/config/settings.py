@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from dotenv import dotenv_values
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from healthmon.config.alerts import AlertSettings
@@ -47,6 +48,17 @@ class Settings(BaseSettings):
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     alignment: AlignmentSettings = Field(default_factory=AlignmentSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+
+    @model_validator(mode="after")
+    def _pace_under_lateness(self) -> Settings:
+        drift, lateness = self.alignment.pace_drift_seconds, self.engine.lateness_seconds
+        if drift and drift >= lateness:
+            # A drift at or past the lateness lets a moved event arrive too late: the pace would bound nothing.
+            raise PydanticCustomError("invalid_combination", (
+                f"HEALTHMON_PACE_DRIFT_SECONDS: {drift} must be under HEALTHMON_LATENESS_SECONDS ({lateness}), "
+                "or an account can get one partition's events too late to count (0 turns the pace off; empty: "
+                "half of the lateness)"))
+        return self
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -100,6 +100,23 @@ def test_bad_environment_values_are_rejected(monkeypatch, var, value):
         Settings()
 
 
+@pytest.mark.parametrize("drift, lateness, ok", [
+    ("", "172800", True),  # empty: half of the lateness
+    ("0", "3600", True),  # the pace off
+    ("3599", "3600", True),
+    ("3600", "3600", False),
+    ("90000", "3600", False),
+])
+def test_the_pace_drift_must_stay_under_the_lateness(monkeypatch, drift, lateness, ok):
+    monkeypatch.setenv("HEALTHMON_PACE_DRIFT_SECONDS", drift)
+    monkeypatch.setenv("HEALTHMON_LATENESS_SECONDS", lateness)
+    if ok:
+        assert Settings().alignment.pace_drift_ms(int(lateness)) < int(lateness) * 1000
+        return
+    with pytest.raises(ValidationError, match="HEALTHMON_PACE_DRIFT_SECONDS: .* must be under HEALTHMON_LATENESS"):
+        Settings()
+
+
 def test_readme_configuration_table_matches_settings():
     text = README.read_text()
     assert config_table() in text, "README's configuration tables are stale: run `python -m healthmon.config`"
