@@ -25,10 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Pace", "Progress"]
+from healthmon.pipeline.pending import NO_EVENT_TIME as _NO_EVENT_TIME
 
-#: `healthmon.pipeline.alignment.NO_EVENT_TIME` (it imports this module)
-_NO_EVENT_TIME = -1
+__all__ = ["Pace", "Progress"]
 
 
 @dataclass(frozen=True, slots=True)
