@@ -37,6 +37,12 @@ class InputMapper:
     def map(self, value: bytes | None, key: bytes | None = None, headers: Headers | None = None, *, now_ms: int,
             max_bytes: int, max_future_skew_ms: int, min_occurred_at_ms: int = MIN_OCCURRED_AT_MS) -> Mapped:
         """Return what one message yields: every item either mapped or rejected, never an exception."""
+        fast = self.fast
+        # first: the hot path's messages need none of the checks below (it declines the empty and the large)
+        if fast is not None and value and len(value) <= max_bytes:
+            mapped = fast(value, now_ms, max_future_skew_ms, min_occurred_at_ms)
+            if mapped is not None:
+                return mapped
         if self.native:
             return self._native(value, now_ms=now_ms, max_bytes=max_bytes, max_future_skew_ms=max_future_skew_ms,
                                 min_ms=min_occurred_at_ms)
@@ -49,10 +55,6 @@ class InputMapper:
         if len(value) > max_bytes:
             return Mapped(rejections=[Rejection(None, DeadLetterReason.TOO_LARGE,
                                                 f"message is {len(value)} bytes, limit {max_bytes}", value)])
-        if self.fast is not None:
-            fast = self.fast(value, now_ms, max_future_skew_ms)
-            if fast is not None:
-                return fast
         out = Mapped()
         reader = self.reader
         reader.now_ms, reader.max_future_skew_ms = now_ms, max_future_skew_ms

@@ -73,9 +73,10 @@ class SegmentPreset(Preset):
         return items
 
     def fast(self, reader: Reader) -> FastMap | None:
-        if reader.kind != "usage" or reader.spec.fields or reader.spec.values:
+        # an `account_link` makes the account a key in a link: the preset path's `emit` does that
+        if reader.kind != "usage" or reader.spec.fields or reader.spec.values or reader.link is not None:
             return None
-        return track_fast(original_timestamp=self.original_timestamp, reader=reader)
+        return track_fast(original_timestamp=self.original_timestamp)
 
     def map_item(self, index: int | None, item: Any, reader: Reader, out: Mapped) -> None:
         call = item.get("type")

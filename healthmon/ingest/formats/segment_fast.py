@@ -2,102 +2,101 @@
 
 `track_fast` either returns exactly what the preset's own path (`segment.SegmentPreset.map_item` through
 the `Reader`) returns for a message, or None, and then the caller runs that path. It takes a single
-`track` call of an input whose file gives no `fields` or `values`, with plain string ids, an RFC 3339
-`timestamp` (msgspec parses it in C) and an object (or no) `properties`; it declines anything else, so
-every rejection, every conversion and every other call still comes from the preset's path
-(tests/ingest/formats/test_segment_fast.py holds the two to the same results).
+`track` call of an input whose file gives no `fields`, `values` or `account_link`, with string ids of
+at most 200 characters, a string `timestamp` that `parse_epoch_ms` reads and an object (or no)
+`properties`; it declines anything else, so every rejection, every conversion and every other call
+still comes from the preset's path (tests/ingest/formats/test_segment_fast.py holds the two to the same
+results).
+
+The struct's types do the checks msgspec can do in C while it decodes (a message that fails one raises
+`ValidationError`, and is declined); what is left in Python is what the types cannot say: `userId ||
+anonymousId`, the account's alternatives and the time. The time is read by `datetime.fromisoformat`
+after `parse_epoch_ms`'s own checks of the text, so it is that function's reading by construction: no
+rounding of long fractions to guard against (msgspec's own datetime rounds them), and cheaper.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from typing import Any, Protocol
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
 import msgspec
 
-from healthmon.ingest.fastdecode import FastUsage, datetime_ms, may_round_apart
-from healthmon.ingest.formats.mapped import USER_LINK, LinkedEvent, Mapped
-from healthmon.ingest.formats.paths import is_false
-
-
-class _Floor(Protocol):
-    """What the fast path reads of its input's reader: the floor of the message being mapped."""
-
-    min_ms: int
+from healthmon.ingest.fastdecode import FastUsage
+from healthmon.ingest.formats.mapped import USER_LINK, LinkedEvent, Mapped, mapped_event, mapped_linked
+from schemas.events import EPOCH_MS, MAX_OCCURRED_AT_MS
 
 __all__ = ["FastMap", "track_fast"]
 
-#: (value, now_ms, max_future_skew_ms) -> the mapped message, or None to run the preset's own path
-FastMap = Callable[[bytes, int, int], Mapped | None]
+#: (value, now_ms, max_future_skew_ms, min_occurred_at_ms) -> the mapped message, or None to run the preset's path
+FastMap = Callable[[bytes, int, int, int], Mapped | None]
+
+# What the contract takes as an id (`schemas.events.Id`). A user id may be "" (then `anonymousId` is read).
+_Id = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+_MaybeId = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class _Context(msgspec.Struct):
-    groupId: Any = None
+class _Context(msgspec.Struct, gc=False):
+    groupId: _MaybeId | None = None
 
 
-class _Track(msgspec.Struct):
-    type: Any = None
-    messageId: Any = None
-    userId: Any = None
-    anonymousId: Any = None
-    event: Any = None
-    # RFC 3339 parsed in C; any other time (epoch numbers, "") is the preset path's
-    timestamp: datetime | None = None
+class _Track(msgspec.Struct, gc=False):
+    # no default: a message without one of these is the preset path's to reject
+    type: Literal["track"]
+    messageId: _Id
+    event: _Id
+    userId: _MaybeId | None = None
+    anonymousId: _MaybeId | None = None
+    # epoch numbers are the preset path's (they take the input's `time_unit`)
+    timestamp: str | None = None
     context: _Context | None = None
-    properties: Any = None
+    properties: dict[str, Any] | None = None
 
 
-class _RudderTrack(_Track):
-    originalTimestamp: datetime | None = None
+class _RudderTrack(_Track, gc=False):
+    originalTimestamp: str | None = None
 
 
 _DECODE = msgspec.json.Decoder(_Track).decode
 _DECODE_RUDDER = msgspec.json.Decoder(_RudderTrack).decode
+_FAILED = (msgspec.DecodeError, msgspec.ValidationError)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_parse = datetime.fromisoformat
 
 
-def track_fast(*, original_timestamp: bool, reader: _Floor) -> FastMap:
-    """Return the fast path of a usage input's tracks (`original_timestamp`: RudderStack's time fallback).
-
-    `reader` is the input's: its `min_ms` is the floor of the message being mapped.
-    """
+def track_fast(*, original_timestamp: bool) -> FastMap:
+    """Return the fast path of a usage input's tracks (`original_timestamp`: RudderStack's time fallback)."""
     decode = _DECODE_RUDDER if original_timestamp else _DECODE
 
-    def fast(value: bytes, now_ms: int, max_future_skew_ms: int) -> Mapped | None:
+    def fast(value: bytes, now_ms: int, max_future_skew_ms: int, min_ms: int) -> Mapped | None:
         try:
             track = decode(value)
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except _FAILED:
             return None
-        if track.type != "track":
+        user = track.userId or track.anonymousId  # `userId || anonymousId`, as JMESPath reads two strings
+        text = track.timestamp
+        if original_timestamp and not text:
+            text = track.originalTimestamp  # type: ignore[attr-defined]  # a _RudderTrack
+        # `parse_epoch_ms`'s checks of the text (it strips it and reads `z` as `Z`: those are declined)
+        if not user or not text or len(text) < 19 or text[10] != "T":
             return None
-        user = track.userId
-        if type(user) is not str or not user:  # `userId || anonymousId`, as JMESPath reads it
-            user = track.anonymousId if is_false(user) else user
-        event_id, feature, properties = track.messageId, track.event, track.properties
-        if type(user) is not str or not 0 < len(user) <= 200 or type(event_id) is not str or \
-                not 0 < len(event_id) <= 200 or type(feature) is not str or not 0 < len(feature) <= 200 or \
-                (properties is not None and type(properties) is not dict):
+        try:
+            delta = _parse(text) - _EPOCH
+        except (ValueError, OverflowError, TypeError):  # TypeError: no offset (naive minus aware)
             return None
-        when = track.timestamp
-        if original_timestamp and when is None:
-            when = track.originalTimestamp  # type: ignore[attr-defined]  # a _RudderTrack
-        if when is None or may_round_apart(value):
+        # whole milliseconds, rounded down: `parse_epoch_ms`'s `// timedelta(milliseconds=1)`, for less
+        at = delta.days * 86_400_000 + delta.seconds * 1000 + delta.microseconds // 1000
+        if at < min_ms or at < EPOCH_MS or at > MAX_OCCURRED_AT_MS or at > now_ms + max_future_skew_ms:
             return None
-        at = datetime_ms(when)
-        if at is None or at > now_ms + max_future_skew_ms or at < reader.min_ms:
-            return None
-        context = track.context
+        context, properties = track.context, track.properties
         account: Any = context.groupId if context is not None else None
-        if type(account) is not str or not account:  # else not false: the common case skips `is_false`
-            if is_false(account):
-                account = properties.get("account_id") if properties is not None else None
-            if is_false(account):
-                return Mapped(linked=[LinkedEvent(None, USER_LINK, user, FastUsage(event_id, "", user, feature, at,
-                                                                                   properties))])
-            if type(account) is not str:
+        if not account:  # `context.groupId || properties.account_id`: groupId is a string or None here
+            account = properties.get("account_id") if properties else None
+            if account is None or account == "":  # what `Reader.get` reads as nothing (JMESPath's [] is not)
+                event = FastUsage(track.messageId, "", user, track.event, at, properties)
+                return mapped_linked(LinkedEvent(None, USER_LINK, user, event))
+            if type(account) is not str or len(account) > 200:
                 return None
-        if len(account) > 200:
-            return None
-        # positional: a keyword call of the dataclass costs a third more, on every track
-        return Mapped([(None, FastUsage(event_id, account, user, feature, at, properties))])
+        return mapped_event(FastUsage(track.messageId, account, user, track.event, at, properties))
     return fast
