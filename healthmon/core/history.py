@@ -14,11 +14,13 @@ day, so a replay of the same input gives the same points. The encoding is what t
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from healthmon.core.vocabulary import BANDS, Band
 
-__all__ = ["HISTORY_FORMAT", "DayPoint", "HistoryFormatError", "add_point", "decode", "last_day", "score_on"]
+__all__ = ["HISTORY_FORMAT", "DayPoint", "HistoryFormatError", "add_point", "add_points", "decode", "last_day",
+           "score_on"]
 
 HISTORY_FORMAT = 1
 _HEAD = struct.Struct("<BI")
@@ -113,28 +115,49 @@ def add_point(blob: bytes, point: DayPoint, max_days: int) -> bytes:
 
     A point for a day the history already holds, or an earlier one, leaves it unchanged.
     """
-    first_day, names, packed = point.day, [], b""
+    return add_points(blob, (point,), max_days)
+
+
+def add_points(blob: bytes, points: Sequence[DayPoint], max_days: int) -> bytes:
+    """Return the history with `points` (oldest first) added as `add_point` would, one after another.
+
+    The history is split and encoded once, whatever the number of points: a quiet account's catch-up closes up
+    to `max_days` days at once.
+    """
+    if not points:
+        return blob
+    first_day, names, packed, end = points[0].day, [], bytearray(), points[0].day
     if blob:
         parts = _split(blob)
-        end = parts.first_day + len(parts.packed) // 3
-        if point.day < end:
-            return blob
-        if point.day - end < max_days:  # else every point held is older than the days kept
-            first_day, names, packed = parts.first_day, list(parts.names), parts.packed + _GAP * (point.day - end)
+        first_day, names, end = parts.first_day, list(parts.names), parts.first_day + len(parts.packed) // 3
+        packed = bytearray(parts.packed)
     keep = 3 * (max_days - 1)
-    if len(packed) > keep:
-        first_day += (len(packed) - keep) // 3
-        packed = packed[len(packed) - keep:] if keep else b""
-    if len(names) + sum(1 for n in point.top[:3] if n not in names) > _MAX_NAMES:
-        names, packed = _compact(names, packed)
-    score10 = _NO_SCORE if point.score is None else max(0, min(1000, round(point.score * 10)))
-    word = score10 | _BAND_CODES.get(point.band, 0) << 10
-    for slot in range(3):
-        word |= (_name_index(names, point.top[slot]) if slot < len(point.top) else _NO_NAME) << (12 + 4 * slot)
-    packed += bytes((word & 255, word >> 8 & 255, word >> 16))
+    changed = False
+    for point in points:
+        if point.day < end:
+            continue  # a day the history already holds, or an earlier one
+        if point.day - end < max_days:
+            packed += _GAP * (point.day - end)
+        else:  # every point held is older than the days kept
+            first_day, names, packed = point.day, [], bytearray()
+        if len(packed) > keep:
+            first_day += (len(packed) - keep) // 3
+            del packed[:len(packed) - keep]
+        if len(names) + sum(1 for n in point.top[:3] if n not in names) > _MAX_NAMES:
+            names, compacted = _compact(names, bytes(packed))
+            packed = bytearray(compacted)
+        score10 = _NO_SCORE if point.score is None else max(0, min(1000, round(point.score * 10)))
+        word = score10 | _BAND_CODES.get(point.band, 0) << 10
+        for slot in range(3):
+            word |= (_name_index(names, point.top[slot]) if slot < len(point.top) else _NO_NAME) << (12 + 4 * slot)
+        packed += bytes((word & 255, word >> 8 & 255, word >> 16))
+        end = first_day + len(packed) // 3
+        changed = True
+    if not changed:
+        return blob
     encoded = [n.encode() for n in names]
     return b"".join((_HEAD.pack(HISTORY_FORMAT, first_day), bytes((len(names),)),
-                     *(bytes((len(n),)) + n for n in encoded), packed))
+                     *(bytes((len(n),)) + n for n in encoded), bytes(packed)))
 
 
 def _name_index(names: list[str], name: str) -> int:

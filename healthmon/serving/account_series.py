@@ -67,6 +67,12 @@ ACCOUNT_FAMILIES: tuple[tuple[str, str, Callable[[AccountRow], float | None]], .
 
 #: the most series one account can have (HEALTHMON_ACCOUNT_METRICS_MAX counts series, not accounts)
 SERIES_PER_ACCOUNT = len(ACCOUNT_FAMILIES)
+#: the cap's own gauges: (name, help)
+_CAP_GAUGES = (("healthmon_account_series", "Per-account series this worker exposes now."),
+               ("healthmon_account_series_limit",
+                "Most per-account series this worker may expose (HEALTHMON_ACCOUNT_METRICS_MAX)."),
+               ("healthmon_account_series_capped_accounts",
+                "Accounts HEALTHMON_ACCOUNT_METRICS selects that the cap leaves without series."))
 
 
 def row_of(snapshot: Mapping[str, Any], tier: str) -> AccountRow | None:
@@ -148,6 +154,13 @@ class AccountSeries(Collector):
             return list(rows.items())
         return heapq.nsmallest(self.max_accounts, rows.items(), key=lambda item: (item[1].score, item[0]))
 
+    def describe(self) -> Iterator[Metric]:
+        """Yield the families `collect` yields, empty: the registry learns their names without a scrape's work."""
+        for name, doc, _ in ACCOUNT_FAMILIES:
+            yield GaugeMetricFamily(name, doc, labels=LABELS)
+        for name, doc in _CAP_GAUGES:
+            yield GaugeMetricFamily(name, doc, value=0)
+
     def collect(self) -> Iterator[Metric]:
         """Yield the per-account families and the cap's own gauges (called by the registry at each scrape)."""
         exported = self.exported()
@@ -160,11 +173,6 @@ class AccountSeries(Collector):
                     family.add_metric(row.labels, value)
                     series += 1
             yield family
-        yield GaugeMetricFamily("healthmon_account_series", "Per-account series this worker exposes now.",
-                                value=series)
-        yield GaugeMetricFamily("healthmon_account_series_limit",
-                                "Most per-account series this worker may expose (HEALTHMON_ACCOUNT_METRICS_MAX).",
-                                value=self.max_series if self.mode != "off" else 0)
-        yield GaugeMetricFamily("healthmon_account_series_capped_accounts",
-                                "Accounts HEALTHMON_ACCOUNT_METRICS selects that the cap leaves without series.",
-                                value=len(self.rows) - len(exported))
+        values = (series, self.max_series if self.mode != "off" else 0, len(self.rows) - len(exported))
+        for (name, doc), value in zip(_CAP_GAUGES, values):
+            yield GaugeMetricFamily(name, doc, value=value)

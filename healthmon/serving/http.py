@@ -123,8 +123,12 @@ def register_http_api(app: faust.App, metrics: Metrics, view: RedisView,
     @app.page("/metrics")
     class MetricsView(web.View):
         async def get(self, request: web.Request) -> web.Response:
+            # `?name[]=a&name[]=b` exposes only those series, as prometheus-client's own handler does: a poller
+            # of one counter does not pay for rendering every family (the per-account ones above all).
+            names = request.query.getall("name[]", [])
+            registry = metrics.registry.restricted_registry(names) if names else metrics.registry
             # aiohttp refuses a charset inside content_type, so pass the full header instead.
-            return self.bytes(generate_latest(metrics.registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+            return self.bytes(generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     @app.page("/accounts")
     class Accounts(web.View):

@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 
 from healthmon.core import EngineConfig, state_from_bytes, state_to_bytes
-from healthmon.core.history import DayPoint, HistoryFormatError, add_point, decode, last_day, score_on
+from healthmon.core.history import (
+    DayPoint,
+    HistoryFormatError,
+    add_point,
+    add_points,
+    decode,
+    last_day,
+    score_on,
+)
 from tests.core.builders import DAY, HOUR, T0, make_engine, profile, usage
 
 D0 = T0 // DAY
@@ -118,3 +126,43 @@ def test_history_is_capped_by_the_config_and_survives_the_codec() -> None:
     assert again.history == state.history
     engine.tick(again, T0 + 13 * DAY + HOUR)
     assert decode(again.history)[-1].day == D0 + 12
+
+
+def test_points_added_at_once_equal_points_added_one_by_one() -> None:
+    # gaps, a jump past the days kept, a day already held, and more names than fit: add_points is add_point in turn
+    tops = [(f"m{d % 19}", f"m{(d * 7) % 19}", "nps_90d") for d in range(60)]
+    days = [0, 1, 2, 5, 5, 3, 9, 30, 31, 32, 40, 41, 42, 43, 50, 200, 201, 203]
+    points = [DayPoint(D0 + d, (d * 37 % 1000) / 10, ("red", "yellow", "green", None)[d % 4], tops[d % 60])
+              for d in days] + [DayPoint(D0 + 204 + d, 50.0, "green", tops[d]) for d in range(40)]
+    for max_days in (1, 4, 7, 180):
+        for cut in (0, 1, 6, 17, len(points)):
+            head = _build(points[:cut], max_days)
+            assert add_points(head, points[cut:], max_days) == _build(points, max_days)
+    assert add_points(b"", [], 180) == b""
+
+
+def test_a_quiet_accounts_days_are_scored_once_for_its_quiet_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    # An account silent for 60 days: the days that end within its quiet span share one scorecard, and every
+    # point is the one daily scoring gives (an engine that never skips quiet accounts scores each day).
+    from healthmon.core import daily
+
+    scored: list[int] = []
+    real = daily.compute_metrics
+    monkeypatch.setattr(daily, "compute_metrics", lambda state, at: scored.append(at) or real(state, at))
+    histories = []
+    for skip in (True, False):
+        engine = make_engine(EngineConfig(skip_quiet=skip), measures=MEASURES)
+        state = engine.new_state("acme")
+        engine.apply(state, [profile(seats=10), usage(T0 + HOUR, "u1", "reports")])
+        scored.clear()
+        due = engine.next_tick_ms(state)
+        while due is not None and due < T0 + 60 * DAY:  # ticked as a worker's schedule ticks it
+            engine.tick(state, due)
+            due = engine.next_tick_ms(state)
+        engine.apply(state, [usage(T0 + 60 * DAY + HOUR, "u2")])
+        histories.append((decode(state.history), len(scored)))
+    (quiet_points, quiet_scorings), (daily_points, daily_scorings) = histories
+    assert quiet_points == daily_points
+    assert [p.day for p in quiet_points] == [D0 + d for d in range(60)]
+    assert daily_scorings >= 59
+    assert quiet_scorings <= 20

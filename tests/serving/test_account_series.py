@@ -178,3 +178,21 @@ def test_retain_drops_the_accounts_another_worker_owns_now() -> None:
     assert series.retain(lambda account: account == "c") == 2
     assert exported_accounts(metrics) == {"c": "red"}
     assert series.recovered_at == {}
+
+
+def test_a_scrape_restricted_to_other_names_does_not_render_the_per_account_series(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # `/metrics?name[]=...` (prometheus-client's restricted registry): a poller of one counter does not pay for the
+    # per-account families, and one that asks for a per-account family gets it, since the collector describes them
+    series, metrics = make("all")
+    series.observe("acme", snapshot("acme", "red"), "key")
+    collected: list[int] = []
+    collect = series.collect
+    monkeypatch.setattr(series, "collect", lambda: collected.append(1) or collect())
+    text = generate_latest(metrics.registry.restricted_registry(["healthmon_events_total"])).decode()
+    assert "healthmon_account" not in text and collected == []
+    families = {f.name: f for f in text_string_to_metric_families(generate_latest(
+        metrics.registry.restricted_registry(["healthmon_account_health_score", "healthmon_account_series"])).decode())}
+    assert set(families) == {"healthmon_account_health_score", "healthmon_account_series"}
+    assert [s.value for s in families["healthmon_account_health_score"].samples] == [30.0]
+    assert [s.value for s in families["healthmon_account_series"].samples] == [float(SERIES_PER_ACCOUNT)]

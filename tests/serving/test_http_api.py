@@ -66,6 +66,18 @@ def test_metrics_are_prometheus_text_with_the_events_counted(api_worker):
     assert samples[("healthmon_redis_errors_total", (("operation", "write"),))] == 0
 
 
+def test_metrics_restricted_by_name_expose_only_those_series(api_worker):
+    # `name[]`, as prometheus-client's own handler reads it: the bench polls one counter this way
+    url = api_worker.worker.url("/metrics?name[]=healthmon_events_total&name[]=healthmon_redis_errors_total")
+    with urllib.request.urlopen(url, timeout=5) as resp:
+        families = list(text_string_to_metric_families(resp.read().decode()))
+    assert {f.name for f in families} == {"healthmon_events", "healthmon_redis_errors"}
+    ok = [s.value for f in families for s in f.samples
+          if s.name == "healthmon_events_total" and s.labels == {"outcome": "ok", "topic": "product-usage"}]
+    assert ok and ok[0] > 0
+    assert {s.name for f in families for s in f.samples} == {"healthmon_events_total", "healthmon_redis_errors_total"}
+
+
 def test_the_at_risk_list_holds_every_scored_account_lowest_score_first(api_worker):
     status, body = api_worker.get(ALL)
     assert status == 200
