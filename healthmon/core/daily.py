@@ -41,14 +41,16 @@ def close_days(state: AccountState, ended: int, tier: TierPolicy, max_days: int)
     closed: list[tuple[int, Scorecard]] = []
     points: list[DayPoint] = []
     quiet_card: Scorecard | None = None
+    top: tuple[str, ...] = ()
     for day in range(start, ended + 1):
         end_ms = (day + 1) * DAY_MS
         if quiet_card is not None and end_ms < state.quiet_until_ms:
             card = quiet_card
         else:
             card = score(compute_metrics(state, end_ms), tier)
+            top = costliest(card)
             quiet_card = card if in_quiet_span(state, end_ms) else None
-        points.append(DayPoint(day, card.score, card.band, costliest(card)))
+        points.append(DayPoint(day, card.score, card.band, top))
         closed.append((day, card))
     state.history = add_points(state.history, points, max_days)
     state.closed_day = max(ended, closed_day(state))
