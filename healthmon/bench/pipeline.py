@@ -29,6 +29,15 @@ class PipelineRun:
     per_worker_events: list[int] = field(default_factory=list)
     #: partitions the stuck-partition watch read again (a safety net: 0 in a healthy run)
     partition_rereads: int = 0
+    #: the workers' CPU seconds (user + system) from the first poll that saw events to the last one, and the
+    #: events counted between those polls: a cost per event that other load on the machine barely moves
+    cpu_seconds: float = 0.0
+    cpu_events: int = 0
+
+    @property
+    def cpu_us_per_event(self) -> float:
+        """Return the workers' CPU microseconds per event over the measured polls."""
+        return self.cpu_seconds / self.cpu_events * 1e6 if self.cpu_events > 0 else 0.0
 
     @property
     def events_per_s(self) -> float:
@@ -69,6 +78,7 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
         if before_data is not None:
             before_data()
         first: tuple[float, float] | None = None
+        cpu_first = 0.0
         prev = (time.perf_counter(), 0.0)
         progress_at = prev[0]
         while True:
@@ -85,6 +95,7 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
                 raise RuntimeError(f"{name}: stuck at {total:.0f} of {expect} events:\n{workers[0].log_tail()}")
             if first is None and total > 0:
                 first = (now, total)
+                cpu_first = sum(w.cpu_seconds() for w in workers)
             if total >= expect:
                 t_prev, c_prev = prev
                 done = t_prev + (expect - c_prev) / (total - c_prev) * (now - t_prev)
@@ -94,6 +105,8 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
                     t1, c1 = t_prev, c_prev
                 seconds = max(done - t1, 1e-6)
                 measured = expect - c1
+                cpu = sum(w.cpu_seconds() for w in workers) - cpu_first
+                cpu_events = int(total - first[1])
                 break
             prev = (now, total)
         outcomes: dict[str, int] = {}
@@ -105,7 +118,7 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
             for k, v in _outcomes(w).items():
                 outcomes[k] = outcomes.get(k, 0) + v
         return PipelineRun(int(measured), seconds, max(w.peak_rss_bytes for w in workers), outcomes, per_worker,
-                           rereads)
+                           rereads, cpu, cpu_events)
     finally:
         for w in workers:
             w.stop()

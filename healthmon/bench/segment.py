@@ -91,8 +91,10 @@ def run_segment(opts: BenchOptions, accounts: int, settings: Callable[..., Setti
                                stall_timeout_s=min(180.0, timeout))
             runs[side].append({"round": n, "measured_events": run.events, "seconds": round(run.seconds, 3),
                                "events_per_s": round(run.events_per_s, 1), "peak_rss_bytes": run.peak_rss_bytes,
+                               "cpu_us_per_event": round(run.cpu_us_per_event, 2),
                                "outcomes": run.outcomes})
-            say(f"bench [segment]: round {n + 1}, {side}: {run.events_per_s:,.0f} events/s")
+            say(f"bench [segment]: round {n + 1}, {side}: {run.events_per_s:,.0f} events/s, "
+                f"{run.cpu_us_per_event:.1f} us of worker CPU per event")
     from healthmon.bench.workload_runs import ratio
 
     def overall(side: str) -> float:
@@ -114,6 +116,9 @@ def render_segment(result: dict[str, Any]) -> str:
     for side in ("native", "segment"):
         lines.append(f"  {side:<8} " + ", ".join(f"{r['events_per_s']:,.0f}" for r in result["runs"][side])
                      + f" events/s (all rounds: {result[side + '_single_events_per_s']:,.0f})")
+    lines.append("  worker CPU per event: " + ", ".join(
+        f"{side} " + " / ".join(f"{r.get('cpu_us_per_event', 0):.1f}" for r in result["runs"][side]) + " us"
+        for side in ("native", "segment")))
     lines.append(f"  ratio segment/native: {result['ratio_segment_to_native_dense']} "
                  f"(per round: {result['round_ratios']})")
     return "\n".join(lines)

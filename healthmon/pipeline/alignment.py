@@ -72,6 +72,9 @@ class Aligner:
         self._received: dict[tuple[str, int], int] = {}
         #: topic-partition -> when it was first seen read to its end with nothing on its way (IN_FLIGHT)
         self._in_flight_since: dict[tuple[str, int], int] = {}
+        #: topic-partition -> when the broker answered the fetch that found it read to its end, within one release
+        #: pass (see `_lags`)
+        self._confirmed: dict[tuple[str, int], int] = {}
         #: topic-partitions this aligner paused (and so must resume)
         self.paused: set[tuple[str, int]] = set()
         #: when the worker last finished processing released messages (see `processed`)
@@ -120,6 +123,7 @@ class Aligner:
         """Return the messages that may be processed now, in the order to process them."""
         out: list[Pending] = []
         now = self.wall_ms()
+        self._confirmed.clear()
         parts = self._queues if partition is None else {partition: self._queues.get(partition, {})}
         for p, queues in parts.items():
             while True:
@@ -172,12 +176,20 @@ class Aligner:
 
     def _lags(self, partition: int, key: tuple[str, int], head: Pending, now: int) -> bool:
         """Return whether `partition` must wait for input `key` (nothing of it queued) before releasing `head`."""
+        # Found read to its end by an answer that came after `head` arrived: nothing is queued or received of it
+        # since (a pass adds nothing), and a later answer could not undo what that one said, so it is not asked
+        # again for each head of the pass (a partition's events ask the profile gates' every owned partition).
+        confirmed = self._confirmed.get(key)
+        if confirmed is not None and confirmed > head.arrived_ms:
+            return False
         topic = key[0]
         backlog = self.backlog(topic, key[1], self._received.get(key, -1))
         if backlog is Backlog.NONE:
             fetched = self.fetched_ms(*key)
             if fetched is None or fetched > head.arrived_ms:
                 self._in_flight_since.pop(key, None)
+                if fetched is not None:
+                    self._confirmed[key] = fetched
                 return False
             # Caught up as of an answer that predates head: wait for the next one (one fetch round).
             backlog = Backlog.UNCONFIRMED

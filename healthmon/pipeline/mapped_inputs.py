@@ -18,8 +18,9 @@ from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile
 from healthmon.ingest.repartition import Source
 from healthmon.pipeline.links import Held, LinkTables, LinkWait, Traits
+from healthmon.pipeline.pending import NO_EVENT_TIME
 
-__all__ = ["MAX_HELD_BYTES", "MAX_HELD_EVENTS", "MappedInputs", "Taken"]
+__all__ = ["MAX_HELD_BYTES", "MAX_HELD_EVENTS", "MappedInputs", "Taken", "event_time"]
 
 #: formats whose NPS responses can be answered again, a later answer replacing the earlier one
 ANSWERS_REPLACED = ("delighted",)
@@ -28,6 +29,22 @@ MAX_HELD_EVENTS = 100_000
 MAX_HELD_BYTES = 64 * 1024 * 1024
 #: what one held event costs beyond its bytes (the records that hold it), for the wait's byte bound
 _HELD_OVERHEAD = 256
+
+
+def event_time(mapped: Mapped) -> int:
+    """Return the earliest `occurred_at` of a mapped message's events, resolved or not (`NO_EVENT_TIME`: none has
+    one, as profiles, traits and links)."""
+    earliest = NO_EVENT_TIME
+    for events in (mapped.events, mapped.replacements):
+        for _, event in events:
+            at = getattr(event, "occurred_at", None)
+            if at is not None and (earliest == NO_EVENT_TIME or at < earliest):
+                earliest = at
+    for linked in mapped.linked:
+        at = getattr(linked.event, "occurred_at", None)
+        if at is not None and (earliest == NO_EVENT_TIME or at < earliest):
+            earliest = at
+    return earliest
 
 
 @dataclass
@@ -71,6 +88,25 @@ class MappedInputs:
             return None
         return mapper.map(value, key, headers, now_ms=now_ms, max_bytes=max_bytes,
                           max_future_skew_ms=max_future_skew_ms, min_occurred_at_ms=min_occurred_at_ms)
+
+    def plain(self, mapped: Mapped) -> list[tuple[int | None, Any]] | None:
+        """Return a message's events with their links resolved when that is all it carries (nothing to learn,
+        merge, remove, replace or ignore, and every link known), as `take` would give them; else None."""
+        if mapped.links or mapped.patches or mapped.removals or mapped.replacements or mapped.ignored:
+            return None
+        if not mapped.linked:
+            return mapped.events
+        accounts = []
+        for linked in mapped.linked:
+            account = None if linked.replaces else self.links.get(linked.link, linked.key)
+            if account is None:
+                return None
+            accounts.append(account)
+        items = list(mapped.events)
+        for linked, account in zip(mapped.linked, accounts):
+            linked.event.account_id = account
+            items.append((linked.index, linked.event))
+        return items
 
     def take(self, mapped: Mapped, *, kind: str, source: Source, key: bytes | None, value: bytes | None,
              now_ms: int, token: Any) -> Taken:

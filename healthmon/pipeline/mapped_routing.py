@@ -172,27 +172,16 @@ class MappedRouting:
                            position: tuple[str, int]) -> None:
         """Count ignored items, learn links and traits, route the resolved events, hold the others."""
         kind, key, value, now_ms = inbound.kind, inbound.key, inbound.value, inbound.now_ms
+        plain = self.mapped.plain(decoded)
+        if plain is not None:  # most messages (a track): nothing is learnt, held or released, the wait unchanged
+            await self._route_items(inbound, plain, source, position)
+            return
         if decoded.ignored:
             self._ev[(TOPIC_LABELS[kind], IGNORED)].inc(len(decoded.ignored))
         taken = self.mapped.take(decoded, kind=kind, source=source, key=key, value=value, now_ms=now_ms,
                                  token=inbound)
         inbound.holds += taken.held
-        events = [(i, e) for i, e in taken.items if e.kind != "account"]
-        # A profile from traits may come on a usage topic (Segment group calls); applying it twice
-        # changes nothing, so it needs no redelivery check of its own.
-        profiles = [(i, e) for i, e in taken.items if e.kind == "account"]
-        if events:
-            await self._route(kind, events, source, key, value, now_ms, position, inbound.partition)
-        moved = []
-        for profile in profiles:
-            home = self._home_of_profile(profile[1].account_id, inbound.partition)
-            if home is None:
-                moved.append(profile)
-            else:
-                await self._apply(profile[1].account_id, "account", [profile], source, key, value, now_ms,
-                                  position=None, home=home)
-        if moved:
-            await self._route("account", moved, source, key, value, now_ms, None, inbound.partition)
+        await self._route_items(inbound, taken.items, source, position)
         for patch in taken.patches:
             await self._merge_traits(patch, source, key, value, now_ms, inbound.partition)
         if taken.replacements:  # a replacement is idempotent: no redelivery check of its own
@@ -205,6 +194,27 @@ class MappedRouting:
         for held in taken.evicted:
             await self._give_up(held, "evicted", "the link wait was full")
         self.metrics.link_wait.set(len(self.mapped.wait))
+
+    async def _route_items(self, inbound: Inbound, items: list[tuple[int | None, Any]], source: Source,
+                           position: tuple[str, int]) -> None:
+        """Route a mapped message's events, and apply its profiles where they belong."""
+        kind, key, value, now_ms = inbound.kind, inbound.key, inbound.value, inbound.now_ms
+        events = [(i, e) for i, e in items if e.kind != "account"]
+        # A profile from traits may come on a usage topic (Segment group calls); applying it twice
+        # changes nothing, so it needs no redelivery check of its own.
+        profiles = [(i, e) for i, e in items if e.kind == "account"]
+        if events:
+            await self._route(kind, events, source, key, value, now_ms, position, inbound.partition)
+        moved = []
+        for profile in profiles:
+            home = self._home_of_profile(profile[1].account_id, inbound.partition)
+            if home is None:
+                moved.append(profile)
+            else:
+                await self._apply(profile[1].account_id, "account", [profile], source, key, value, now_ms,
+                                  position=None, home=home)
+        if moved:
+            await self._route("account", moved, source, key, value, now_ms, None, inbound.partition)
 
     async def _merge_traits(self, patch: ProfilePatch, source: Source, key: bytes | None, value: bytes | None,
                             now_ms: int, partition: int) -> None:

@@ -20,7 +20,6 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any, Protocol
 
 import orjson
@@ -37,6 +36,7 @@ from healthmon.ingest.repartition import TRAITS, Repartitioned, Source, decode_p
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.mapped_inputs import MappedInputs
+from healthmon.pipeline.mapped_inputs import event_time as mapped_event_time
 from healthmon.pipeline.mapped_routing import MappedRouting
 from healthmon.pipeline.outputs import OutputSender, OutputTopics
 from healthmon.pipeline.packs import RepartitionPacks
@@ -174,8 +174,7 @@ class Processor(MappedRouting):
                                  min_occurred_at_ms=self.min_occurred_at_ms)
         if mapped is not None:
             inbound.decoded = mapped
-            inbound.event_time = _event_time(chain((e for _, e in mapped.events), (e for _, e in mapped.replacements),
-                                                   (linked.event for linked in mapped.linked)))
+            inbound.event_time = mapped_event_time(mapped)
             return inbound
         if kind == "account" and value is None:
             return inbound  # a compaction tombstone: the profile is gone, nothing to score

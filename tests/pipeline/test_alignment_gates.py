@@ -46,3 +46,27 @@ def test_an_event_does_not_wait_for_what_the_gate_does_not_cover(owned, gates) -
     aligner = _aligner({(USAGE, 0): 1, (CRM, 1): 2}, owned, gates)
     aligner.add(Pending(USAGE, 0, 0, 5, 0))
     assert _released(aligner) == [(USAGE, 0, 0)]
+
+
+def test_a_pass_asks_each_gate_partition_once_for_heads_its_answer_covers() -> None:
+    # four owned partitions, the crm topic read to its end on each; a fetch answered at 10 ms
+    ends = {(USAGE, 0): 50}
+    probes: list[tuple[str, int]] = []
+
+    def backlog(topic: str, partition: int, received: int) -> Backlog:
+        probes.append((topic, partition))
+        return Broker(ends).backlog(topic, partition, received)
+
+    aligner = Aligner([USAGE, CRM], 500, backlog, lambda: 20, gates=[CRM], partitions=4,
+                      fetched_ms=lambda topic, partition: 10)
+    aligner.owned = {(t, p) for t in (USAGE, CRM) for p in range(4)}
+    for offset in range(50):
+        aligner.add(Pending(USAGE, 0, offset, 100 + offset, 5))
+    assert len(aligner.release(0)) == 50
+    # its own crm partition and the three others, once each: not once per event
+    assert sorted(probes) == [(CRM, 0), (CRM, 1), (CRM, 2), (CRM, 3)]
+    # a head that arrived after that answer is not covered by it: it waits for the next one
+    probes.clear()
+    aligner.add(Pending(USAGE, 0, 50, 200, 15))
+    assert aligner.release(0) == []
+    assert aligner.blocked[0][:2] == (CRM, Backlog.UNCONFIRMED)
