@@ -134,7 +134,7 @@ class Aligner(MovedInput):
                 for queue in queues.values():
                     if queue and (head is None or queue[0].event_time < head.event_time):
                         head = queue[0]
-                moved = self._release_moved(p, head, now)
+                moved = self._release_moved(p, head, queues, now)
                 if isinstance(moved, Pending):
                     out.append(moved)
                     continue

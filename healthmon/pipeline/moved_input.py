@@ -27,6 +27,8 @@ class MovedInput:
 
         def _block(self, partition: int, topic: str, backlog: Backlog, now: int) -> None: ...
 
+        def _may_release(self, partition: int, head: Pending, queues: dict[str, deque[Pending]], now: int) -> bool: ...
+
     def add_moved(self, item: Pending, entries: list[tuple[int, str, int, int, str, Any]], removals: frozenset[int],
                   marks: list[tuple[tuple[str, int], Progress]]) -> bool:
         """Hold a repartition message's entries and read its marks (see `MovedMerge.add`); False if it holds none
@@ -44,18 +46,21 @@ class MovedInput:
             self.pace.queued(merge.topic, p, head)
         return held
 
-    def _release_moved(self, partition: int, head: Pending | None, now: int) -> Pending | bool:
+    def _release_moved(self, partition: int, head: Pending | None, queues: dict[str, deque[Pending]],
+                       now: int) -> Pending | bool:
         """Release the partition's first moved entry if it goes before `head` (the oldest of its own inputs, which
-        goes first on a tie): its `Pending`; else False if it must wait, True if `head` goes first."""
+        goes first on a tie) and may go as any head may (`_may_release`: its own inputs with nothing queued may
+        still deliver older events): its `Pending`; else False if it must wait, True if `head` goes first."""
         merge = self.merge
         at = merge.head(partition) if merge is not None else None
         if merge is None or at is None or (head is not None and head.event_time <= at):
             return True
-        if not merge.allows(partition, at, now):
-            self._block(partition, merge.topic, Backlog.ON_BROKER, now)
+        first = merge.first(partition)
+        pack = first.pack.item
+        if not self._may_release(partition, Pending(merge.topic, partition, pack.offset, at, pack.arrived_ms), queues,
+                                 now):
             return False
         moved = merge.pop(partition)
         if self.pace is not None:
             self.pace.released(merge.topic, partition, at, merge.head(partition))
-        pack = moved.pack.item
         return Pending(merge.topic, partition, pack.offset, at, pack.arrived_ms, (pack.payload[0], moved))

@@ -136,6 +136,10 @@ class MovedMerge:
         heap = self._heaps.get(partition)
         return heap[0][0][0] if heap else None
 
+    def first(self, partition: int) -> Moved:
+        """Return the first held entry of `partition` (`head`) without releasing it."""
+        return self._heaps[partition][0][2]
+
     def allows(self, partition: int, event_time: int, now_ms: int) -> bool:
         """Return whether an event of `partition` (moved or its own) at `event_time` may be applied now."""
         if event_time <= NO_EVENT_TIME:

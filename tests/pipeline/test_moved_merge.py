@@ -158,3 +158,12 @@ def test_the_moved_topic_s_progress_is_its_first_held_entry():
     aligner.add_moved(_pack(10), _entries(1, (6 * HOUR, 100, "a")), frozenset(), [])
     aligner.add_moved(_pack(11), _entries(2, (5 * HOUR, 200, "a")), frozenset(), [])
     assert aligner.progress(MOVED, 0) == Progress(5 * HOUR, False)
+
+
+def test_a_moved_entry_waits_while_the_partition_s_own_input_may_still_deliver_older_events():
+    backlog = {"now": Backlog.ON_BROKER}  # e.g. just assigned after a rebalance, not fetched yet
+    aligner = Aligner([SEG], 500, lambda topic, partition, received: backlog["now"], lambda: 0, merge=_merge())
+    aligner.add_moved(_pack(10), _entries(1, (5 * HOUR, 100, "a")), frozenset(), DONE)
+    assert aligner.release() == []
+    backlog["now"] = Backlog.NONE
+    assert [(m.topic, m.offset) for m in aligner.release()] == [(MOVED, 10)]
