@@ -14,7 +14,7 @@ from typing import Any
 
 import faust
 
-from healthmon.pipeline import NO_EVENT_TIME, Aligner, Inbound, Pending, Processor, ReleasePasses
+from healthmon.pipeline import NO_EVENT_TIME, Aligner, Inbound, Moved, Pending, Processor, ReleasePasses
 from streams import faust_patches
 from streams.hooks import SaveStatesBeforeCommit
 from streams.rereads import PartitionRereads
@@ -81,8 +81,26 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
         aligner.reopen()
         rereads.reset()
 
+    async def handle_moved(event: Any, moved: Moved) -> None:
+        try:
+            await processor.process_moved(moved, moved.pack.item.payload[1].now_ms)
+        except Exception as exc:  # noqa: BLE001 - as `handle`: dead-lettered at its input position
+            log.exception("processing an entry of %s[%d]@%d failed; dead-lettering it", event.message.topic,
+                          moved.partition, moved.pack.offset)
+            try:
+                await processor.dead_letter_moved(moved, event.message.key, exc)
+            except Exception:  # noqa: BLE001
+                log.exception("could not dead-letter an entry of %s[%d]@%d", event.message.topic, moved.partition,
+                              moved.pack.offset)
+        finally:
+            if moved.done():  # the message's last entry: nothing of it is held or in hand any more
+                await acker["stream"].ack(event)
+
     async def handle(item: Pending) -> None:
         event, inbound = item.payload
+        if isinstance(inbound, Moved):
+            await handle_moved(event, inbound)
+            return
         msg = event.message
         waits = False
         try:
@@ -120,6 +138,8 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                     raise
             if released:
                 aligner.processed()
+                if aligner.merge is not None:
+                    await processor.send_marks()  # the partitions waiting for these marks need not wait the timer
 
     @app.agent(channel, name="healthmon.inputs")
     async def inputs(stream: faust.StreamT) -> None:
@@ -136,8 +156,13 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
                 event_time = decoded.event_time
             except Exception as exc:  # noqa: BLE001 - dead-lettered in order, by `handle`
                 inbound, event_time = exc, NO_EVENT_TIME
-            if not aligner.add(Pending(msg.topic, msg.partition, msg.offset, event_time,
-                                       int(time.time() * 1000), (event, inbound))):
+            item = Pending(msg.topic, msg.partition, msg.offset, event_time, int(time.time() * 1000), (event, inbound))
+            if aligner.merge is not None and isinstance(inbound, Inbound) and inbound.repartitioned is not None \
+                    and not aligner.closed:
+                # Its entries are held in the merge, each released in its turn; acked once all are processed.
+                if not aligner.add_moved(item, *processor.moved_entries(inbound.repartitioned, inbound.marks or [])):
+                    await acker["stream"].ack(event)  # marks alone
+            elif not aligner.add(item):
                 # Closed for a revoke or a stop: not processed, not acked, read again by the next owner.
                 faust_patches.forget_unacked(app, msg)
                 continue
@@ -177,5 +202,10 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
             log.info("alignment: partition %d released %d message(s) of %s behind a newer message of another "
                      "input (they reached the worker after it)", partition, count, topic)
         aligner.behind.clear()
+        if aligner.merge is not None:
+            for (partition, topic, source), waited in aligner.merge.gave_up.items():
+                log.warning("alignment: partition %d stopped waiting for the marks of %s[%d] after %d ms (no worker "
+                            "wrote any); its moved events may come late", partition, topic, source, waited)
+            aligner.merge.gave_up.clear()
 
     return inputs

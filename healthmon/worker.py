@@ -27,7 +27,7 @@ from healthmon.kafka.connect import bootstrap_of
 from healthmon.kafka.input_growth import InputGrowth, InputPoller
 from healthmon.kafka.offsets import verified_end_offsets
 from healthmon.kafka.security import aiokafka_kwargs
-from healthmon.pipeline import Aligner, Pace, Processor, RepartitionPacks
+from healthmon.pipeline import Aligner, MovedMerge, Pace, Processor, RepartitionPacks
 from healthmon.serving.account_series import AccountSeries
 from healthmon.serving.http import register_http_api
 from healthmon.serving.metrics import REPARTITION_LABEL, TOPIC_LABELS, Metrics
@@ -100,25 +100,30 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     poller = InputPoller(bootstrap_of(broker_url), settings.worker.app_id, [s.topic for s in inputs.inputs],
                          settings.topics.partitions, growth, aiokafka_kwargs(settings.kafka))
     clock = PipelineClock(policy, config, backlog=source_backlog_probe(app, by_kind, growth.stopped))
+    packs = RepartitionPacks()
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms,
                           reports_stalls=stall_reporter(app, inputs.inputs[0].topic), inputs=inputs,
-                          links=links, traits=traits, packs=RepartitionPacks())
+                          links=links, traits=traits, packs=packs)
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     # The inputs not keyed by account (the mapped formats) hold every account on every partition: paced.
     alignment = settings.alignment
     paced = [s.topic for s in inputs.inputs if s.format != NATIVE or alignment.pace_native_inputs]
     n = settings.topics.partitions
+    unknown_wait_ms = int(alignment.pace_unknown_wait_seconds * 1000)
     pace = Pace({topic: n for topic in paced}, alignment.pace_drift_ms(settings.engine.lateness_seconds),
-                int(alignment.pace_unknown_wait_seconds * 1000), moved={topics.repartition.get_topic_name(): n})
+                unknown_wait_ms, moved={topics.repartition.get_topic_name(): n})
+    # Their events moved to their account's partition are merged there by event time (pacing bounds the wait).
+    merge = MovedMerge(topics.repartition.get_topic_name(), {topic: n for topic in paced}, engine.tick_interval_ms,
+                       unknown_wait_ms) if pace.partitions else None
     aligner = Aligner([spec.topic for spec in inputs.inputs], alignment.max_wait_ms,
                       alignment_backlog_probe(app), wall_ms=lambda: int(time.time() * 1000),
                       max_queued=alignment.max_queued_messages, pause=pause_partition(app),
                       resume=resume_partition(app), fetched_ms=fetch_time_probe(app),
                       gates=[spec.topic for spec in inputs.inputs
                              if spec.kind == "account" and spec.topic in processor.mapped.mappers],
-                      partitions=n, pace=pace if pace.partitions else None)
+                      partitions=n, pace=pace if pace.partitions else None, merge=merge)
     labels = {spec.topic: TOPIC_LABELS[spec.kind] for spec in inputs.inputs}
 
     def count_reread(topic: str) -> None:
@@ -128,6 +133,8 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
         metrics.pace_gave_up.labels(labels.get(topic, REPARTITION_LABEL)).inc()
 
     if pace.partitions:
+        packs.marks = lambda: pace.marks(aligner.owned)
+        packs.interval_ms, packs.partitions = engine.tick_interval_ms, n
         processor.outputs.on_moved = lambda partition, event_time: pace.moved(partition, event_time,
                                                                              int(time.time() * 1000))
         exchange = PaceExchange(app, aligner, pace, settings.topics.pace_name(settings.worker.app_id),

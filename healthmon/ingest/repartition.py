@@ -6,7 +6,9 @@ that replace earlier ones (a Delighted `updated`), and kind `removal` carries on
 "reason"}`: an account its source removed (a Debezium delete or tombstone); kind `traits` carries one
 `{"account_id", "fields", "occurred_at"}`: a partial profile (Segment `group` traits), merged on the account's
 partition only, so that each account's traits have one writer. A repartition message is a
-pack of the entries bound for one partition, `{"entries": [entry, ...]}`; a bare entry (what releases
+pack of the entries bound for one partition, `{"entries": [entry, ...]}`, and, from a worker that merges moved
+events by event time, `"marks": [[topic, partition, event_time, caught_up], ...]`: how far each input partition
+it owns has come, written after the events it moved (`healthmon.pipeline.moved_merge`); a bare entry (what releases
 before packs wrote) is read as a pack of one. Whatever goes wrong with an entry later must be reported
 at its source position, never at the internal topic's, or the dead letter loses the way back to the input.
 """
@@ -20,8 +22,9 @@ import orjson
 from healthmon.ingest.formats.mapped import ProfilePatch
 from schemas.events import EVENT_MODELS
 
-__all__ = ["REMOVAL", "TRAITS", "PackEntry", "Removal", "Repartitioned", "Source", "decode_pack",
-           "decode_repartitioned", "encode_pack", "encode_repartitioned", "pack_entries", "repartition_source"]
+__all__ = ["REMOVAL", "TRAITS", "Mark", "PackEntry", "Removal", "Repartitioned", "Source", "decode_pack",
+           "decode_pack_marks", "decode_repartitioned", "encode_pack", "encode_repartitioned", "pack_entries",
+           "repartition_source"]
 
 
 class Source(NamedTuple):
@@ -71,9 +74,15 @@ def encode_repartitioned(kind: str, source: Source, items: list[tuple[int | None
     return orjson.dumps(doc)
 
 
-def encode_pack(entries: list[bytes]) -> bytes:
-    """Return the body of a repartition message packing `entries` (each from `encode_repartitioned`)."""
-    return b'{"entries":[' + b",".join(entries) + b"]}"
+#: an input partition's progress as its owner marks it: (topic, partition, event time, caught up)
+Mark = tuple[str, int, int, bool]
+
+
+def encode_pack(entries: list[bytes], marks: list[Mark] | None = None) -> bytes:
+    """Return the body of a repartition message packing `entries` (each from `encode_repartitioned`), and `marks`."""
+    if marks is None:
+        return b'{"entries":[' + b",".join(entries) + b"]}"
+    return b'{"entries":[' + b",".join(entries) + b'],"marks":' + orjson.dumps(marks) + b"}"
 
 
 def _entry(doc: Any) -> Repartitioned:
@@ -89,10 +98,16 @@ def _entry(doc: Any) -> Repartitioned:
 
 def decode_pack(value: bytes | None) -> list[Repartitioned]:
     """Decode a repartition message into its entries (a bare entry is a pack of one)."""
+    return decode_pack_marks(value)[0]
+
+
+def decode_pack_marks(value: bytes | None) -> tuple[list[Repartitioned], list[Mark]]:
+    """Decode a repartition message into its entries and its marks (none: it carries no marks)."""
     doc = orjson.loads(value or b"{}")
     if isinstance(doc, dict) and "entries" in doc:
-        return [_entry(entry) for entry in doc["entries"]]
-    return [_entry(doc)]
+        marks = [(str(t), int(p), int(e), bool(c)) for t, p, e, c in doc.get("marks", ())]
+        return [_entry(entry) for entry in doc["entries"]], marks
+    return [_entry(doc)], []
 
 
 class PackEntry(NamedTuple):

@@ -18,7 +18,8 @@ matter, and then for `max_wait_ms` at most from when that was first seen (not fr
 after a broker pause a fetch can bring a backlog's last records a minute after its previous ones).
 While it waits, the inputs that run ahead queue up to `max_queued` messages each and are then paused
 at the consumer, so memory stays bounded however long the catch-up. The partitions of a topic not keyed
-by account are also paced against each other across the group (`healthmon.pipeline.pacing`).
+by account are also paced against each other across the group (`healthmon.pipeline.pacing`), and the events
+they move to a partition are merged into its inputs by event time (`healthmon.pipeline.moved_merge`).
 """
 
 from __future__ import annotations
@@ -26,13 +27,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from healthmon.pipeline.moved_input import MovedInput
+from healthmon.pipeline.moved_merge import Moved, MovedMerge
 from healthmon.pipeline.pacing import Pace, Progress
 from healthmon.pipeline.pending import NO_EVENT_TIME, Backlog, Pending
 
 __all__ = ["Aligner", "Backlog", "NO_EVENT_TIME", "Pending"]
 
 
-class Aligner:
+class Aligner(MovedInput):
     """Per-partition queues of the `aligned` topics; releases messages in event-time order.
 
     `backlog(topic, partition, received_offset)` says what the broker still holds past
@@ -51,7 +54,8 @@ class Aligner:
                  pause: Callable[[str, int], None] = lambda topic, partition: None,
                  resume: Callable[[str, int, int], bool] = lambda topic, partition, offset: True,
                  fetched_ms: Callable[[str, int], int | None] = lambda topic, partition: None,
-                 gates: list[str] | None = None, partitions: int = 0, pace: Pace | None = None) -> None:
+                 gates: list[str] | None = None, partitions: int = 0, pace: Pace | None = None,
+                 merge: MovedMerge | None = None) -> None:
         self.aligned = list(aligned)
         #: profile topics whose messages may name any partition's accounts (an inputs file's accounts topics):
         #: a partition's events also wait for these topics' other partitions that this worker owns, whose
@@ -68,6 +72,9 @@ class Aligner:
         self.fetched_ms = fetched_ms
         #: the pace of the topics not keyed by account, across the group (None: none is paced)
         self.pace = pace
+        #: the moved events (the repartition topic's entries) merged in by event time (None: in arrival order,
+        #: as any other input)
+        self.merge = merge
         self._queues: dict[int, dict[str, deque[Pending]]] = {}
         self._received: dict[tuple[str, int], int] = {}
         #: topic-partition -> when it was first seen read to its end with nothing on its way (IN_FLIGHT)
@@ -131,6 +138,12 @@ class Aligner:
                 for queue in queues.values():
                     if queue and (head is None or queue[0].event_time < head.event_time):
                         head = queue[0]
+                moved = self._release_moved(p, head, queues, now)
+                if isinstance(moved, Pending):
+                    out.append(moved)
+                    continue
+                if not moved:
+                    break
                 if head is None:
                     self.blocked.pop(p, None)
                     break
@@ -163,13 +176,17 @@ class Aligner:
                     return False
                 if self._lags(partition, (topic, other), head, now):
                     return False
+        if self.merge is not None and not self.merge.allows(partition, head.event_time, now):
+            self._block(partition, self.merge.topic, Backlog.ON_BROKER, now)  # a moved event may go before head
+            return False
         return self.pace is None or self.pace.allows(head.topic, partition, head.event_time, now)
 
     def progress(self, topic: str, partition: int) -> Progress | None:
         """Return the pace progress of an owned `topic[partition]` to publish (None: not known, or closed)."""
         if self.pace is None or self.closed:
             return None
-        queued = bool(self._queues.get(partition, {}).get(topic))
+        queued = bool(self._queues.get(partition, {}).get(topic)) or \
+            (self.merge is not None and topic == self.merge.topic and self.merge.held(partition) > 0)
         caught_up = not queued and \
             self.backlog(topic, partition, self._received.get((topic, partition), -1)) is Backlog.NONE
         return self.pace.settle(topic, partition, queued, caught_up)
@@ -256,6 +273,10 @@ class Aligner:
     def requeue(self, items: list[Pending]) -> None:
         """Put released but unprocessed messages back at the front of their queues, in order."""
         for item in reversed(items):
+            moved = item.payload[1] if isinstance(item.payload, tuple) else None
+            if isinstance(moved, Moved) and self.merge is not None:
+                self.merge.requeue(moved)
+                continue
             self._queues.setdefault(item.partition, {}).setdefault(item.topic, deque()).appendleft(item)
 
     def drop_partitions(self, partitions: set[int]) -> list[Pending]:
@@ -270,6 +291,8 @@ class Aligner:
         self.paused = {k for k in self.paused if k[1] not in partitions}
         if self.pace is not None:
             self.pace.forget(partitions)
+        if self.merge is not None:
+            dropped.extend(self.merge.drop_partitions(partitions))
         for p in partitions:
             self.blocked.pop(p, None)
             self._merged.pop(p, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -99,7 +100,7 @@ class OutputSender:
     async def flush_repartition(self) -> None:
         """Send every pack not sent yet."""
         if self.packs is not None:
-            for to, body in self.packs.take():
+            for to, body in self.packs.take(int(time.time() * 1000)):
                 await self.topics.repartition.send(key=None, value=body, partition=to)
 
     async def dead_letter(self, source: Source, key: bytes | None, rejection: Rejection, received_at_ms: int) -> None:

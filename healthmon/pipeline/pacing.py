@@ -23,6 +23,7 @@ the same reason a partition's releases move its progress only once processed (`P
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from healthmon.pipeline.pending import NO_EVENT_TIME as _NO_EVENT_TIME
@@ -158,6 +159,16 @@ class Pace:
             found = Progress(found.event_time if found else _NO_EVENT_TIME, caught_up)
             self.local[key] = found
         return found
+
+    def marks(self, owned: Iterable[tuple[str, int]]) -> list[tuple[str, int, int, bool]]:
+        """Return the progress of the owned paced partitions as marks for the moved events' receivers
+        (`healthmon.pipeline.moved_merge`): none is caught up while messages it released are being processed."""
+        out = []
+        for key in owned:
+            progress = self.local.get(key)
+            if key[0] in self._paced and progress is not None:
+                out.append((key[0], key[1], progress.event_time, progress.caught_up and key not in self._released))
+        return out
 
     def forget(self, partitions: set[int]) -> None:
         """Forget the local progress of revoked partitions (their new owner publishes it)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterable, MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -32,12 +32,14 @@ from healthmon.ingest import Decoded, Rejection, decode_message, partition_for
 from healthmon.ingest.formats import Mapped
 from healthmon.ingest.formats.preset import Headers
 from healthmon.ingest.formats.spec import InputsFile, default_inputs
-from healthmon.ingest.repartition import TRAITS, Repartitioned, Source, decode_pack
+from healthmon.ingest.repartition import TRAITS, Mark, Repartitioned, Source, decode_pack_marks
 from healthmon.pipeline.alignment import NO_EVENT_TIME
 from healthmon.pipeline.live_states import LiveStates
 from healthmon.pipeline.mapped_inputs import MappedInputs
 from healthmon.pipeline.mapped_inputs import event_time as mapped_event_time
 from healthmon.pipeline.mapped_routing import MappedRouting
+from healthmon.pipeline.moved_apply import MovedApply
+from healthmon.pipeline.moved_apply import earliest_event_time as _event_time
 from healthmon.pipeline.outputs import OutputSender, OutputTopics
 from healthmon.pipeline.packs import RepartitionPacks
 from healthmon.pipeline.tick_schedule import TickSchedule
@@ -48,12 +50,6 @@ from healthmon.serving.view_refresh import ViewRefresh
 from schemas.deadletter import DeadLetterReason
 
 __all__ = ["Inbound", "Processor"]
-
-
-def _event_time(events: Iterable[Any]) -> int:
-    """Return the earliest `occurred_at` of `events` (`NO_EVENT_TIME` when none has one, as profiles and traits)."""
-    times = [t for t in (getattr(e, "occurred_at", None) for e in events) if t is not None]
-    return min(times) if times else NO_EVENT_TIME
 
 
 class InputTopics(OutputTopics, Protocol):
@@ -78,6 +74,7 @@ class Inbound:
     decoded: Decoded | None = None
     #: a repartition message's entries: each an input kind, source position and (batch index, event) pairs
     repartitioned: list[Repartitioned] | None = None
+    marks: list[Mark] | None = None  # a repartition message's marks (`healthmon.pipeline.moved_merge`)
     #: the merge key: its earliest event time
     event_time: int = NO_EVENT_TIME
     #: how many of its events wait for their account link: it is acked (`Processor.on_done`) when none does
@@ -86,7 +83,7 @@ class Inbound:
     ack_token: Any = None
 
 
-class Processor(MappedRouting):
+class Processor(MovedApply, MappedRouting):
     """Per-worker wiring of one message: its account's live state, the engine, the tick schedule, the outputs."""
 
     def __init__(self, settings: Settings, engine: Engine, table: MutableMapping[bytes, bytes], topics: InputTopics,
@@ -165,7 +162,7 @@ class Processor(MappedRouting):
         now_ms = self.wall_ms()
         inbound = Inbound(topic, partition, offset, key, value, kind, now_ms)
         if kind == "repartition":
-            inbound.repartitioned = decode_pack(value)
+            inbound.repartitioned, inbound.marks = decode_pack_marks(value)
             inbound.event_time = _event_time(e for r in inbound.repartitioned if r.kind != TRAITS for _, e in r.items)
             return inbound
         ingest = self.settings.ingest
@@ -196,8 +193,7 @@ class Processor(MappedRouting):
             self._lags.observe()  # once per message, as many `observe` calls would
 
     async def _process(self, inbound: Inbound) -> None:
-        if not self.ticks.resumed:  # first, so that it sees the saved states only
-            self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
+        self._resume_ticks()
         partition, now_ms = inbound.partition, inbound.now_ms
         if inbound.repartitioned is not None:
             await self._apply_pack(inbound.repartitioned, inbound.offset, partition, now_ms)
