@@ -28,8 +28,8 @@ from collections import deque
 from collections.abc import Callable
 
 from healthmon.pipeline.moved_input import MovedInput
-from healthmon.pipeline.moved_merge import Moved, MovedMerge
-from healthmon.pipeline.pacing import Pace, Progress
+from healthmon.pipeline.moved_merge import MovedMerge
+from healthmon.pipeline.pacing import Pace
 from healthmon.pipeline.pending import NO_EVENT_TIME, Backlog, Pending
 
 __all__ = ["Aligner", "Backlog", "NO_EVENT_TIME", "Pending"]
@@ -181,16 +181,6 @@ class Aligner(MovedInput):
             return False
         return self.pace is None or self.pace.allows(head.topic, partition, head.event_time, now)
 
-    def progress(self, topic: str, partition: int) -> Progress | None:
-        """Return the pace progress of an owned `topic[partition]` to publish (None: not known, or closed)."""
-        if self.pace is None or self.closed:
-            return None
-        queued = bool(self._queues.get(partition, {}).get(topic)) or \
-            (self.merge is not None and topic == self.merge.topic and self.merge.held(partition) > 0)
-        caught_up = not queued and \
-            self.backlog(topic, partition, self._received.get((topic, partition), -1)) is Backlog.NONE
-        return self.pace.settle(topic, partition, queued, caught_up)
-
     def _lags(self, partition: int, key: tuple[str, int], head: Pending, now: int) -> bool:
         """Return whether `partition` must wait for input `key` (nothing of it queued) before releasing `head`."""
         # Found read to its end by an answer that came after `head` arrived: nothing is queued or received of it
@@ -269,15 +259,6 @@ class Aligner(MovedInput):
                 self._long_waits[partition] = (topic, since)
                 found.append((partition, topic, backlog, now_ms - since))
         return found
-
-    def requeue(self, items: list[Pending]) -> None:
-        """Put released but unprocessed messages back at the front of their queues, in order."""
-        for item in reversed(items):
-            moved = item.payload[1] if isinstance(item.payload, tuple) else None
-            if isinstance(moved, Moved) and self.merge is not None:
-                self.merge.requeue(moved)
-                continue
-            self._queues.setdefault(item.partition, {}).setdefault(item.topic, deque()).appendleft(item)
 
     def drop_partitions(self, partitions: set[int]) -> list[Pending]:
         """Forget queued messages of revoked partitions (they are redelivered elsewhere); return them."""

@@ -6,9 +6,10 @@ k-way merge, released once `MovedMerge.allows` it. Mixed into `healthmon.pipelin
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from healthmon.pipeline.moved_merge import MovedMerge
+from healthmon.pipeline.moved_merge import Moved, MovedMerge
 from healthmon.pipeline.pacing import Pace, Progress
 from healthmon.pipeline.pending import Backlog, Pending
 
@@ -24,6 +25,8 @@ class MovedInput:
         merge: MovedMerge | None
         pace: Pace | None
         _queues: dict[int, dict[str, deque[Pending]]]
+        _received: dict[tuple[str, int], int]
+        backlog: Callable[[str, int, int], Backlog]
 
         def _block(self, partition: int, topic: str, backlog: Backlog, now: int) -> None: ...
 
@@ -64,3 +67,22 @@ class MovedInput:
         if self.pace is not None:
             self.pace.released(merge.topic, partition, at, merge.head(partition))
         return Pending(merge.topic, partition, pack.offset, at, pack.arrived_ms, (pack.payload[0], moved))
+
+    def progress(self, topic: str, partition: int) -> Progress | None:
+        """Return the pace progress of an owned `topic[partition]` to publish (None: not known, or closed)."""
+        if self.pace is None or self.closed:
+            return None
+        queued = bool(self._queues.get(partition, {}).get(topic)) or \
+            (self.merge is not None and topic == self.merge.topic and self.merge.held(partition) > 0)
+        caught_up = not queued and \
+            self.backlog(topic, partition, self._received.get((topic, partition), -1)) is Backlog.NONE
+        return self.pace.settle(topic, partition, queued, caught_up)
+
+    def requeue(self, items: list[Pending]) -> None:
+        """Put released but unprocessed messages back at the front of their queues, in order."""
+        for item in reversed(items):
+            moved = item.payload[1] if isinstance(item.payload, tuple) else None
+            if isinstance(moved, Moved) and self.merge is not None:
+                self.merge.requeue(moved)
+                continue
+            self._queues.setdefault(item.partition, {}).setdefault(item.topic, deque()).appendleft(item)
