@@ -134,8 +134,9 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
         metrics.pace_gave_up.labels(labels.get(topic, REPARTITION_LABEL)).inc()
 
     if pace.partitions:
-        packs.marks = lambda: pace.marks(aligner.owned)
-        packs.interval_ms, packs.partitions = engine.tick_interval_ms, n
+        if merge is not None:  # the marks are for receivers that merge moved events; with the merge off, none
+            packs.marks = lambda: pace.marks(aligner.owned)
+            packs.interval_ms, packs.partitions = engine.tick_interval_ms, n
         processor.outputs.on_moved = lambda partition, event_time: pace.moved(partition, event_time,
                                                                              int(time.time() * 1000))
         exchange = PaceExchange(app, aligner, pace, settings.topics.pace_name(settings.worker.app_id),
