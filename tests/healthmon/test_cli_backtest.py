@@ -19,8 +19,10 @@ POLICY = str(DEFAULT_POLICY_FILE)
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("hist")
+    # anchored: traffic that ends "a day ago" moves with the time of day, and with it how many of a silent
+    # account's last days have closed (they close at its next evaluation), which the scores test counts
     result = CliRunner().invoke(cli, ["generate", "--accounts", "8", "--days", "42", "--seed", "3",
-                                      "--to-dir", str(directory)])
+                                      "--until", "2026-11-30T12:00:00", "--to-dir", str(directory)])
     assert result.exit_code == 0, result.output
     assert "accounts.jsonl 8" in result.output and "labels.csv: 2 accounts that churn" in result.output
     assert sorted(p.name for p in directory.iterdir()) == ["accounts.jsonl", "labels.csv", "nps-responses.jsonl",
