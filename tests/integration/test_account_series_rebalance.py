@@ -44,7 +44,8 @@ async def test_after_a_rebalance_each_account_at_risk_has_series_on_exactly_one_
     deadline = time.monotonic() + 60
     while (at_risk := _at_risk(first)) != _exported_at_risk(first) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert at_risk and _exported_at_risk(first) == at_risk, first.log_tail()
+    assert at_risk and _exported_at_risk(first) == at_risk, (
+        f"view at risk {sorted(at_risk)}, exported {sorted(_exported_at_risk(first))}\n{first.log_tail()}")
 
     # a second worker of the same group takes half of the partitions, and their accounts
     second = worker_factory(settings=settings.replace(http={"port": free_port()}))
@@ -58,4 +59,6 @@ async def test_after_a_rebalance_each_account_at_risk_has_series_on_exactly_one_
         time.sleep(0.5)
     assert two, f"the second worker exports no account (the test shows nothing):\n{second.log_tail()}"
     assert not one & two, f"accounts exported by both workers: {sorted(one & two)}"
-    assert both_at_risk == at_risk
+    assert both_at_risk == at_risk, (f"view at risk {sorted(at_risk)}; exported at risk by the first worker "
+                                     f"{sorted(_exported_at_risk(first))}, by the second "
+                                     f"{sorted(_exported_at_risk(second))}\n{first.log_tail()}\n{second.log_tail()}")

@@ -13,6 +13,7 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
+from healthmon.ingest.repartition import decode_pack_marks
 from healthmon.kafka.admin import ensure_topics
 from healthmon.kafka.broker import free_port
 from healthmon.kafka.connect import bootstrap_of
@@ -74,6 +75,10 @@ async def test_two_workers_drain_an_unkeyed_backlog_with_no_event_too_late(worke
     # each worker knew the other's partitions through the progress topic: the pace never went on without one
     assert sum(metric_value(w.get("/metrics")[1], "healthmon_pace_gave_up_total", topic=t)
                for w in workers for t in ("product-usage", "repartition")) == 0
+    # HEALTHMON_MERGE_MOVED_EVENTS is off (the default), so nobody would read progress marks: no pack has any
+    assert not settings.alignment.merge_moved_events
+    packs = await topic_io.read(settings.repartition_topic, min_count=1, timeout_s=30)
+    assert packs and [record.offset for record in packs if decode_pack_marks(record.value)[1]] == []
 
 
 async def _send(settings, topic: str, messages: list[tuple[int, bytes]]) -> None:
