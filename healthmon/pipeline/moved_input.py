@@ -26,6 +26,7 @@ class MovedInput:
         pace: Pace | None
         _queues: dict[int, dict[str, deque[Pending]]]
         _received: dict[tuple[str, int], int]
+        _in_flight_since: dict[tuple[str, int], int]
         backlog: Callable[[str, int, int], Backlog]
 
         def _block(self, partition: int, topic: str, backlog: Backlog, now: int) -> None: ...
@@ -40,6 +41,11 @@ class MovedInput:
             return False
         p, merge = item.partition, self.merge
         self._queues.setdefault(p, {t: deque() for t in self.aligned})
+        # Received as a queued message is: what the broker holds past it is what the topic still has to deliver
+        # (without this the topic never reads caught up, and the pace waits for its progress in vain).
+        key = (item.topic, p)
+        self._received[key] = item.offset
+        self._in_flight_since.pop(key, None)
         before = merge.head(p)
         held = merge.add(p, item.offset, item, entries, removals)
         for source, progress in marks:

@@ -9,6 +9,7 @@ import pytest
 from healthmon.pipeline.alignment import Aligner, Backlog, Pending
 from healthmon.pipeline.moved_merge import MovedMerge
 from healthmon.pipeline.pacing import Progress
+from healthmon.pipeline.pending import NO_EVENT_TIME
 
 SEG = "segment-tracks"
 MOVED = "events-by-account"
@@ -167,3 +168,19 @@ def test_a_moved_entry_waits_while_the_partition_s_own_input_may_still_deliver_o
     assert aligner.release() == []
     backlog["now"] = Backlog.NONE
     assert [(m.topic, m.offset) for m in aligner.release()] == [(MOVED, 10)]
+
+
+def test_a_moved_partition_read_to_its_end_is_caught_up_and_its_progress_is_published():
+    from healthmon.pipeline.pacing import Pace
+
+    ends = {(MOVED, 0): 11}  # the broker's last offset of events-by-account[0]: a message of marks alone
+
+    def backlog(topic: str, partition: int, received: int) -> Backlog:
+        return Backlog.NONE if received >= ends.get((topic, partition), -1) else Backlog.ON_BROKER
+
+    pace = Pace({SEG: PARTITIONS}, 3 * HOUR, 10_000, moved={MOVED: PARTITIONS})
+    aligner = Aligner([SEG], 500, backlog, lambda: 0, merge=_merge(), pace=pace)
+    assert aligner.progress(MOVED, 0) is None  # nothing received yet: not known
+    assert aligner.add_moved(_pack(11), [], frozenset(), DONE) is False  # marks alone: acked at once
+    # read to its end, nothing held: caught up, so the pace need not wait for it (it waited the unknown wait)
+    assert aligner.progress(MOVED, 0) == Progress(NO_EVENT_TIME, True)
