@@ -13,6 +13,7 @@ import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
+from healthmon.ingest import partition_for
 from healthmon.ingest.repartition import decode_pack_marks
 from healthmon.kafka.admin import ensure_topics
 from healthmon.kafka.broker import free_port
@@ -40,9 +41,11 @@ def _outcomes(workers, outcome: str) -> float:
                for w in workers)
 
 
-async def test_two_workers_drain_an_unkeyed_backlog_with_no_event_too_late(worker_factory, settings_factory,
-                                                                            topic_io, tmp_path) -> None:
-    base = settings_factory()
+@pytest.mark.parametrize("merge, keyed", [(False, False), (True, False), (True, True)],
+                         ids=["arrival-order", "merged-by-event-time", "keyed-merged"])
+async def test_two_workers_drain_a_segment_backlog_with_no_event_too_late(worker_factory, settings_factory, topic_io,
+                                                                            tmp_path, merge: bool, keyed: bool) -> None:
+    base = settings_factory(alignment={"merge_moved_events": merge})
     tracks = base.topics.prefix + "segment-tracks"
     (tmp_path / "inputs.yaml").write_text(yaml.safe_dump(
         {"inputs": [{"topic": tracks, "kind": "usage", "format": "segment"}]}))
@@ -56,7 +59,11 @@ async def test_two_workers_drain_an_unkeyed_backlog_with_no_event_too_late(worke
     placed: list[tuple[int, int, str]] = []
     for partition, count in [(0, HEAVY), *((p, LIGHT) for p in range(1, partitions))]:
         times = sorted(rng.randrange(start, start + DAYS * DAY_MS) for _ in range(count))
-        placed += [(partition, at, rng.choice(ACCOUNTS)) for at in times]
+        # keyed: each partition holds its own accounts' tracks, so nothing moves, and the repartition topic
+        # carries marks alone
+        accounts = [a for a in ACCOUNTS if partition_for(a, partitions) == partition] if keyed else ACCOUNTS
+        assert accounts
+        placed += [(partition, at, rng.choice(accounts)) for at in times]
     await _send(settings, tracks, [(p, _track(n, account, at)) for n, (p, at, account) in enumerate(placed)])
 
     first = worker_factory(settings)
@@ -75,10 +82,13 @@ async def test_two_workers_drain_an_unkeyed_backlog_with_no_event_too_late(worke
     # each worker knew the other's partitions through the progress topic: the pace never went on without one
     assert sum(metric_value(w.get("/metrics")[1], "healthmon_pace_gave_up_total", topic=t)
                for w in workers for t in ("product-usage", "repartition")) == 0
-    # HEALTHMON_MERGE_MOVED_EVENTS is off (the default), so nobody would read progress marks: no pack has any
-    assert not settings.alignment.merge_moved_events
+    # The packs carry progress marks exactly when HEALTHMON_MERGE_MOVED_EVENTS is on: with it off, nobody reads them
+    assert settings.alignment.merge_moved_events is merge
     packs = await topic_io.read(settings.repartition_topic, min_count=1, timeout_s=30)
-    assert packs and [record.offset for record in packs if decode_pack_marks(record.value)[1]] == []
+    marked = [record.offset for record in packs if decode_pack_marks(record.value)[1]]
+    assert packs and bool(marked) is merge, f"{len(marked)} of {len(packs)} packs carry marks"
+    # and no moved partition's progress went unknown until the pace gave up on it
+    assert "no worker published the progress" not in first.log_path.read_text() + second.log_path.read_text()
 
 
 async def _send(settings, topic: str, messages: list[tuple[int, bytes]]) -> None:
