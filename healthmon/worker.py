@@ -115,7 +115,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     pace = Pace({topic: n for topic in paced}, alignment.pace_drift_ms(settings.engine.lateness_seconds),
                 unknown_wait_ms, moved={topics.repartition.get_topic_name(): n})
     # Their events moved to their account's partition are merged there by event time (pacing bounds the wait),
-    # when asked for: HEALTHMON_MERGE_MOVED_EVENTS.
+    # unless HEALTHMON_MERGE_MOVED_EVENTS is off.
     merge = MovedMerge(topics.repartition.get_topic_name(), {topic: n for topic in paced}, engine.tick_interval_ms,
                        unknown_wait_ms) if pace.partitions and alignment.merge_moved_events else None
     aligner = Aligner([spec.topic for spec in inputs.inputs], alignment.max_wait_ms,

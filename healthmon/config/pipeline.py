@@ -129,11 +129,11 @@ class AlignmentSettings(Section):
         "Longest a paced topic waits (wall clock) for a partition whose progress no worker has published yet, "
         "before it goes on without it (logged).", ge=0)
     merge_moved_events: bool = setting(
-        False, "HEALTHMON_MERGE_MOVED_EVENTS",
+        True, "HEALTHMON_MERGE_MOVED_EVENTS",
         "Merge the events moved to their account's partition (inputs in a source's shape) into it by event time, "
         "so that faults leave the alerts identical: each partition waits for every paced one once per evaluation "
-        "interval of event time. Off: moved events go in arrival order (same states, some alerts may differ "
-        "after a fault); on costs throughput (BENCHMARKS.md).")
+        "interval of event time. Off: moved events go in arrival order, faster (same states, but some alerts may "
+        "differ after a fault: BENCHMARKS.md). Give every worker the same setting.")
 
     @field_validator("pace_drift_seconds", mode="before")
     @classmethod
