@@ -46,7 +46,7 @@ from streams.consumer_probes import (
 from streams.pace_exchange import PaceExchange, register_pace_exchange
 from streams.rereads import PartitionRereads
 from streams.tables import account_state_table, global_tables
-from streams.topics import Topics, declare_topics
+from streams.topics import Topics, declare_topics, direct_send
 
 __all__ = ["VIEW_INTERVAL_S", "Worker", "build_worker", "worker_inputs"]
 
@@ -105,6 +105,8 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
                           tick_interval_ms=engine.tick_interval_ms,
                           reports_stalls=stall_reporter(app, inputs.inputs[0].topic), inputs=inputs,
                           links=links, traits=traits, packs=packs)
+    if topics.scores is not None:
+        processor.outputs.send_score = direct_send(app, topics.scores)
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",
                         value_serializer="raw")
     # The inputs not keyed by account (the mapped formats) hold every account on every partition: paced.

@@ -82,6 +82,10 @@ class BoundedStopWorker(faust.Worker):
     def __init__(self, app: faust.App, *, stop_timeout_s: float, contact: BrokerContact | None = None,
                  on_hard_exit: Callable[[], None] = lambda: None, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
+        # Faust's terminal spinner sets the root logger to DEBUG, whatever `loglevel` says, so that every record
+        # turns it: aiokafka's and Faust's debug records of each send and fetch were then built only for the
+        # handler's level to drop them (6% of a busy worker's samples). Without it the root logger keeps `loglevel`.
+        self.spinner = None
         self.stop_timeout_s = stop_timeout_s
         self.contact = contact
         self.on_hard_exit = on_hard_exit

@@ -33,6 +33,10 @@ class PipelineRun:
     #: events counted between those polls: a cost per event that other load on the machine barely moves
     cpu_seconds: float = 0.0
     cpu_events: int = 0
+    #: each worker's CPU seconds over those polls, and the wall-clock seconds between them: a worker near 1 CPU
+    #: second per second was saturated, one well below it waited (for the broker, the other worker, the cores)
+    per_worker_cpu_seconds: list[float] = field(default_factory=list)
+    cpu_wall_seconds: float = 0.0
 
     @property
     def cpu_us_per_event(self) -> float:
@@ -78,7 +82,7 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
         if before_data is not None:
             before_data()
         first: tuple[float, float] | None = None
-        cpu_first = 0.0
+        cpu_first: list[float] = []
         prev = (time.perf_counter(), 0.0)
         progress_at = prev[0]
         while True:
@@ -95,7 +99,7 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
                 raise RuntimeError(f"{name}: stuck at {total:.0f} of {expect} events:\n{workers[0].log_tail()}")
             if first is None and total > 0:
                 first = (now, total)
-                cpu_first = sum(w.cpu_seconds() for w in workers)
+                cpu_first = [w.cpu_seconds() for w in workers]
             if total >= expect:
                 t_prev, c_prev = prev
                 done = t_prev + (expect - c_prev) / (total - c_prev) * (now - t_prev)
@@ -105,8 +109,9 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
                     t1, c1 = t_prev, c_prev
                 seconds = max(done - t1, 1e-6)
                 measured = expect - c1
-                cpu = sum(w.cpu_seconds() for w in workers) - cpu_first
+                per_worker_cpu = [w.cpu_seconds() - c0 for w, c0 in zip(workers, cpu_first)]
                 cpu_events = int(total - first[1])
+                cpu_wall = now - first[0]
                 break
             prev = (now, total)
         outcomes: dict[str, int] = {}
@@ -118,7 +123,7 @@ def run_pipeline(settings: list[Settings], expect: int, workdir: Path, name: str
             for k, v in _outcomes(w).items():
                 outcomes[k] = outcomes.get(k, 0) + v
         return PipelineRun(int(measured), seconds, max(w.peak_rss_bytes for w in workers), outcomes, per_worker,
-                           rereads, cpu, cpu_events)
+                           rereads, sum(per_worker_cpu), cpu_events, per_worker_cpu, cpu_wall)
     finally:
         for w in workers:
             w.stop()

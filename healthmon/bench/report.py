@@ -66,7 +66,9 @@ def _runs_table(part: dict[str, Any], batch_size: int, workers: int) -> list[str
         f"ratio 3/2 (single vs bare Faust): {_num(part.get('ratio_single_to_bare_faust'), 3)}   "
         f"ratio 4/1 (batch vs raw): {_num(part.get('ratio_batch_to_raw'), 3)}   "
         f"speed-up 1 -> {workers} workers: {_num(part.get('speedup_workers'), 2)} "
-        f"(over {_num(part.get('workers_seconds'), 1)} s, {_num(part.get('workers_events'))} events)")
+        f"(over {_num(part.get('workers_seconds'), 1)} s, {_num(part.get('workers_events'))} events; CPU s per s: "
+        f"1 worker {_num(part.get('one_worker_cpu_per_s'), 2)}, {workers} workers "
+        f"{' + '.join(_num(c, 2) for c in part.get('workers_cpu_per_s') or [])})")
     lines.append(
         f"state: {_num(part.get('state_bytes_per_account'))} bytes per account (mean of "
         f"{_num(part.get('state_accounts'))} accounts, max {_num(part.get('state_bytes_max'))})")

@@ -56,7 +56,10 @@ def _pipeline_dict(run: PipelineRun, expect: int, messages: int, changelog: int)
     return {"events": expect, "measured_events": run.events, "messages": messages, "seconds": round(run.seconds, 3),
             "events_per_s": round(run.events_per_s, 1), "peak_rss_bytes": run.peak_rss_bytes,
             "outcomes": run.outcomes, "per_worker_events": run.per_worker_events,
-            "changelog_messages": changelog, "changelog_messages_per_event": round(changelog / expect, 4)}
+            "changelog_messages": changelog, "changelog_messages_per_event": round(changelog / expect, 4),
+            "cpu_us_per_event": round(run.cpu_us_per_event, 2),
+            "per_worker_cpu_seconds": [round(c, 2) for c in run.per_worker_cpu_seconds],
+            "cpu_wall_seconds": round(run.cpu_wall_seconds, 2)}
 
 
 def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Callable[..., Settings],
@@ -133,6 +136,12 @@ def run_workload(opts: BenchOptions, workload: str, accounts: int, settings: Cal
         "speedup_workers": (ratio(eps(workers_key), eps(one_key)) if workers_key in runs else None),
         "workers_seconds": runs[workers_key]["seconds"] if workers_key in runs else None,
         "workers_events": runs[workers_key]["events"] if workers_key in runs else None,
+        # each worker's CPU seconds per wall-clock second over the measured polls (1: one core saturated)
+        "workers_cpu_per_s": ([round(c / runs[workers_key]["cpu_wall_seconds"], 3)
+                               for c in runs[workers_key]["per_worker_cpu_seconds"]]
+                              if workers_key in runs and runs[workers_key]["cpu_wall_seconds"] > 0 else None),
+        "one_worker_cpu_per_s": (round(runs[one_key]["per_worker_cpu_seconds"][0] / runs[one_key]["cpu_wall_seconds"],
+                                       3) if one_key in runs and runs[one_key]["cpu_wall_seconds"] > 0 else None),
         "peak_rss_bytes": max(runs["pipeline_single"]["peak_rss_bytes"], runs["pipeline_batch"]["peak_rss_bytes"]),
         "state_bytes_per_account": round(cl4.state_bytes_per_account, 1), "state_accounts": cl4.accounts,
         "state_bytes_max": cl4.state_bytes_max,

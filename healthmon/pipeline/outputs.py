@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 import orjson
@@ -64,6 +64,9 @@ class OutputSender:
         self.packs = packs
         #: told (partition, earliest event time) of each account's events moved to another partition (the pace)
         self.on_moved: Callable[[int, int], None] | None = None
+        #: sends one health-scores record (key, value) straight to the producer, placed as the topic's `send` would
+        #: (`streams.topics.direct_send`); None: through the topic's `send`
+        self.send_score: Callable[[bytes, bytes], Awaitable[object]] | None = None
 
     async def alerts(self, alerts: list[AlertRecord]) -> None:
         """Send each alert keyed by its account, count it, show it in the view."""
@@ -79,8 +82,12 @@ class OutputSender:
         topic = self.topics.scores
         if topic is None:
             return
+        send = self.send_score
         for record in records:
-            await topic.send(key=record["account_id"].encode(), value=orjson.dumps(record))
+            if send is not None:
+                await send(record["account_id"].encode(), orjson.dumps(record))
+            else:
+                await topic.send(key=record["account_id"].encode(), value=orjson.dumps(record))
 
     async def repartition(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
                           source: Source, partition: int, replaces: bool = False) -> None:

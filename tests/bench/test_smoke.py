@@ -76,6 +76,11 @@ def test_every_run_consumed_every_event_and_the_pipeline_accepted_them_all(bench
         assert 0 < runs[name]["changelog_messages"] <= total, name
     workers = runs["pipeline_batch_workers"]["per_worker_events"]
     assert len(workers) == 2 and sum(workers) == total
+    # each worker's CPU over the measured polls, to tell a saturated worker from a waiting one
+    for name, count in (("pipeline_single", 1), ("pipeline_batch", 1), ("pipeline_batch_workers", 2)):
+        assert len(runs[name]["per_worker_cpu_seconds"]) == count, name
+        assert runs[name]["cpu_us_per_event"] >= 0 and runs[name]["cpu_wall_seconds"] >= 0, name
+    assert result["workers_cpu_per_s"] is None or len(result["workers_cpu_per_s"]) == 2
     assert result["state_accounts"] == ACCOUNTS
 
 

@@ -53,3 +53,23 @@ def test_the_code_of_a_stop_cut_short_says_whether_input_is_consumed_again(commi
     said = caplog.text
     assert ("all processed offsets committed" in said) is (code == 0)
     assert ("without the last commit" in said) is (code != 0)
+
+
+def test_a_worker_at_warning_builds_no_debug_records():
+    """Faust's spinner would set the root logger to DEBUG: every send and fetch then built a record for nothing."""
+    import logging
+
+    import faust
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    try:
+        worker = BoundedStopWorker(faust.App("shutdown-logging-test"), stop_timeout_s=5.0, loglevel="WARNING",
+                                   quiet=True, redirect_stdouts=False)
+        worker._setup_logging()
+        assert not logging.getLogger("aiokafka.producer.producer").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("faust.topics").isEnabledFor(logging.DEBUG)
+        assert logging.getLogger("aiokafka").isEnabledFor(logging.WARNING)
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
