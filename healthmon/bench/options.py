@@ -32,6 +32,8 @@ class BenchOptions:
     latency_envelopes: bool = True
     #: rounds of the repartitioned and the segment runs (each times both of its sides once, in turns)
     repartitioned_rounds: int = 2
+    #: the segment run's Segment calls keyed by account_id (False: unkeyed, as Segment's destination sends them)
+    segment_keyed: bool = True
     #: run only this part ("repartitioned", "segment" or "single"), or everything (None)
     only: str | None = None
     profile: bool = False

@@ -31,8 +31,8 @@ __all__ = ["render_segment", "run_segment", "segment_messages"]
 _KINDS = {"usage": ("segment", "usage"), "account": ("segment", "account")}
 
 
-def segment_messages(events: int, accounts: int, seed: int) -> Iterator[Message]:
-    """Yield the dense workload as Segment tracks and groups, each keyed by its account's id."""
+def segment_messages(events: int, accounts: int, seed: int, keyed: bool = True) -> Iterator[Message]:
+    """Yield the dense workload as Segment tracks and groups, each keyed by its account's id (or unkeyed)."""
     traffic = standard_workload(events=events, accounts=accounts, seed=seed, days=DENSE_DAYS,
                                 seats_range=DENSE_SEATS_RANGE)
     # the bench's message kind stands for the topic: tickets and NPS stay in the native shape
@@ -41,7 +41,7 @@ def segment_messages(events: int, accounts: int, seed: int) -> Iterator[Message]
                                                                                      "nps": "nps"}):
         for m in messages:
             assert m.value is not None
-            yield m.topic, record.key.encode(), None, m.value, 0 if m.kind == "account" else 1
+            yield m.topic, record.key.encode() if keyed else None, None, m.value, 0 if m.kind == "account" else 1
 
 
 def _inputs_file(path: Path, topics: dict[str, str]) -> Path:
@@ -59,8 +59,9 @@ def run_segment(opts: BenchOptions, accounts: int, settings: Callable[..., Setti
     from healthmon.kafka.admin import ensure_topics
 
     native_expect = opts.events + accounts  # every native run also counts one profile per account
+    keyed = opts.segment_keyed
     say(f"bench [segment]: {opts.events:,} dense events + {accounts} accounts, native and as Segment calls, "
-        f"keyed by account_id")
+        + ("keyed by account_id" if keyed else "unkeyed"))
     native = settings("seg-native", "seg-native-0")
     sent_native = asyncio.run(produce_messages(bootstrap, native.topics.input_names,
                                                single_messages(workload_records(opts.events, accounts, opts.seed,
@@ -74,7 +75,7 @@ def run_segment(opts: BenchOptions, accounts: int, settings: Callable[..., Setti
     asyncio.run(ensure_topics(bootstrap, seg_settings.topics, seg_settings.kafka, app_id=seg_settings.worker.app_id,
                               inputs=list(topics.values())))
     sent_segment = asyncio.run(produce_messages(bootstrap, topics, segment_messages(opts.events, accounts,
-                                                                                    opts.seed)))
+                                                                                    opts.seed, keyed)))
     assert sent_native.events == native_expect, (sent_native, native_expect)
     assert sent_segment.events == opts.events, (sent_segment, opts.events)  # every event but the profiles
     expect = {"native": native_expect, "segment": native_expect}  # a group call with traits counts as a profile
@@ -101,7 +102,7 @@ def run_segment(opts: BenchOptions, accounts: int, settings: Callable[..., Setti
         """Return the side's events per second over all its rounds."""
         return round(sum(r["measured_events"] for r in runs[side]) / sum(r["seconds"] for r in runs[side]), 1)
 
-    return {"accounts": accounts, "input_events": opts.events, "rounds": rounds,
+    return {"accounts": accounts, "input_events": opts.events, "rounds": rounds, "keyed": keyed,
             "segment_messages": sent_segment.messages, "runs": runs,
             "native_single_events_per_s": overall("native"), "segment_single_events_per_s": overall("segment"),
             "ratio_segment_to_native_dense": ratio(overall("segment"), overall("native")),
@@ -112,7 +113,8 @@ def run_segment(opts: BenchOptions, accounts: int, settings: Callable[..., Setti
 def render_segment(result: dict[str, Any]) -> str:
     """Return the human-readable lines of a segment run."""
     lines = [f"segment: dense workload ({result['accounts']} accounts, {result['input_events']:,} events, "
-             f"{result['segment_messages']:,} Segment messages), single events keyed by account_id"]
+             f"{result['segment_messages']:,} Segment messages), single events "
+             + ("keyed by account_id" if result.get("keyed", True) else "unkeyed (every track moves)")]
     for side in ("native", "segment"):
         lines.append(f"  {side:<8} " + ", ".join(f"{r['events_per_s']:,.0f}" for r in result["runs"][side])
                      + f" events/s (all rounds: {result[side + '_single_events_per_s']:,.0f})")

@@ -50,6 +50,9 @@ __all__ = ["bench"]
 @click.option("--segment", is_flag=True,
               help="Run only the segment comparison: the dense workload as native messages and as Segment tracks "
                    "and groups, keyed by account_id, one worker on each, in turns (--repartitioned-rounds rounds).")
+@click.option("--unkeyed", is_flag=True,
+              help="With --segment: send the Segment calls without a key, as Segment's destination does, so that "
+                   "every track moves to its account's partition through the repartition topic.")
 @click.option("--single", is_flag=True,
               help="Run only runs 1 to 3 (raw aiokafka, bare Faust, the pipeline on single-event messages) on the "
                    "sparse and dense workloads: the single-event ratios in minutes.")
@@ -64,7 +67,7 @@ __all__ = ["bench"]
 def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, workers_min_seconds: float,
           dense_accounts: int, latency_seconds: float,
           latency_rate: float, latency_envelopes: bool, json_only: bool, profile: bool, workdir: Path | None,
-          repartitioned: bool, repartitioned_rounds: int, segment: bool, single: bool, mapping: bool,
+          repartitioned: bool, repartitioned_rounds: int, segment: bool, unkeyed: bool, single: bool, mapping: bool,
           recovery_accounts: int | None, history_only: bool, day_close_only: bool,
           takeover_accounts: int | None) -> None:
     """Measure throughput floors, the pipeline, latency, memory and state size; print a table and JSON."""
@@ -148,7 +151,7 @@ def bench(events: int, accounts: int, seed: int, batch_size: int, workers: int, 
                         dense_accounts=dense_accounts, workers_min_seconds=workers_min_seconds,
                         latency_seconds=latency_seconds, latency_rate=latency_rate,
                         latency_envelopes=latency_envelopes, profile=profile,
-                        repartitioned_rounds=repartitioned_rounds,
+                        repartitioned_rounds=repartitioned_rounds, segment_keyed=not unkeyed,
                         only=("repartitioned" if repartitioned else "segment" if segment
                               else "single" if single else None),
                         workdir=workdir)

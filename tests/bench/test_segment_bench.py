@@ -40,3 +40,10 @@ def test_the_segment_workload_maps_to_the_native_events_each_keyed_by_its_accoun
     assert linked > len(usage) // 5 and direct > len(usage) // 5
     assert sum(n for *_, n in segment) == sum(n for *_, n in native) - 2  # the profiles are group calls
     assert {k for kind, k, *_ in native if kind == "ticket"} <= {k for kind, k, *_ in segment}
+
+
+def test_the_unkeyed_segment_workload_is_the_same_calls_without_keys():
+    keyed = list(segment_messages(3_000, 2, 42))
+    unkeyed = list(segment_messages(3_000, 2, 42, keyed=False))
+    assert all(key is None for _, key, *_ in unkeyed)
+    assert [(kind, body) for kind, _, _, body, _ in unkeyed] == [(kind, body) for kind, _, _, body, _ in keyed]
