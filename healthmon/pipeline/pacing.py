@@ -83,17 +83,21 @@ class Pace:
         if event_time <= _NO_EVENT_TIME or topic not in self._paced:
             return True
         lowest = event_time - self.drift_ms
+        own = (topic, partition)
+        # called for every head released: the dicts are read through locals (none is replaced meanwhile)
+        local, remote, marks, unknown_since = self.local, self.remote, self._marks, self._unknown_since
         for key in self._floors[topic]:
-            if key == (topic, partition):
+            if key == own:
                 continue  # its progress is this head's event time: never ahead of itself
-            progress = self.local.get(key) or self.remote.get(key)
-            if self._marks and key in self._marks:
+            progress = local.get(key) or remote.get(key)
+            if marks and key in marks:
                 progress = self._in_flight(key, progress, now_ms)
             if progress is None or (progress.event_time <= _NO_EVENT_TIME and not progress.caught_up):
                 if not self._unknown_holds(key, now_ms):
                     continue
                 return False
-            self._unknown_since.pop(key, None)
+            if unknown_since:
+                unknown_since.pop(key, None)
             if not progress.caught_up and progress.event_time < lowest:
                 return False
         return True
