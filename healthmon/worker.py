@@ -45,7 +45,7 @@ from streams.consumer_probes import (
 )
 from streams.pace_exchange import PaceExchange, register_pace_exchange
 from streams.rereads import PartitionRereads
-from streams.tables import account_state_table, global_tables
+from streams.tables import SensorFreeReads, account_state_table, global_tables
 from streams.topics import Topics, declare_topics, direct_send
 
 __all__ = ["VIEW_INTERVAL_S", "Worker", "build_worker", "worker_inputs"]
@@ -104,7 +104,7 @@ def build_worker(settings: Settings, policy: Policy, broker_url: str, inputs: In
     processor = Processor(settings, engine, table, topics, metrics, view, clock,
                           tick_interval_ms=engine.tick_interval_ms,
                           reports_stalls=stall_reporter(app, inputs.inputs[0].topic), inputs=inputs,
-                          links=links, traits=traits, packs=packs)
+                          links=SensorFreeReads(links) if links is not None else None, traits=traits, packs=packs)
     if topics.scores is not None:
         processor.outputs.send_score = direct_send(app, topics.scores)
     channel = app.topic(*topics.consumed, key_type=bytes, value_type=bytes, key_serializer="raw",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from typing import Any
 
 import faust
+from faust.stores.memory import Store as MemoryStore
 
 from healthmon.config import TopicSettings
 
-__all__ = ["AccountStateTable", "account_state_table", "global_tables"]
+__all__ = ["AccountStateTable", "SensorFreeReads", "account_state_table", "global_tables"]
 
 log = logging.getLogger(__name__)
 
@@ -92,3 +93,42 @@ def global_tables(app: faust.App, topics: TopicSettings) -> tuple[faust.GlobalTa
                              use_partitioner=True, recovery_buffer_size=1,
                              help="Each account's merged profile traits (partial updates).")
     return links, traits
+
+
+class SensorFreeReads(MutableMapping[bytes, bytes]):
+    """A global table whose `get` reads the in-memory store's dict itself; every other call goes to the table.
+
+    A table's read runs Faust's `on_table_get` sensors (Faust's own counts, which healthmon does not export)
+    through several frames: about 1 µs, more than the rest of resolving a Segment track's user link. Writes
+    and deletes still go through the table (its changelog); the memory store keeps one dict for its life (it
+    clears it in place), so reading it sees every write and every record recovered from the changelog.
+    """
+
+    def __init__(self, table: faust.GlobalTable) -> None:
+        self.table = table
+
+    def get(self, key: bytes, default: Any = None) -> Any:
+        """Return the value of `key`, or `default`; the first call binds the fastest reader of the store."""
+        store = self.table.data
+        data = store.data if type(store) is MemoryStore else None
+        reader = data.get if type(data) is dict else self.table.get
+        self.get = reader  # type: ignore[method-assign, assignment]
+        return reader(key, default)
+
+    def __getitem__(self, key: bytes) -> bytes:
+        return self.table[key]  # type: ignore[no-any-return]
+
+    def __setitem__(self, key: bytes, value: bytes) -> None:
+        self.table[key] = value
+
+    def __delitem__(self, key: bytes) -> None:
+        del self.table[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.table
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.table)
+
+    def __len__(self) -> int:
+        return len(self.table)

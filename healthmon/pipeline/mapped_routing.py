@@ -174,7 +174,10 @@ class MappedRouting:
         kind, key, value, now_ms = inbound.kind, inbound.key, inbound.value, inbound.now_ms
         plain = self.mapped.plain(decoded)
         if plain is not None:  # most messages (a track): nothing is learnt, held or released, the wait unchanged
-            await self._route_items(inbound, plain, source, position)
+            if len(plain) == 1 and plain[0][1].kind != "account":  # one event: what `_route_items` would route
+                await self._route(kind, plain, source, key, value, now_ms, position, inbound.partition)
+            else:
+                await self._route_items(inbound, plain, source, position)
             return
         if decoded.ignored:
             self._ev[(TOPIC_LABELS[kind], IGNORED)].inc(len(decoded.ignored))

@@ -60,6 +60,9 @@ class Pace:
         #: paced topic -> the partitions whose progress makes its floor
         self._floors = {t: [(u, p) for u in (t, *(moved or {})) for p in range(self.partitions[u])]
                         for t in self._paced}
+        #: (paced topic, partition) -> its floor's partitions but itself (`allows` runs for every head released)
+        self._others = {(t, p): [k for k in floor if k != (t, p)] for t, floor in self._floors.items()
+                        for p in range(self.partitions[t])}
         self.drift_ms = drift_ms
         self.unknown_wait_ms = unknown_wait_ms
         #: (topic, partition) -> progress of a partition this worker owns
@@ -83,17 +86,22 @@ class Pace:
         if event_time <= _NO_EVENT_TIME or topic not in self._paced:
             return True
         lowest = event_time - self.drift_ms
-        for key in self._floors[topic]:
-            if key == (topic, partition):
-                continue  # its progress is this head's event time: never ahead of itself
-            progress = self.local.get(key) or self.remote.get(key)
-            if self._marks and key in self._marks:
+        # its own progress is this head's event time: never ahead of itself
+        others = self._others.get((topic, partition))
+        if others is None:  # a partition the topic did not have when the pace was made
+            others = [k for k in self._floors[topic] if k != (topic, partition)]
+        # called for every head released: the dicts are read through locals (none is replaced meanwhile)
+        local, remote, marks, unknown_since = self.local, self.remote, self._marks, self._unknown_since
+        for key in others:
+            progress = local.get(key) or remote.get(key)
+            if marks and key in marks:
                 progress = self._in_flight(key, progress, now_ms)
             if progress is None or (progress.event_time <= _NO_EVENT_TIME and not progress.caught_up):
                 if not self._unknown_holds(key, now_ms):
                     continue
                 return False
-            self._unknown_since.pop(key, None)
+            if unknown_since:
+                unknown_since.pop(key, None)
             if not progress.caught_up and progress.event_time < lowest:
                 return False
         return True
