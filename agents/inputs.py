@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import faust
+from faust.types import TP
 
 from healthmon.pipeline import NO_EVENT_TIME, Aligner, Inbound, Moved, Pending, Processor, ReleasePasses
 from streams import faust_patches
@@ -62,6 +63,8 @@ def register_input_agent(app: faust.App, channel: faust.ChannelT, processor: Pro
     processor.on_done = ack
     repartition = processor.topics.repartition.get_topic_name()
     processor.owns = lambda partition: (repartition, partition) in aligner.owned
+    # Faust reads the group's committed offsets at each assignment (and updates them at each commit).
+    processor.committed = lambda topic, partition: app.consumer._committed_offset.get(TP(topic, partition))
 
     faust_patches.let_go_before_wait_empty(app, let_go)
 

@@ -9,12 +9,14 @@ duplicate (a message read again after a crash). Mixed into `healthmon.pipeline.p
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from healthmon.core.vocabulary import DEAD_LETTER
 from healthmon.ingest import Rejection
 from healthmon.ingest.repartition import REMOVAL, TRAITS, Mark, Repartitioned, Source, encode_repartitioned
+from healthmon.pipeline.committed_cut import Committed, ahead_of_commit
 from healthmon.pipeline.moved_merge import Moved
 from healthmon.pipeline.pacing import Progress
 from healthmon.pipeline.pending import NO_EVENT_TIME
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from healthmon.pipeline.tick_schedule import TickSchedule
 
 __all__ = ["MovedApply", "MovedEntries", "REPARTITION_POSITION", "earliest_event_time"]
+
+log = logging.getLogger(__name__)
 
 #: the redelivery check's source of the repartition topic
 REPARTITION_POSITION = "repartition"
@@ -51,6 +55,9 @@ class MovedApply:
         states: LiveStates
         ticks: TickSchedule
         wall_ms: Any
+        position_key: dict[str, str]
+        partitions: int
+        settings: Any
         _ev: dict[tuple[str, str], Any]
 
         async def _apply(self, account_id: str, kind: str, items: list[tuple[int | None, Any]],
@@ -61,9 +68,22 @@ class MovedApply:
 
         async def _remove(self, account_id: str, reason: str, source: Source, partition: int) -> None: ...
 
+    #: the group's committed offset of an input partition (set by the input agent; None: all states resume time)
+    committed: Committed | None = None
+
     def _resume_ticks(self) -> None:
         if not self.ticks.resumed:  # first, so that it sees the saved states only
-            self.ticks.resume((a, s) for a in self.states.saved_accounts() if (s := self.states.get(a)) is not None)
+            ahead = None
+            if self.committed is not None:
+                topic_of = {key: topic for topic, key in self.position_key.items()}
+                topic_of[REPARTITION_POSITION] = self.settings.repartition_topic
+                ahead = ahead_of_commit(self.committed, topic_of, self.partitions)
+            held = self.ticks.resume(((a, s) for a in self.states.saved_accounts()
+                                      if (s := self.states.get(a)) is not None), ahead)
+            for partition, (resumed, later) in held.items():
+                log.info("resume: partition %d resumes its stream time at %d, not at %d: states saved ahead of the "
+                         "committed offsets (a commit cut short) meet their input again as duplicates",
+                         partition, resumed, later)
 
     @staticmethod
     def moved_entries(packed: list[Repartitioned], marks: list[Mark]) -> MovedEntries:

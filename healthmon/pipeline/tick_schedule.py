@@ -97,24 +97,33 @@ class TickSchedule:
         ready.sort()
         return ready
 
-    def resume(self, saved: Iterable[tuple[str, AccountState]]) -> None:
+    def resume(self, saved: Iterable[tuple[str, AccountState]],
+               ahead: Callable[[str, AccountState], bool] | None = None) -> dict[int, tuple[int, int]]:
         """Schedule every saved account, and resume each partition's stream time from the saved states.
 
         Called before the first message after a start or a rebalance. A restarted worker must tick its
         accounts at the very instants an uninterrupted one would have, or an alert's decision time (and
         with it its `alert_id`) would depend on when the worker last restarted. Both come from the saved
         states: an account's next tick from its own state, and a partition's watermark from the latest
-        event any of its accounts accepted (a flush saves every account a message changed).
+        event any of its accounts accepted (a flush saves every account a message changed). A state `ahead`
+        of the committed offsets (`healthmon.pipeline.committed_cut`) is scheduled but moves no watermark:
+        the input read again from the commit does. Return the partitions where such a state had got further
+        (partition -> (stream time resumed, the latest `clock_ms` of a state ahead)).
         """
         self._heap.clear()
         self._due.clear()
         resumed: dict[int, int] = {}
+        later: dict[int, int] = {}
         for account_id, state in saved:
             partition = partition_for(account_id, self.partitions)
-            if state.clock_ms > resumed.get(partition, 0):
+            if ahead is not None and ahead(account_id, state):
+                if state.clock_ms > later.get(partition, 0):
+                    later[partition] = state.clock_ms
+            elif state.clock_ms > resumed.get(partition, 0):
                 resumed[partition] = state.clock_ms
             self.schedule(partition, account_id, state)
         for partition, wm in resumed.items():
             if wm > self.watermark.get(partition, 0):
                 self.watermark[partition] = wm
         self.resumed = True
+        return {p: (self.watermark.get(p, 0), at) for p, at in sorted(later.items()) if at > self.watermark.get(p, 0)}

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from healthmon.ingest import partition_for
+from healthmon.pipeline.committed_cut import ahead_of_commit
 from healthmon.pipeline.tick_schedule import CATCH_UP_TICKS, TickSchedule
 
 INTERVAL = 3_600_000
@@ -81,3 +82,28 @@ def test_resume_schedules_saved_accounts_and_restores_each_partitions_stream_tim
         mine = [a for a in accounts if partition_for(a, PARTITIONS) == partition]
         assert ticks.watermark.get(partition, 0) == max((accounts[a].clock_ms for a in mine), default=0)
         assert sorted(ticks.pop_due(partition, 100 * INTERVAL)) == sorted(mine)
+
+
+def test_a_state_saved_ahead_of_the_committed_offsets_is_scheduled_but_does_not_move_the_stream_time():
+    # A kill while a commit's states were on their way: "late" is saved past the offsets committed.
+    ticks = _schedule()
+    early, late = _state(3 * INTERVAL, clock_ms=2 * INTERVAL), _state(9 * INTERVAL, clock_ms=8 * INTERVAL)
+    pair = [a for a in (f"acc-{n}" for n in range(40)) if partition_for(a, PARTITIONS) == 2][:2]
+    held = ticks.resume(zip(pair, (early, late)), ahead=lambda account_id, state: state is late)
+    assert ticks.watermark[2] == 2 * INTERVAL
+    assert held == {2: (2 * INTERVAL, 8 * INTERVAL)}
+    assert ticks.pop_due(2, 10 * INTERVAL) == sorted(pair)
+
+
+@pytest.mark.parametrize(("positions", "committed", "ahead"), [
+    pytest.param({"usage": 4, "ticket": 1}, {"usage-t": 5, "ticket-t": 2}, False, id="all-before-the-commit"),
+    pytest.param({"usage": 5}, {"usage-t": 5}, True, id="at-the-committed-offset"),
+    pytest.param({"usage": 0}, {}, True, id="nothing-committed"),
+    pytest.param({"other": 9}, {"usage-t": 1}, False, id="a-position-of-no-topic-read"),
+])
+def test_ahead_of_commit_compares_each_position_with_its_topics_committed_offset(positions, committed, ahead):
+    account = "acc-1"
+    partition = partition_for(account, PARTITIONS)
+    check = ahead_of_commit(lambda topic, p: committed.get(topic) if p == partition else None,
+                            {"usage": "usage-t", "ticket": "ticket-t"}, PARTITIONS)
+    assert check(account, SimpleNamespace(positions=positions)) is ahead
