@@ -174,10 +174,7 @@ class MappedRouting:
         kind, key, value, now_ms = inbound.kind, inbound.key, inbound.value, inbound.now_ms
         plain = self.mapped.plain(decoded)
         if plain is not None:  # most messages (a track): nothing is learnt, held or released, the wait unchanged
-            if len(plain) == 1 and plain[0][1].kind != "account":  # one event: what `_route_items` would route
-                await self._route(kind, plain, source, key, value, now_ms, position, inbound.partition)
-            else:
-                await self._route_items(inbound, plain, source, position)
+            await self._route_items(inbound, plain, source, position)
             return
         if decoded.ignored:
             self._ev[(TOPIC_LABELS[kind], IGNORED)].inc(len(decoded.ignored))
@@ -202,6 +199,9 @@ class MappedRouting:
                            position: tuple[str, int]) -> None:
         """Route a mapped message's events, and apply its profiles where they belong."""
         kind, key, value, now_ms = inbound.kind, inbound.key, inbound.value, inbound.now_ms
+        if len(items) == 1 and items[0][1].kind != "account":  # most messages: one event, no profile to sort out
+            await self._route(kind, items, source, key, value, now_ms, position, inbound.partition)
+            return
         events = [(i, e) for i, e in items if e.kind != "account"]
         # A profile from traits may come on a usage topic (Segment group calls); applying it twice
         # changes nothing, so it needs no redelivery check of its own.

@@ -14,8 +14,7 @@ from typing import Any
 
 from healthmon.ingest.decode import Decoded
 
-__all__ = ["USER_LINK", "AccountRemoval", "Ignored", "LinkUpdate", "LinkedEvent", "Mapped", "ProfilePatch",
-           "mapped_event", "mapped_linked"]
+__all__ = ["USER_LINK", "AccountRemoval", "Ignored", "LinkUpdate", "LinkedEvent", "Mapped", "ProfilePatch"]
 
 #: The built-in link from a user id to its account (Segment and RudderStack `group` and `identify` calls).
 USER_LINK = "user"
@@ -122,29 +121,6 @@ class Mapped(Decoded):
     def add_ignored(self, item: Ignored) -> None:
         """Add an item ignored on purpose."""
         _grown(self, "ignored").append(item)
-
-
-_new = object.__new__
-
-
-def mapped_event(event: Any) -> Mapped:
-    """Return `Mapped([(None, event)])`, built without the dataclass's `__init__` (a hot path's one event).
-
-    The generated `__init__` costs more than the rest of building the result: it is a second frame that
-    tests each default. tests/ingest/formats/test_mapping.py holds these two to `Mapped(...)`, every field.
-    """
-    out: Mapped = _new(Mapped)
-    out.events, out.rejections, out.is_batch = [(None, event)], [], False
-    out.linked = out.replacements = out.links = out.patches = out.removals = out.ignored = ()
-    return out
-
-
-def mapped_linked(item: LinkedEvent) -> Mapped:
-    """Return `Mapped(linked=[item])`, built as `mapped_event` builds its result."""
-    out: Mapped = _new(Mapped)
-    out.events, out.rejections, out.is_batch, out.linked = [], [], False, [item]
-    out.replacements = out.links = out.patches = out.removals = out.ignored = ()
-    return out
 
 
 def _grown(out: Mapped, name: str) -> list[Any]:

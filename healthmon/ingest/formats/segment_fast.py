@@ -92,8 +92,8 @@ def track_fast(*, original_timestamp: bool) -> FastMap:
             return None
         context, properties = track.context, track.properties
         account: Any = context.groupId if context is not None else None
-        # The result is `mapped_event(event)` or `mapped_user_linked(user, event)`, built here: a third frame per
-        # track costs more than the rest of building it (the tests hold it to `Mapped(...)`, every field).
+        # The result is `Mapped([(None, event)])` or `Mapped(linked=[...])`, built here without the dataclass's
+        # `__init__`, which costs more than the rest of building it (the tests hold it to `Mapped(...)`, every field).
         out: Mapped = _new(Mapped)
         out.rejections, out.is_batch = [], False
         out.replacements = out.links = out.patches = out.removals = out.ignored = ()
